@@ -1,0 +1,1 @@
+"""Backends behind one Protocol (`batchspec.backends.base.Backend`)."""

@@ -1,0 +1,89 @@
+"""The `batchspec` command: argument parsing and error-to-exit-code mapping.
+
+Each sub-command lives in its own module with `add_parser(subparsers)` and
+`run(args) -> int`. Modules are imported only to build the parser, and they
+import nothing heavy at module level, so `batchspec --help` and
+`batchspec validate` start fast.
+
+Exit codes: 0 success, 1 errors (invalid specs, failed jobs, backend errors),
+2 "changes present" for plan/drift (like `terraform plan -detailed-exitcode`),
+130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+from collections.abc import Sequence
+from types import ModuleType
+
+from batchspec import __version__
+
+# name -> module; order is the order in `--help`.
+COMMANDS: dict[str, str] = {
+    "validate": "batchspec.cli.validate",
+    "schema": "batchspec.cli.schema",
+}
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_CHANGES = 2
+EXIT_INTERRUPTED = 130
+
+
+def _command_module(name: str) -> ModuleType:
+    return importlib.import_module(COMMANDS[name])
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full parser, one sub-parser per registered command."""
+    parser = argparse.ArgumentParser(
+        prog="batchspec",
+        description="Batch prediction jobs as code: validate, render, plan, apply, reconcile.",
+    )
+    parser.add_argument("--version", action="version", version=f"batchspec {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMANDS:
+        _command_module(name).add_parser(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the console script; returns the exit code."""
+    from batchspec.errors import BatchspecError
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not args.command:
+        parser.print_help()
+        return EXIT_ERROR
+    try:
+        code: int = _command_module(args.command).run(args)
+        return code
+    except BatchspecError as exc:
+        _print_error(exc.message, exc.hint)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        _print_error("interrupted", None)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # `batchspec ... | head` closed the pipe: not an error worth a message.
+        sys.stderr.close()
+        return EXIT_OK
+    except Exception as exc:  # the last line of defence: no traceback for users
+        if os.environ.get("BATCHSPEC_DEBUG"):
+            raise
+        _print_error(
+            f"internal error: {type(exc).__name__}: {exc}",
+            "this is a bug in batchspec; rerun with BATCHSPEC_DEBUG=1 for the traceback"
+            " and report it",
+        )
+        return EXIT_ERROR
+
+
+def _print_error(message: str, hint: str | None) -> None:
+    print(f"error: {message}", file=sys.stderr)
+    if hint:
+        print(f"  hint: {hint}", file=sys.stderr)

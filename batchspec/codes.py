@@ -1,0 +1,65 @@
+"""Every diagnostic code batchspec emits, with its name and what it means.
+
+Codes are stable: tools and CI configurations match on them. Never reuse a
+retired code. Ranges: BS0xx reading files, BS1xx schema, BS2xx rules from the
+seeds and the services, BS3xx compiling for a target.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+
+class Code(NamedTuple):
+    """A documented diagnostic code."""
+
+    code: str
+    name: str
+    summary: str
+
+
+CODES: dict[str, Code] = {
+    c.code: c
+    for c in [
+        Code("BS001", "file-unreadable", "A path does not exist or cannot be read."),
+        Code("BS002", "yaml-syntax", "The file is not valid YAML."),
+        Code("BS003", "duplicate-key", "A mapping has the same key twice."),
+        Code("BS004", "unsafe-tag", "A YAML tag that would build objects (never executed)."),
+        Code("BS005", "file-too-large", "A spec file is larger than the limit."),
+        Code("BS006", "not-text", "A file is binary or not UTF-8."),
+        Code("BS007", "empty-file", "A file has no YAML documents."),
+        Code("BS008", "not-a-mapping", "A document is not a mapping."),
+        Code("BS009", "too-complex", "Aliases or nesting expand beyond the limit."),
+        Code("BS010", "no-specs", "The paths given hold no spec files."),
+        Code("BS100", "api-version", "Unknown apiVersion or kind."),
+        Code("BS101", "unknown-key", "A key the spec language does not have."),
+        Code("BS102", "missing-key", "A required key is missing."),
+        Code("BS103", "wrong-type", "A value of the wrong type."),
+        Code("BS104", "invalid-value", "A value outside the allowed set."),
+        Code("BS105", "out-of-range", "A number or list outside its bounds."),
+        Code(
+            "BS201", "job-name-invalid", "Job names: letters, digits, underscores; a letter first."
+        ),
+        Code("BS202", "job-name-too-long", "Job names are at most 128 characters."),
+        Code("BS203", "job-name-duplicate", "Job names are unique across all specs."),
+        Code("BS210", "region-missing", "Cloud targets need a region."),
+        Code("BS211", "region-not-allowed", "The target does not run batch jobs in that region."),
+        Code("BS220", "format-not-supported", "The target does not read or write that format."),
+        Code("BS230", "input-location", "Exactly one input location: paths or bigquery."),
+        Code("BS231", "input-path-scheme", "Cloud targets read from Cloud Storage (gs://)."),
+        Code("BS232", "input-wildcard", "At most one `*`, only at the end of the last segment."),
+        Code("BS233", "instance-config", "Key and field selection that cannot work."),
+        Code("BS240", "output-location", "Exactly one output location: path or bigquery."),
+        Code("BS241", "output-path-scheme", "Cloud targets write to gs:// or bq://."),
+        Code("BS250", "model-ways", "Exactly one way to name the model."),
+        Code("BS251", "model-not-for-target", "The target cannot use a model named that way."),
+        Code("BS252", "version-without-name", "A model version needs a model name."),
+        Code("BS253", "ignored-by-target", "A setting the target's service ignores or overrides."),
+        Code("BS254", "model-reference", "A model name or resource that is malformed."),
+        Code("BS260", "labels-invalid", "Labels that the target's label rules reject."),
+        Code("BS261", "project-missing", "Cloud targets need a project."),
+        Code("BS270", "resources", "Resources the target cannot use as given."),
+        Code("BS280", "pickle-unpinned", "Unpickling runs code: pin the model file's sha256."),
+        Code("BS290", "policy", "A job policy that cannot work."),
+    ]
+}

@@ -1,0 +1,286 @@
+"""Read spec files into plain Python documents, safely and fast.
+
+The fast path parses with ruamel.yaml's C-backed safe loader (plain dicts, no
+positions). Positions cost 5x more, so they are looked up only for documents
+that have a problem (`batchspec.load.positions`). Whatever the input, this
+module returns documents or diagnostics; it never raises on bad content and
+never constructs arbitrary objects (the safe constructor refuses Python tags).
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from batchspec.diagnostics import Diagnostic
+
+MAX_FILE_BYTES = 1 << 20  # specs are small; a bigger file is a mistake
+MAX_NODES = 100_000  # after alias expansion; stops "billion laughs"
+SPEC_SUFFIXES = (".yaml", ".yml")
+
+
+@dataclass(frozen=True)
+class Document:
+    """One YAML document of one file, as plain data."""
+
+    file: str
+    index: int
+    data: Any
+    text: str
+
+
+@dataclass
+class LoadResult:
+    """Documents read and problems found, for one or many files."""
+
+    documents: list[Document]
+    diagnostics: list[Diagnostic]
+    texts: dict[str, str]
+
+
+def discover(paths: list[str]) -> tuple[list[Path], list[Diagnostic]]:
+    """Expand files and folders (recursively, `*.yaml`/`*.yml`) in a stable order."""
+    found: list[Path] = []
+    problems: list[Diagnostic] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            matches = sorted(p for p in path.rglob("*") if p.suffix in SPEC_SUFFIXES)
+            found.extend(p for p in matches if p.is_file())
+        elif path.exists():
+            found.append(path)
+        else:
+            problems.append(
+                Diagnostic(
+                    "BS001",
+                    f"no such file or folder: {raw}",
+                    file=raw,
+                    hint="check the path; folders are searched for *.yaml and *.yml",
+                )
+            )
+    if not found and not problems:
+        problems.append(
+            Diagnostic(
+                "BS010",
+                "no spec files found in " + ", ".join(paths),
+                hint="spec files end in .yaml or .yml",
+            )
+        )
+    unique = list(dict.fromkeys(found))
+    return unique, problems
+
+
+def load_paths(paths: list[str]) -> LoadResult:
+    """Discover and load every spec file under `paths`."""
+    files, diagnostics = discover(paths)
+    result = LoadResult([], diagnostics, {})
+    for file in files:
+        text, problems = read_text(file)
+        result.diagnostics.extend(problems)
+        if text is None:
+            continue
+        result.texts[str(file)] = text
+        docs, problems = parse_documents(str(file), text)
+        result.documents.extend(docs)
+        result.diagnostics.extend(problems)
+    return result
+
+
+def read_text(file: Path) -> tuple[str | None, list[Diagnostic]]:
+    """The file's text, or a diagnostic saying why there is none."""
+    name = str(file)
+    try:
+        size = file.stat().st_size
+        if size > MAX_FILE_BYTES:
+            return None, [
+                Diagnostic(
+                    "BS005",
+                    f"file is {size / (1 << 20):.1f} MiB; spec files are limited to"
+                    f" {MAX_FILE_BYTES >> 20} MiB",
+                    file=name,
+                    hint="a spec names its data, it does not hold it: point input.paths at"
+                    " the data files",
+                )
+            ]
+        raw = file.read_bytes()
+    except OSError as exc:
+        return None, [Diagnostic("BS001", f"cannot read file: {exc.strerror}", file=name)]
+    if b"\x00" in raw:
+        return None, [Diagnostic("BS006", "file is binary, not YAML text", file=name)]
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        return None, [
+            Diagnostic(
+                "BS006",
+                f"file is not UTF-8 (byte {exc.start} is 0x{raw[exc.start]:02x})",
+                file=name,
+                hint="save the file as UTF-8",
+            )
+        ]
+    return text, []
+
+
+def parse_documents(file: str, text: str) -> tuple[list[Document], list[Diagnostic]]:
+    """Parse every document of a file; problems become diagnostics."""
+    try:
+        datas = _parse_fast(text)
+    except Exception:
+        # libyaml is YAML 1.1 and stricter in places (e.g. `{a: gs://x}`); the
+        # pure-Python parser is the reference. Only its verdict counts.
+        try:
+            datas = _parse_pure(text)
+        except Exception as exc:
+            return [], [yaml_error_diagnostic(file, text, exc)]
+    if not datas or all(d is None for d in datas):
+        return [], [
+            Diagnostic(
+                "BS007",
+                "file holds no YAML documents",
+                file=file,
+                line=1,
+                column=1,
+                hint="write a BatchPredictionJob document or delete the file",
+            )
+        ]
+    docs: list[Document] = []
+    problems: list[Diagnostic] = []
+    for index, data in enumerate(datas):
+        if data is None:
+            continue  # an empty document between `---` separators
+        problem = _shape_problem(file, index, data)
+        if problem:
+            problems.append(problem)
+        else:
+            docs.append(Document(file, index, data, text))
+    return docs, problems
+
+
+def _parse_fast(text: str) -> list[Any]:
+    from ruamel.yaml import YAML
+
+    return _load_all(YAML(typ="safe", pure=False), text)
+
+
+def _parse_pure(text: str) -> list[Any]:
+    from ruamel.yaml import YAML
+
+    return _load_all(YAML(typ="safe", pure=True), text)
+
+
+def _load_all(yaml: Any, text: str) -> list[Any]:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return list(yaml.load_all(text))
+
+
+def _shape_problem(file: str, index: int, data: Any) -> Diagnostic | None:
+    if not isinstance(data, dict):
+        kind = "a list" if isinstance(data, list) else f"a {type(data).__name__} value"
+        return Diagnostic(
+            "BS008",
+            f"document is {kind}, not a mapping",
+            file=file,
+            document=index,
+            hint="a spec document is a mapping with apiVersion, kind, metadata and spec",
+        )
+    try:
+        nodes = _count_nodes(data, {}, 0)
+    except RecursionError:
+        nodes = MAX_NODES + 1
+    if nodes > MAX_NODES:
+        return Diagnostic(
+            "BS009",
+            f"document expands to more than {MAX_NODES:,} values (aliases or nesting)",
+            file=file,
+            document=index,
+            hint="write the values out; specs do not need deep aliasing",
+        )
+    return None
+
+
+def _count_nodes(value: Any, seen: dict[int, int], depth: int) -> int:
+    """Size after alias expansion, memoised by identity so shared nodes are cheap."""
+    if depth > 100:
+        raise RecursionError
+    if not isinstance(value, dict | list):
+        return 1
+    key = id(value)
+    if key in seen:
+        return seen[key]
+    children: Iterator[Any] = iter(value.values() if isinstance(value, dict) else value)
+    total = 1
+    for child in children:
+        total += _count_nodes(child, seen, depth + 1)
+        if total > MAX_NODES:
+            break
+    seen[key] = total
+    return total
+
+
+def yaml_error_diagnostic(file: str, text: str, exc: BaseException) -> Diagnostic:
+    """Turn a ruamel.yaml exception into a diagnostic with a numbered excerpt."""
+    from ruamel.yaml.constructor import ConstructorError, DuplicateKeyError
+
+    if isinstance(exc, RecursionError):
+        return Diagnostic(
+            "BS009",
+            "YAML nesting is too deep",
+            file=file,
+            hint="specs nest a few levels; check for runaway brackets",
+        )
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    line = mark.line + 1 if mark is not None else None
+    column = mark.column + 1 if mark is not None else None
+    problem = str(getattr(exc, "problem", None) or exc).strip()
+    code, hint = "BS002", _syntax_hint(problem, text, line)
+    if isinstance(exc, DuplicateKeyError):
+        code, hint = "BS003", "keep one of the two; YAML mappings cannot repeat a key"
+        problem = problem.split(" with value")[0]
+    elif isinstance(exc, ConstructorError) and "tag" in problem:
+        code = "BS004"
+        hint = "remove the tag; specs hold plain strings, numbers, lists and mappings"
+        problem = "YAML tag not allowed: " + problem.split("for the tag")[-1].strip(" '\"")
+    message = problem[:1].upper() + problem[1:] if problem else "invalid YAML"
+    return Diagnostic(
+        code,
+        message,
+        file=file,
+        line=line,
+        column=column,
+        hint=hint,
+        excerpt=excerpt(text, line, column),
+    )
+
+
+def _syntax_hint(problem: str, text: str, line: int | None) -> str | None:
+    lines = text.splitlines()
+    current = lines[line - 1] if line and 0 < line <= len(lines) else ""
+    if "\t" in current or "'\\t'" in problem:
+        return "YAML indents with spaces; replace the tab"
+    if "expected ',' or ']'" in problem or "expected ',' or '}'" in problem:
+        return "a bracket is not closed, or a comma is missing"
+    if "mapping values are not allowed" in problem:
+        return "a value contains ': '; quote it"
+    return None
+
+
+def excerpt(text: str, line: int | None, column: int | None, context: int = 2) -> str | None:
+    """A few numbered lines around `line` with a caret under `column`."""
+    if line is None:
+        return None
+    lines = text.splitlines()
+    if not lines:
+        return None
+    line = min(line, len(lines))
+    first, last = max(1, line - context), min(len(lines), line + context)
+    width = len(str(last))
+    out = []
+    for n in range(first, last + 1):
+        out.append(f"{n:>{width}} | {lines[n - 1]}")
+        if n == line and column is not None:
+            out.append(f"{' ' * width} | {' ' * (column - 1)}^")
+    return "\n".join(out)

@@ -1,0 +1,69 @@
+"""Records that flow between compile, backends, the controller and the CLI."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from batchspec.model.enums import JobState, Target
+from batchspec.model.spec import BatchPredictionJobSpec
+
+# Labels batchspec owns on every job it submits. The fingerprint label is how a
+# backend finds a job it already created (exactly-once submission).
+LABEL_MANAGED_BY = "managed-by"
+LABEL_JOB = "batchspec-job"
+LABEL_FINGERPRINT = "batchspec-fp"
+MANAGED_BY_VALUE = "batchspec"
+
+
+@dataclass(frozen=True)
+class CompiledJob:
+    """A spec compiled for one target: the exact request and its identity.
+
+    `body` is what the service's create call receives; `fingerprint` is the
+    sha256 of its canonical form (without batchspec's own labels) and names
+    this revision of the job everywhere: labels, state, plans.
+    """
+
+    name: str
+    target: Target
+    body: Mapping[str, Any]
+    fingerprint: str
+    spec: BatchPredictionJobSpec
+    labels: Mapping[str, str] = field(default_factory=dict)
+    parent: str | None = None
+    source: Path | None = None
+
+    @property
+    def short_fingerprint(self) -> str:
+        """The first 12 hex digits: enough to tell revisions apart in a table."""
+        return self.fingerprint[:12]
+
+
+@dataclass(frozen=True)
+class RemoteJob:
+    """A job as a backend reports it, in batchspec's vocabulary."""
+
+    backend: str
+    remote_name: str
+    job_name: str
+    fingerprint: str | None
+    state: JobState
+    labels: Mapping[str, str] = field(default_factory=dict)
+    create_time: datetime | None = None
+    start_time: datetime | None = None
+    end_time: datetime | None = None
+    completed_count: int = 0
+    failed_count: int = 0
+    total_count: int | None = None
+    output_location: str | None = None
+    error: str | None = None
+    partial_failures: tuple[str, ...] = ()
+
+    @property
+    def terminal(self) -> bool:
+        """True once the job can no longer change."""
+        return self.state.terminal

@@ -1,0 +1,38 @@
+"""Generate the published JSON Schema (draft 2020-12) from the spec models.
+
+The committed copy in `schema/` is what editors load through
+`# yaml-language-server: $schema=...`; a test fails when it is stale
+(`batchspec schema > schema/batchspec.v1.schema.json` regenerates it).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from pydantic.json_schema import GenerateJsonSchema
+
+from batchspec.model.spec import BatchPredictionJobSpec
+
+SCHEMA_ID = "https://batchspec.dev/schema/batchspec.v1.schema.json"
+DIALECT = "https://json-schema.org/draft/2020-12/schema"
+
+
+class _Generator(GenerateJsonSchema):
+    def generate(self, schema: Any, mode: Any = "validation") -> Any:
+        out = super().generate(schema, mode=mode)
+        return {"$schema": DIALECT, "$id": SCHEMA_ID, **out}
+
+
+def spec_schema() -> dict[str, Any]:
+    """The JSON Schema of one spec document."""
+    schema: dict[str, Any] = BatchPredictionJobSpec.model_json_schema(
+        by_alias=True, schema_generator=_Generator
+    )
+    schema["title"] = "batchspec BatchPredictionJob v1"
+    return schema
+
+
+def schema_text() -> str:
+    """The schema as committed: sorted keys, two-space indent, trailing newline."""
+    return json.dumps(spec_schema(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"

@@ -1,0 +1,320 @@
+"""The v1 job spec: the pydantic models the JSON Schema is generated from.
+
+Why the shape is what it is:
+
+* The models check *structure* only (types, unknown keys, enums). Every rule
+  that has a name in the seeds (job names, regions, formats per target, path
+  wildcards, one output, one model) lives in `batchspec.validate.rules`, so
+  each gets its own stable diagnostic code and a hint, instead of a generic
+  "does not match pattern". The same constraints are still published in the
+  JSON Schema (``json_schema_extra``) so editors flag them as you type.
+* Scalars are strict: YAML turns ``2024-01-01`` into a date and ``1.15`` into
+  a float, and a silently coerced runtime version is a real outage.
+* Keys are camelCase, like the Google APIs the specs compile to.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
+from pydantic.alias_generators import to_camel
+
+from batchspec.model.enums import DataFormat, Target
+
+API_VERSION = "batchspec.dev/v1"
+KIND = "BatchPredictionJob"
+
+JOB_NAME_PATTERN = r"^[A-Za-z][A-Za-z0-9_]*$"
+JOB_NAME_MAX = 128
+DURATION_PATTERN = r"^([0-9]+[smhd])+$"
+_DURATION_PART = re.compile(r"([0-9]+)([smhd])")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+PositiveInt = Annotated[StrictInt, Field(ge=1)]
+NonNegativeInt = Annotated[StrictInt, Field(ge=0)]
+Fraction = Annotated[float, Field(ge=0.0, le=1.0, strict=True)]
+Seconds = Annotated[float, Field(gt=0.0, strict=True)]
+StrMap = dict[StrictStr, StrictStr]
+
+
+def duration_seconds(text: str) -> int:
+    """Turn a duration such as ``1h30m`` into seconds (the format is validated)."""
+    return sum(int(n) * _UNIT_SECONDS[u] for n, u in _DURATION_PART.findall(text))
+
+
+class _Model(BaseModel):
+    """Base for every spec object: camelCase keys, unknown keys rejected, immutable."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        alias_generator=to_camel,
+        validate_by_alias=True,
+        validate_by_name=False,
+        serialize_by_alias=True,
+        frozen=True,
+    )
+
+
+class Metadata(_Model):
+    """Identity of the job. `name` is the job name of seed 001's rules."""
+
+    name: StrictStr = Field(
+        description=(
+            "Job name: letters, digits and underscores, starting with a letter, at most"
+            " 128 characters, unique among all jobs ever created in the project."
+        ),
+        json_schema_extra={"pattern": JOB_NAME_PATTERN, "maxLength": JOB_NAME_MAX},
+    )
+    labels: StrMap = Field(
+        default_factory=dict,
+        description="Labels copied onto the job (Vertex rules: lowercase, at most 63 chars).",
+    )
+    description: StrictStr | None = None
+
+
+# --- local model runners (the embedded engine) --------------------------------
+
+
+class PythonRunner(_Model):
+    """A Python callable ``module:function`` or a class with ``predict``."""
+
+    runner: Literal["python"]
+    callable: StrictStr = Field(
+        description="`package.module:name`; a function of a list of instances, or a class"
+        " whose instances have `predict(instances)`.",
+        json_schema_extra={"pattern": r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$"},
+    )
+    init_args: dict[StrictStr, Any] = Field(
+        default_factory=dict, description="Keyword arguments for the class constructor."
+    )
+    python_path: list[StrictStr] = Field(
+        default_factory=list,
+        description="Folders (relative to the spec file) put on sys.path before importing.",
+    )
+
+
+class SklearnRunner(_Model):
+    """A scikit-learn estimator saved with joblib. Unpickling runs code: pin it."""
+
+    runner: Literal["sklearn"]
+    path: StrictStr = Field(description="joblib file, relative to the spec file or a URL.")
+    sha256: StrictStr | None = Field(
+        default=None,
+        description="Required: hex sha256 of the file; loading refuses any other file.",
+        json_schema_extra={"pattern": "^[0-9a-f]{64}$"},
+    )
+    method: Literal["predict", "predict_proba", "decision_function", "transform"] = "predict"
+    features: list[StrictStr] | None = Field(
+        default=None, description="Field order when instances are objects."
+    )
+
+
+class OnnxRunner(_Model):
+    """An ONNX model run with ONNX Runtime on the CPU."""
+
+    runner: Literal["onnx"]
+    path: StrictStr
+    sha256: StrictStr | None = Field(default=None, json_schema_extra={"pattern": "^[0-9a-f]{64}$"})
+    input_name: StrictStr | None = None
+    output_names: list[StrictStr] | None = None
+    features: list[StrictStr] | None = None
+
+
+class HttpRunner(_Model):
+    """A model server that follows Vertex AI's custom-container HTTP contract.
+
+    batchspec starts ``command`` with AIP_HTTP_PORT, AIP_HEALTH_ROUTE,
+    AIP_PREDICT_ROUTE, AIP_STORAGE_URI, AIP_MODEL_NAME and AIP_MODE set, exactly
+    as Vertex does, so contract mistakes show up before a cloud run.
+    """
+
+    runner: Literal["http"]
+    command: list[StrictStr] = Field(min_length=1)
+    env: StrMap = Field(default_factory=dict)
+    port: Annotated[StrictInt, Field(ge=1, le=65535)] | None = Field(
+        default=None, description="AIP_HTTP_PORT; a free port when omitted."
+    )
+    health_route: StrictStr = "/health"
+    predict_route: StrictStr = "/predict"
+    storage_uri: StrictStr | None = Field(default=None, description="AIP_STORAGE_URI.")
+    startup_timeout_seconds: Seconds = 60.0
+    request_timeout_seconds: Seconds = 60.0
+
+
+class CommandRunner(_Model):
+    """A command following batchspec's local file contract (seed 002).
+
+    The command reads the files listed in AIP_BATCH_INPUT_URIS (comma separated)
+    and writes JSON lines into AIP_BATCH_OUTPUT_DIR. These variables are
+    batchspec's own local convention: Vertex AI does not set them.
+    """
+
+    runner: Literal["command"]
+    command: list[StrictStr] = Field(min_length=1)
+    env: StrMap = Field(default_factory=dict)
+    timeout_seconds: Seconds = 3600.0
+
+
+LocalModel = Annotated[
+    PythonRunner | SklearnRunner | OnnxRunner | HttpRunner | CommandRunner,
+    Field(discriminator="runner"),
+]
+
+
+class ModelRef(_Model):
+    """Exactly one way to name the model; which ways a target accepts is a rule."""
+
+    name: StrictStr | None = Field(
+        default=None,
+        description="ML Engine model name (`my_model` or `projects/P/models/M`).",
+    )
+    version: StrictStr | None = Field(
+        default=None, description="ML Engine version; only together with `name`."
+    )
+    uri: StrictStr | None = Field(
+        default=None, description="Cloud Storage URI of an undeployed SavedModel (ML Engine)."
+    )
+    resource: StrictStr | None = Field(
+        default=None,
+        description="Vertex Model resource: `projects/P/locations/L/models/M[@version]`.",
+    )
+    publisher: StrictStr | None = Field(
+        default=None,
+        description="Publisher model, e.g. `publishers/google/models/gemini-2.0-flash-001`.",
+    )
+    local: LocalModel | None = Field(default=None, description="A model for the local engine.")
+
+    def ways(self) -> list[str]:
+        """The keys used to name the model (a valid spec has exactly one)."""
+        keys = ("name", "uri", "resource", "publisher", "local")
+        return [k for k in keys if getattr(self, k) is not None]
+
+
+class InputSpec(_Model):
+    """Where the instances come from and how to read them."""
+
+    format: DataFormat = Field(description="Input data format.")
+    paths: list[StrictStr] | None = Field(
+        default=None,
+        min_length=1,
+        description="Files; one `*` allowed, in the last segment, as the whole name or at"
+        " the end of a prefix.",
+    )
+    bigquery: StrictStr | None = Field(
+        default=None, description="BigQuery source `bq://project.dataset.table`."
+    )
+    key_field: StrictStr | None = Field(
+        default=None, description="Instance field carried to the output as `key`."
+    )
+    included_fields: list[StrictStr] | None = None
+    excluded_fields: list[StrictStr] | None = None
+    instance_type: Literal["object", "array"] | None = None
+    tf_record_decode: Literal["b64", "example"] = Field(
+        default="b64",
+        description='TFRecord payloads as `{"b64": ...}` (like the services) or decoded'
+        " tf.train.Example features.",
+    )
+
+
+class OutputSpec(_Model):
+    """Exactly one output location: a path or a BigQuery destination."""
+
+    path: StrictStr | None = Field(default=None, description="Output folder (URL or local).")
+    bigquery: StrictStr | None = Field(
+        default=None, description="BigQuery destination `bq://project[.dataset]`."
+    )
+    format: DataFormat = Field(default=DataFormat.JSONL, description="Output data format.")
+    overwrite: StrictBool = Field(
+        default=False, description="Replace results already in the output path."
+    )
+
+
+class Accelerator(_Model):
+    """A GPU or TPU attached to each replica (Vertex `machineSpec`)."""
+
+    type: StrictStr = Field(description="e.g. NVIDIA_TESLA_T4")
+    count: PositiveInt = 1
+
+
+class Resources(_Model):
+    """Compute and batching. Defaults follow the services."""
+
+    max_worker_count: PositiveInt = Field(default=10, description="ML Engine default: 10.")
+    batch_size: PositiveInt = Field(default=64, description="Instances per model call.")
+    machine_type: StrictStr | None = Field(default=None, description="Vertex machine type.")
+    accelerator: Accelerator | None = None
+    replica_count: PositiveInt | None = Field(
+        default=None, description="Vertex starting replica count (batch jobs do not autoscale)."
+    )
+    max_replica_count: PositiveInt | None = None
+
+
+class Policy(_Model):
+    """How batchspec drives the job: retries, deadline, error budget, removal."""
+
+    max_retries: NonNegativeInt = Field(default=0, description="Resubmits after FAILED.")
+    retry_backoff_seconds: Seconds = 60.0
+    deadline: StrictStr | None = Field(
+        default=None,
+        description="Cancel the job after this long, e.g. `6h` or `1h30m`.",
+        json_schema_extra={"pattern": DURATION_PATTERN},
+    )
+    max_error_fraction: Fraction = Field(
+        default=1.0,
+        description="Failed instances allowed, as a fraction of all; beyond it the job"
+        " FAILS. Within it, a job with failures ends PARTIALLY_SUCCEEDED.",
+    )
+    max_failed_instances: NonNegativeInt | None = Field(
+        default=None, description="Failed instances allowed, as a count."
+    )
+    on_removal: Literal["keep", "cancel"] = Field(
+        default="keep", description="What to do with a running job when its spec is deleted."
+    )
+
+    @property
+    def deadline_seconds(self) -> int | None:
+        """The deadline in seconds, or None when there is none."""
+        return duration_seconds(self.deadline) if self.deadline else None
+
+
+class JobSpec(_Model):
+    """Everything a batch prediction job needs, whatever the target."""
+
+    target: Target = Field(default=Target.LOCAL, description="Where the job runs.")
+    project: StrictStr | None = Field(
+        default=None, description="Google Cloud project (or $BATCHSPEC_PROJECT)."
+    )
+    region: StrictStr | None = None
+    model: ModelRef
+    input: InputSpec
+    output: OutputSpec
+    resources: Resources = Field(default_factory=Resources)
+    runtime_version: StrictStr | None = Field(
+        default=None, description="ML Engine runtime; omit for deployed versions."
+    )
+    signature_name: StrictStr | None = Field(
+        default=None, description="SavedModel signature (service default `serving_default`)."
+    )
+    service_account: StrictStr | None = None
+    encryption_key_name: StrictStr | None = Field(
+        default=None, description="Cloud KMS key for the job's resources (Vertex)."
+    )
+    generate_explanation: StrictBool = False
+    model_parameters: dict[StrictStr, Any] | None = None
+    policy: Policy = Field(default_factory=Policy)
+
+
+class BatchPredictionJobSpec(_Model):
+    """One YAML document of kind BatchPredictionJob."""
+
+    api_version: Literal["batchspec.dev/v1"] = Field(description="Spec language version.")
+    kind: Literal["BatchPredictionJob"]
+    metadata: Metadata
+    spec: JobSpec
+
+    @property
+    def name(self) -> str:
+        """The job name."""
+        return self.metadata.name

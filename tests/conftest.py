@@ -1,0 +1,44 @@
+"""Shared fixtures: repo paths and a helper that writes spec files."""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+SPECS = REPO / "specs"
+
+VALID_VERTEX = """\
+apiVersion: batchspec.dev/v1
+kind: BatchPredictionJob
+metadata:
+  name: scores
+spec:
+  target: vertex
+  project: proj-123456
+  region: us-central1
+  model:
+    resource: projects/proj-123456/locations/us-central1/models/123
+  input:
+    format: JSONL
+    paths:
+      - gs://bucket/in/*
+  output:
+    path: gs://bucket/out/
+"""
+
+
+@pytest.fixture
+def write_spec(tmp_path: Path) -> Callable[..., Path]:
+    """Write YAML text (dedented) to a file under tmp_path and return its path."""
+
+    def write(text: str, name: str = "spec.yaml") -> Path:
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text))
+        return path
+
+    return write
