@@ -9,6 +9,7 @@ never constructs arbitrary objects (the safe constructor refuses Python tags).
 
 from __future__ import annotations
 
+import functools
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -159,16 +160,32 @@ def parse_documents(file: str, text: str) -> tuple[list[Document], list[Diagnost
     return docs, problems
 
 
-def _parse_fast(text: str) -> list[Any]:
+@functools.cache
+def _loader(*, pure: bool) -> Any:
+    """One safe loader per process (building one costs as much as a small parse)."""
     from ruamel.yaml import YAML
+    from ruamel.yaml.resolver import VersionedResolver
 
-    return _load_all(YAML(typ="safe", pure=False), text)
+    class Yaml12Resolver(VersionedResolver):  # type: ignore[misc]
+        """Specs are YAML 1.2. Pinning the version skips ruamel's per-scalar
+        version lookup, which fails (slowly, by exception) under the C parser
+        and took most of the parse time."""
+
+        @property
+        def processing_version(self) -> tuple[int, int]:
+            return (1, 2)
+
+    yaml = YAML(typ="safe", pure=pure)
+    yaml.Resolver = Yaml12Resolver
+    return yaml
+
+
+def _parse_fast(text: str) -> list[Any]:
+    return _load_all(_loader(pure=False), text)
 
 
 def _parse_pure(text: str) -> list[Any]:
-    from ruamel.yaml import YAML
-
-    return _load_all(YAML(typ="safe", pure=True), text)
+    return _load_all(_loader(pure=True), text)
 
 
 def _load_all(yaml: Any, text: str) -> list[Any]:
