@@ -166,7 +166,7 @@ def _loader(*, pure: bool) -> Any:
     from ruamel.yaml import YAML
     from ruamel.yaml.resolver import VersionedResolver
 
-    class Yaml12Resolver(VersionedResolver):  # type: ignore[misc]
+    class Yaml12Resolver(VersionedResolver):
         """Specs are YAML 1.2. Pinning the version skips ruamel's per-scalar
         version lookup, which fails (slowly, by exception) under the C parser
         and took most of the parse time."""
