@@ -14,6 +14,7 @@ import argparse
 import difflib
 import json
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -76,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
             hint="pick one with --name",
         )
     target = Target(args.target) if args.target else None
-    rendered, diagnostics = _compile_all(selected, target, _want_check(args.check))
+    rendered, diagnostics = render_specs(selected, target, check=_want_check(args.check))
     diagnostics = list(result.diagnostics) + diagnostics
     if any(d.is_error for d in diagnostics):
         _report(diagnostics, files=result.files, specs=len(rendered))
@@ -110,9 +111,15 @@ def _want_check(flag: bool | None) -> bool:
     return importlib.util.find_spec("googleapiclient") is not None
 
 
-def _compile_all(
-    specs: list[Any], target: Any, check: bool
+def render_specs(
+    specs: list[Any],
+    target: Any,
+    *,
+    check: bool,
+    env: Mapping[str, str] | None = None,
 ) -> tuple[list[dict[str, Any]], list[Any]]:
+    """Compile each `LoadedSpec`; return the documents of those that compile and
+    every diagnostic (located in its file)."""
     from batchspec.compile import compile_with_diagnostics
     from batchspec.errors import CompileError
 
@@ -120,20 +127,22 @@ def _compile_all(
     diagnostics: list[Any] = []
     for loaded in specs:
         try:
-            job, warnings = compile_with_diagnostics(loaded.spec, target=target, source=loaded.file)
+            job, warnings = compile_with_diagnostics(
+                loaded.spec, target=target, source=loaded.file, env=env
+            )
         except CompileError as exc:
-            diagnostics.extend(_located(exc.diagnostics, loaded))
+            diagnostics.extend(locate(exc.diagnostics, loaded))
             continue
-        diagnostics.extend(_located(warnings, loaded))
+        diagnostics.extend(locate(warnings, loaded))
         if check:
             from batchspec.compile.conformance import conformance_diagnostics
 
-            diagnostics.extend(_located(conformance_diagnostics(job), loaded))
+            diagnostics.extend(locate(conformance_diagnostics(job), loaded))
         rendered.append(render_document(job))
     return rendered, diagnostics
 
 
-def _located(diagnostics: list[Any], loaded: Any) -> list[Any]:
+def locate(diagnostics: list[Any], loaded: Any) -> list[Any]:
     """File, document, line and column for compile diagnostics."""
     from batchspec.load.positions import PositionIndex
 
