@@ -170,7 +170,7 @@ def _report(diagnostics: list[Any], *, files: int, specs: int) -> None:
 
 def render_document(job: Any) -> dict[str, Any]:
     """One compiled job as the document `render` prints."""
-    from batchspec.compile.requests import call_description
+    from batchspec.compile.wire import call_description
 
     return {
         "name": job.name,

@@ -8,7 +8,7 @@ documents. Used by the tests for every example and generated spec, and by
 from __future__ import annotations
 
 from batchspec.compile.discovery import SchemaProblem, request_problems
-from batchspec.compile.requests import wire_request
+from batchspec.compile.wire import wire_request
 from batchspec.diagnostics import Diagnostic
 from batchspec.model.jobs import CompiledJob
 

@@ -138,7 +138,6 @@ class _Setting:
     path: DocPath
     label: str
     value: Any
-    set_explicitly: bool = True
 
 
 def _settings(doc: BatchPredictionJobSpec) -> dict[str, _Setting]:
@@ -208,6 +207,8 @@ _WHY: dict[tuple[Target | None, str], str] = {
     (Target.GENAI, "batchSize"): "google-genai batch jobs take no resource settings",
     (Target.GENAI, "replicaCount"): "google-genai batch jobs take no resource settings",
     (Target.GENAI, "maxReplicaCount"): "google-genai batch jobs take no resource settings",
+    (Target.MLENGINE, "overwrite"): "ML Engine has no such setting; clear the output path"
+    " before the run",
     (Target.MLENGINE, "replicaCount"): "ML Engine scales workers up to maxWorkerCount",
     (Target.MLENGINE, "maxReplicaCount"): "ML Engine scales workers up to maxWorkerCount",
 }

@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 
 from batchspec.compile import compile_spec, request_fingerprint, strip_identity
 from batchspec.compile.conformance import conformance_diagnostics, conformance_problems
-from batchspec.compile.requests import wire_request
+from batchspec.compile.wire import wire_request
 from batchspec.errors import CompileError
 from batchspec.model.enums import CLOUD_TARGETS, Target
 from batchspec.model.jobs import CompiledJob

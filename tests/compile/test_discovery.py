@@ -223,3 +223,11 @@ def test_unknown_document_is_a_clear_error() -> None:
 
     with pytest.raises(BatchspecError, match="no discovery document"):
         discovery.discovery_document("nosuchapi", "v9")
+
+
+def test_documented_format_values_apply_to_v1beta1_too() -> None:
+    body = copy.deepcopy(VERTEX_JOB)
+    body["inputConfig"]["instancesFormat"] = "json"
+    root = "GoogleCloudAiplatformV1beta1BatchPredictionJob"
+    problems = schema_problems("aiplatform", "v1beta1", root, body)
+    assert [p.pointer for p in problems] == ["inputConfig.instancesFormat"]

@@ -150,7 +150,8 @@ def test_render_and_validate_do_not_import_cloud_sdks(tmp_path: Path) -> None:
     script = (
         "import sys\n"
         "from batchspec.cli.main import main\n"
-        f"main(['render', '--no-check', {str(SPECS)!r}])\n"
+        f"main(['render', {str(SPECS)!r}])\n"
+        f"main(['render', '--target', 'genai', {str(SPECS)!r}])\n"
         "heavy = [m for m in sys.modules if m.startswith(('google.cloud.', 'google.genai',"
         " 'googleapiclient', 'sklearn', 'onnxruntime'))]\n"
         "print(heavy, file=sys.stderr)\n"
@@ -165,3 +166,12 @@ def test_render_and_validate_do_not_import_cloud_sdks(tmp_path: Path) -> None:
         check=False,
     )
     assert done.returncode == 0, done.stderr
+
+
+def test_commands_are_registered(run: Run) -> None:
+    with pytest.raises(SystemExit):
+        run("--help")
+    from batchspec.cli.main import build_parser
+
+    help_text = build_parser().format_help()
+    assert "render" in help_text and "import" in help_text
