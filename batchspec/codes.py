@@ -61,5 +61,18 @@ CODES: dict[str, Code] = {
         Code("BS270", "resources", "Resources the target cannot use as given."),
         Code("BS280", "pickle-unpinned", "Unpickling runs code: pin the model file's sha256."),
         Code("BS290", "policy", "A job policy that cannot work."),
+        Code(
+            "BS300",
+            "not-for-target",
+            "The spec is valid for its own target but breaks a rule of the requested one.",
+        ),
+        Code(
+            "BS301",
+            "not-expressible",
+            "A setting the target's API cannot carry; compiling would drop it.",
+        ),
+        Code("BS302", "model-location", "A Vertex model resource in another region than the job."),
+        Code("BS303", "not-json", "A free-form value JSON cannot carry (NaN, infinity, dates)."),
+        Code("BS304", "body-schema", "A compiled body that breaks the service's API schema."),
     ]
 }

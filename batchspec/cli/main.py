@@ -25,6 +25,8 @@ from batchspec import __version__
 COMMANDS: dict[str, str] = {
     "validate": "batchspec.cli.validate",
     "schema": "batchspec.cli.schema",
+    "render": "batchspec.cli.render",
+    "import": "batchspec.cli.import_",
 }
 
 EXIT_OK = 0

@@ -1,50 +1,136 @@
-"""The compile stage: a validated spec becomes the exact request for one target."""
+"""The compile stage: a validated spec becomes the exact request for one target.
+
+    compile_spec(doc, target=...)  ->  CompiledJob(body, fingerprint, labels, parent)
+
+Each target is a pure function from the effective spec to a body
+(`mlengine.mlengine_body`, `vertex.vertex_body`, `genai.genai_body`,
+`local.local_body`). Around them: `prepare` settles target, project and region
+and refuses what the target cannot run (never a half-built body), and
+`identity` adds batchspec's labels (and the ML Engine job id) after the
+fingerprint is taken.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
-from batchspec.compile.fingerprint import fingerprint, fingerprint_label
-from batchspec.compile.local import local_body
-from batchspec.model.enums import Target
-from batchspec.model.jobs import (
-    LABEL_FINGERPRINT,
-    LABEL_JOB,
-    LABEL_MANAGED_BY,
-    MANAGED_BY_VALUE,
-    CompiledJob,
+from batchspec.compile.fingerprint import canonical_json, fingerprint
+from batchspec.compile.genai import genai_body
+from batchspec.compile.identity import (
+    add_identity,
+    managed_labels,
+    mlengine_job_id,
+    request_fingerprint,
+    strip_identity,
 )
+from batchspec.compile.local import local_body
+from batchspec.compile.mlengine import mlengine_body
+from batchspec.compile.prepare import Prepared, prepare
+from batchspec.compile.vertex import vertex_body
+from batchspec.diagnostics import Diagnostic
+from batchspec.errors import CompileError
+from batchspec.model.enums import Target
+from batchspec.model.jobs import CompiledJob
 from batchspec.model.spec import BatchPredictionJobSpec
 
+Builder = Callable[[BatchPredictionJobSpec], dict[str, Any]]
 
-def managed_labels(name: str, fp: str) -> dict[str, str]:
-    """The labels batchspec puts on every job it submits."""
-    return {
-        LABEL_MANAGED_BY: MANAGED_BY_VALUE,
-        LABEL_JOB: name.lower()[:63],
-        LABEL_FINGERPRINT: fingerprint_label(fp),
-    }
+BUILDERS: dict[Target, Builder] = {
+    Target.MLENGINE: mlengine_body,
+    Target.VERTEX: vertex_body,
+    Target.GENAI: genai_body,
+    Target.LOCAL: local_body,
+    Target.RAY: local_body,
+}
 
 
 def compile_spec(
-    doc: BatchPredictionJobSpec, *, target: Target | None = None, source: Path | None = None
+    doc: BatchPredictionJobSpec,
+    *,
+    target: Target | None = None,
+    source: Path | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> CompiledJob:
-    """Compile `doc` for `target` (default: the spec's own target)."""
-    target = target or doc.spec.target
-    if target not in (Target.LOCAL, Target.RAY):
-        raise NotImplementedError(f"compiling for {target.value} is not implemented yet")
-    body = local_body(doc)
-    fp = fingerprint(target.value, body)
-    labels = {**doc.metadata.labels, **managed_labels(doc.metadata.name, fp)}
+    """Compile `doc` for `target` (default: the spec's own target).
+
+    Project and region come from the spec, else from `env` (default: the
+    process environment: BATCHSPEC_PROJECT / GOOGLE_CLOUD_PROJECT,
+    BATCHSPEC_REGION). Raises `CompileError` with every problem at once."""
+    job, _ = compile_with_diagnostics(doc, target=target, source=source, env=env)
+    return job
+
+
+def compile_with_diagnostics(
+    doc: BatchPredictionJobSpec,
+    *,
+    target: Target | None = None,
+    source: Path | None = None,
+    env: Mapping[str, str] | None = None,
+) -> tuple[CompiledJob, list[Diagnostic]]:
+    """Like `compile_spec`, also returning the warnings (settings the target
+    ignores, for instance) that did not stop the compile."""
+    prepared = prepare(doc, target, env)
+    diagnostics = [d.at(file=str(source)) if source else d for d in prepared.diagnostics]
+    if not prepared.ok:
+        errors = [d for d in diagnostics if d.is_error]
+        raise CompileError(errors + [d for d in diagnostics if not d.is_error])
+    return build(doc, prepared, source=source), diagnostics
+
+
+def compile_diagnostics(
+    doc: BatchPredictionJobSpec,
+    *,
+    target: Target | None = None,
+    env: Mapping[str, str] | None = None,
+) -> list[Diagnostic]:
+    """Every problem compiling `doc` for `target` would meet, without raising."""
+    return prepare(doc, target, env).diagnostics
+
+
+def build(
+    doc: BatchPredictionJobSpec, prepared: Prepared, *, source: Path | None = None
+) -> CompiledJob:
+    """Build the body of a prepared spec (its diagnostics must hold no error)."""
+    target, effective = prepared.target, prepared.spec
+    core = BUILDERS[target](effective)
+    fp = fingerprint(target.value, core)
+    name = doc.metadata.name
+    labels = {**doc.metadata.labels, **managed_labels(name, fp)}
+    body = core if target in (Target.LOCAL, Target.RAY) else add_identity(target, core, name, fp)
     return CompiledJob(
-        name=doc.metadata.name,
+        name=name,
         target=target,
         body=body,
         fingerprint=fp,
         spec=doc,
         labels=labels,
+        parent=parent_of(effective),
         source=source,
     )
 
 
-__all__ = ["compile_spec", "fingerprint", "managed_labels"]
+def parent_of(effective: BatchPredictionJobSpec) -> str | None:
+    """The resource a create call goes under: `projects/P` for ML Engine,
+    `projects/P/locations/R` for Vertex and google-genai, none locally."""
+    spec = effective.spec
+    if spec.target is Target.MLENGINE:
+        return f"projects/{spec.project}"
+    if spec.target in (Target.VERTEX, Target.GENAI):
+        return f"projects/{spec.project}/locations/{spec.region}"
+    return None
+
+
+__all__ = [
+    "BUILDERS",
+    "canonical_json",
+    "compile_diagnostics",
+    "compile_spec",
+    "compile_with_diagnostics",
+    "fingerprint",
+    "managed_labels",
+    "mlengine_job_id",
+    "request_fingerprint",
+    "strip_identity",
+]

@@ -1,0 +1,212 @@
+"""`batchspec render SPEC...`: print the exact request each spec compiles to.
+
+Output is meant for review and `diff`: keys sorted at every level, two-space
+indents, one document per spec (a JSON list or YAML `---` documents when there
+are several). Each document says which call the body is for (method, URL,
+parent) and the fingerprint. stdout holds only the rendering; diagnostics and
+warnings go to stderr. Nothing is printed to stdout unless every selected spec
+compiles, so a pipeline never sees half an answer.
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import json
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+TARGET_CHOICES = ["vertex", "mlengine", "genai", "local", "ray"]
+
+
+def add_parser(sub: Any) -> None:
+    """Register the command."""
+    p = sub.add_parser(
+        "render",
+        help="print the request body each spec compiles to",
+        description="Compile specs and print the request bodies (the exact JSON a service"
+        " receives), with method, URL and fingerprint. Exit 1 when a spec is invalid or"
+        " cannot be compiled for the target.",
+    )
+    p.add_argument("paths", nargs="+", metavar="SPEC", help="spec files or folders")
+    p.add_argument(
+        "--target",
+        "-t",
+        choices=TARGET_CHOICES,
+        help="compile for this target instead of each spec's own",
+    )
+    p.add_argument("--output", "-o", choices=["json", "yaml"], default="json")
+    p.add_argument(
+        "--name",
+        "-n",
+        action="append",
+        default=[],
+        help="only the spec with this job name (repeatable)",
+    )
+    p.add_argument(
+        "--body-only",
+        action="store_true",
+        help="print only the request body (needs exactly one spec)",
+    )
+    p.add_argument(
+        "--check",
+        dest="check",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="check each body against Google's discovery schema (default: when"
+        " google-api-python-client is installed)",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    """Validate, compile, print."""
+    from batchspec.errors import BatchspecError
+    from batchspec.model.enums import Target
+    from batchspec.validate import validate_paths
+
+    result = validate_paths(args.paths)
+    if not result.ok:
+        _report(result.diagnostics, files=result.files, specs=len(result.specs))
+        return 1
+    selected = _select(result.specs, args.name)
+    if args.body_only and len(selected) != 1:
+        raise BatchspecError(
+            f"--body-only needs exactly one spec, found {len(selected)}",
+            hint="pick one with --name",
+        )
+    target = Target(args.target) if args.target else None
+    rendered, diagnostics = render_specs(selected, target, check=_want_check(args.check))
+    diagnostics = list(result.diagnostics) + diagnostics
+    if any(d.is_error for d in diagnostics):
+        _report(diagnostics, files=result.files, specs=len(rendered))
+        return 1
+    if diagnostics:
+        _report(diagnostics, files=result.files, specs=len(rendered))
+    documents = [r["body"] for r in rendered] if args.body_only else rendered
+    sys.stdout.write(format_documents(documents, args.output))
+    return 0
+
+
+def _select(specs: list[Any], names: list[str]) -> list[Any]:
+    if not names:
+        return specs
+    from batchspec.errors import BatchspecError
+
+    known = {s.name: s for s in specs}
+    for name in names:
+        if name not in known:
+            guess = difflib.get_close_matches(name, list(known), n=1)
+            hint = f"did you mean `{guess[0]}`?" if guess else "specs here: " + ", ".join(known)
+            raise BatchspecError(f"no spec named {name!r}", hint=hint)
+    return [s for s in specs if s.name in names]
+
+
+def _want_check(flag: bool | None) -> bool:
+    if flag is not None:
+        return flag
+    import importlib.util
+
+    return importlib.util.find_spec("googleapiclient") is not None
+
+
+def render_specs(
+    specs: list[Any],
+    target: Any,
+    *,
+    check: bool,
+    env: Mapping[str, str] | None = None,
+) -> tuple[list[dict[str, Any]], list[Any]]:
+    """Compile each `LoadedSpec`; return the documents of those that compile and
+    every diagnostic (located in its file)."""
+    from batchspec.compile import compile_with_diagnostics
+    from batchspec.errors import CompileError
+
+    rendered: list[dict[str, Any]] = []
+    diagnostics: list[Any] = []
+    for loaded in specs:
+        try:
+            job, warnings = compile_with_diagnostics(
+                loaded.spec, target=target, source=loaded.file, env=env
+            )
+        except CompileError as exc:
+            diagnostics.extend(locate(exc.diagnostics, loaded))
+            continue
+        diagnostics.extend(locate(warnings, loaded))
+        if check:
+            from batchspec.compile.conformance import conformance_diagnostics
+
+            diagnostics.extend(locate(conformance_diagnostics(job), loaded))
+        rendered.append(render_document(job))
+    return rendered, diagnostics
+
+
+def locate(diagnostics: list[Any], loaded: Any) -> list[Any]:
+    """File, document, line and column for compile diagnostics."""
+    from batchspec.load.positions import PositionIndex
+
+    index: PositionIndex | None = None
+    out = []
+    for raw in diagnostics:
+        d = raw.at(file=str(loaded.file), document=loaded.document)
+        if d.path and d.line is None:
+            if index is None:
+                index = PositionIndex(Path(loaded.file).read_text(encoding="utf-8"))
+            pos = index.locate(loaded.document, d.path)
+            if pos:
+                d = d.at(line=pos[0], column=pos[1])
+        out.append(d)
+    return out
+
+
+def _report(diagnostics: list[Any], *, files: int, specs: int) -> None:
+    from batchspec.diagnostics import sort_key
+    from batchspec.validate.report import render_text
+
+    ordered = sorted(diagnostics, key=sort_key)
+    print(render_text(ordered, files=files, specs=specs), file=sys.stderr)
+
+
+def render_document(job: Any) -> dict[str, Any]:
+    """One compiled job as the document `render` prints."""
+    from batchspec.compile.wire import call_description
+
+    return {
+        "name": job.name,
+        "target": job.target.value,
+        "fingerprint": job.fingerprint,
+        **call_description(job),
+        "body": job.body,
+    }
+
+
+def format_documents(documents: list[Any], output: str) -> str:
+    """JSON (an object, or a list for several) or YAML (`---` between documents),
+    keys sorted at every level, ending in a newline."""
+    if output == "json":
+        value = documents[0] if len(documents) == 1 else documents
+        return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    return "---\n".join(_yaml(_sorted(doc)) for doc in documents)
+
+
+def _sorted(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _sorted(value[k]) for k in sorted(value)}
+    if isinstance(value, list):
+        return [_sorted(v) for v in value]
+    return value
+
+
+def _yaml(value: Any) -> str:
+    import io
+
+    from ruamel.yaml import YAML
+
+    yaml = YAML(typ="safe", pure=True)
+    yaml.default_flow_style = False
+    yaml.sort_base_mapping_type_on_output = False  # type: ignore[assignment]
+    yaml.width = 4096
+    stream = io.StringIO()
+    yaml.dump(value, stream)
+    return stream.getvalue()

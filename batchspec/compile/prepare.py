@@ -1,0 +1,296 @@
+"""Before a body is built: settle where the job runs and whether it can.
+
+Compiling never produces a half-built body. This module turns a validated
+spec plus a requested target into the *effective* spec (target, project and
+region filled in, from the environment where the spec leaves them out) and
+the diagnostics that stand in the way:
+
+* project and region for cloud targets (BS261, BS210);
+* the target-dependent rules of `batchspec.validate.rules`, run again against
+  the requested target when it is not the spec's own (BS300), so a BigQuery
+  source for ML Engine or a region outside an allow-list is caught by the same
+  code that catches it in `batchspec validate`;
+* settings the target's API cannot carry (BS301), a Vertex model in another
+  region (BS302), and free-form values JSON cannot hold (BS303).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import os
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from batchspec.diagnostics import Diagnostic, DocPath, has_errors
+from batchspec.model.enums import CLOUD_TARGETS, Severity, Target
+from batchspec.model.spec import BatchPredictionJobSpec, PythonRunner
+from batchspec.validate.rules import check_rules
+
+PROJECT_ENV = ("BATCHSPEC_PROJECT", "GOOGLE_CLOUD_PROJECT")
+REGION_ENV = ("BATCHSPEC_REGION",)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """The effective spec for one target and what stands in its way."""
+
+    spec: BatchPredictionJobSpec
+    target: Target
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    project_source: str | None = None
+    region_source: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        """True when nothing is an error: a body can be built."""
+        return not has_errors(self.diagnostics)
+
+
+def prepare(
+    doc: BatchPredictionJobSpec,
+    target: Target | None = None,
+    env: Mapping[str, str] | None = None,
+) -> Prepared:
+    """Resolve `doc` for `target` (default: its own) and collect every problem."""
+    env = os.environ if env is None else env
+    target = target or doc.spec.target
+    problems: list[Diagnostic] = []
+    project, project_source = doc.spec.project, "spec" if doc.spec.project else None
+    region, region_source = doc.spec.region, "spec" if doc.spec.region else None
+    if target in CLOUD_TARGETS:
+        if project is None:
+            project, project_source = _from_env(env, PROJECT_ENV)
+            if project is None:
+                problems.append(_project_missing(target))
+        if region is None:
+            region, region_source = _from_env(env, REGION_ENV)
+            if region is None:
+                problems.append(_region_missing(target))
+    spec = doc.spec.model_copy(update={"target": target, "project": project, "region": region})
+    effective = doc.model_copy(update={"spec": spec})
+    problems.extend(_rules_for(doc, effective, target, region_source))
+    problems.extend(unsupported_settings(effective))
+    problems.extend(model_location(effective))
+    problems.extend(json_values(effective))
+    return Prepared(effective, target, problems, project_source, region_source)
+
+
+def _from_env(env: Mapping[str, str], names: tuple[str, ...]) -> tuple[str | None, str | None]:
+    for name in names:
+        value = env.get(name, "").strip()
+        if value:
+            return value, f"${name}"
+    return None, None
+
+
+def _project_missing(target: Target) -> Diagnostic:
+    return Diagnostic(
+        "BS261",
+        f"{target.value} needs a Google Cloud project",
+        path=("spec", "project"),
+        hint="add `project:` to the spec or set BATCHSPEC_PROJECT (or GOOGLE_CLOUD_PROJECT)",
+    )
+
+
+def _region_missing(target: Target) -> Diagnostic:
+    return Diagnostic(
+        "BS210",
+        f"{target.value} needs a region",
+        path=("spec", "region"),
+        hint="add `region:` to the spec or set BATCHSPEC_REGION",
+    )
+
+
+def _rules_for(
+    doc: BatchPredictionJobSpec,
+    effective: BatchPredictionJobSpec,
+    target: Target,
+    region_source: str | None,
+) -> list[Diagnostic]:
+    """Diagnostics the rules raise for the effective spec and not for the spec as
+    written: what the requested target (or an environment value) changes."""
+    known = set(check_rules(doc))
+    out = []
+    for found in check_rules(effective):
+        if found in known:
+            continue
+        d = found
+        if d.path == ("spec", "region") and region_source not in (None, "spec"):
+            d = d.at(message=f"{d.message} (region from {region_source})")
+        if d.is_error and target is not doc.spec.target:
+            d = Diagnostic(
+                "BS300",
+                f"cannot compile for {target.value}: {d.message} [{d.code}]",
+                path=d.path,
+                hint=d.hint,
+            )
+        out.append(d)
+    return out
+
+
+# --- settings a target cannot carry ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Setting:
+    path: DocPath
+    label: str
+    value: Any
+
+
+def _settings(doc: BatchPredictionJobSpec) -> dict[str, _Setting]:
+    spec, inp, res = doc.spec, doc.spec.input, doc.spec.resources
+    base_in, base_res = ("spec", "input"), ("spec", "resources")
+    items = [
+        _Setting((*base_in, "keyField"), "keyField", inp.key_field),
+        _Setting((*base_in, "includedFields"), "includedFields", inp.included_fields),
+        _Setting((*base_in, "excludedFields"), "excludedFields", inp.excluded_fields),
+        _Setting((*base_in, "instanceType"), "instanceType", inp.instance_type),
+        _Setting(
+            (*base_in, "tfRecordDecode"),
+            "tfRecordDecode: example",
+            "example" if inp.tf_record_decode == "example" else None,
+        ),
+        _Setting(("spec", "serviceAccount"), "serviceAccount", spec.service_account),
+        _Setting(("spec", "encryptionKeyName"), "encryptionKeyName", spec.encryption_key_name),
+        _Setting(
+            ("spec", "generateExplanation"),
+            "generateExplanation",
+            True if spec.generate_explanation else None,
+        ),
+        _Setting(("spec", "modelParameters"), "modelParameters", spec.model_parameters),
+        _Setting((*base_res, "replicaCount"), "replicaCount", res.replica_count),
+        _Setting((*base_res, "maxReplicaCount"), "maxReplicaCount", res.max_replica_count),
+        _Setting(
+            (*base_res, "maxWorkerCount"),
+            "maxWorkerCount",
+            res.max_worker_count if "max_worker_count" in res.model_fields_set else None,
+        ),
+        _Setting(
+            (*base_res, "batchSize"),
+            "batchSize",
+            res.batch_size if "batch_size" in res.model_fields_set else None,
+        ),
+        _Setting(
+            ("spec", "output", "overwrite"),
+            "overwrite",
+            True if doc.spec.output.overwrite else None,
+        ),
+    ]
+    return {s.label: s for s in items}
+
+
+# Per target: settings that change *what* runs (dropping them is an error) and
+# settings that only tune *how* it runs (dropping them is a warning).
+_WHAT = ("keyField", "includedFields", "excludedFields", "instanceType", "tfRecordDecode: example")
+_SECURITY = ("serviceAccount", "encryptionKeyName")
+_VERTEX_ONLY = ("generateExplanation", "modelParameters")
+_DROPPED: dict[Target, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    Target.MLENGINE: (
+        _WHAT + _SECURITY + _VERTEX_ONLY,
+        ("replicaCount", "maxReplicaCount", "overwrite"),
+    ),
+    Target.VERTEX: (("tfRecordDecode: example",), ("maxWorkerCount", "overwrite")),
+    Target.GENAI: (
+        _WHAT + _SECURITY + _VERTEX_ONLY,
+        ("maxWorkerCount", "batchSize", "replicaCount", "maxReplicaCount", "overwrite"),
+    ),
+}
+_WHY: dict[tuple[Target | None, str], str] = {
+    (None, "tfRecordDecode: example"): 'the service always sends TFRecord payloads as {"b64": ...}',
+    (None, "overwrite"): "the service writes every run into a new folder; overwrite is for"
+    " the local engine",
+    (Target.VERTEX, "maxWorkerCount"): "Vertex sizes jobs by replicaCount on a machineType",
+    (Target.GENAI, "maxWorkerCount"): "google-genai batch jobs take no resource settings",
+    (Target.GENAI, "batchSize"): "google-genai batch jobs take no resource settings",
+    (Target.GENAI, "replicaCount"): "google-genai batch jobs take no resource settings",
+    (Target.GENAI, "maxReplicaCount"): "google-genai batch jobs take no resource settings",
+    (Target.MLENGINE, "overwrite"): "ML Engine has no such setting; clear the output path"
+    " before the run",
+    (Target.MLENGINE, "replicaCount"): "ML Engine scales workers up to maxWorkerCount",
+    (Target.MLENGINE, "maxReplicaCount"): "ML Engine scales workers up to maxWorkerCount",
+}
+
+
+def unsupported_settings(doc: BatchPredictionJobSpec) -> Iterator[Diagnostic]:
+    """BS301: settings the target's request has no field for."""
+    target = doc.spec.target
+    errors, warnings = _DROPPED.get(target, ((), ()))
+    settings = _settings(doc)
+    for names, severity in ((errors, Severity.ERROR), (warnings, Severity.WARNING)):
+        for name in names:
+            setting = settings[name]
+            if setting.value is None:
+                continue
+            why = _WHY.get((target, name)) or _WHY.get((None, name))
+            verb = "cannot carry" if severity is Severity.ERROR else "ignores"
+            hint = "remove it, or use target: vertex" if severity is Severity.ERROR else None
+            if target is Target.VERTEX or name == "overwrite":
+                hint = "remove it" if severity is Severity.ERROR else None
+            yield Diagnostic(
+                "BS301",
+                f"{target.value} {verb} `{name}`" + (f": {why}" if why else ""),
+                severity=severity,
+                path=setting.path,
+                hint=hint,
+            )
+
+
+def model_location(doc: BatchPredictionJobSpec) -> Iterator[Diagnostic]:
+    """BS302: a Vertex model must share the job's location."""
+    resource, region = doc.spec.model.resource, doc.spec.region
+    if doc.spec.target not in (Target.VERTEX, Target.GENAI) or not resource or not region:
+        return
+    parts = resource.split("/")
+    if len(parts) >= 4 and parts[2] == "locations" and parts[3] != region:
+        yield Diagnostic(
+            "BS302",
+            f"model {resource!r} lives in {parts[3]}, the job runs in {region}",
+            path=("spec", "model", "resource"),
+            hint=f"a batch job uses a model in its own region: copy the model to {region}"
+            f" or set region: {parts[3]}",
+        )
+
+
+def json_values(doc: BatchPredictionJobSpec) -> Iterator[Diagnostic]:
+    """BS303: free-form values must be plain JSON, or fingerprints are not stable."""
+    yield from _json_problems(doc.spec.model_parameters, ("spec", "modelParameters"))
+    local = doc.spec.model.local
+    if isinstance(local, PythonRunner):
+        yield from _json_problems(local.init_args, ("spec", "model", "local", "initArgs"))
+
+
+def _json_problems(value: Any, path: DocPath) -> Iterator[Diagnostic]:
+    if isinstance(value, float) and not math.isfinite(value):
+        yield Diagnostic(
+            "BS303",
+            f"{value!r} cannot be written as JSON",
+            path=path,
+            hint="use a finite number or a string",
+        )
+    elif isinstance(value, dt.date | dt.datetime | dt.time):
+        yield Diagnostic(
+            "BS303",
+            f"YAML read {value.isoformat()} as a date; request bodies hold strings",
+            path=path,
+            hint=f"quote it: '{value.isoformat()}'",
+        )
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                yield Diagnostic(
+                    "BS303", f"key {key!r} is not a string", path=path, hint="quote the key"
+                )
+            yield from _json_problems(item, (*path, str(key)))
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            yield from _json_problems(item, (*path, i))
+    elif value is not None and not isinstance(value, str | int | float | bool):
+        yield Diagnostic(
+            "BS303", f"a {type(value).__name__} value cannot be written as JSON", path=path
+        )
+
+
+__all__ = ["Prepared", "prepare", "unsupported_settings"]

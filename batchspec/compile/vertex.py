@@ -1,0 +1,134 @@
+"""Vertex AI `projects.locations.batchPredictionJobs.create`: a BatchPredictionJob.
+
+Only fields the spec sets appear, except the required ones. Notes that shape
+the body (see NOTES.md):
+
+* int32 fields (replica counts, acceleratorCount, batchSize) are JSON numbers.
+* Batch jobs do not autoscale: `startingReplicaCount` is what runs, so when the
+  spec gives only `replicaCount`, `maxReplicaCount` is set to the same number
+  (the service's default maximum, 10, would otherwise refuse a larger start).
+* `manualBatchTuningParameters.batchSize` only applies with dedicated
+  resources, so it is sent only with a machineType.
+* A publisher model given by its short name gets Google's publisher prefix,
+  as the SDKs do, so the body says exactly which model runs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from batchspec.model.enums import DataFormat
+from batchspec.model.spec import BatchPredictionJobSpec, ModelRef
+
+API, VERSION = "aiplatform", "v1"
+METHOD = "aiplatform.projects.locations.batchPredictionJobs.create"
+GOOGLE_PUBLISHER = "publishers/google/models/"
+
+F = DataFormat
+INSTANCES_FORMATS = {
+    F.JSONL: "jsonl",
+    F.CSV: "csv",
+    F.TF_RECORD: "tf-record",
+    F.TF_RECORD_GZIP: "tf-record-gzip",
+    F.BIGQUERY: "bigquery",
+    F.FILE_LIST: "file-list",
+}
+PREDICTIONS_FORMATS = {F.JSONL: "jsonl", F.CSV: "csv", F.BIGQUERY: "bigquery"}
+
+
+def parent(project: str, region: str) -> str:
+    """The `parent` path parameter: `projects/P/locations/R`."""
+    return f"projects/{project}/locations/{region}"
+
+
+def model_name(model: ModelRef) -> str:
+    """The Model resource or publisher model name, fully qualified."""
+    if model.resource is not None:
+        return model.resource
+    assert model.publisher is not None, "validated specs name the model"
+    publisher = model.publisher
+    return publisher if publisher.startswith("publishers/") else GOOGLE_PUBLISHER + publisher
+
+
+def input_config(doc: BatchPredictionJobSpec) -> dict[str, Any]:
+    """inputConfig: the format and exactly one source."""
+    inp = doc.spec.input
+    config: dict[str, Any] = {"instancesFormat": INSTANCES_FORMATS[inp.format]}
+    if inp.bigquery is not None:
+        config["bigquerySource"] = {"inputUri": inp.bigquery}
+    else:
+        config["gcsSource"] = {"uris": list(inp.paths or ())}
+    return config
+
+
+def output_config(doc: BatchPredictionJobSpec) -> dict[str, Any]:
+    """outputConfig: the format and exactly one destination."""
+    out = doc.spec.output
+    config: dict[str, Any] = {"predictionsFormat": PREDICTIONS_FORMATS[out.format]}
+    if out.bigquery is not None:
+        config["bigqueryDestination"] = {"outputUri": out.bigquery}
+    else:
+        config["gcsDestination"] = {"outputUriPrefix": out.path}
+    return config
+
+
+def instance_config(doc: BatchPredictionJobSpec) -> dict[str, Any] | None:
+    """instanceConfig, when the spec selects a key or fields."""
+    inp = doc.spec.input
+    config: dict[str, Any] = {}
+    if inp.key_field is not None:
+        config["keyField"] = inp.key_field
+    if inp.included_fields is not None:
+        config["includedFields"] = list(inp.included_fields)
+    if inp.excluded_fields is not None:
+        config["excludedFields"] = list(inp.excluded_fields)
+    if inp.instance_type is not None:
+        config["instanceType"] = inp.instance_type
+    return config or None
+
+
+def dedicated_resources(doc: BatchPredictionJobSpec) -> dict[str, Any] | None:
+    """dedicatedResources, when the spec names a machine type."""
+    res = doc.spec.resources
+    if res.machine_type is None:
+        return None
+    machine: dict[str, Any] = {"machineType": res.machine_type}
+    if res.accelerator is not None:
+        machine["acceleratorType"] = res.accelerator.type
+        machine["acceleratorCount"] = res.accelerator.count
+    out: dict[str, Any] = {"machineSpec": machine}
+    if res.replica_count is not None:
+        out["startingReplicaCount"] = res.replica_count
+    maximum = res.max_replica_count or res.replica_count
+    if maximum is not None:
+        out["maxReplicaCount"] = maximum
+    return out
+
+
+def vertex_body(doc: BatchPredictionJobSpec) -> dict[str, Any]:
+    """The BatchPredictionJob with only the user's labels."""
+    spec = doc.spec
+    body: dict[str, Any] = {
+        "displayName": doc.metadata.name,
+        "model": model_name(spec.model),
+        "inputConfig": input_config(doc),
+        "outputConfig": output_config(doc),
+    }
+    instance = instance_config(doc)
+    if instance is not None:
+        body["instanceConfig"] = instance
+    dedicated = dedicated_resources(doc)
+    if dedicated is not None:
+        body["dedicatedResources"] = dedicated
+        body["manualBatchTuningParameters"] = {"batchSize": spec.resources.batch_size}
+    if spec.model_parameters is not None:
+        body["modelParameters"] = spec.model_parameters
+    if doc.metadata.labels:
+        body["labels"] = dict(doc.metadata.labels)
+    if spec.service_account is not None:
+        body["serviceAccount"] = spec.service_account
+    if spec.encryption_key_name is not None:
+        body["encryptionSpec"] = {"kmsKeyName": spec.encryption_key_name}
+    if spec.generate_explanation:
+        body["generateExplanation"] = True
+    return body

@@ -1,0 +1,100 @@
+"""Which call a compiled body is for: method, URL, and the REST body on the wire.
+
+Kept static (no discovery document needed) so `batchspec render` prints the
+same bytes whatever google-api-python-client version is installed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from batchspec.compile import genai, mlengine, vertex
+from batchspec.model.enums import Target
+from batchspec.model.jobs import CompiledJob
+
+GLOBAL_LOCATION = "global"
+
+
+@dataclass(frozen=True)
+class WireRequest:
+    """The REST request a compiled job becomes: what a service (or a test
+    double) receives and what the discovery document describes."""
+
+    api: str
+    version: str
+    method: str
+    http_method: str
+    url: str
+    params: dict[str, str]
+    body: dict[str, Any]
+
+
+def _vertex_root(location: str) -> str:
+    if location == GLOBAL_LOCATION:
+        return "https://aiplatform.googleapis.com"
+    return f"https://{location}-aiplatform.googleapis.com"
+
+
+def _location(parent: str) -> str:
+    return parent.split("/")[3]
+
+
+def wire_request(job: CompiledJob) -> WireRequest | None:
+    """The REST request for a cloud target; None for the local engine and Ray."""
+    parent = job.parent
+    if parent is None:
+        return None
+    body = dict(job.body)
+    if job.target is Target.MLENGINE:
+        return WireRequest(
+            mlengine.API,
+            mlengine.VERSION,
+            mlengine.METHOD,
+            "POST",
+            f"https://ml.googleapis.com/v1/{parent}/jobs",
+            {"parent": parent},
+            body,
+        )
+    if job.target is Target.VERTEX:
+        return WireRequest(
+            vertex.API,
+            vertex.VERSION,
+            vertex.METHOD,
+            "POST",
+            f"{_vertex_root(_location(parent))}/v1/{parent}/batchPredictionJobs",
+            {"parent": parent},
+            body,
+        )
+    if job.target is Target.GENAI:
+        return WireRequest(
+            genai.API,
+            genai.VERSION,
+            genai.METHOD,
+            "POST",
+            f"{_vertex_root(_location(parent))}/v1beta1/{parent}/batchPredictionJobs",
+            {"parent": parent},
+            genai.wire_body(body),
+        )
+    return None
+
+
+def call_description(job: CompiledJob) -> dict[str, Any]:
+    """How to make the call, for people reading `batchspec render`."""
+    wire = wire_request(job)
+    if wire is None:
+        return {"method": f"batchspec {job.target.value} engine"}
+    out: dict[str, Any] = {
+        "method": wire.method,
+        "http": f"{wire.http_method} {wire.url}",
+        "parent": job.parent,
+    }
+    if job.target is Target.GENAI:
+        assert job.parent is not None
+        project, location = job.parent.split("/")[1], _location(job.parent)
+        out["method"] = genai.CALL
+        out["client"] = {"vertexai": True, "project": project, "location": location}
+    return out
+
+
+__all__ = ["WireRequest", "call_description", "wire_request"]
