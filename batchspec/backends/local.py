@@ -75,6 +75,13 @@ class LocalBackend:
                 f"the local backend runs jobs compiled for target local, not {job.target.value}",
                 hint="compile with target=Target.LOCAL",
             )
+        jd, start = self._ensure(job, rerun=rerun)
+        if start:
+            self._start(jd)
+        return self._remote(jd)
+
+    def _ensure(self, job: CompiledJob, *, rerun: bool) -> tuple[JobDir, bool]:
+        """The job's folder (created if needed) and whether it needs a supervisor."""
         record = self._record(job)
         jd = JobDir(self.jobs / record["id"])
         if jd.exists():
@@ -85,15 +92,12 @@ class LocalBackend:
                     hint="remove the folder; two fingerprints share a 12-digit prefix",
                 )
             state = JobState(jd.read_status().get("state", JobState.QUEUED))
-            if state.terminal and rerun:
-                self._archive(jd)
-            else:
-                if not state.terminal and not jd.supervisor_alive() and not jd.launching():
-                    self._start(jd)
-                return self._remote(jd)
+            if not (state.terminal and rerun):
+                idle = not state.terminal and not jd.supervisor_alive() and not jd.launching()
+                return jd, idle
+            self._archive(jd)
         self._create(jd, record)
-        self._start(jd)
-        return self._remote(jd)
+        return jd, True
 
     def get(self, remote_name: str) -> RemoteJob:
         """The job's current state."""
@@ -154,6 +158,25 @@ class LocalBackend:
         state = JobState(jd.read_status().get("state", JobState.QUEUED))
         if not state.terminal and not jd.supervisor_alive() and not jd.launching():
             self._start(jd)
+        return self._remote(jd)
+
+    def run_inline(
+        self, job: CompiledJob, *, rerun: bool = False, max_workers: int | None = None
+    ) -> RemoteJob:
+        """Submit and run the job's supervisor in this process, to the end.
+
+        The same job folder and guarantees as `submit`, without the detached
+        process: for tests, benchmarks and embedding. Workers are still
+        separate processes (at most `max_workers` when given).
+        """
+        from batchspec.engine.supervisor import supervise
+
+        if job.target is not Target.LOCAL:
+            raise PermanentBackendError(
+                f"the local backend runs jobs compiled for target local, not {job.target.value}"
+            )
+        jd, _ = self._ensure(job, rerun=rerun)
+        supervise(jd.path, max_workers=max_workers)
         return self._remote(jd)
 
     def wait(self, remote_name: str, timeout: float | None = None, poll: float = 0.2) -> RemoteJob:

@@ -25,6 +25,7 @@ from batchspec import __version__
 COMMANDS: dict[str, str] = {
     "validate": "batchspec.cli.validate",
     "schema": "batchspec.cli.schema",
+    "run": "batchspec.cli.run",
 }
 
 EXIT_OK = 0

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import base64
 import csv
+import dataclasses
 import gzip
 import itertools
 import os
@@ -117,9 +118,11 @@ def csv_header(uri: str) -> list[str]:
 def read_csv(shard: Shard, header: list[str]) -> Iterator[Item]:
     """CSV rows as lists (header order); the header itself is skipped."""
     width = len(header)
-    lines = _lines(shard)
-    if shard.start == 0:
-        next(lines, None)  # the header (remote files are read from the start)
+    if shard.start == 0:  # read from the top (a remote file): line 1 is the header
+        lines = _lines(dataclasses.replace(shard, first=1))
+        next(lines, None)
+    else:
+        lines = _lines(shard)
     for number, line in lines:
         try:
             text = line.decode("utf-8")

@@ -159,7 +159,7 @@ class _Results:
         self._encoder = msgspec.json.Encoder(enc_hook=_enc_hook)
 
     def header(self) -> bytes:
-        return f"{self.field},prediction\r\n".encode() if self.csv else b""
+        return f"{self.field},prediction\n".encode() if self.csv else b""
 
     def encode(self, refs: list[tuple[str, Any]], preds: Sequence[Any]) -> bytes:
         """Raises TypeError/ValueError when a value is not JSON."""
@@ -178,7 +178,7 @@ class _Results:
 
     def _encode_csv(self, refs: list[tuple[str, Any]], preds: Sequence[Any]) -> bytes:
         buf = io.StringIO()
-        writer = csv.writer(buf)
+        writer = csv.writer(buf, lineterminator="\n")
         for (_, v), p in zip(refs, preds, strict=True):
             writer.writerow([self._cell(v), self._cell(p)])
         return buf.getvalue().encode()

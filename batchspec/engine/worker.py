@@ -78,6 +78,7 @@ def worker_main(cfg: WorkerConfig, tasks: Any, results: Any) -> None:
         with contextlib.suppress(OSError):
             os.close(cfg.close_fd)  # the supervisor lock must die with the supervisor
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the supervisor's business
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the supervisor's handler (fork)
     if cfg.single_thread:
         for var in THREAD_VARS:
             os.environ.setdefault(var, "1")
