@@ -89,6 +89,8 @@ def run(args: argparse.Namespace) -> int:
     remote = backend.submit(job, rerun=args.rerun)
     job_dir = backend.job_dir(remote.remote_name)
     console.print(f"job [bold]{remote.remote_name}[/] ({remote.state.value}), folder {job_dir}")
+    if remote.terminal:
+        console.print("this exact spec already ran; `--rerun` runs it again")
     if args.detach:
         console.print(
             f"it runs in the background; follow it with `batchspec run {args.spec}`,"

@@ -115,47 +115,68 @@ def csv_header(uri: str) -> list[str]:
     return row
 
 
+CSV_CHUNK = 256
+
+
 def read_csv(shard: Shard, header: list[str]) -> Iterator[Item]:
-    """CSV rows as lists (header order); the header itself is skipped."""
+    """CSV rows as lists (header order); the header itself is skipped.
+
+    Rows are parsed a chunk at a time by one csv.reader (the fast path); a
+    chunk holding anything unusual (a bad row, a blank line, a quote running
+    over a line end) is parsed again line by line to say which line is wrong.
+    """
     width = len(header)
     if shard.start == 0:  # read from the top (a remote file): line 1 is the header
         lines = _lines(dataclasses.replace(shard, first=1))
         next(lines, None)
     else:
         lines = _lines(shard)
-    for number, line in lines:
+    while chunk := list(itertools.islice(lines, CSV_CHUNK)):
         try:
-            text = line.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            yield number, raw_text(line), (INVALID, f"row is not UTF-8: {exc}")
-            continue
-        if not text.strip():
-            continue
-        try:
-            row = next(csv.reader([text], quoting=csv.QUOTE_NONNUMERIC, strict=True))
-        except ValueError as exc:  # an unquoted value that is not a number
-            yield (
-                number,
-                raw_text(line),
-                (
-                    INVALID,
-                    f"{exc}: unquoted CSV values are read as numbers (as Vertex AI does);"
-                    " quote strings",
-                ),
-            )
-            continue
-        except csv.Error as exc:
-            yield number, raw_text(line), (INVALID, f"malformed CSV row: {exc}")
-            continue
-        if len(row) != width:
-            many = "too many" if len(row) > width else "too few"
-            yield (
-                number,
-                raw_text(line),
-                (INVALID, f"{many} fields: {len(row)}, the header has {width}"),
-            )
-            continue
-        yield number, row, None
+            texts = [line.decode("utf-8") for _, line in chunk]
+            rows = list(csv.reader(texts, quoting=csv.QUOTE_NONNUMERIC, strict=True))
+        except (UnicodeDecodeError, ValueError, csv.Error):
+            rows = []
+        if len(rows) == len(chunk) and all(len(row) == width for row in rows):
+            for (number, _), row in zip(chunk, rows, strict=True):
+                yield number, row, None
+        else:
+            for number, line in chunk:
+                item = _csv_line(number, line, width)
+                if item is not None:
+                    yield item
+
+
+def _csv_line(number: int, line: bytes, width: int) -> Item | None:
+    """One CSV line parsed on its own: a row, a located problem, or None (blank)."""
+    try:
+        text = line.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return number, raw_text(line), (INVALID, f"row is not UTF-8: {exc}")
+    if not text.strip():
+        return None
+    try:
+        row = next(csv.reader([text], quoting=csv.QUOTE_NONNUMERIC, strict=True))
+    except ValueError as exc:  # an unquoted value that is not a number
+        return (
+            number,
+            raw_text(line),
+            (
+                INVALID,
+                f"{exc}: unquoted CSV values are read as numbers (as Vertex AI does);"
+                " quote strings",
+            ),
+        )
+    except csv.Error as exc:
+        return number, raw_text(line), (INVALID, f"malformed CSV row: {exc}")
+    if len(row) != width:
+        many = "too many" if len(row) > width else "too few"
+        return (
+            number,
+            raw_text(line),
+            (INVALID, f"{many} fields: {len(row)}, the header has {width}"),
+        )
+    return number, row, None
 
 
 def _records(shard: Shard, gzipped: bool) -> Iterator[tfrecord.Record]:

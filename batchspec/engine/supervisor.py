@@ -40,9 +40,9 @@ from batchspec.engine.job import EngineJob
 from batchspec.engine.jobdir import JobDir, now_iso
 from batchspec.engine.output import MANIFEST_NAME, OutputStore, make_store
 from batchspec.engine.plan import ShardPlan, check_unchanged, plan_shards
-from batchspec.engine.runners.base import RunnerContext
+from batchspec.engine.runners.base import RunnerContext, preload
 from batchspec.engine.shard import ShardJob, ShardResult
-from batchspec.engine.worker import WorkerConfig, worker_main
+from batchspec.engine.worker import THREAD_VARS, WorkerConfig, worker_main
 from batchspec.errors import EngineError
 from batchspec.model.enums import JobState
 
@@ -349,6 +349,11 @@ class Supervisor:
                 with contextlib.suppress(OSError):
                     w.conn.send(None)
 
+        if count > 1:
+            for var in THREAD_VARS:  # one core per worker; set before numpy loads
+                os.environ.setdefault(var, "1")
+        if start_method() == "fork":
+            preload(job.model)
         self.log(f"starting {count} worker(s) for {len(todo)} shard(s)")
         for _ in range(count):
             start_worker()
@@ -381,6 +386,7 @@ class Supervisor:
         if w is None:
             return
         if kind == "ready":
+            self.log(f"worker {wid} (pid {w.process.pid}) loaded the model")
             assign(w)
         elif kind == "progress":
             _, _, index, done, failed = msg
@@ -394,6 +400,10 @@ class Supervisor:
             self.done[result.index] = result
             self.progress.completed += result.completed
             self.progress.failed += result.failed
+            self.log(
+                f"shard {result.index} published by worker {wid}: {result.completed}"
+                f" predictions, {result.failed} failed"
+            )
             assign(w)
         elif kind == "fatal":
             _, _, message, hint = msg

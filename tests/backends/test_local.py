@@ -210,3 +210,48 @@ def test_rerun_sets_the_finished_job_aside(ws: Workspace) -> None:
     assert again.remote_name == first.remote_name
     assert again.state is JobState.SUCCEEDED
     assert len(list((ws.backend.jobs / ".history").iterdir())) == 1
+
+
+def test_resume_refuses_inputs_that_changed(ws: Workspace) -> None:
+    doc = slow_job(ws, files=4)
+    job = ws.backend.submit(ws.compile(doc))
+    wait_for(lambda: ws.backend.get(job.remote_name).completed_count > 0)
+    _kill_supervisor(ws, job.remote_name)
+    with open(ws.root / "in" / "part-03.jsonl", "a") as fh:
+        fh.write('{"id": "late", "n": 1}\n')
+    ws.backend.submit(ws.compile(doc))
+    final = ws.backend.wait(job.remote_name, timeout=20)
+    assert final.state is JobState.FAILED
+    assert "part-03.jsonl changed since this job started" in (final.error or "")
+
+
+def test_two_live_jobs_cannot_share_an_output_folder(ws: Workspace) -> None:
+    first = ws.backend.submit(ws.compile(slow_job(ws, files=4)))
+    wait_for(lambda: ws.backend.get(first.remote_name).state is JobState.RUNNING)
+    other = slow_job(ws, files=4)
+    other["metadata"]["name"] = "other_job"
+    other["spec"]["output"]["overwrite"] = True
+    second = ws.backend.run_inline(ws.compile(other, "other.yaml"))
+    assert second.state is JobState.FAILED
+    assert f"job {first.remote_name} (RUNNING) is writing to the same output folder" in (
+        second.error or ""
+    )
+    ws.backend.cancel(first.remote_name)
+    ws.backend.wait(first.remote_name, timeout=20)
+
+
+def test_a_stuck_supervisor_is_reported(ws: Workspace) -> None:
+    from batchspec.engine.jobdir import JobDir
+
+    job = ws.compile(slow_job(ws, files=1, lines=1))
+    jd, _ = ws.backend._ensure(job, rerun=False)
+    with JobDir(jd.path).lock() as fd:  # plays a live but hung supervisor
+        assert fd is not None
+        jd.update_status(state="RUNNING")
+        status = jd.read_status()
+        status["updateTime"] = "2020-01-01T00:00:00.000Z"
+        jd.write_status(status)
+        seen = ws.backend.get(jd.id)
+    assert seen.state is JobState.RUNNING
+    assert "has not reported for" in (seen.error or "")
+    assert ws.backend.get(jd.id).state is JobState.PAUSED, "lock released: nobody runs it"

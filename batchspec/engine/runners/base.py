@@ -81,6 +81,24 @@ def load_runner(model: LocalModel, ctx: RunnerContext) -> Runner:
     raise ModelLoadError(f"unknown runner {type(model).__name__}")
 
 
+PRELOAD = {
+    SklearnRunner: ("numpy", "joblib", "sklearn"),
+    OnnxRunner: ("numpy", "onnxruntime"),
+}
+
+
+def preload(model: LocalModel) -> None:
+    """Import the runner's heavy libraries now, before workers are forked, so
+    each worker inherits them instead of importing them again (scikit-learn
+    alone takes most of a second). Failures are left for the workers to
+    report properly."""
+    for module in PRELOAD.get(type(model), ()):
+        try:
+            importlib.import_module(module)
+        except Exception:
+            continue
+
+
 def import_optional(module: str, *, purpose: str) -> Any:
     """Import a module from one of batchspec's extras, with an install hint."""
     try:
