@@ -113,6 +113,11 @@ class OutputStore(Protocol):
         """Remove leftovers of interrupted shards."""
         ...
 
+    def drop_empty_staging(self) -> None:
+        """Remove the staging folder only if it is empty (a job that was refused
+        the folder must not touch another job's files)."""
+        ...
+
     def url(self, name: str) -> str:
         """Where a published file is, for users."""
         ...
@@ -186,6 +191,11 @@ class LocalStore:
         """Remove the staging folder."""
         shutil.rmtree(self._staging, ignore_errors=True)
 
+    def drop_empty_staging(self) -> None:
+        """rmdir, which refuses a folder that is not empty."""
+        with contextlib.suppress(OSError):
+            self._staging.rmdir()
+
     def url(self, name: str) -> str:
         """Absolute path."""
         return str(Path(self.location) / name)
@@ -256,6 +266,10 @@ class FsspecStore:
     def clear_staging(self) -> None:
         """Remove the local staging folder."""
         shutil.rmtree(self.staging, ignore_errors=True)
+
+    def drop_empty_staging(self) -> None:
+        """The staging folder is the job's own: remove it."""
+        self.clear_staging()
 
     def url(self, name: str) -> str:
         """The object's URL."""

@@ -111,6 +111,7 @@ class Supervisor:
         self.done: dict[int, ShardResult] = {}
         self.progress = _Progress()
         self.stopping = False
+        self.owns_output = False
         self._last_status = 0.0
 
     # --- events -----------------------------------------------------------------
@@ -168,6 +169,7 @@ class Supervisor:
             plan = ShardPlan.from_json(saved)
             check_unchanged(plan)
             store.prepare()
+            self.owns_output = True
             self.log(f"resuming with the saved plan ({len(plan.shards)} shards)")
             return plan
         spec = job.spec.spec
@@ -180,6 +182,7 @@ class Supervisor:
         )
         store.prepare()
         self._check_output(job, store)
+        self.owns_output = True  # from here on the folder is this job's to write
         self.jd.clear_shards()
         self.jd.write_plan(plan.to_json())
         total = "unknown" if plan.total is None else f"{plan.total:,}"
@@ -187,6 +190,7 @@ class Supervisor:
         return plan
 
     def _check_output(self, job: EngineJob, store: OutputStore) -> None:
+        self._check_not_shared(job)
         existing = store.existing()
         if existing and not job.spec.spec.output.overwrite:
             shown = ", ".join(existing[:3]) + (", ..." if len(existing) > 3 else "")
@@ -198,7 +202,6 @@ class Supervisor:
         if existing:
             store.remove(existing)
             self.log(f"overwrite: removed {len(existing)} earlier result files")
-        self._check_not_shared(job)
 
     def _check_not_shared(self, job: EngineJob) -> None:
         """Two live jobs writing one folder would interleave their shards."""
@@ -532,12 +535,14 @@ class Supervisor:
         self, state: JobState, message: str | None = None, hint: str | None = None
     ) -> JobState:
         self.progress.inflight.clear()
-        try:
-            self._write_manifest(state)
-        except (OSError, EngineError) as exc:
-            self.log(f"could not write the manifest: {exc}")
-        if self.store is not None:
+        if self.owns_output and self.store is not None:  # never touch a folder we refused
+            try:
+                self._write_manifest(state)
+            except (OSError, EngineError) as exc:
+                self.log(f"could not write the manifest: {exc}")
             self.store.clear_staging()
+        elif self.store is not None:
+            self.store.drop_empty_staging()
         usage = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
         own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         error = {"message": message, "hint": hint} if message else None

@@ -226,9 +226,10 @@ def test_resume_refuses_inputs_that_changed(ws: Workspace) -> None:
 
 
 def test_two_live_jobs_cannot_share_an_output_folder(ws: Workspace) -> None:
-    first = ws.backend.submit(ws.compile(slow_job(ws, files=4)))
-    wait_for(lambda: ws.backend.get(first.remote_name).state is JobState.RUNNING)
-    other = slow_job(ws, files=4)
+    doc = slow_job(ws, files=4)
+    first = ws.backend.submit(ws.compile(doc))
+    wait_for(lambda: any(ws.out().glob("prediction.results-*")))
+    other = json.loads(json.dumps(doc))
     other["metadata"]["name"] = "other_job"
     other["spec"]["output"]["overwrite"] = True
     second = ws.backend.run_inline(ws.compile(other, "other.yaml"))
@@ -236,8 +237,8 @@ def test_two_live_jobs_cannot_share_an_output_folder(ws: Workspace) -> None:
     assert f"job {first.remote_name} (RUNNING) is writing to the same output folder" in (
         second.error or ""
     )
-    ws.backend.cancel(first.remote_name)
-    ws.backend.wait(first.remote_name, timeout=20)
+    assert ws.backend.wait(first.remote_name, timeout=20).state is JobState.SUCCEEDED
+    assert len(list(ws.out().glob("prediction.results-*"))) == 4, "nothing of it was removed"
 
 
 def test_a_stuck_supervisor_is_reported(ws: Workspace) -> None:

@@ -115,6 +115,10 @@ def test_output_holding_results_is_refused_unless_overwrite(ws: Workspace) -> No
     assert "already holds results (prediction.results-00000-of-00009)" in (refused.error or "")
     assert "overwrite: true" in ws.details(refused)["error"]["hint"]
     assert (ws.out() / "prediction.results-00000-of-00009").read_text() == "old\n"
+    assert sorted(p.name for p in ws.out().iterdir()) == [
+        "notes.txt",
+        "prediction.results-00000-of-00009",
+    ], "a refused job writes nothing there, not even a manifest"
     doc = spec_doc(model=LENGTH, input=jsonl_input(), output={"path": "out", "overwrite": True})
     job = ws.run(doc, name="spec2.yaml")
     assert job.state is JobState.SUCCEEDED
