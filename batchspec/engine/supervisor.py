@@ -45,6 +45,7 @@ from batchspec.engine.shard import ShardJob, ShardResult
 from batchspec.engine.worker import THREAD_VARS, WorkerConfig, worker_main
 from batchspec.errors import EngineError
 from batchspec.model.enums import JobState
+from batchspec.model.spec import HttpRunner
 
 TICK = 0.2  # seconds between housekeeping rounds
 MAX_SHARD_ATTEMPTS = 3
@@ -297,6 +298,10 @@ class Supervisor:
         limit = job.spec.spec.resources.max_worker_count
         if self.max_workers is not None:
             limit = min(limit, self.max_workers)
+        model = job.model
+        if isinstance(model, HttpRunner) and model.port is not None and limit > 1:
+            self.log(f"the http runner has a fixed port ({model.port}): one worker")
+            limit = 1
         return max(1, min(limit, available_cores(), todo))
 
     def _run_pool(

@@ -266,6 +266,20 @@ def test_http_runner_job_isolates_failing_instances(ws: Workspace, server_cmd: l
     assert len(ws.lines("results")) == 39
 
 
+def test_http_runner_with_a_fixed_port_uses_one_worker(
+    ws: Workspace, server_cmd: list[str]
+) -> None:
+    from batchspec.engine.runners.http import free_port
+
+    for f in range(4):
+        ws.jsonl(f"in/part-{f}.jsonl", [{"id": f"{f}-{i}", "text": "t"} for i in range(30)])
+    model = {"runner": "http", "command": server_cmd, "port": free_port()}
+    job = ws.run(spec_doc(model=model, input=jsonl_input(), resources={"maxWorkerCount": 4}))
+    assert job.state is JobState.SUCCEEDED, job.error
+    events = (ws.backend.job_dir(job.remote_name) / "logs" / "events.log").read_text()
+    assert "starting 1 worker(s)" in events and "fixed port" in events
+
+
 def test_http_runner_wrong_count_fails_the_job(ws: Workspace, server_cmd: list[str]) -> None:
     reviews(ws)
     model = {"runner": "http", "command": server_cmd, "env": {"MODE": "wrong_count"}}
