@@ -308,3 +308,33 @@ def test_no_local_model_is_refused_at_submit(ws: Workspace) -> None:
     with pytest.raises(PermanentBackendError, match="reads from BigQuery") as info:
         ws.run(doc)
     assert "batchspec[bigquery]" in (info.value.hint or "")
+
+
+def test_a_worker_killed_mid_shard_is_replaced_and_the_shard_redone(
+    ws: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DIE_MARKER", str(ws.root / "died"))
+    reviews(ws)
+    job = ws.run(
+        spec_doc(model=python_model("tests.engine.helpers.models:die_once"), input=jsonl_input())
+    )
+    assert job.state is JobState.SUCCEEDED, job.error
+    assert job.completed_count == 40
+    events = (ws.backend.job_dir(job.remote_name) / "logs" / "events.log").read_text()
+    assert "was killed by SIGKILL on shard" in events
+
+
+def test_a_shard_that_keeps_killing_workers_fails_the_job(
+    ws: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DIE_MARKER", str(ws.root / "died"))
+    monkeypatch.setenv("DIE_ALWAYS", "1")
+    reviews(ws, files=1)
+    job = ws.run(
+        spec_doc(model=python_model("tests.engine.helpers.models:die_once"), input=jsonl_input())
+    )
+    assert job.state is JobState.FAILED
+    assert "was killed by SIGKILL on shard 0" in (job.error or "") and "3 times" in (
+        job.error or ""
+    )
+    assert "memory" in ws.details(job)["error"]["hint"]

@@ -97,3 +97,15 @@ class CountingLoads:
 
     def predict(self, instances: list[Any]) -> list[int]:
         return [os.getpid()] * len(instances)
+
+
+def die_once(instances: list[Any]) -> list[Any]:
+    """SIGKILLs its own worker the first time ($DIE_MARKER records it), like
+    the kernel's OOM killer would; later calls work."""
+    import signal
+
+    marker = os.environ["DIE_MARKER"]
+    if os.environ.get("DIE_ALWAYS") or not os.path.exists(marker):
+        open(marker, "w").close()
+        os.kill(os.getpid(), signal.SIGKILL)
+    return [1] * len(instances)
