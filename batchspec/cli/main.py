@@ -27,6 +27,7 @@ COMMANDS: dict[str, str] = {
     "schema": "batchspec.cli.schema",
     "render": "batchspec.cli.render",
     "import": "batchspec.cli.import_",
+    "run": "batchspec.cli.run",
 }
 
 EXIT_OK = 0

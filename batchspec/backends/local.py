@@ -1,0 +1,310 @@
+"""The local backend: jobs on this machine, run by the embedded engine.
+
+A job here behaves like one on a service. `submit` creates a job folder keyed
+by the compiled job's fingerprint and starts a detached supervisor process
+that survives the command that submitted it; submitting the same fingerprint
+again adopts the existing job (and restarts its supervisor if it died, which
+resumes from the published shards). `get` reads the durable status; a job
+whose supervisor is gone while not finished is reported PAUSED (not terminal:
+submit it again to resume). `cancel` asks the supervisor to stop, or marks a
+job without a live supervisor CANCELLED directly.
+
+Jobs live under `<home>/jobs/`, where home is the constructor argument, else
+$BATCHSPEC_HOME, else `.batchspec` in the working directory (next to the
+controller's state database).
+"""
+
+from __future__ import annotations
+
+import builtins
+import os
+import secrets
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import batchspec
+from batchspec.engine.fileio import write_json_atomic
+from batchspec.engine.job import EngineJob, spec_dir_of
+from batchspec.engine.jobdir import JobDir, now_iso, parse_iso
+from batchspec.engine.output import make_store
+from batchspec.errors import EngineError, JobNotFoundError, PermanentBackendError
+from batchspec.model.enums import JobState, Target
+from batchspec.model.jobs import CompiledJob, RemoteJob
+
+BACKEND_NAME = "local"
+STALE_HEARTBEAT_SECONDS = 30.0
+
+
+def default_home() -> Path:
+    """$BATCHSPEC_HOME or ./.batchspec."""
+    return Path(os.environ.get("BATCHSPEC_HOME") or ".batchspec")
+
+
+def job_id(job: CompiledJob) -> str:
+    """`<name>-<fingerprint[:12]>`: readable, and derived from the fingerprint."""
+    return f"{job.name}-{job.fingerprint[:12]}"
+
+
+class LocalBackend:
+    """Runs jobs on this machine, one detached supervisor per job."""
+
+    name = BACKEND_NAME
+
+    def __init__(self, home: Path | str | None = None, *, python: str | None = None) -> None:
+        self.home = Path(home).resolve() if home is not None else default_home().resolve()
+        self.jobs = self.home / "jobs"
+        self.python = python or sys.executable
+
+    # --- the Protocol ----------------------------------------------------------------
+
+    def submit(self, job: CompiledJob, *, rerun: bool = False) -> RemoteJob:
+        """Create the job unless one with its fingerprint exists; return it.
+
+        An existing job is adopted as it is; one whose supervisor died before
+        the end is resumed. `rerun` (not part of the Protocol) sets a finished
+        job aside and starts the same spec afresh.
+        """
+        if job.target is not Target.LOCAL:
+            raise PermanentBackendError(
+                f"the local backend runs jobs compiled for target local, not {job.target.value}",
+                hint="compile with target=Target.LOCAL",
+            )
+        jd, start = self._ensure(job, rerun=rerun)
+        if start:
+            self._start(jd)
+        return self._remote(jd)
+
+    def _ensure(self, job: CompiledJob, *, rerun: bool) -> tuple[JobDir, bool]:
+        """The job's folder (created if needed) and whether it needs a supervisor."""
+        record = self._record(job)
+        jd = JobDir(self.jobs / record["id"])
+        if jd.exists():
+            existing = jd.read_job()
+            if existing.get("fingerprint") != job.fingerprint:
+                raise PermanentBackendError(
+                    f"job folder {jd.path} belongs to another fingerprint",
+                    hint="remove the folder; two fingerprints share a 12-digit prefix",
+                )
+            state = JobState(jd.read_status().get("state", JobState.QUEUED))
+            if not (state.terminal and rerun):
+                idle = not state.terminal and not jd.supervisor_alive() and not jd.launching()
+                return jd, idle
+            self._archive(jd)
+        self._create(jd, record)
+        return jd, True
+
+    def get(self, remote_name: str) -> RemoteJob:
+        """The job's current state."""
+        return self._remote(self._dir(remote_name))
+
+    def list(self, selector: Mapping[str, str] | None = None) -> Iterator[RemoteJob]:
+        """Jobs whose labels include every item of `selector`, oldest first."""
+        if not self.jobs.is_dir():
+            return
+        wanted = dict(selector or {})
+        dirs = [JobDir(p) for p in self.jobs.iterdir() if not p.name.startswith(".")]
+        records = []
+        for jd in dirs:
+            if not jd.exists():
+                continue
+            rec = jd.read_job()
+            labels = rec.get("labels", {})
+            if all(labels.get(k) == v for k, v in wanted.items()):
+                records.append((rec.get("createTime", ""), jd.id, jd))
+        for _, _, jd in sorted(records):
+            yield self._remote(jd)
+
+    def cancel(self, remote_name: str) -> RemoteJob:
+        """Ask the job to stop. A job with no live supervisor is CANCELLED at once."""
+        jd = self._dir(remote_name)
+        status = jd.read_status()
+        if JobState(status.get("state", JobState.QUEUED)).terminal:
+            return self._remote(jd)
+        jd.request_cancel()
+        with jd.lock(wait=0.0) as fd:
+            if fd is not None:  # nobody is running it: cancel it ourselves
+                jd.update_status(state=JobState.CANCELLED.value, endTime=now_iso())
+        return self._remote(jd)
+
+    def outputs(self, remote_name: str) -> builtins.list[str]:
+        """The published result and error files, in name order."""
+        jd = self._dir(remote_name)
+        rec = jd.read_job()
+        store = make_store(rec["output"], jd.path)
+        names = []
+        for shard in jd.shard_records().values():
+            names.extend([shard["results"]["name"], shard["errors"]["name"]])
+        return [store.url(n) for n in sorted(names) if store.size(n) is not None]
+
+    # --- beyond the Protocol ---------------------------------------------------------------
+
+    def job_dir(self, remote_name: str) -> Path:
+        """The job's folder (status, plan, logs)."""
+        return self._dir(remote_name).path
+
+    def details(self, remote_name: str) -> dict[str, Any]:
+        """The raw status record (with the error hint, shard counts, memory)."""
+        return self._dir(remote_name).read_status()
+
+    def resume(self, remote_name: str) -> RemoteJob:
+        """Restart the supervisor of an unfinished job whose supervisor is gone."""
+        jd = self._dir(remote_name)
+        state = JobState(jd.read_status().get("state", JobState.QUEUED))
+        if not state.terminal and not jd.supervisor_alive() and not jd.launching():
+            self._start(jd)
+        return self._remote(jd)
+
+    def run_inline(
+        self, job: CompiledJob, *, rerun: bool = False, max_workers: int | None = None
+    ) -> RemoteJob:
+        """Submit and run the job's supervisor in this process, to the end.
+
+        The same job folder and guarantees as `submit`, without the detached
+        process: for tests, benchmarks and embedding. Workers are still
+        separate processes (at most `max_workers` when given).
+        """
+        from batchspec.engine.supervisor import supervise
+
+        if job.target is not Target.LOCAL:
+            raise PermanentBackendError(
+                f"the local backend runs jobs compiled for target local, not {job.target.value}"
+            )
+        jd, _ = self._ensure(job, rerun=rerun)
+        supervise(jd.path, max_workers=max_workers)
+        return self._remote(jd)
+
+    def wait(self, remote_name: str, timeout: float | None = None, poll: float = 0.2) -> RemoteJob:
+        """Poll until the job is terminal (or paused, or `timeout` passes)."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            job = self.get(remote_name)
+            if job.terminal or job.state is JobState.PAUSED:
+                return job
+            if deadline is not None and time.monotonic() >= deadline:
+                return job
+            time.sleep(poll)
+
+    # --- internals ------------------------------------------------------------------------
+
+    def _dir(self, remote_name: str) -> JobDir:
+        if "/" in remote_name or remote_name.startswith("."):
+            raise JobNotFoundError(f"no local job named {remote_name!r}")
+        jd = JobDir(self.jobs / remote_name)
+        if not jd.exists():
+            raise JobNotFoundError(
+                f"no local job named {remote_name!r} in {self.jobs}",
+                hint="list jobs with the local backend's list(), or check BATCHSPEC_HOME",
+            )
+        return jd
+
+    def _record(self, job: CompiledJob) -> dict[str, Any]:
+        record = {
+            "id": job_id(job),
+            "name": job.name,
+            "fingerprint": job.fingerprint,
+            "labels": dict(job.labels),
+            "body": dict(job.body),
+            "source": str(job.source) if job.source else None,
+            "specDir": str(spec_dir_of(job.source)),
+            "createTime": now_iso(),
+        }
+        try:  # what can never run is refused now, like a service's 400
+            engine_job = EngineJob.from_record(record)
+        except EngineError as exc:
+            raise PermanentBackendError(exc.message, hint=exc.hint) from exc
+        record["output"] = engine_job.output
+        return record
+
+    def _create(self, jd: JobDir, record: dict[str, Any]) -> None:
+        self.jobs.mkdir(parents=True, exist_ok=True)
+        tmp = self.jobs / f".creating-{jd.id}-{secrets.token_hex(4)}"
+        tmp.mkdir()
+        write_json_atomic(tmp / "job.json", record)
+        write_json_atomic(
+            tmp / "status.json",
+            {
+                "state": JobState.QUEUED.value,
+                "createTime": record["createTime"],
+                "updateTime": record["createTime"],
+                "completedCount": 0,
+                "failedCount": 0,
+                "outputLocation": record["output"],
+            },
+        )
+        try:
+            os.rename(tmp, jd.path)
+        except OSError:  # created meanwhile by a concurrent submit: adopt it
+            shutil.rmtree(tmp, ignore_errors=True)
+            if not jd.exists():
+                raise
+
+    def _archive(self, jd: JobDir) -> None:
+        history = self.jobs / ".history"
+        history.mkdir(parents=True, exist_ok=True)
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+        os.rename(jd.path, history / f"{jd.id}-{stamp}-{secrets.token_hex(2)}")
+
+    def _start(self, jd: JobDir) -> None:
+        """Start a detached supervisor (its own session: it outlives us)."""
+        package_root = str(Path(batchspec.__file__).resolve().parent.parent)
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(
+            p for p in (package_root, env.get("PYTHONPATH", "")) if p
+        )
+        with open(jd.logs / "supervisor.log", "ab") as log:
+            proc = subprocess.Popen(
+                [self.python, "-m", "batchspec.engine.supervisor", str(jd.path)],
+                cwd=jd.path,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                close_fds=True,
+            )
+        jd.write_launch(proc.pid)
+
+    def _remote(self, jd: JobDir) -> RemoteJob:
+        rec = jd.read_job()
+        st = jd.read_status()
+        state = JobState(st.get("state", JobState.QUEUED))
+        error_info = st.get("error") or {}
+        error = error_info.get("message")
+        if not state.terminal:
+            if not jd.supervisor_alive() and not jd.launching():
+                shards = len(jd.shard_records())
+                error = (
+                    f"the job's supervisor is not running (last heard of at"
+                    f" {st.get('updateTime')}); submit the job again to resume from its"
+                    f" {shards} published shard(s)"
+                )
+                state = JobState.PAUSED
+            elif jd.cancel_requested():
+                state = JobState.CANCELLING
+            else:
+                beat = parse_iso(st.get("updateTime"))
+                age = (datetime.now(UTC) - beat).total_seconds() if beat else 0.0
+                if age > STALE_HEARTBEAT_SECONDS:
+                    error = f"the job's supervisor has not reported for {age:.0f}s"
+        return RemoteJob(
+            backend=BACKEND_NAME,
+            remote_name=jd.id,
+            job_name=rec["name"],
+            fingerprint=rec["fingerprint"],
+            state=state,
+            labels=rec.get("labels", {}),
+            create_time=parse_iso(rec.get("createTime")),
+            start_time=parse_iso(st.get("startTime")),
+            end_time=parse_iso(st.get("endTime")),
+            completed_count=int(st.get("completedCount") or 0),
+            failed_count=int(st.get("failedCount") or 0),
+            total_count=st.get("totalCount"),
+            output_location=st.get("outputLocation") or rec.get("output"),
+            error=error,
+        )

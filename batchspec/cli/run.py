@@ -1,0 +1,203 @@
+"""`batchspec run SPEC`: run one spec on the embedded local engine and follow it.
+
+The job is a detached, service-like job (see `batchspec.backends.local`):
+this command submits it (idempotently: the same spec attaches to the job it
+already started, resuming it if its supervisor died), then follows it with a
+progress bar and prints a summary. Ctrl-C stops following, not the job.
+
+Exit codes: 0 when the job ends SUCCEEDED or PARTIALLY_SUCCEEDED (or with
+--detach once it is submitted), 1 otherwise, 130 when interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from batchspec.backends.local import LocalBackend
+    from batchspec.model.jobs import CompiledJob, RemoteJob
+
+POLL_SECONDS = 0.2
+ERROR_SAMPLES = 3
+
+
+def add_parser(sub: Any) -> None:
+    """Register the command."""
+    p = sub.add_parser(
+        "run",
+        help="run a spec on the embedded local engine",
+        description="Run one spec on this machine with the local engine: a detached job that"
+        " keeps running if this command stops. Running the same spec again attaches to its"
+        " job (resuming it if it was interrupted).",
+    )
+    p.add_argument("spec", help="spec file")
+    p.add_argument("--name", help="which job, when the file holds several documents")
+    p.add_argument("--detach", action="store_true", help="start the job and return at once")
+    p.add_argument(
+        "--rerun", action="store_true", help="run again although this exact job already finished"
+    )
+    p.add_argument("--cancel", action="store_true", help="cancel this spec's job")
+    p.add_argument("--home", help="where local jobs live (default: $BATCHSPEC_HOME or .batchspec)")
+
+
+def _compile(args: argparse.Namespace, console: Console) -> CompiledJob | None:
+    from batchspec.compile import compile_spec
+    from batchspec.errors import BatchspecError
+    from batchspec.model.enums import Target
+    from batchspec.validate import validate_paths
+    from batchspec.validate.report import render_text
+
+    result = validate_paths([args.spec])
+    if not result.ok:
+        console.print(render_text(result.diagnostics, files=result.files, specs=0), markup=False)
+        return None
+    specs = result.specs
+    if args.name:
+        specs = [s for s in specs if s.name == args.name]
+        if not specs:
+            names = ", ".join(s.name for s in result.specs) or "none"
+            raise BatchspecError(f"{args.spec} has no job named {args.name!r} (it has: {names})")
+    if len(specs) != 1:
+        names = ", ".join(s.name for s in specs)
+        raise BatchspecError(
+            f"{args.spec} holds {len(specs)} jobs ({names})",
+            hint="choose one with --name",
+        )
+    chosen = specs[0]
+    return compile_spec(chosen.spec, target=Target.LOCAL, source=chosen.file)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Submit, follow, summarise."""
+    from rich.console import Console
+
+    from batchspec.backends.local import LocalBackend, job_id
+
+    console = Console(highlight=False)
+    job = _compile(args, console)
+    if job is None:
+        return 1
+    backend = LocalBackend(args.home)
+    if args.cancel:
+        remote = backend.cancel(job_id(job))
+        console.print(f"{remote.remote_name}: {remote.state.value}")
+        return 0
+    remote = backend.submit(job, rerun=args.rerun)
+    job_dir = backend.job_dir(remote.remote_name)
+    console.print(f"job [bold]{remote.remote_name}[/] ({remote.state.value}), folder {job_dir}")
+    if remote.terminal:
+        console.print("this exact spec already ran; `--rerun` runs it again")
+    if args.detach:
+        console.print(
+            f"it runs in the background; follow it with `batchspec run {args.spec}`,"
+            f" stop it with `batchspec run {args.spec} --cancel`"
+        )
+        return 0
+    try:
+        final = _follow(backend, remote, console)
+    except KeyboardInterrupt:
+        console.print(
+            f"\nstopped following; the job keeps running. Follow it again with"
+            f" `batchspec run {args.spec}`, stop it with `batchspec run {args.spec} --cancel`."
+        )
+        return 130
+    _summary(backend, final, console)
+    return 0 if final.state.successful else 1
+
+
+def _follow(backend: LocalBackend, remote: RemoteJob, console: Console) -> RemoteJob:
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    from batchspec.model.enums import JobState
+
+    columns = (
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[failed]} failed"),
+        TextColumn("{task.fields[state]}"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=console, transient=False) as progress:
+        task = progress.add_task(
+            remote.job_name, total=remote.total_count, failed=0, state=remote.state.value
+        )
+        while True:
+            done = remote.completed_count + remote.failed_count
+            progress.update(
+                task,
+                completed=done,
+                total=remote.total_count if remote.total_count is not None else None,
+                failed=f"{remote.failed_count:,}",
+                state=remote.state.value,
+            )
+            if remote.terminal or remote.state is JobState.PAUSED:
+                if remote.total_count is None and remote.terminal:
+                    progress.update(task, total=done)
+                return remote
+            time.sleep(POLL_SECONDS)
+            remote = backend.get(remote.remote_name)
+
+
+def _summary(backend: LocalBackend, job: RemoteJob, console: Console) -> None:
+    from batchspec.model.enums import JobState
+
+    colour = {"SUCCEEDED": "green", "PARTIALLY_SUCCEEDED": "yellow"}.get(job.state.value, "red")
+    took = ""
+    if job.start_time and job.end_time:
+        seconds = (job.end_time - job.start_time).total_seconds()
+        done = job.completed_count + job.failed_count
+        rate = f", {done / seconds:,.0f}/s" if seconds > 0 and done else ""
+        took = f" in {seconds:.1f}s{rate}"
+    console.print(
+        f"[bold]{job.job_name}[/] [{colour}]{job.state.value}[/]: {job.completed_count:,}"
+        f" predictions, {job.failed_count:,} failed{took}"
+    )
+    files = backend.outputs(job.remote_name)
+    results = sum(1 for f in files if "prediction.results-" in f)
+    console.print(
+        f"  outputs  {job.output_location} ({results} results file(s),"
+        f" {len(files) - results} errors file(s), batchspec-manifest.json)"
+    )
+    console.print(f"  job      {backend.job_dir(job.remote_name)}")
+    if job.error:
+        console.print(f"  [red]error[/]    {job.error}", markup=True)
+        hint = (backend.details(job.remote_name).get("error") or {}).get("hint")
+        if hint:
+            console.print(f"  hint     {hint}", markup=False)
+    if job.state is JobState.PAUSED:
+        return
+    if job.failed_count:
+        for message in _error_samples(files):
+            console.print(f"  failed   {message}", markup=False)
+
+
+def _error_samples(files: list[str]) -> list[str]:
+    """The first few error messages from the errors files (local files only)."""
+    import msgspec
+
+    out: list[str] = []
+    for path in files:
+        if "prediction.errors_stats-" not in path or "://" in path:
+            continue
+        try:
+            with open(path, "rb") as fh:
+                for line in fh:
+                    out.append(msgspec.json.decode(line)["error"]["message"])
+                    if len(out) >= ERROR_SAMPLES:
+                        return out
+        except (OSError, msgspec.DecodeError, KeyError, TypeError):
+            continue
+    return out

@@ -1,0 +1,152 @@
+"""From input records to what the model receives, and back to the output key.
+
+Follows Vertex AI's `instanceConfig` semantics (NOTES.md, the discovery
+document's InstanceConfig):
+
+* `keyField`: the field's value is *not* sent to the model; the output line
+  carries it as `key` instead of the instance.
+* `includedFields` / `excludedFields`: which fields the model receives; with
+  `instanceType: array` the included order is the array order. Without a key
+  the output carries the whole original instance (excluded fields included).
+* `instanceType`: `object` or `array`. CSV rows are arrays by default (the
+  header gives the names); JSONL lines are sent as they are.
+
+A shaper is built once per job and called once per instance; it raises
+`ValueError` with a readable message for an instance it cannot shape, which
+the engine writes as an error line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from batchspec.model.spec import InputSpec
+
+# (what the model receives, output field name "key" | "instance", its value)
+Shaped = tuple[Any, str, Any]
+Shaper = Callable[[Any], Shaped]
+
+
+@dataclass(frozen=True)
+class FieldConfig:
+    """The instance settings of an input, frozen for the hot loop."""
+
+    key: str | None
+    included: tuple[str, ...] | None
+    excluded: frozenset[str]
+    instance_type: str | None
+
+    @classmethod
+    def from_spec(cls, spec: InputSpec) -> FieldConfig:
+        """Read the settings from the spec's input section."""
+        return cls(
+            key=spec.key_field,
+            included=tuple(spec.included_fields) if spec.included_fields else None,
+            excluded=frozenset(spec.excluded_fields or ()),
+            instance_type=spec.instance_type,
+        )
+
+    @property
+    def transforms(self) -> bool:
+        """True when objects are changed before the model sees them."""
+        return bool(self.key or self.included or self.excluded or self.instance_type)
+
+
+def _select(obj: dict[str, Any], cfg: FieldConfig) -> Any:
+    """Apply included/excluded fields and the instance type to an object."""
+    if cfg.included is not None:
+        try:
+            values = [obj[f] for f in cfg.included]
+        except KeyError as exc:
+            raise ValueError(f"instance has no field {exc.args[0]!r} (includedFields)") from None
+        if cfg.instance_type == "array":
+            return values
+        return dict(zip(cfg.included, values, strict=True))
+    if cfg.instance_type == "array":
+        raise ValueError("instanceType array needs includedFields to order the fields of an object")
+    if cfg.excluded:
+        return {k: v for k, v in obj.items() if k not in cfg.excluded}
+    return obj
+
+
+def object_shaper(cfg: FieldConfig) -> Shaper:
+    """Shaper for values that are usually objects (JSONL, decoded Examples)."""
+    key = cfg.key
+    if not cfg.transforms:
+        return lambda value: (value, "instance", value)
+
+    def shape(value: Any) -> Shaped:
+        if not isinstance(value, dict):
+            if key is not None:
+                raise ValueError(
+                    f"instance is a JSON {_kind(value)}, not an object, so it has no key"
+                    f" field {key!r}"
+                )
+            if cfg.instance_type == "object":
+                raise ValueError(f"instanceType object: instance is a JSON {_kind(value)}")
+            return value, "instance", value
+        if key is not None:
+            if key not in value:
+                raise ValueError(f"instance has no key field {key!r}")
+            key_value = value.pop(key)  # the value is fresh from the decoder: no copy
+            return _select(value, cfg), "key", key_value
+        return _select(value, cfg), "instance", value
+
+    return shape
+
+
+def row_shaper(cfg: FieldConfig, header: Sequence[str]) -> Shaper:
+    """Shaper for CSV rows (lists in header order). Raises ValueError for a
+    configuration that names columns the header lacks (the caller turns that
+    into a job error: every row would fail)."""
+    names = list(header)
+    for what, fields in (
+        ("keyField", [cfg.key] if cfg.key else []),
+        ("includedFields", list(cfg.included or ())),
+        ("excludedFields", sorted(cfg.excluded)),
+    ):
+        missing = [f for f in fields if f not in names]
+        if missing:
+            raise ValueError(
+                f"{what} names column(s) {', '.join(map(repr, missing))} that the CSV header"
+                f" does not have (header: {', '.join(names)})"
+            )
+    key_index = names.index(cfg.key) if cfg.key else None
+    if cfg.instance_type == "object":
+        obj_cfg = FieldConfig(None, cfg.included, cfg.excluded, None)
+
+        def shape_object(row: list[Any]) -> Shaped:
+            obj = dict(zip(names, row, strict=True))
+            key_value = obj.pop(cfg.key) if cfg.key else None
+            inst = _select(obj, obj_cfg)
+            return (inst, "key", key_value) if cfg.key else (inst, "instance", row)
+
+        return shape_object
+    if cfg.included is not None:
+        picks = [names.index(f) for f in cfg.included]
+    else:
+        picks = [i for i, n in enumerate(names) if i != key_index and n not in cfg.excluded]
+    if picks == list(range(len(names))):
+        return lambda row: (row, "instance", row)
+
+    def shape_array(row: list[Any]) -> Shaped:
+        inst = [row[i] for i in picks]
+        if key_index is not None:
+            return inst, "key", row[key_index]
+        return inst, "instance", row
+
+    return shape_array
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    return "null" if value is None else type(value).__name__

@@ -1,0 +1,162 @@
+"""The runner contract and the loader that picks one from the spec."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from batchspec.engine import paths
+from batchspec.engine.errors import ModelLoadError, missing_extra_hint
+from batchspec.model.spec import (
+    CommandRunner,
+    HttpRunner,
+    LocalModel,
+    OnnxRunner,
+    PythonRunner,
+    SklearnRunner,
+)
+
+
+class Runner(Protocol):
+    """A loaded model.
+
+    `predict` returns one prediction per instance, in order. It raises
+    `InstanceError` (or any exception) when the batch failed in a way that may
+    be one instance's fault: when `isolate_failures` is true, the engine then
+    retries instance by instance so only the bad instance becomes an error
+    line. It raises `EngineError` for failures of the model itself (a crashed
+    server, a broken contract), which fail the job.
+    """
+
+    isolate_failures: bool
+
+    def predict(self, instances: list[Any]) -> Sequence[Any]:
+        """Predictions for `instances`, same length, same order."""
+        ...
+
+    def close(self) -> None:
+        """Release what the runner holds (processes, sessions)."""
+        ...
+
+
+@dataclass(frozen=True)
+class RunnerContext:
+    """What a runner may need besides its own spec section."""
+
+    spec_dir: Path
+    job_name: str
+    batch_size: int
+    worker: int = 0
+    log_dir: Path | None = None
+    parameters: dict[str, Any] | None = None
+    env: dict[str, str] = field(default_factory=dict)
+
+
+def load_runner(model: LocalModel, ctx: RunnerContext) -> Runner:
+    """Load the model named by `model` (one of the runner kinds)."""
+    if isinstance(model, PythonRunner):
+        from batchspec.engine.runners.python import PythonModel
+
+        return PythonModel.load(model, ctx)
+    if isinstance(model, SklearnRunner):
+        from batchspec.engine.runners.sklearn import SklearnModel
+
+        return SklearnModel.load(model, ctx)
+    if isinstance(model, OnnxRunner):
+        from batchspec.engine.runners.onnx import OnnxModel
+
+        return OnnxModel.load(model, ctx)
+    if isinstance(model, HttpRunner):
+        from batchspec.engine.runners.http import HttpModel
+
+        return HttpModel.start(model, ctx)
+    if isinstance(model, CommandRunner):
+        from batchspec.engine.runners.command import CommandModel
+
+        return CommandModel(model, ctx)
+    raise ModelLoadError(f"unknown runner {type(model).__name__}")
+
+
+PRELOAD = {
+    SklearnRunner: ("numpy", "joblib", "sklearn"),
+    OnnxRunner: ("numpy", "onnxruntime"),
+}
+
+
+def preload(model: LocalModel) -> None:
+    """Import the runner's heavy libraries now, before workers are forked, so
+    each worker inherits them instead of importing them again (scikit-learn
+    alone takes most of a second). Failures are left for the workers to
+    report properly."""
+    for module in PRELOAD.get(type(model), ()):
+        try:
+            importlib.import_module(module)
+        except Exception:
+            continue
+
+
+def import_optional(module: str, *, purpose: str) -> Any:
+    """Import a module from one of batchspec's extras, with an install hint."""
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        hint = missing_extra_hint(module) or f"pip install {module}"
+        raise ModelLoadError(
+            f"{purpose} needs {module}, which is not installed", hint=hint
+        ) from exc
+
+
+def read_pinned(path: str, spec_dir: Path, sha256: str | None, *, what: str) -> tuple[str, bytes]:
+    """The bytes of a model file, checked against its pinned sha256.
+
+    Hashing the bytes that are then loaded (not the file, then the file again)
+    means the file cannot change between the check and the load.
+    """
+    where = paths.resolve(path, spec_dir)
+    try:
+        with paths.open_binary(where) as fh:
+            data = fh.read()
+    except FileNotFoundError:
+        raise ModelLoadError(
+            f"{what} file {where} does not exist",
+            hint="check the runner's `path` (relative paths start at the spec file's folder)",
+        ) from None
+    except OSError as exc:
+        raise ModelLoadError(f"cannot read {what} file {where}: {exc}") from exc
+    if sha256 is not None:
+        actual = hashlib.sha256(data).hexdigest()
+        if actual != sha256.lower():
+            raise ModelLoadError(
+                f"{what} file {where} has sha256 {actual}, but the spec pins {sha256}; refusing"
+                " to load a file that is not the one pinned",
+                hint="if you replaced the model on purpose, put the new checksum in `sha256:`",
+            )
+    return where, data
+
+
+def to_rows(instances: list[Any], features: Sequence[str] | None, *, runner: str) -> list[Any]:
+    """Instances as table rows: objects are ordered by `features`."""
+    if instances and isinstance(instances[0], dict):
+        if not features:
+            from batchspec.engine.errors import ModelContractError
+
+            raise ModelContractError(
+                f"instances are JSON objects, but the {runner} runner does not know the"
+                " column order",
+                hint=f"add `features: [...]` (the column order) to the {runner} runner, or"
+                " send arrays (instanceType: array with includedFields)",
+            )
+        return [[inst[f] for f in features] for inst in instances]
+    return instances
+
+
+def as_list(values: Any) -> list[Any]:
+    """A model's batch output as a list of JSON-ready rows."""
+    if hasattr(values, "tolist"):
+        out: list[Any] = values.tolist()
+        return out
+    return list(values)

@@ -1,0 +1,251 @@
+"""A model server following Vertex AI's custom-container HTTP contract.
+
+batchspec starts the container's command as a local process with the
+variables Vertex AI sets (AIP_HTTP_PORT, AIP_HEALTH_ROUTE, AIP_PREDICT_ROUTE,
+AIP_STORAGE_URI, AIP_MODEL_NAME, AIP_MODE=PREDICTION), waits until the health
+route answers 200, then POSTs `{"instances": [...]}` (plus `"parameters"`
+when the spec has modelParameters) in batches of batchSize and expects
+`{"predictions": [...]}` with one prediction per instance, in order.
+
+Everything that makes such a container fail on Vertex AI (seed 002) fails
+here first, with a message that says which part of the contract broke: a
+server that exits or never answers the health route (often: it ignores
+AIP_HTTP_PORT), a wrong number of predictions, an answer that is not JSON, a
+crash in the middle of a job. A non-200 answer is treated as the batch's
+failure and retried instance by instance, so one bad instance costs one error
+line.
+"""
+
+from __future__ import annotations
+
+import http.client
+import os
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import IO, Any
+
+import msgspec
+
+from batchspec.engine.errors import InstanceError, ModelContractError
+from batchspec.engine.runners import process
+from batchspec.engine.runners.base import RunnerContext
+from batchspec.model.spec import HttpRunner
+
+_HTTP_TO_STATUS = {
+    400: "INVALID_ARGUMENT",
+    401: "UNAUTHENTICATED",
+    403: "PERMISSION_DENIED",
+    404: "NOT_FOUND",
+    409: "ABORTED",
+    413: "OUT_OF_RANGE",
+    429: "RESOURCE_EXHAUSTED",
+    499: "CANCELLED",
+    500: "INTERNAL",
+    501: "UNIMPLEMENTED",
+    503: "UNAVAILABLE",
+    504: "DEADLINE_EXCEEDED",
+}
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def contract_env(cfg: HttpRunner, ctx: RunnerContext, port: int) -> dict[str, str]:
+    """The AIP_* variables Vertex AI gives a serving container."""
+    return {
+        "AIP_HTTP_PORT": str(port),
+        "AIP_HEALTH_ROUTE": cfg.health_route,
+        "AIP_PREDICT_ROUTE": cfg.predict_route,
+        "AIP_STORAGE_URI": cfg.storage_uri or "",
+        "AIP_MODEL_NAME": ctx.job_name,
+        "AIP_MODE": "PREDICTION",
+    }
+
+
+class HttpModel:
+    """A running model server and a keep-alive connection to it."""
+
+    isolate_failures = True
+
+    def __init__(
+        self,
+        *,
+        cfg: HttpRunner,
+        ctx: RunnerContext,
+        proc: subprocess.Popen[bytes],
+        port: int,
+        log_path: Path,
+        log: IO[bytes],
+    ):
+        self._cfg = cfg
+        self._ctx = ctx
+        self._proc = proc
+        self._port = port
+        self._log_path = log_path
+        self._log = log
+        self._conn: http.client.HTTPConnection | None = None
+        self._encoder = msgspec.json.Encoder()
+        self._decoder = msgspec.json.Decoder()
+        self._command = " ".join(cfg.command)
+
+    @classmethod
+    def start(cls, cfg: HttpRunner, ctx: RunnerContext) -> HttpModel:
+        """Start the server and wait until its health route answers 200."""
+        port = cfg.port or free_port()
+        env = {**os.environ, **contract_env(cfg, ctx, port), **ctx.env, **cfg.env}
+        log_dir = ctx.log_dir or Path(tempfile.mkdtemp(prefix="batchspec-server-"))
+        log_dir.mkdir(parents=True, exist_ok=True)
+        log_path = log_dir / f"model-server-{ctx.worker}.log"
+        log = open(log_path, "ab")  # noqa: SIM115 - lives as long as the server
+        proc = process.spawn(cfg.command, env=env, cwd=ctx.spec_dir, log=log)
+        model = cls(cfg=cfg, ctx=ctx, proc=proc, port=port, log_path=log_path, log=log)
+        try:
+            model._wait_healthy()
+        except BaseException:
+            model.close()
+            raise
+        return model
+
+    # --- lifecycle -----------------------------------------------------------
+
+    def _tail_hint(self, advice: str) -> str:
+        out = process.tail(self._log_path)
+        text = f"{advice}; the server's log is {self._log_path}"
+        return text + (f"; it ends with:\n{out}" if out else " (it wrote nothing)")
+
+    def _wait_healthy(self) -> None:
+        cfg = self._cfg
+        url = f"http://127.0.0.1:{self._port}{cfg.health_route}"
+        deadline = time.monotonic() + cfg.startup_timeout_seconds
+        last = "no answer"
+        delay = 0.02
+        while True:
+            code = self._proc.poll()
+            if code is not None:
+                raise ModelContractError(
+                    f"the model server `{self._command}` {process.exit_text(code)} before it"
+                    f" became healthy (GET {url})",
+                    hint=self._tail_hint("run the command yourself with AIP_HTTP_PORT set"),
+                )
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", self._port, timeout=2)
+                conn.request("GET", cfg.health_route)
+                resp = conn.getresponse()
+                resp.read()
+                conn.close()
+                if resp.status == 200:
+                    return
+                last = f"HTTP {resp.status}"
+            except (OSError, http.client.HTTPException) as exc:
+                last = "connection refused" if isinstance(exc, ConnectionRefusedError) else str(exc)
+            if time.monotonic() >= deadline:
+                raise ModelContractError(
+                    f"the model server never became healthy: GET {url} answered"
+                    f" {last!r} for {cfg.startup_timeout_seconds:g}s",
+                    hint=self._tail_hint(
+                        f"the server must listen on AIP_HTTP_PORT ({self._port}), not a fixed"
+                        f" port, and answer AIP_HEALTH_ROUTE ({cfg.health_route}) with 200;"
+                        " raise `startupTimeoutSeconds` if it loads slowly"
+                    ),
+                )
+            time.sleep(delay)
+            delay = min(delay * 2, 0.25)
+
+    def close(self) -> None:
+        """Stop the server."""
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+        process.stop(self._proc)
+        self._log.close()
+
+    # --- predictions -----------------------------------------------------------
+
+    def _connection(self) -> http.client.HTTPConnection:
+        if self._conn is None:
+            self._conn = http.client.HTTPConnection(
+                "127.0.0.1", self._port, timeout=self._cfg.request_timeout_seconds
+            )
+        return self._conn
+
+    def _post(self, body: bytes, n: int) -> tuple[int, bytes]:
+        route = self._cfg.predict_route
+        for attempt in (1, 2):
+            conn = self._connection()
+            try:
+                conn.request("POST", route, body, {"Content-Type": "application/json"})
+                resp = conn.getresponse()
+                return resp.status, resp.read()
+            except TimeoutError as exc:
+                raise ModelContractError(
+                    f"the model server did not answer POST {route} ({n} instances) within"
+                    f" {self._cfg.request_timeout_seconds:g}s",
+                    hint=self._tail_hint("raise `requestTimeoutSeconds` or lower `batchSize`"),
+                ) from exc
+            except (OSError, http.client.HTTPException) as exc:
+                conn.close()
+                self._conn = None
+                code = self._wait_exit(0.5)
+                if code is not None:
+                    raise ModelContractError(
+                        f"the model server `{self._command}` {process.exit_text(code)} while"
+                        f" answering POST {route} ({n} instances)",
+                        hint=self._tail_hint("the server crashed"),
+                    ) from exc
+                if attempt == 2:
+                    raise ModelContractError(
+                        f"the model server dropped the connection on POST {route}: {exc}",
+                        hint=self._tail_hint("check the server"),
+                    ) from exc
+        raise AssertionError("unreachable")
+
+    def _wait_exit(self, seconds: float) -> int | None:
+        try:
+            return self._proc.wait(seconds)
+        except subprocess.TimeoutExpired:
+            return None
+
+    def predict(self, instances: list[Any]) -> Sequence[Any]:
+        """POST one batch; pair the predictions with the instances."""
+        payload: dict[str, Any] = {"instances": instances}
+        if self._ctx.parameters:
+            payload["parameters"] = self._ctx.parameters
+        status, data = self._post(self._encoder.encode(payload), len(instances))
+        route = self._cfg.predict_route
+        if status != 200:
+            text = data.decode("utf-8", errors="replace").strip()[:500]
+            raise InstanceError(
+                f"model server answered HTTP {status}" + (f": {text}" if text else ""),
+                status=_HTTP_TO_STATUS.get(status, "UNKNOWN"),
+                code=status,
+            )
+        try:
+            answer = self._decoder.decode(data)
+        except msgspec.DecodeError as exc:
+            raise ModelContractError(
+                f"the model server answered POST {route} with a body that is not JSON: {exc}",
+                hint='answer {"predictions": [...]}',
+            ) from exc
+        predictions = answer.get("predictions") if isinstance(answer, dict) else None
+        if not isinstance(predictions, list):
+            raise ModelContractError(
+                f"the model server's answer to POST {route} has no `predictions` list",
+                hint='Vertex AI expects {"predictions": [...]} with one prediction per instance',
+            )
+        if len(predictions) != len(instances):
+            raise ModelContractError(
+                f"the model server returned {len(predictions)} predictions for"
+                f" {len(instances)} instances (POST {route})",
+                hint="return exactly one prediction per instance, in the order received;"
+                " Vertex AI fails the job the same way",
+            )
+        return predictions

@@ -1,0 +1,333 @@
+"""One shard, start to finish: read -> shape -> batch -> predict -> write -> publish.
+
+This is the engine's inner loop and the only code that touches every
+instance, so it is written for speed: msgspec for JSON both ways, a whole
+batch encoded in one call, no per-instance objects beyond the tuples the
+readers yield. Errors are the slow path: only they build messages.
+
+Per-instance failures (an unreadable line, an instance the fields config
+cannot shape, a model that raises on one instance, a prediction that is not
+JSON) become lines in the shard's errors file and are counted; failures of
+the model itself (`EngineError`) propagate and fail the job.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import msgspec
+
+from batchspec.engine.errors import InputError, InstanceError, ModelContractError
+from batchspec.engine.formats import INVALID, Item, csv_header, read_shard
+from batchspec.engine.instances import FieldConfig, Shaper, object_shaper, row_shaper
+from batchspec.engine.output import FileInfo, OutputFile, OutputStore
+from batchspec.engine.plan import Shard, shard_name
+from batchspec.engine.runners.base import Runner
+from batchspec.errors import EngineError
+from batchspec.model.enums import DataFormat
+
+Report = Callable[[int, int], None]
+RECORD_FORMATS = frozenset({DataFormat.TF_RECORD, DataFormat.TF_RECORD_GZIP})
+
+
+@dataclass(frozen=True)
+class ShardJob:
+    """What every shard of a job shares (sent to each worker once)."""
+
+    input_format: DataFormat
+    output_format: DataFormat
+    fields: FieldConfig
+    tf_decode: str
+    batch_size: int
+    shard_count: int
+    store: OutputStore
+
+
+@dataclass(frozen=True)
+class ShardResult:
+    """A published shard: its two files and its counts."""
+
+    index: int
+    results: FileInfo
+    errors: FileInfo
+    completed: int
+    failed: int
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-ready record."""
+        return {
+            "index": self.index,
+            "results": self.results.__dict__,
+            "errors": self.errors.__dict__,
+            "completed": self.completed,
+            "failed": self.failed,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ShardResult:
+        """Read a record."""
+        return cls(
+            index=data["index"],
+            results=FileInfo(**data["results"]),
+            errors=FileInfo(**data["errors"]),
+            completed=data["completed"],
+            failed=data["failed"],
+        )
+
+
+def _enc_hook(obj: Any) -> Any:
+    """numpy scalars and arrays (what models return) as plain JSON values."""
+    if hasattr(obj, "tolist"):
+        return obj.tolist()
+    if hasattr(obj, "item"):
+        return obj.item()
+    if isinstance(obj, set | frozenset):
+        return sorted(obj, key=repr)
+    raise NotImplementedError(f"objects of type {type(obj).__name__} are not JSON")
+
+
+def _error_text(exc: BaseException) -> tuple[str, str]:
+    if isinstance(exc, InstanceError):
+        return exc.status, exc.message
+    return "INTERNAL", f"{type(exc).__name__}: {exc}"
+
+
+def predict_batch(
+    runner: Runner, instances: list[Any]
+) -> tuple[Sequence[Any], dict[int, tuple[str, str]]]:
+    """Predictions for a batch, and the errors of the instances that failed.
+
+    A batch that raises is retried instance by instance when the runner allows
+    it, so one bad instance fails alone.
+    """
+    try:
+        preds = runner.predict(instances)
+    except EngineError:
+        raise
+    except Exception as exc:
+        if len(instances) == 1 or not runner.isolate_failures:
+            return [None] * len(instances), dict.fromkeys(range(len(instances)), _error_text(exc))
+        return _one_by_one(runner, instances)
+    _check_count(preds, len(instances))
+    return preds, {}
+
+
+def _one_by_one(
+    runner: Runner, instances: list[Any]
+) -> tuple[Sequence[Any], dict[int, tuple[str, str]]]:
+    preds: list[Any] = []
+    errors: dict[int, tuple[str, str]] = {}
+    for i, inst in enumerate(instances):
+        try:
+            out = runner.predict([inst])
+        except EngineError:
+            raise
+        except Exception as exc:
+            errors[i] = _error_text(exc)
+            preds.append(None)
+            continue
+        _check_count(out, 1)
+        preds.append(out[0])
+    return preds, errors
+
+
+def _check_count(preds: Sequence[Any], n: int) -> None:
+    try:
+        got = len(preds)
+    except TypeError:
+        raise ModelContractError(
+            f"the model returned a {type(preds).__name__}, not a list of predictions",
+            hint="predict(instances) must return one prediction per instance, in order",
+        ) from None
+    if got != n:
+        raise ModelContractError(
+            f"the model returned {got} predictions for {n} instances",
+            hint="predict(instances) must return one prediction per instance, in order",
+        )
+
+
+class _Results:
+    """Encodes result lines (JSONL, or CSV with a header)."""
+
+    def __init__(self, fmt: DataFormat, field: str) -> None:
+        self.csv = fmt is DataFormat.CSV
+        self.field = field
+        self._encoder = msgspec.json.Encoder(enc_hook=_enc_hook)
+
+    def header(self) -> bytes:
+        return f"{self.field},prediction\n".encode() if self.csv else b""
+
+    def encode(self, refs: list[tuple[str, Any]], preds: Sequence[Any]) -> bytes:
+        """Raises TypeError/ValueError when a value is not JSON."""
+        if self.csv:
+            return self._encode_csv(refs, preds)
+        return self._encoder.encode_lines(
+            [{f: v, "prediction": p} for (f, v), p in zip(refs, preds, strict=True)]
+        )
+
+    def _cell(self, value: Any) -> Any:
+        if value is None:
+            return ""
+        if isinstance(value, str | int | float | bool):
+            return value
+        return self._encoder.encode(value).decode()
+
+    def _encode_csv(self, refs: list[tuple[str, Any]], preds: Sequence[Any]) -> bytes:
+        buf = io.StringIO()
+        writer = csv.writer(buf, lineterminator="\n")
+        for (_, v), p in zip(refs, preds, strict=True):
+            writer.writerow([self._cell(v), self._cell(p)])
+        return buf.getvalue().encode()
+
+
+class ShardRun:
+    """State of one shard being processed."""
+
+    def __init__(self, job: ShardJob, shard: Shard, runner: Runner, report: Report) -> None:
+        self.job = job
+        self.shard = shard
+        self.runner = runner
+        self.report = report
+        self.completed = 0
+        self.failed = 0
+        self._results_enc = _Results(job.output_format, "key" if job.fields.key else "instance")
+        self._errors_enc = msgspec.json.Encoder(enc_hook=_enc_hook)
+        self._records = job.input_format in RECORD_FORMATS
+        self.batch_size = int(getattr(runner, "batch_size", job.batch_size))
+
+    def _where(self, number: int) -> str:
+        if self._records:
+            return f"{self.shard.uri} record {number}"
+        return f"{self.shard.uri}:{number}"
+
+    # --- error lines -------------------------------------------------------------
+
+    def _error_line(self, field: str, value: Any, status: str, message: str) -> bytes:
+        line = {field: value, "error": {"status": status, "message": message}}
+        try:
+            return self._errors_enc.encode(line) + b"\n"
+        except (TypeError, ValueError, NotImplementedError):
+            line[field] = repr(value)
+            return self._errors_enc.encode(line) + b"\n"
+
+    # --- the loop ----------------------------------------------------------------
+
+    def _items(self) -> tuple[Iterator[Item], Shaper]:
+        job = self.job
+        if job.input_format is DataFormat.CSV:
+            header = csv_header(self.shard.uri)
+            try:
+                shaper = row_shaper(job.fields, header)
+            except ValueError as exc:
+                raise InputError(
+                    f"{self.shard.uri}: {exc}", hint="fix the input settings"
+                ) from None
+        else:
+            shaper = object_shaper(job.fields)
+        return read_shard(self.shard, job.input_format, tf_decode=job.tf_decode), shaper
+
+    def run(self, results: OutputFile, errors: OutputFile) -> None:
+        """Process every item; write results and errors."""
+        self._out = results
+        items, shaper = self._items()
+        batch: list[Any] = []
+        refs: list[tuple[str, Any]] = []
+        numbers: list[int] = []
+        size = self.batch_size
+        results.write(self._results_enc.header(), 0)
+        for number, value, problem in items:
+            if problem is not None:
+                status, message = problem
+                errors.write(
+                    self._error_line(
+                        "instance", value, status, f"{self._where(number)}: {message}"
+                    ),
+                    1,
+                )
+                self.failed += 1
+                continue
+            try:
+                inst, field, ref = shaper(value)
+            except ValueError as exc:
+                errors.write(
+                    self._error_line("instance", value, INVALID, f"{self._where(number)}: {exc}"),
+                    1,
+                )
+                self.failed += 1
+                continue
+            batch.append(inst)
+            refs.append((field, ref))
+            numbers.append(number)
+            if len(batch) >= size:
+                self._flush(batch, refs, numbers, errors)
+                batch, refs, numbers = [], [], []
+        if batch:
+            self._flush(batch, refs, numbers, errors)
+
+    def _flush(
+        self,
+        batch: list[Any],
+        refs: list[tuple[str, Any]],
+        numbers: list[int],
+        errors: OutputFile,
+    ) -> None:
+        failed_before = self.failed
+        preds, failures = predict_batch(self.runner, batch)
+        if not failures:
+            try:
+                self._out.write(self._results_enc.encode(refs, preds), len(refs))
+                self.completed += len(refs)
+            except (TypeError, ValueError, NotImplementedError):
+                self._write_each(refs, preds, {}, numbers, errors)
+        else:
+            self._write_each(refs, preds, failures, numbers, errors)
+        self.report(len(batch) - (self.failed - failed_before), self.failed - failed_before)
+
+    def _write_each(
+        self,
+        refs: list[tuple[str, Any]],
+        preds: Sequence[Any],
+        failures: dict[int, tuple[str, str]],
+        numbers: list[int],
+        errors: OutputFile,
+    ) -> None:
+        for i, (ref, pred) in enumerate(zip(refs, preds, strict=True)):
+            failure = failures.get(i)
+            if failure is None:
+                try:
+                    self._out.write(self._results_enc.encode([ref], [pred]), 1)
+                    self.completed += 1
+                    continue
+                except (TypeError, ValueError, NotImplementedError) as exc:
+                    failure = ("INTERNAL", f"the prediction cannot be written as JSON: {exc}")
+            status, message = failure
+            field, value = ref
+            errors.write(
+                self._error_line(field, value, status, f"{self._where(numbers[i])}: {message}"), 1
+            )
+            self.failed += 1
+
+
+def process_shard(job: ShardJob, shard: Shard, runner: Runner, report: Report) -> ShardResult:
+    """Run one shard and publish its two files; returns what was published."""
+    n = job.shard_count
+    results_name = shard_name("results", shard.index, n)
+    errors_name = shard_name("errors_stats", shard.index, n)
+    results = OutputFile(job.store.staging_file(results_name))
+    errors = OutputFile(job.store.staging_file(errors_name))
+    run = ShardRun(job, shard, runner, report)
+    try:
+        run.run(results, errors)
+        results_info = results.finish(results_name)
+        errors_info = errors.finish(errors_name)
+    except BaseException:
+        results.abort()
+        errors.abort()
+        raise
+    job.store.publish(results.path, results_name)
+    job.store.publish(errors.path, errors_name)
+    return ShardResult(shard.index, results_info, errors_info, run.completed, run.failed)

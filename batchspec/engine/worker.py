@@ -1,0 +1,125 @@
+"""A worker process: loads the model once, then processes shards until told
+to stop. It talks to the supervisor only through two queues."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import sys
+import time
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from batchspec.engine.jobdir import JobDir
+from batchspec.engine.plan import Shard
+from batchspec.engine.runners.base import RunnerContext, load_runner
+from batchspec.engine.shard import ShardJob, process_shard
+from batchspec.errors import EngineError
+from batchspec.model.spec import LocalModel
+
+PROGRESS_EVERY = 0.2  # seconds between progress messages
+THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+@dataclass(frozen=True)
+class WorkerConfig:
+    """What a worker needs; sent once when it starts."""
+
+    worker: int
+    job_dir: str
+    job: ShardJob
+    shards: tuple[Shard, ...]
+    model: LocalModel
+    runner: RunnerContext
+    single_thread: bool
+    close_fd: int | None = None
+
+
+def _die_with_parent() -> None:
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+
+
+class _Reporter:
+    """Sums progress and sends it at most every PROGRESS_EVERY seconds."""
+
+    def __init__(self, results: Any, wid: int, index: int) -> None:
+        self._results = results
+        self._wid = wid
+        self._index = index
+        self._done = 0
+        self._failed = 0
+        self._last = time.monotonic()
+
+    def __call__(self, done: int, failed: int) -> None:
+        self._done += done
+        self._failed += failed
+        now = time.monotonic()
+        if now - self._last >= PROGRESS_EVERY:
+            self._results.put(("progress", self._wid, self._index, self._done, self._failed))
+            self._done = self._failed = 0
+            self._last = now
+
+
+def worker_main(cfg: WorkerConfig, tasks: Any, results: Any) -> None:
+    """Entry point of a worker process."""
+    parent = os.getppid()
+    _die_with_parent()
+    if os.getppid() != parent:  # the supervisor died before prctl took effect
+        os._exit(1)
+    if cfg.close_fd is not None:
+        with contextlib.suppress(OSError):
+            os.close(cfg.close_fd)  # the supervisor lock must die with the supervisor
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the supervisor's business
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the supervisor's handler (fork)
+    if cfg.single_thread:
+        for var in THREAD_VARS:
+            os.environ.setdefault(var, "1")
+    wid = cfg.worker
+    try:
+        runner = load_runner(cfg.model, cfg.runner)
+    except EngineError as exc:
+        results.put(("fatal", wid, exc.message, exc.hint))
+        return
+    except Exception as exc:
+        traceback.print_exc()
+        results.put(("fatal", wid, f"loading the model failed: {type(exc).__name__}: {exc}", None))
+        return
+    results.put(("ready", wid))
+    try:
+        _serve(cfg, runner, tasks, results)
+    finally:
+        with contextlib.suppress(Exception):
+            runner.close()
+
+
+def _serve(cfg: WorkerConfig, runner: Any, tasks: Any, results: Any) -> None:
+    wid = cfg.worker
+    job_dir = JobDir(Path(cfg.job_dir))
+    by_index = {s.index: s for s in cfg.shards}
+    while True:
+        try:
+            index = tasks.recv()
+        except (EOFError, OSError):  # the supervisor is gone
+            return
+        if index is None:
+            return
+        try:
+            result = process_shard(cfg.job, by_index[index], runner, _Reporter(results, wid, index))
+        except EngineError as exc:
+            results.put(("fatal", wid, exc.message, exc.hint))
+            return
+        except Exception as exc:
+            traceback.print_exc()
+            results.put(("fatal", wid, f"shard {index} failed: {type(exc).__name__}: {exc}", None))
+            return
+        record = result.to_json()
+        job_dir.write_shard(record)
+        results.put(("done", wid, record))
