@@ -15,7 +15,6 @@ import difflib
 import json
 import sys
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 TARGET_CHOICES = ["vertex", "mlengine", "genai", "local", "ray"]
@@ -122,6 +121,7 @@ def render_specs(
     every diagnostic (located in its file)."""
     from batchspec.compile import compile_with_diagnostics
     from batchspec.errors import CompileError
+    from batchspec.validate import locate
 
     rendered: list[dict[str, Any]] = []
     diagnostics: list[Any] = []
@@ -140,24 +140,6 @@ def render_specs(
             diagnostics.extend(locate(conformance_diagnostics(job), loaded))
         rendered.append(render_document(job))
     return rendered, diagnostics
-
-
-def locate(diagnostics: list[Any], loaded: Any) -> list[Any]:
-    """File, document, line and column for compile diagnostics."""
-    from batchspec.load.positions import PositionIndex
-
-    index: PositionIndex | None = None
-    out = []
-    for raw in diagnostics:
-        d = raw.at(file=str(loaded.file), document=loaded.document)
-        if d.path and d.line is None:
-            if index is None:
-                index = PositionIndex(Path(loaded.file).read_text(encoding="utf-8"))
-            pos = index.locate(loaded.document, d.path)
-            if pos:
-                d = d.at(line=pos[0], column=pos[1])
-        out.append(d)
-    return out
 
 
 def _report(diagnostics: list[Any], *, files: int, specs: int) -> None:

@@ -46,9 +46,9 @@ def add_parser(sub: Any) -> None:
 
 def _compile(args: argparse.Namespace, console: Console) -> CompiledJob | None:
     from batchspec.compile import compile_spec
-    from batchspec.errors import BatchspecError
+    from batchspec.errors import BatchspecError, CompileError
     from batchspec.model.enums import Target
-    from batchspec.validate import validate_paths
+    from batchspec.validate import locate, validate_paths
     from batchspec.validate.report import render_text
 
     result = validate_paths([args.spec])
@@ -68,7 +68,12 @@ def _compile(args: argparse.Namespace, console: Console) -> CompiledJob | None:
             hint="choose one with --name",
         )
     chosen = specs[0]
-    return compile_spec(chosen.spec, target=Target.LOCAL, source=chosen.file)
+    try:
+        return compile_spec(chosen.spec, target=Target.LOCAL, source=chosen.file)
+    except CompileError as exc:
+        problems = locate(exc.diagnostics, chosen)
+        console.print(render_text(problems, files=result.files, specs=0), markup=False)
+        return None
 
 
 def run(args: argparse.Namespace) -> int:

@@ -3,8 +3,9 @@
 from batchspec.validate.validator import (
     LoadedSpec,
     ValidationResult,
+    locate,
     validate_loaded,
     validate_paths,
 )
 
-__all__ = ["LoadedSpec", "ValidationResult", "validate_loaded", "validate_paths"]
+__all__ = ["LoadedSpec", "ValidationResult", "locate", "validate_loaded", "validate_paths"]

@@ -113,6 +113,16 @@ def _delete(data: Any, path: tuple[str | int, ...]) -> None:
         del node[path[-1]]
 
 
+def locate(diagnostics: Iterable[Diagnostic], loaded: LoadedSpec) -> list[Diagnostic]:
+    """File, document, line and column for diagnostics about one loaded spec
+    (those of later stages, such as compile, which know only document paths)."""
+    placed = [d.at(file=str(loaded.file), document=loaded.document) for d in diagnostics]
+    if not any(d.path and d.line is None for d in placed):
+        return placed
+    text = Path(loaded.file).read_text(encoding="utf-8")
+    return _locate(placed, {str(loaded.file): text})
+
+
 def _duplicate_names(specs: list[LoadedSpec]) -> list[Diagnostic]:
     first: dict[str, LoadedSpec] = {}
     out = []

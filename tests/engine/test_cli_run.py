@@ -102,4 +102,5 @@ def test_a_cloud_spec_cannot_run_locally(ws: Workspace, capsys: pytest.CaptureFi
     spec = Path(__file__).resolve().parents[2] / "specs" / "census_mlengine.yaml"
     code, text = _run(ws, capsys, str(spec))
     assert code == 1
-    assert "names no local model" in text and "hint" in text
+    assert "census_mlengine.yaml:19:11: error[BS300" in text
+    assert "local cannot use a model given as `name`" in text and "hint" in text
