@@ -121,7 +121,12 @@ def make_spec() -> Callable[..., Any]:
     """Build a validated spec document from keyword overrides."""
     from batchspec.model.spec import BatchPredictionJobSpec
 
-    def make(name: str = "scores", target: str = "vertex", **spec: Any) -> BatchPredictionJobSpec:
+    def make(
+        name: str = "scores",
+        target: str = "vertex",
+        labels: dict[str, str] | None = None,
+        **spec: Any,
+    ) -> BatchPredictionJobSpec:
         base: dict[str, Any] = {
             "target": target,
             "project": PROJECT,
@@ -141,7 +146,7 @@ def make_spec() -> Callable[..., Any]:
             {
                 "apiVersion": "batchspec.dev/v1",
                 "kind": "BatchPredictionJob",
-                "metadata": {"name": name},
+                "metadata": {"name": name, **({"labels": labels} if labels else {})},
                 "spec": base,
             }
         )

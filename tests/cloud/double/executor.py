@@ -27,7 +27,7 @@ import json
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from batchspec.io import storage
@@ -112,7 +112,9 @@ class FileExecutor:
     """The default executor: files in, files out (see the module docstring)."""
 
     style: str = "jsonl"  # jsonl | shards
-    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    # The service names the folder when the work starts, not at createTime;
+    # the offset makes sure nothing can find outputs by rebuilding the name.
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC) + timedelta(seconds=7))
     runs: list[ExecutionRequest] = field(default_factory=list)
 
     def __call__(self, request: ExecutionRequest) -> ExecutionResult:

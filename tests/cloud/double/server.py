@@ -122,6 +122,7 @@ class CloudDouble:
     calls: list[Call] = field(default_factory=list)
     rejected: list[tuple[str, list[str]]] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    executor_failures: list[str] = field(default_factory=list)
     outcomes: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -140,7 +141,9 @@ class CloudDouble:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         self._thread.start()
         return self
 
@@ -238,7 +241,7 @@ class CloudDouble:
         try:
             result = self.executor(request)
         except Exception as exc:  # an executor bug fails the job, visibly
-            self.errors.append(f"executor failed on {job.name}: {exc!r}")
+            self.executor_failures.append(f"{job.name}: {exc!r}")
             result = ExecutionResult(error={"code": 13, "message": f"executor failed: {exc}"})
         if job.kind == "mlengine":
             self._finish_mlengine(job, result)
