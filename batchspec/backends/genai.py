@@ -71,13 +71,24 @@ def remote_from_batch_job(
         }
     if info is not None:
         data["outputInfo"] = {
-            "gcsOutputDirectory": info.gcs_output_directory,
-            "bigqueryOutputDataset": info.bigquery_output_dataset,
-            "bigqueryOutputTable": info.bigquery_output_table,
+            "gcsOutputDirectory": getattr(info, "gcs_output_directory", None),
+            "bigqueryOutputDataset": getattr(info, "bigquery_output_dataset", None)
+            or _destination_dataset(job),
+            "bigqueryOutputTable": getattr(info, "bigquery_output_table", None),
         }
     if error is not None:
         data["error"] = {"code": error.code, "message": error.message}
     return remote_from_vertex(backend, data)
+
+
+def _destination_dataset(job: Any) -> str | None:
+    """The `bq://project.dataset` a job wrote into, when the SDK's output info
+    names only the table (google-genai 2.x keeps no output dataset field)."""
+    dest = getattr(job, "dest", None)
+    uri = getattr(dest, "bigquery_uri", None) if dest is not None else None
+    if isinstance(uri, str) and uri.startswith("bq://") and uri.count(".") == 1:
+        return uri
+    return None
 
 
 class GenaiBackend:

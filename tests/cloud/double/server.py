@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from batchspec.backends.cloud import VERTEX_STATE_ORDER
 from batchspec.compile.discovery import match_path, request_problems, schema_problems
@@ -468,6 +468,32 @@ def _page(
     return chunk, next_token
 
 
+def _names_for_enums(body: Any) -> Any:
+    """The request with enum numbers turned into names, as the service's proto
+    JSON parser reads them (`enum-encoding=int` clients send numbers). Parsed
+    with the client library's own message type; fields it does not know are
+    left for the schema check to report."""
+    from google.cloud import aiplatform_v1
+
+    message = aiplatform_v1.BatchPredictionJob.from_json(
+        json.dumps(body), ignore_unknown_fields=True
+    )
+    named = aiplatform_v1.BatchPredictionJob.to_dict(
+        message, use_integers_for_enums=False, preserving_proto_field_name=False
+    )
+
+    def merge(raw: Any, parsed: Any) -> Any:
+        if isinstance(raw, dict) and isinstance(parsed, dict):
+            return {k: merge(v, parsed.get(k)) for k, v in raw.items()}
+        if isinstance(raw, list) and isinstance(parsed, list) and len(raw) == len(parsed):
+            return [merge(a, b) for a, b in zip(raw, parsed, strict=True)]
+        if isinstance(raw, int) and not isinstance(raw, bool) and isinstance(parsed, str):
+            return parsed
+        return raw
+
+    return merge(body, named)
+
+
 def _ints_for_enums(value: Any) -> Any:
     """`state` as its number, as `enum-encoding=int` asks."""
     if isinstance(value, dict):
@@ -533,6 +559,7 @@ class _Handler(BaseHTTPRequestHandler):
         double = self.owner
         split = urlsplit(self.path)
         query = {k: v[-1] for k, v in parse_qs(split.query).items()}
+        ints = "enum-encoding=int" in unquote(split.query)
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
         try:
@@ -558,6 +585,9 @@ class _Handler(BaseHTTPRequestHandler):
                 fault.status, _error(fault.status, fault.message, STATUS_NAMES.get(fault.status))
             )
             return
+        if ints and kind == "vertex" and call == "create":
+            body = _names_for_enums(body)
+            record.body = body
         if method.request is not None:
             problems = [
                 str(p)
@@ -583,7 +613,7 @@ class _Handler(BaseHTTPRequestHandler):
             ]
             if problems:
                 double.errors.append(f"{method.id} answer breaks its schema: {problems}")
-        if "enum-encoding=int" in split.query:
+        if ints:
             answer = _ints_for_enums(answer)
         if fault is not None and fault.kind == "drop":
             record.status = -1
