@@ -69,8 +69,10 @@ def read_table(uri: str, *, client: Any = None) -> Iterator[ResultRecord]:
         values = dict(row)
         key = values.pop("key", None)
         if errors_table:
-            error = parse_error(values.pop("errors", values.pop("error", "prediction failed")))
-            yield ResultRecord(key=key, instance=values or None, error=error, source=uri)
+            status = _decode(values.pop("errors", values.pop("error", "prediction failed")))
+            yield ResultRecord(
+                key=key, instance=values or None, error=parse_error(status), source=uri
+            )
         else:
             prediction = _decode(values.pop("prediction", None))
             yield ResultRecord(key=key, instance=values or None, prediction=prediction, source=uri)

@@ -125,6 +125,7 @@ def make_spec() -> Callable[..., Any]:
         name: str = "scores",
         target: str = "vertex",
         labels: dict[str, str] | None = None,
+        merge: bool = True,
         **spec: Any,
     ) -> BatchPredictionJobSpec:
         base: dict[str, Any] = {
@@ -141,7 +142,8 @@ def make_spec() -> Callable[..., Any]:
         else:
             base["model"] = {"resource": f"projects/{PROJECT}/locations/{REGION}/models/123"}
         for key, value in spec.items():
-            base[key] = {**base.get(key, {}), **value} if isinstance(value, dict) else value
+            merged = merge and isinstance(value, dict)
+            base[key] = {**base.get(key, {}), **value} if merged else value
         return BatchPredictionJobSpec.model_validate(
             {
                 "apiVersion": "batchspec.dev/v1",
@@ -152,3 +154,45 @@ def make_spec() -> Callable[..., Any]:
         )
 
     return make
+
+
+@pytest.fixture(scope="session")
+def bigquery_endpoint(request: pytest.FixtureRequest) -> Any:
+    """bqemulator (DuckDB-backed), started once; skipped when not installed.
+
+    bqemulator's DuckDB loads the spatial extension at start and would
+    download it; the pinned `duckdb-extension-spatial` wheel ships it, so it is
+    copied into DuckDB's extension folder first (CI starts from nothing)."""
+    pytest.importorskip("bqemulator")
+    install_duckdb_spatial()
+    return request.getfixturevalue("bqemu_endpoint")
+
+
+def install_duckdb_spatial() -> None:
+    import platform
+    import shutil
+    from pathlib import Path
+
+    duckdb = pytest.importorskip("duckdb")
+    spatial = pytest.importorskip("duckdb_extension_spatial")
+    version = f"v{duckdb.__version__}"
+    source = Path(spatial.__file__).parent / "extensions" / version / "spatial.duckdb_extension"
+    if not source.exists():
+        pytest.skip(f"duckdb-extension-spatial has no {version} build (pin it to duckdb's version)")
+    machine = {"x86_64": "amd64", "aarch64": "arm64", "arm64": "arm64"}.get(platform.machine())
+    target = (
+        Path.home() / ".duckdb" / "extensions" / version / f"{platform.system().lower()}_{machine}"
+    )
+    target.mkdir(parents=True, exist_ok=True)
+    if not (target / source.name).exists():
+        shutil.copy2(source, target / source.name)
+
+
+@pytest.fixture
+def bq(bigquery_endpoint: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """A google-cloud-bigquery client on the emulator (BIGQUERY_EMULATOR_HOST set)."""
+    host = bigquery_endpoint.rest_url.removeprefix("http://")
+    monkeypatch.setenv("BIGQUERY_EMULATOR_HOST", host)
+    from batchspec.io.bigquery import make_client
+
+    return make_client(bigquery_endpoint.project_id)

@@ -121,11 +121,16 @@ class FileExecutor:
         self.runs.append(request)
         if request.outcome == "FAILED":
             return ExecutionResult(error={"code": 13, "message": "injected failure: model crashed"})
+        if request.bigquery_source:
+            from batchspec.io.bigquery import read_rows
+
+            instances = list(read_rows(request.bigquery_source))
+        else:
+            instances = read_instances(request.input_uris)
+        if request.bigquery_destination:
+            return self._bigquery(request, instances)
         if request.output_prefix is None:
-            return ExecutionResult(
-                error={"code": 12, "message": "the double's file executor writes gs:// only"}
-            )
-        instances = read_instances(request.input_uris)
+            return ExecutionResult(error={"code": 12, "message": "no output destination"})
         if request.api == "mlengine":
             return self._mlengine(request, instances)
         return self._vertex(request, instances)
@@ -161,6 +166,36 @@ class FileExecutor:
             [{"code": 3, "message": f"{len(bad)} instance(s) could not be scored"}] if bad else []
         )
         return ExecutionResult(len(good), len(bad), folder, partial_failures=failures)
+
+    def _bigquery(self, request: ExecutionRequest, instances: list[Any]) -> ExecutionResult:
+        """Vertex's BigQuery layout: instance columns plus `prediction`, and an
+        errors table with instance columns plus `errors` (code, message)."""
+        from batchspec.io.bigquery import write_job_output
+
+        assert request.bigquery_destination is not None
+        good: list[dict[str, Any]] = []
+        bad: list[dict[str, Any]] = []
+        for i, instance in enumerate(instances):
+            if fails(i, request.outcome):
+                status = {"code": 3, "message": f"row {i} could not be scored"}
+                bad.append({**instance, "errors": status})
+            else:
+                good.append({**instance, "prediction": predict(_transform(instance, request))})
+        tables = write_job_output(
+            request.bigquery_destination,
+            good,
+            bad,
+            name=request.display_name,
+            when=self.clock(),
+        )
+        failures = [{"code": 3, "message": f"{len(bad)} row(s) failed"}] if bad else []
+        return ExecutionResult(
+            len(good),
+            len(bad),
+            bigquery_dataset=tables.dataset_uri,
+            bigquery_table=tables.predictions,
+            partial_failures=failures,
+        )
 
     def _mlengine(self, request: ExecutionRequest, instances: list[Any]) -> ExecutionResult:
         assert request.output_prefix is not None
