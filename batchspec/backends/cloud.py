@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from batchspec.compile.fingerprint import fingerprint_label
 from batchspec.compile.prepare import PROJECT_ENV, REGION_ENV
 from batchspec.errors import BackendError
 from batchspec.model.enums import JobState
@@ -122,6 +123,14 @@ def matches(labels: Mapping[str, str], selector: Mapping[str, str] | None) -> bo
     """Client-side check of a selector: a service that ignored part of a filter
     must not make batchspec adopt or report the wrong job."""
     return all(labels.get(k) == v for k, v in (selector or {}).items())
+
+
+def same_revision(remote_fingerprint: str | None, fingerprint: str) -> bool:
+    """True when a job read from a service is this revision.
+
+    Services return the fingerprint *label*, which is the fingerprint cut to
+    the 63-character label limit: compare through this, not with `==`."""
+    return bool(remote_fingerprint) and fingerprint_label(fingerprint) == remote_fingerprint
 
 
 def choose_adopted(jobs: Iterable[RemoteJob]) -> RemoteJob | None:
@@ -235,6 +244,7 @@ __all__ = [
     "quote",
     "remote_from_vertex",
     "resolve_location",
+    "same_revision",
     "split_name",
     "status_text",
     "vertex_output_location",

@@ -184,8 +184,12 @@ def install_duckdb_spatial() -> None:
         Path.home() / ".duckdb" / "extensions" / version / f"{platform.system().lower()}_{machine}"
     )
     target.mkdir(parents=True, exist_ok=True)
-    if not (target / source.name).exists():
-        shutil.copy2(source, target / source.name)
+    final = target / source.name
+    if not final.exists():
+        # Copy under a private name, then rename: pytest-xdist workers may race.
+        partial = target / f".{source.name}.{os.getpid()}"
+        shutil.copy2(source, partial)
+        os.replace(partial, final)
 
 
 @pytest.fixture

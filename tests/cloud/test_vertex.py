@@ -305,3 +305,25 @@ def test_wrong_target_is_refused(vertex, make_spec) -> None:
 def test_project_and_region_from_the_environment() -> None:
     backend = VertexBackend(env={"BATCHSPEC_PROJECT": "p-env", "BATCHSPEC_REGION": "europe-west4"})
     assert backend.location.parent == "projects/p-env/locations/europe-west4"
+
+
+def test_jobs_can_walk_by_the_clock_instead_of_by_reads(vertex, double, job) -> None:
+    now = [100.0]
+    double.step_seconds = 10.0
+    double.clock = lambda: now[0]
+    remote = vertex.submit(job)
+    double.jobs[remote.remote_name].stepped_at = now[0]
+    assert vertex.get(remote.remote_name).state is JobState.PENDING
+    assert vertex.get(remote.remote_name).state is JobState.PENDING  # polling changes nothing
+    now[0] += 10.0
+    assert vertex.get(remote.remote_name).state is JobState.RUNNING
+
+
+def test_fingerprint_read_back_is_the_label_form(vertex, job) -> None:
+    from batchspec.backends.cloud import same_revision
+
+    remote = vertex.get(vertex.submit(job).remote_name)
+    assert remote.fingerprint != job.fingerprint  # 63 of 64 hex digits
+    assert same_revision(remote.fingerprint, job.fingerprint)
+    assert not same_revision(remote.fingerprint, "0" * 64)
+    assert not same_revision(None, job.fingerprint)

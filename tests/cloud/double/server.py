@@ -83,6 +83,7 @@ class StoredJob:
     path: list[str]
     outcome: str
     reads: int = 0
+    stepped_at: float = field(default_factory=time.monotonic)
 
     @property
     def state(self) -> str:
@@ -116,6 +117,11 @@ class CloudDouble:
 
     executor: Executor = field(default_factory=FileExecutor)
     advance_on_read: bool = True
+    # When set, jobs move one step per `step_seconds` of (monotonic) time
+    # instead of one step per read: a job keeps its state however often it is
+    # polled, like the service.
+    step_seconds: float | None = None
+    clock: Any = time.monotonic
     page_size: int = DEFAULT_PAGE_SIZE
     faults: Faults = field(default_factory=Faults)
     jobs: dict[str, StoredJob] = field(default_factory=dict)
@@ -328,6 +334,17 @@ class CloudDouble:
                 return self._ml(call, params, body, query)
             return self._vertex(kind, call, params, body, query)
 
+    def _on_read(self, job: StoredJob) -> None:
+        """Move a job along as time or reads pass."""
+        if self.step_seconds is not None:
+            steps = int((self.clock() - job.stepped_at) / self.step_seconds)
+            for _ in range(steps):
+                self._step(job)
+            if steps:
+                job.stepped_at = self.clock()
+        elif self.advance_on_read:
+            self._step(job)
+
     def _next_outcome(self) -> str:
         return self.outcomes.pop(0) if self.outcomes else "SUCCEEDED"
 
@@ -358,8 +375,7 @@ class CloudDouble:
         if call == "get":
             job = self._read(params["name"])
             job.reads += 1
-            if self.advance_on_read:
-                self._step(job)
+            self._on_read(job)
             return job.resource
         if call == "list":
             parent = params["parent"]
@@ -410,8 +426,7 @@ class CloudDouble:
         if call == "get":
             job = self._read(params["name"])
             job.reads += 1
-            if self.advance_on_read:
-                self._step(job)
+            self._on_read(job)
             return job.resource
         if call == "list":
             parent = params["parent"]
