@@ -44,10 +44,16 @@ def output_key(record: ResultRecord, key_field: str | None) -> Any:
     return input_key(record.instance, key_field)
 
 
-def _index(value: Any) -> str:
-    # Keys may come back re-typed (a BigQuery INT64 read as text, say): match
-    # on the canonical JSON first, then on the plain string form.
-    return _canonical(value)
+Index = tuple[str, Any]
+_SCALARS = (str, int, float, bool)
+
+
+def _index(value: Any) -> Index:
+    """An exact, hashable form of a key: scalars as themselves (tagged by type,
+    so 1, 1.0 and True stay apart), anything else as canonical JSON."""
+    if value is None or isinstance(value, _SCALARS):
+        return (type(value).__name__, value)
+    return ("json", _canonical(value))
 
 
 def join_inputs(
@@ -58,7 +64,9 @@ def join_inputs(
 ) -> Iterator[JoinedRecord]:
     """Each input instance with its prediction or error (see the module docstring)."""
     inputs = list(instances)
-    exact: dict[str, deque[int]] = defaultdict(deque)
+    # Keys may come back re-typed (a BigQuery INT64 read as text, a CSV cell):
+    # match exactly first, then on the plain string form.
+    exact: dict[Index, deque[int]] = defaultdict(deque)
     loose: dict[str, deque[int]] = defaultdict(deque)
     for i, instance in enumerate(inputs):
         key = input_key(instance, key_field)
@@ -96,13 +104,12 @@ def join_inputs(
 
 
 def _take(
-    exact: dict[str, deque[int]],
+    exact: dict[Index, deque[int]],
     loose: dict[str, deque[int]],
     key: Any,
     matched: dict[int, ResultRecord],
 ) -> int | None:
-    for table, index in ((exact, _index(key)), (loose, str(key))):
-        queue = table.get(index)
+    for queue in (exact.get(_index(key)), loose.get(str(key))):
         while queue:
             slot = queue.popleft()
             if slot not in matched:
