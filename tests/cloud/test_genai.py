@@ -33,7 +33,12 @@ def job(make_spec):
 
 
 def one_job(double, job) -> None:
-    assert len(double.jobs_with(job.labels[LABEL_FINGERPRINT])) == 1
+    fp = job.labels[LABEL_FINGERPRINT]
+    assert len(double.jobs_with(fp)) == 1
+    creates = [
+        c for c in double.create_calls() if c.body.get("labels", {}).get(LABEL_FINGERPRINT) == fp
+    ]
+    assert len([c for c in creates if c.status in (200, -1)]) == 1
 
 
 def test_is_a_backend(genai) -> None:
@@ -87,6 +92,8 @@ def test_partially_succeeded_is_terminal_although_the_sdk_thinks_otherwise(
     double.advance_on_read = False
     seen = genai.get(remote.remote_name)
     assert seen.state is JobState.PARTIALLY_SUCCEEDED and seen.terminal and seen.state.successful
+    assert genai.submit(job).remote_name == remote.remote_name
+    one_job(double, job)
 
 
 def test_states_walk_and_expire(genai, double, job) -> None:

@@ -34,7 +34,13 @@ def job(make_spec):
 
 
 def one_job(double, job) -> None:
-    assert len(double.jobs_with(job.labels[LABEL_FINGERPRINT])) == 1
+    """One job for the revision; every other create of it was refused (409)."""
+    fp = job.labels[LABEL_FINGERPRINT]
+    assert len(double.jobs_with(fp)) == 1
+    creates = [
+        c for c in double.create_calls() if c.body.get("labels", {}).get(LABEL_FINGERPRINT) == fp
+    ]
+    assert len([c for c in creates if c.status in (200, -1)]) == 1
 
 
 def test_is_a_backend(ml) -> None:

@@ -22,8 +22,15 @@ def job(make_spec):
 
 
 def one_job(double, job) -> None:
-    """Exactly one job on the service carries this revision's fingerprint."""
-    assert len(double.jobs_with(job.labels[LABEL_FINGERPRINT])) == 1
+    """Exactly one job on the service carries this revision's fingerprint, and
+    every create request the double answered (or lost the answer of) for it
+    made at most that one job."""
+    fp = job.labels[LABEL_FINGERPRINT]
+    assert len(double.jobs_with(fp)) == 1
+    creates = [
+        c for c in double.create_calls() if c.body.get("labels", {}).get(LABEL_FINGERPRINT) == fp
+    ]
+    assert len([c for c in creates if c.status in (200, -1)]) == 1
 
 
 def test_is_a_backend(vertex) -> None:
