@@ -1,0 +1,252 @@
+"""What the Vertex AI, google-genai and ML Engine backends share.
+
+* Where a job runs: project and region from the compiled job, the backend's
+  settings, or the environment (`BATCHSPEC_PROJECT` / `GOOGLE_CLOUD_PROJECT`,
+  `BATCHSPEC_REGION`), the same variables `compile_spec` reads.
+* Vertex's REST JSON (as the service, the REST transport and the test double
+  speak it) mapped onto `RemoteJob`: the twelve JobState values, by name or by
+  number (the REST transport asks for `enum-encoding=int`), completion stats,
+  partial failures, output info.
+* Label selectors as the list filter the service understands, and the choice
+  of which existing job to adopt when several carry one fingerprint.
+
+No Google library is imported here.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from batchspec.compile.fingerprint import fingerprint_label
+from batchspec.compile.prepare import PROJECT_ENV, REGION_ENV
+from batchspec.errors import BackendError
+from batchspec.model.enums import JobState
+from batchspec.model.jobs import LABEL_FINGERPRINT, LABEL_JOB, RemoteJob
+
+# Vertex AI JobState, in proto order: the REST transport sends these numbers.
+VERTEX_STATE_ORDER: tuple[JobState, ...] = (
+    JobState.UNSPECIFIED,
+    JobState.QUEUED,
+    JobState.PENDING,
+    JobState.RUNNING,
+    JobState.SUCCEEDED,
+    JobState.FAILED,
+    JobState.CANCELLING,
+    JobState.CANCELLED,
+    JobState.PAUSED,
+    JobState.EXPIRED,
+    JobState.UPDATING,
+    JobState.PARTIALLY_SUCCEEDED,
+)
+STATE_PREFIX = "JOB_STATE_"
+
+
+def vertex_state(value: Any) -> JobState:
+    """A Vertex JobState given as `JOB_STATE_RUNNING`, `RUNNING`, 3 or an enum
+    member of either SDK; unknown values map to UNSPECIFIED (never terminal,
+    so a job in a state newer than this code is watched, not forgotten)."""
+    if value is None:
+        return JobState.UNSPECIFIED
+    if isinstance(value, int) and not isinstance(value, bool):
+        number = int(value)
+        return (
+            VERTEX_STATE_ORDER[number]
+            if 0 <= number < len(VERTEX_STATE_ORDER)
+            else (JobState.UNSPECIFIED)
+        )
+    name = str(getattr(value, "name", value))
+    name = name.removeprefix(STATE_PREFIX)
+    try:
+        return JobState(name)
+    except ValueError:
+        return JobState.UNSPECIFIED
+
+
+# --- where --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Location:
+    """A project and a region, with where each came from (for error messages)."""
+
+    project: str | None
+    region: str | None
+
+    @property
+    def parent(self) -> str:
+        if not self.project or not self.region:
+            raise BackendError(
+                "no project or region to list jobs in",
+                hint="pass --project/--region, or set BATCHSPEC_PROJECT and BATCHSPEC_REGION",
+            )
+        return f"projects/{self.project}/locations/{self.region}"
+
+
+def resolve_location(
+    project: str | None = None,
+    region: str | None = None,
+    env: Mapping[str, str] | None = None,
+) -> Location:
+    """Project and region from the arguments, else the environment."""
+    env = os.environ if env is None else env
+    project = project or next((env[n] for n in PROJECT_ENV if env.get(n, "").strip()), None)
+    region = region or next((env[n] for n in REGION_ENV if env.get(n, "").strip()), None)
+    return Location(project.strip() if project else None, region.strip() if region else None)
+
+
+def split_name(name: str) -> dict[str, str]:
+    """`projects/p/locations/l/batchPredictionJobs/1` -> {"projects": "p", ...}."""
+    parts = name.strip("/").split("/")
+    return {parts[i]: parts[i + 1] for i in range(0, len(parts) - 1, 2)}
+
+
+# --- list filters ---------------------------------------------------------------------
+
+
+def quote(value: str) -> str:
+    """A string literal in the AIP-160 filter language."""
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def label_filter(selector: Mapping[str, str] | None) -> str | None:
+    """`labels.k="v" AND ...` for a label selector (None when empty)."""
+    if not selector:
+        return None
+    return " AND ".join(f"labels.{key}={quote(value)}" for key, value in sorted(selector.items()))
+
+
+def matches(labels: Mapping[str, str], selector: Mapping[str, str] | None) -> bool:
+    """Client-side check of a selector: a service that ignored part of a filter
+    must not make batchspec adopt or report the wrong job."""
+    return all(labels.get(k) == v for k, v in (selector or {}).items())
+
+
+def same_revision(remote_fingerprint: str | None, fingerprint: str) -> bool:
+    """True when a job read from a service is this revision.
+
+    Services return the fingerprint *label*, which is the fingerprint cut to
+    the 63-character label limit: compare through this, not with `==`."""
+    return bool(remote_fingerprint) and fingerprint_label(fingerprint) == remote_fingerprint
+
+
+def choose_adopted(jobs: Iterable[RemoteJob]) -> RemoteJob | None:
+    """Of the jobs carrying one fingerprint, the one to adopt: a live one first
+    (it is the one doing the work), else the newest."""
+    candidates = list(jobs)
+    if not candidates:
+        return None
+    live = [j for j in candidates if not j.terminal]
+    pool = live or candidates
+    return max(
+        pool, key=lambda j: (j.create_time.timestamp() if j.create_time else 0.0, j.remote_name)
+    )
+
+
+# --- Vertex REST JSON -> RemoteJob ----------------------------------------------------
+
+
+def parse_time(value: Any) -> datetime | None:
+    """An RFC 3339 timestamp (`2024-05-01T10:00:00.123456789Z`) or datetime."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    text = str(value)
+    if text.endswith("Z"):
+        text = text[:-1] + "+00:00"
+    if "." in text:  # Python takes at most 6 fraction digits
+        head, _, rest = text.partition(".")
+        digits = "".join(ch for ch in rest if ch.isdigit())
+        zone = rest[len(digits) :]
+        text = f"{head}.{digits[:6]}{zone}"
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def as_int(value: Any) -> int:
+    """An int64 field (a JSON string) or a number; absent is 0."""
+    if value is None or value == "":
+        return 0
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0
+
+
+def status_text(status: Mapping[str, Any] | None) -> str | None:
+    """A google.rpc.Status as `message (code N)`."""
+    if not status:
+        return None
+    message = str(status.get("message") or "").strip()
+    code = status.get("code")
+    if not message and not code:
+        return None
+    return f"{message} (code {code})" if code else message
+
+
+def vertex_output_location(data: Mapping[str, Any]) -> str | None:
+    """Where the job wrote: `outputInfo`, as the service reports it.
+
+    Never rebuilt from the destination prefix: the folder's timestamp does not
+    match createTime."""
+    info = data.get("outputInfo") or {}
+    if info.get("gcsOutputDirectory"):
+        return str(info["gcsOutputDirectory"])
+    dataset = info.get("bigqueryOutputDataset")
+    if dataset:
+        table = info.get("bigqueryOutputTable")
+        return f"{dataset}.{table}" if table else str(dataset)
+    return None
+
+
+def remote_from_vertex(backend: str, data: Mapping[str, Any]) -> RemoteJob:
+    """A Vertex BatchPredictionJob (REST JSON, camelCase) as a RemoteJob."""
+    labels = {str(k): str(v) for k, v in (data.get("labels") or {}).items()}
+    stats = data.get("completionStats") or {}
+    done, failed = as_int(stats.get("successfulCount")), as_int(stats.get("failedCount"))
+    incomplete = as_int(stats.get("incompleteCount"))
+    total = done + failed + max(incomplete, 0) if stats else None
+    failures = tuple(t for t in (status_text(s) for s in data.get("partialFailures") or []) if t)
+    return RemoteJob(
+        backend=backend,
+        remote_name=str(data.get("name", "")),
+        job_name=str(data.get("displayName") or labels.get(LABEL_JOB) or ""),
+        fingerprint=labels.get(LABEL_FINGERPRINT),
+        state=vertex_state(data.get("state")),
+        labels=labels,
+        create_time=parse_time(data.get("createTime")),
+        start_time=parse_time(data.get("startTime")),
+        end_time=parse_time(data.get("endTime")),
+        completed_count=done,
+        failed_count=failed,
+        total_count=total or None,
+        output_location=vertex_output_location(data),
+        error=status_text(data.get("error")),
+        partial_failures=failures,
+    )
+
+
+__all__ = [
+    "VERTEX_STATE_ORDER",
+    "Location",
+    "as_int",
+    "choose_adopted",
+    "label_filter",
+    "matches",
+    "parse_time",
+    "quote",
+    "remote_from_vertex",
+    "resolve_location",
+    "same_revision",
+    "split_name",
+    "status_text",
+    "vertex_output_location",
+    "vertex_state",
+]

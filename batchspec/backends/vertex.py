@@ -1,0 +1,272 @@
+"""Vertex AI batch prediction through google-cloud-aiplatform's JobServiceClient.
+
+Exactly-once submission without a client request id (Vertex has none): every
+body carries batchspec's fingerprint label, so `submit`
+
+1. lists the location's jobs filtered by `labels.batchspec-fp="<fp>"` and
+   adopts what it finds (a live job first, else the newest);
+2. only then creates the job;
+3. after any temporary failure of the create (a timeout, a dropped
+   connection, 500/503/429) lists again before creating again, because the
+   create may have happened even though its answer was lost.
+
+A crash between the create and the caller recording the job is covered by
+step 1 of the next run. The client's own retry is off (`retry=None`): one
+place retries, and it never repeats a create blindly.
+
+Credentials come from Application Default Credentials unless given; the
+endpoint is the job's regional endpoint (`{region}-aiplatform.googleapis.com`)
+unless `api_endpoint` overrides it (tests point it at a local HTTP double).
+google-cloud-aiplatform is imported when the first client is made.
+"""
+
+from __future__ import annotations
+
+import builtins
+import json
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from batchspec.backends.cloud import (
+    Location,
+    choose_adopted,
+    label_filter,
+    matches,
+    remote_from_vertex,
+    resolve_location,
+    split_name,
+)
+from batchspec.backends.retry import CallContext, RetryPolicy, classify, with_context
+from batchspec.compile.fingerprint import fingerprint_label
+from batchspec.errors import PermanentBackendError
+from batchspec.model.enums import Target
+from batchspec.model.jobs import LABEL_FINGERPRINT, CompiledJob, RemoteJob
+
+API_HOST = "aiplatform.googleapis.com"
+ROLE = "roles/aiplatform.user"
+DEFAULT_TIMEOUT = 60.0
+DEFAULT_PAGE_SIZE = 100
+
+
+class VertexBackend:
+    """`projects.locations.batchPredictionJobs` on Vertex AI (v1)."""
+
+    name = "vertex"
+    service = "Vertex AI"
+
+    def __init__(
+        self,
+        project: str | None = None,
+        region: str | None = None,
+        *,
+        credentials: Any = None,
+        api_endpoint: str | None = None,
+        transport: str = "rest",
+        retry: RetryPolicy | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+        page_size: int = DEFAULT_PAGE_SIZE,
+        env: Mapping[str, str] | None = None,
+    ) -> None:
+        self.location: Location = resolve_location(project, region, env)
+        self.credentials = credentials
+        self.api_endpoint = api_endpoint
+        self.transport = transport
+        self.retry = retry or RetryPolicy()
+        self.timeout = timeout
+        self.page_size = page_size
+        self._clients: dict[str, Any] = {}
+
+    # --- clients ------------------------------------------------------------------
+
+    def _client(self, region: str) -> Any:
+        """One JobServiceClient per regional endpoint, made on first use."""
+        key = self.api_endpoint or region
+        if key not in self._clients:
+            from google.cloud import aiplatform_v1
+
+            endpoint = self.api_endpoint or f"{region}-{API_HOST}"
+            self._clients[key] = aiplatform_v1.JobServiceClient(
+                credentials=self.credentials,
+                transport=self.transport,
+                client_options={"api_endpoint": endpoint},
+            )
+        return self._clients[key]
+
+    def _ctx(self, action: str, project: str | None, region: str | None) -> CallContext:
+        return CallContext(self.service, action, API_HOST, ROLE, project, region)
+
+    def _ctx_for_name(self, action: str, remote_name: str) -> CallContext:
+        parts = split_name(remote_name)
+        return with_context(
+            self._ctx(action, parts.get("projects"), parts.get("locations")), job_read=True
+        )
+
+    @staticmethod
+    def _as_dict(message: Any) -> dict[str, Any]:
+        data: dict[str, Any] = type(message).to_dict(
+            message, preserving_proto_field_name=False, use_integers_for_enums=False
+        )
+        return data
+
+    def _remote(self, message: Any) -> RemoteJob:
+        return remote_from_vertex(self.name, self._as_dict(message))
+
+    # --- the Backend protocol -------------------------------------------------------
+
+    def submit(self, job: CompiledJob) -> RemoteJob:
+        """Adopt the job carrying `job`'s fingerprint, or create it (once)."""
+        if job.target is not Target.VERTEX or job.parent is None:
+            raise PermanentBackendError(
+                f"{job.name} is compiled for {job.target.value}, not vertex",
+                hint="compile it with target=vertex",
+            )
+        parts = split_name(job.parent)
+        project, region = parts.get("projects"), parts.get("locations")
+        assert region is not None, "a Vertex parent names its location"
+        fp = job.labels.get(LABEL_FINGERPRINT) or fingerprint_label(job.fingerprint)
+        list_ctx = self._ctx("list batch prediction jobs", project, region)
+        create_ctx = with_context(
+            self._ctx(f"create batch prediction job {job.name!r}", project, region), create=True
+        )
+        backoff = self.retry.start()
+        while True:
+            ctx = list_ctx
+            try:
+                found = choose_adopted(self._list_in(region, job.parent, {LABEL_FINGERPRINT: fp}))
+                if found is not None:
+                    return found
+                ctx = create_ctx
+                return self._create(region, job)
+            except Exception as exc:  # translated; temporary ones loop back to the list
+                error = classify(exc, ctx)
+                if not backoff.retry(error):
+                    raise error from exc
+
+    def _create(self, region: str, job: CompiledJob) -> RemoteJob:
+        from google.cloud import aiplatform_v1
+
+        message = aiplatform_v1.BatchPredictionJob.from_json(json.dumps(dict(job.body)))
+        created = self._client(region).create_batch_prediction_job(
+            parent=job.parent, batch_prediction_job=message, retry=None, timeout=self.timeout
+        )
+        return self._remote(created)
+
+    def get(self, remote_name: str) -> RemoteJob:
+        """The job's current state (JobNotFoundError when there is none)."""
+        region = split_name(remote_name).get("locations") or self.location.region or ""
+        ctx = self._ctx_for_name(f"get {remote_name}", remote_name)
+        found = self.retry.call(
+            lambda: self._client(region).get_batch_prediction_job(
+                name=remote_name, retry=None, timeout=self.timeout
+            ),
+            ctx,
+        )
+        return self._remote(found)
+
+    def list(self, selector: Mapping[str, str] | None = None) -> Iterator[RemoteJob]:
+        """Jobs in the backend's project and region whose labels include `selector`."""
+        parent = self.location.parent
+        region = self.location.region or ""
+        return self._list_in(region, parent, selector, retried=True)
+
+    def _list_in(
+        self,
+        region: str,
+        parent: str,
+        selector: Mapping[str, str] | None,
+        *,
+        retried: bool = False,
+    ) -> Iterator[RemoteJob]:
+        """One list call per page (filtered on the service, checked here again)."""
+        from google.cloud import aiplatform_v1
+
+        parts = split_name(parent)
+        ctx = self._ctx("list batch prediction jobs", parts.get("projects"), region)
+        token = ""
+        while True:
+            request = aiplatform_v1.ListBatchPredictionJobsRequest(
+                parent=parent,
+                filter=label_filter(selector) or "",
+                page_size=self.page_size,
+                page_token=token,
+            )
+
+            def fetch(request: Any = request) -> Any:
+                pager = self._client(region).list_batch_prediction_jobs(
+                    request=request, retry=None, timeout=self.timeout
+                )
+                return next(iter(pager.pages))
+
+            page = self.retry.call(fetch, ctx) if retried else fetch()
+            for message in page.batch_prediction_jobs:
+                remote = self._remote(message)
+                if matches(remote.labels, selector):
+                    yield remote
+            token = page.next_page_token
+            if not token:
+                return
+
+    def cancel(self, remote_name: str) -> RemoteJob:
+        """Ask a running job to stop; a finished job is returned as it is."""
+        current = self.get(remote_name)
+        if current.terminal:
+            return current
+        region = split_name(remote_name).get("locations") or ""
+        ctx = self._ctx_for_name(f"cancel {remote_name}", remote_name)
+        try:
+            self.retry.call(
+                lambda: self._client(region).cancel_batch_prediction_job(
+                    name=remote_name, retry=None, timeout=self.timeout
+                ),
+                ctx,
+            )
+        except PermanentBackendError:
+            # FAILED_PRECONDITION when the job finished meanwhile: report that.
+            after = self.get(remote_name)
+            if after.terminal:
+                return after
+            raise
+        return self.get(remote_name)
+
+    def delete(self, remote_name: str) -> None:
+        """Delete a finished job (the service refuses running ones; so do we,
+        with a clearer message). Output files are not touched."""
+        current = self.get(remote_name)
+        if not current.terminal:
+            raise PermanentBackendError(
+                f"{remote_name} is {current.state.value}: only finished jobs can be deleted",
+                hint="cancel it first, and delete it once it is CANCELLED",
+            )
+        region = split_name(remote_name).get("locations") or ""
+        ctx = self._ctx_for_name(f"delete {remote_name}", remote_name)
+        self.retry.call(
+            lambda: self._client(region).delete_batch_prediction_job(
+                name=remote_name, retry=None, timeout=self.timeout
+            ),
+            ctx,
+        )
+
+    def outputs(self, remote_name: str) -> builtins.list[str]:
+        """The job's result and error files, found through `outputInfo`."""
+        return output_files(self.get(remote_name))
+
+
+def output_files(job: RemoteJob) -> builtins.list[str]:
+    """Files under the job's reported output folder, or its BigQuery tables.
+
+    BigQuery: `outputInfo` names the dataset and the predictions table; the
+    errors table sits beside it (`predictions...` -> `errors...`)."""
+    location = job.output_location
+    if not location:
+        return []
+    if location.startswith("bq://"):
+        dataset, _, table = location.rpartition(".")
+        if not table.startswith("predictions"):
+            return [location]
+        return [location, f"{dataset}.errors{table[len('predictions') :]}"]
+    from batchspec.io.storage import list_files
+
+    return list_files(location)
+
+
+__all__ = ["VertexBackend", "output_files"]
