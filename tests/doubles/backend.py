@@ -143,8 +143,10 @@ class FakeBackend:
         outcome: Outcome = _succeed,
         output_root: Path | None = None,
         cancel_takes_effect: bool = True,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.name = name
+        self.now = now
         self.page_size = page_size
         self.idempotent = idempotent
         self.auto_advance = auto_advance
@@ -268,7 +270,7 @@ class FakeBackend:
             labels={k: str(v) for k, v in job.labels.items()},
             seq=s.seq,
             total=self.total,
-            created_at=datetime.now(UTC).isoformat(),
+            created_at=self.now().isoformat(),
             body_sha=hashlib.sha256(body).hexdigest(),
         )
         s.jobs[remote_name] = fake
@@ -363,7 +365,7 @@ class FakeBackend:
 
     def _finish(self, job: FakeJob, state: JobState) -> None:
         job.state = state.value
-        job.ended_at = datetime.now(UTC).isoformat()
+        job.ended_at = self.now().isoformat()
         if state is JobState.SUCCEEDED:
             job.completed = job.total
             self._write_outputs(job)

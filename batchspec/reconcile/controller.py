@@ -1,0 +1,279 @@
+"""The controller loop: level-triggered, one pass at a time.
+
+Each pass compares desired (the spec files, read again every pass), recorded
+(state) and observed (one paged list per backend) and acts: submit what is
+missing, replace what changed, resubmit what failed once its backoff is over,
+cancel what was removed or ran past its deadline, forget what is gone. It
+never remembers "events" between passes: whatever happened while it was
+down, the next pass sees the same world and does the same thing.
+
+Between passes it sleeps: the base interval after a pass that changed
+something, longer (x1.5 up to a cap) while nothing changes, and with
+exponential backoff after a pass that failed, always with jitter, and never
+past the time a retry backoff ends. A stop event (SIGTERM) ends the loop
+between actions, never between recording an intent and the submit.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from batchspec.backends.registry import BackendProvider
+from batchspec.errors import BackendError
+from batchspec.model.spec import Policy
+from batchspec.plan.actions import Action, ActionKind, Plan
+from batchspec.plan.builder import PlanOptions, build_plan
+from batchspec.plan.desired import Desired
+from batchspec.plan.observed import Observation
+from batchspec.reconcile.clock import Clock, SystemClock
+from batchspec.reconcile.drift import spec_changes
+from batchspec.reconcile.executor import SUBMIT_RETRY, ApplyReport, Executor, Outcome
+from batchspec.reconcile.observe import OBSERVE_RETRY, observe
+from batchspec.reconcile.outputs import ManifestError, read_manifest
+from batchspec.reconcile.retry import RetryPolicy
+from batchspec.reconcile.sync import SyncResult, sync
+from batchspec.state.records import JobRecord
+from batchspec.state.store import StateStore
+
+
+@dataclass(frozen=True)
+class ControllerOptions:
+    """Loop timing, capacity and retry schedules."""
+
+    interval: float = 30.0
+    max_interval: float = 300.0
+    max_running: int = 0  # 0: no limit
+    jitter: float = 0.1
+    submit_retry: RetryPolicy = SUBMIT_RETRY
+    observe_retry: RetryPolicy = OBSERVE_RETRY
+
+
+@dataclass
+class PassResult:
+    """What one pass saw and did."""
+
+    plan: Plan
+    observation: Observation
+    sync: SyncResult
+    report: ApplyReport
+    deferred: list[tuple[Action, str]] = field(default_factory=list)
+    deadline_cancels: list[JobRecord] = field(default_factory=list)
+    next_wake: datetime | None = None
+    settled: bool = False
+
+    @property
+    def changed(self) -> bool:
+        """True when the pass recorded or did anything."""
+        return bool(self.sync.changed or self.report.done or self.deadline_cancels)
+
+
+class Controller:
+    """Reconciles desired, recorded and observed state, pass after pass."""
+
+    def __init__(
+        self,
+        store: StateStore,
+        provider: BackendProvider,
+        desired: Callable[[], Desired],
+        *,
+        actor: str,
+        options: ControllerOptions | None = None,
+        clock: Clock | None = None,
+        rng: random.Random | None = None,
+        stop: threading.Event | None = None,
+        guard: Callable[[], None] | None = None,
+        report: Callable[[Outcome], None] | None = None,
+        log: Callable[[str], None] | None = None,
+        watch: Callable[[Desired], set[str]] | None = None,
+    ) -> None:
+        self.store = store
+        self.provider = provider
+        self.desired = desired
+        self.actor = actor
+        self.options = options or ControllerOptions()
+        self.clock = clock or SystemClock()
+        self.rng = rng or random.Random()
+        self.stop = stop or threading.Event()
+        self.guard = guard
+        self.log = log or (lambda _message: None)
+        self.watch = watch
+        self.executor = Executor(
+            store,
+            provider,
+            actor=actor,
+            clock=self.clock,
+            rng=self.rng,
+            retry=self.options.submit_retry,
+            guard=guard,
+            stop=self.stop,
+            report=report,
+            log=self.log,
+        )
+
+    # --- one pass -------------------------------------------------------------------
+
+    def run_pass(self) -> PassResult:
+        """Observe, record, plan, act, enforce deadlines."""
+        if self.guard is not None:
+            self.guard()
+        desired = self.desired()
+        for problem in desired.problems:
+            self.log(f"cannot plan {problem.name or problem.file}: {problem.message}")
+        backends = self.store.tracked_backends() | {j.target.value for j in desired.jobs.values()}
+        observation = observe(
+            backends,
+            self.provider,
+            policy=self.options.observe_retry,
+            clock=self.clock,
+            rng=self.rng,
+        )
+        for name, message in sorted(observation.failed.items()):
+            self.log(f"backend {name} could not be listed: {message}")
+        synced = sync(self.store, observation, self.provider, actor=self.actor)
+        self._remember_manifests(synced)
+        findings = synced.findings + spec_changes(self.store.current_jobs().values(), desired)
+        if findings:
+            self.store.record_drift(findings)
+        now = self.clock.now()
+        plan = build_plan(
+            desired,
+            self.store.snapshot(),
+            observation,
+            revisions=self.store.revisions,
+            options=PlanOptions(now=now),
+            state_path=str(self.store.path) if self.store.path else None,
+        )
+        ready, deferred = self._gate(plan, observation, now)
+        report = self.executor.execute(ready, observation)
+        cancels = self._enforce_deadlines(desired, now)
+        result = PassResult(
+            plan=plan,
+            observation=observation,
+            sync=synced,
+            report=report,
+            deferred=deferred,
+            deadline_cancels=cancels,
+            next_wake=min((a.not_before for a, _ in deferred if a.not_before), default=None),
+        )
+        result.settled = self._settled(desired, result)
+        return result
+
+    def _gate(
+        self, plan: Plan, observation: Observation, now: datetime
+    ) -> tuple[list[Action], list[tuple[Action, str]]]:
+        """Split the plan's changes into what runs now and what waits (and why)."""
+        ready: list[Action] = []
+        deferred: list[tuple[Action, str]] = []
+        running = len(self.store.followed_jobs())
+        limit = self.options.max_running
+        for action in plan.changes:
+            backend = action.previous.backend if action.previous else action.target
+            if backend in observation.failed:
+                deferred.append((action, f"backend {backend} is unavailable"))
+                continue
+            if action.kind is ActionKind.RESUBMIT and action.not_before and action.not_before > now:
+                deferred.append((action, f"retry backoff until {action.not_before:%H:%M:%S}Z"))
+                continue
+            resumes = action.previous is not None and action.previous.in_doubt
+            if action.submits and limit and not resumes:
+                if running >= limit:
+                    deferred.append((action, f"at the concurrency limit ({limit} running)"))
+                    continue
+                running += 1
+            ready.append(action)
+        return ready, deferred
+
+    def _enforce_deadlines(self, desired: Desired, now: datetime) -> list[JobRecord]:
+        """Cancel current jobs that ran past their policy's deadline."""
+        cancelled = []
+        for record in self.store.current_jobs().values():
+            if self.stop.is_set():
+                break
+            if record.terminal or record.remote_name is None or record.cancel_requested_at:
+                continue
+            job = desired.jobs.get(record.name)
+            policy: Policy | None = job.spec.spec.policy if job else None
+            if policy is None or policy.deadline_seconds is None or record.submitted_at is None:
+                continue
+            if now - record.submitted_at < timedelta(seconds=policy.deadline_seconds):
+                continue
+            if self.guard is not None:
+                self.guard()
+            try:
+                cancelled.append(
+                    self.executor.cancel(
+                        record, reason=f"deadline {policy.deadline} exceeded (policy.deadline)"
+                    )
+                )
+                self.log(f"{record.name}: cancelled, deadline {policy.deadline} exceeded")
+            except BackendError as exc:
+                self.log(f"{record.name}: deadline passed but cancel failed: {exc.message}")
+        return cancelled
+
+    def _remember_manifests(self, synced: SyncResult) -> None:
+        """Keep the output manifest's digest of each job seen succeeding (outputs drift)."""
+        for before, after in synced.changed:
+            became = after.state is not None and after.state.successful
+            if not became or before.state == after.state or not after.output_location:
+                continue
+            try:
+                manifest = read_manifest(after.output_location)
+            except (ManifestError, OSError):
+                continue
+            if manifest is not None:
+                self.store.set_manifest_sha256(after.id, manifest.digest)
+
+    def _settled(self, desired: Desired, result: PassResult) -> bool:
+        """True when nothing more will happen to the watched jobs without a change."""
+        names = self.watch(desired) if self.watch else set(desired.jobs)
+        if any(a.name in names for a, _ in result.deferred):
+            return False
+        if any(o.action.submits and o.action.name in names for o in result.report.done):
+            return False
+        return not any(r.name in names for r in self.store.followed_jobs())
+
+    # --- the loop -------------------------------------------------------------------
+
+    def run(
+        self,
+        *,
+        once: bool = False,
+        until_settled: bool = False,
+        on_pass: Callable[[PassResult], None] | None = None,
+    ) -> PassResult | None:
+        """Pass after pass until stopped (or once, or until the watched jobs settle)."""
+        delay = self.options.interval
+        failures = 0
+        last: PassResult | None = None
+        while not self.stop.is_set():
+            try:
+                last = self.run_pass()
+                failures = 0
+            except BackendError as exc:
+                failures += 1
+                delay = min(self.options.max_interval, self.options.interval * 2**failures)
+                self.log(f"pass failed ({exc.message}); next try in about {delay:.0f}s")
+            else:
+                if on_pass is not None:
+                    on_pass(last)
+                if once or (until_settled and last.settled):
+                    return last
+                delay = self._next_delay(last, delay)
+            self.clock.sleep(self._jittered(delay), self.stop)
+        return last
+
+    def _next_delay(self, result: PassResult, previous: float) -> float:
+        base, cap = self.options.interval, self.options.max_interval
+        delay = base if result.changed else min(cap, max(base, previous * 1.5))
+        if result.next_wake is not None:
+            until = (result.next_wake - self.clock.now()).total_seconds()
+            delay = min(delay, max(0.0, until) + 0.05)
+        return delay
+
+    def _jittered(self, delay: float) -> float:
+        spread = self.options.jitter
+        return max(0.0, delay * self.rng.uniform(1 - spread, 1 + spread))
