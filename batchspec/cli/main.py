@@ -25,6 +25,15 @@ from batchspec import __version__
 COMMANDS: dict[str, str] = {
     "validate": "batchspec.cli.validate",
     "schema": "batchspec.cli.schema",
+    "plan": "batchspec.cli.plan",
+    "apply": "batchspec.cli.apply",
+    "reconcile": "batchspec.cli.reconcile",
+    "drift": "batchspec.cli.drift",
+    "status": "batchspec.cli.status",
+    "get": "batchspec.cli.get",
+    "history": "batchspec.cli.history",
+    "cancel": "batchspec.cli.cancel",
+    "results": "batchspec.cli.results",
 }
 
 EXIT_OK = 0

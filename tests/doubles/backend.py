@@ -500,4 +500,6 @@ def file_backend_from_env() -> FileBackend:
         page_size=int(env.get("FAKE_BACKEND_PAGE_SIZE", "20")),
         idempotent=env.get("FAKE_BACKEND_IDEMPOTENT", "1") == "1",
         auto_advance=env.get("FAKE_BACKEND_AUTO_ADVANCE", "1") == "1",
+        steps_per_state=int(env.get("FAKE_BACKEND_STEPS", "1")),
+        output_root=Path(env["FAKE_BACKEND_OUTPUTS"]) if env.get("FAKE_BACKEND_OUTPUTS") else None,
     )
