@@ -135,6 +135,13 @@ class Lease:
 
     def _try_acquire(self, *, break_lease: bool) -> LeaseInfo | None:
         """Returns None when taken, else the live lease that blocks us."""
+        seen = self.current()
+        if (
+            seen is not None
+            and seen.owner_id != self.holder.owner_id
+            and self._takeover_reason(seen, self.store.now(), break_lease) is None
+        ):
+            return seen  # held by a live owner: no write while we wait
         with self.store.transaction() as conn:
             info = self.current()
             now = self.store.now()

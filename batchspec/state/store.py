@@ -16,6 +16,7 @@ import json
 import os
 import shutil
 import sqlite3
+import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
@@ -174,8 +175,7 @@ class StateStore:
             raise StateError(f"cannot open state file {target}: {exc}", hint=_CORRUPT_HINT) from exc
         store = cls(conn, target, now=now)
         try:
-            store._configure()
-            store._migrate(migrations)
+            store._prepare(migrations)
         except sqlite3.DatabaseError as exc:
             conn.close()
             raise StateError(
@@ -216,11 +216,33 @@ class StateStore:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def _prepare(self, migrations: Sequence[Migration]) -> None:
+        """Configure and migrate, waiting out other processes doing the same.
+
+        Switching a new file to WAL needs a moment of exclusive access, and
+        SQLite reports a concurrent switch as "database is locked" without
+        calling the busy handler; two batchspec processes starting on a fresh
+        state file must both succeed, so a locked file is retried here.
+        """
+        deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+        while True:
+            try:
+                self._configure()
+                self._migrate(migrations)
+                return
+            except sqlite3.OperationalError as exc:
+                text = str(exc).lower()
+                if ("locked" not in text and "busy" not in text) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.02)
+
     def _configure(self) -> None:
         self._conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         self._conn.execute("PRAGMA foreign_keys = ON")
         if self.path is not None:
-            self._conn.execute("PRAGMA journal_mode = WAL")
+            mode = self._conn.execute("PRAGMA journal_mode").fetchone()[0]
+            if str(mode).lower() != "wal":
+                self._conn.execute("PRAGMA journal_mode = WAL")
             # FULL: the intent written before a submit must survive a power cut too.
             self._conn.execute("PRAGMA synchronous = FULL")
 

@@ -475,12 +475,12 @@ class FileBackend(FakeBackend):
             finally:
                 fcntl.flock(lock, fcntl.LOCK_UN)
 
-    def _point(self, point: str) -> None:
+    def _hit(self, point: str) -> str | BaseException | None:
         if self._kill is not None:
             self.hits[point + "#kill"] += 1
             if self._kill == (point, self.hits[point + "#kill"]):
                 os.kill(os.getpid(), signal.SIGKILL)
-        super()._point(point)
+        return super()._hit(point)
 
     def submit(self, job: CompiledJob) -> RemoteJob:
         """Submit, optionally slowly (to make two processes overlap)."""

@@ -237,3 +237,29 @@ def test_state_path_precedence(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("BATCHSPEC_STATE", "/tmp/env.db")
     assert resolve_state_path(None) == Path("/tmp/env.db")
     assert resolve_state_path("flag.db") == Path("flag.db")
+
+
+def test_processes_opening_a_fresh_file_together_all_succeed(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from batchspec.state import StateStore;"
+        " s = StateStore.open(sys.argv[1]); s.log_audit('hello', 'x', actor='p'); print(s.lineage)"
+    )
+    repo = Path(__file__).resolve().parents[2]
+    for trial in range(2):
+        path = tmp_path / f"fresh{trial}.db"
+        procs = [
+            subprocess.Popen(
+                [sys.executable, "-c", code, str(path)],
+                cwd=repo,
+                text=True,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+            )
+            for _ in range(5)
+        ]
+        results = [p.communicate(timeout=60) for p in procs]
+        assert [p.returncode for p in procs] == [0] * 5, results
+        assert len({out for out, _ in results}) == 1  # one file, one lineage
