@@ -68,6 +68,11 @@ _JOB_COLUMNS = (
 )
 
 
+_PHASES = {p.value: p for p in Phase}
+_STATES = {s.value: s for s in JobState}
+_DISPOSITIONS = {d.value: d for d in Disposition}
+
+
 def _job(row: Sequence[Any]) -> JobRecord:
     return JobRecord(
         id=row[0],
@@ -78,9 +83,9 @@ def _job(row: Sequence[Any]) -> JobRecord:
         retry=row[5],
         target=row[6],
         backend=row[7],
-        phase=Phase(row[8]),
-        state=JobState(row[9]) if row[9] else None,
-        disposition=Disposition(row[10]),
+        phase=_PHASES[row[8]],
+        state=_STATES[row[9]] if row[9] else None,
+        disposition=_DISPOSITIONS[row[10]],
         remote_name=row[11],
         source=row[12],
         created_at=from_text(row[13]),  # type: ignore[arg-type]
