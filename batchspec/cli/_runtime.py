@@ -67,6 +67,14 @@ def add_select_option(p: argparse.ArgumentParser) -> None:
         metavar="PATTERN",
         help="only jobs whose name matches this glob (repeatable); nothing else is removed",
     )
+    p.add_argument(
+        "--target",
+        action="append",
+        default=[],
+        dest="targets",
+        metavar="TARGET",
+        help="only specs for this target, e.g. `--target local` (repeatable)",
+    )
 
 
 def paths_of(args: argparse.Namespace) -> list[str]:

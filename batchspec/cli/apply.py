@@ -96,7 +96,7 @@ def _apply_specs(ctx: Any, args: argparse.Namespace, paths: list[str]) -> int:
     from batchspec.reconcile.apply import apply_desired
 
     def desired() -> Any:
-        return load_desired(paths, select=args.select)
+        return load_desired(paths, select=args.select, targets=args.targets)
 
     first = desired()
     result = apply_desired(ctx, first, replace=args.replace)
@@ -179,8 +179,13 @@ def _wait(
     with _follow.Follower(ctx.store, lambda: names, bars=bars) as follower:
         last = controller.run(until_settled=True, on_pass=follower.on_pass)
     records = _follow.watched_records(ctx.store, names)
-    rt.say("")
-    rt.say(_follow.summary(records))
+    if records:
+        rt.say("")
+        rt.say(_follow.summary(records))
+    if last is not None and last.blocked:
+        for backend, message in sorted(last.blocked.items()):
+            rt.warn(f"error: cannot follow the jobs on backend {backend}: {message}")
+        return 1
     if ctx.stop.is_set() and not (last and last.settled):
         rt.warn(
             "stopped before every job ended; `batchspec apply --wait` or `batchspec"

@@ -36,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
     from batchspec.reconcile.drift import detect_drift
 
     paths = list(args.paths) or [p for p in rt.DEFAULT_PATHS if Path(p).exists()]
-    desired = load_desired(paths, select=args.select) if paths else None
+    desired = load_desired(paths, select=args.select, targets=args.targets) if paths else None
     with rt.open_state(args, create=False) as store:
         report = detect_drift(store, rt.registry(), desired=desired, outputs=not args.no_outputs)
         events = store.record_drift(report.findings)

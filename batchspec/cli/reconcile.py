@@ -76,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
         controller = Controller(
             store,
             rt.registry(),
-            lambda: load_desired(paths, select=args.select),
+            lambda: load_desired(paths, select=args.select, targets=args.targets),
             actor=rt.actor("reconcile"),
             options=ControllerOptions(
                 interval=args.interval,

@@ -50,6 +50,7 @@ class Desired:
     blocked_files: frozenset[Path] = frozenset()
     blocked_names: frozenset[str] = frozenset()
     select: tuple[str, ...] = ()
+    targets: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -60,9 +61,15 @@ class Desired:
         """True when `name` matches `--select` (or there is no selection)."""
         return not self.select or any(fnmatch.fnmatchcase(name, p) for p in self.select)
 
+    def targeted(self, target: str) -> bool:
+        """True when `target` matches `--target` (or there is no target filter)."""
+        return not self.targets or target in self.targets
+
     def may_remove(self, record: JobRecord) -> bool:
         """May a recorded job whose spec is not declared be cancelled or forgotten?"""
         if not self.selected(record.name) or record.name in self.blocked_names:
+            return False
+        if not self.targeted(record.target):
             return False
         if record.source is None:
             return False
@@ -72,8 +79,14 @@ class Desired:
         return any(source == root or source.is_relative_to(root) for root in self.scope)
 
 
-def load_desired(paths: Sequence[str], *, select: Sequence[str] = ()) -> Desired:
-    """Validate and compile every spec under `paths` (keeps going past errors)."""
+def load_desired(
+    paths: Sequence[str], *, select: Sequence[str] = (), targets: Sequence[str] = ()
+) -> Desired:
+    """Validate and compile every spec under `paths` (keeps going past errors).
+
+    `select` (name globs) and `targets` narrow the set: other specs are neither
+    compiled nor planned, and their recorded jobs are never removed.
+    """
     from batchspec.compile import compile_spec
     from batchspec.validate import validate_paths
 
@@ -82,11 +95,12 @@ def load_desired(paths: Sequence[str], *, select: Sequence[str] = ()) -> Desired
         diagnostics=list(result.diagnostics),
         scope=tuple(_resolve(p) for p in paths),
         select=tuple(select),
+        targets=tuple(targets),
     )
     blocked_files = {_resolve(d.file) for d in result.diagnostics if d.is_error and d.file}
     blocked_names: set[str] = set()
     for loaded in result.specs:
-        if not desired.selected(loaded.name):
+        if not desired.selected(loaded.name) or not desired.targeted(loaded.spec.spec.target.value):
             continue
         try:
             desired.jobs[loaded.name] = compile_spec(loaded.spec, source=loaded.file)
@@ -103,7 +117,7 @@ def load_desired(paths: Sequence[str], *, select: Sequence[str] = ()) -> Desired
                     loaded.name,
                     f"cannot be compiled: {exc}",
                     hint="this batchspec build cannot compile that target yet; use"
-                    " --select to plan the other jobs",
+                    " --target or --select to plan the other jobs",
                     file=str(loaded.file),
                 )
             )

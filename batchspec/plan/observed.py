@@ -20,6 +20,7 @@ class Observation:
     jobs: dict[str, dict[str, RemoteJob]] = field(default_factory=dict)
     by_key: dict[str, dict[str, list[RemoteJob]]] = field(default_factory=dict)
     failed: dict[str, str] = field(default_factory=dict)
+    permanent: set[str] = field(default_factory=set)
 
     @classmethod
     def of(cls, listed: Mapping[str, Iterable[RemoteJob]]) -> Observation:
@@ -39,9 +40,12 @@ class Observation:
             if key:
                 by_key.setdefault(key, []).append(job)
 
-    def fail(self, backend: str, message: str) -> None:
-        """Record that a backend could not be listed this time."""
+    def fail(self, backend: str, message: str, *, permanent: bool = False) -> None:
+        """Record that a backend could not be listed (`permanent`: retrying cannot help,
+        e.g. its client library is not installed or access is denied)."""
         self.failed[backend] = message
+        if permanent:
+            self.permanent.add(backend)
 
     def observed(self, backend: str) -> bool:
         """True when `backend` was listed successfully."""

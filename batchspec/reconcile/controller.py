@@ -64,6 +64,7 @@ class PassResult:
     deadline_cancels: list[JobRecord] = field(default_factory=list)
     next_wake: datetime | None = None
     settled: bool = False
+    blocked: dict[str, str] = field(default_factory=dict)
 
     @property
     def changed(self) -> bool:
@@ -101,6 +102,7 @@ class Controller:
         self.guard = guard
         self.log = log or (lambda _message: None)
         self.watch = watch
+        self._backend_errors: dict[str, str] = {}
         self.executor = Executor(
             store,
             provider,
@@ -131,8 +133,7 @@ class Controller:
             clock=self.clock,
             rng=self.rng,
         )
-        for name, message in sorted(observation.failed.items()):
-            self.log(f"backend {name} could not be listed: {message}")
+        self._log_backend_errors(observation)
         synced = sync(self.store, observation, self.provider, actor=self.actor)
         self._remember_manifests(synced)
         findings = synced.findings + spec_changes(self.store.current_jobs().values(), desired)
@@ -160,7 +161,23 @@ class Controller:
             next_wake=min((a.not_before for a, _ in deferred if a.not_before), default=None),
         )
         result.settled = self._settled(desired, result)
+        watched = self.watch(desired) if self.watch else set(desired.jobs)
+        result.blocked = {
+            backend: observation.failed[backend]
+            for backend in observation.permanent
+            if any(a.name in watched for a, _ in deferred if (a.target == backend))
+            or any(r.backend == backend and r.name in watched for r in self.store.followed_jobs())
+        }
         return result
+
+    def _log_backend_errors(self, observation: Observation) -> None:
+        """Say when a backend starts failing, changes its error, or recovers; not every pass."""
+        for name, message in sorted(observation.failed.items()):
+            if self._backend_errors.get(name) != message:
+                self.log(f"backend {name} could not be listed: {message}")
+        for name in sorted(set(self._backend_errors) - set(observation.failed)):
+            self.log(f"backend {name} answers again")
+        self._backend_errors = dict(observation.failed)
 
     def _gate(
         self, plan: Plan, observation: Observation, now: datetime
@@ -260,7 +277,7 @@ class Controller:
             else:
                 if on_pass is not None:
                     on_pass(last)
-                if once or (until_settled and last.settled):
+                if once or (until_settled and (last.settled or last.blocked)):
                     return last
                 delay = self._next_delay(last, delay)
             self.clock.sleep(self._jittered(delay), self.stop)

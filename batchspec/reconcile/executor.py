@@ -137,6 +137,7 @@ class Executor:
     def _submit(self, action: Action, observation: Observation) -> Outcome:
         job = action.job
         assert job is not None
+        self.provider(job.target.value)  # no backend, no intent: fail before recording anything
         previous = self._fresh(action.previous)
         if (
             previous is not None

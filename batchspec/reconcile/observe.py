@@ -12,7 +12,7 @@ from collections.abc import Iterable
 
 from batchspec.backends.base import Backend
 from batchspec.backends.registry import BackendProvider
-from batchspec.errors import BackendError
+from batchspec.errors import BackendError, PermanentBackendError
 from batchspec.model.jobs import LABEL_FINGERPRINT, LABEL_MANAGED_BY, MANAGED_BY_VALUE, RemoteJob
 from batchspec.plan.attempts import key_label
 from batchspec.plan.observed import Observation
@@ -44,7 +44,8 @@ def observe(
                 rng=rng,
             )
         except BackendError as exc:
-            observation.fail(name, exc.message)
+            message = exc.message + (f" (hint: {exc.hint})" if exc.hint else "")
+            observation.fail(name, message, permanent=isinstance(exc, PermanentBackendError))
             continue
         observation.add(name, jobs)
     return observation

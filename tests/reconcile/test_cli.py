@@ -161,3 +161,27 @@ def test_corrupt_state_is_a_clear_error(project: Path, capsys) -> None:
 def test_unknown_job_is_a_clear_error(project: Path, capsys) -> None:
     assert main(["get", "nope"]) == 1
     assert "no job 'nope'" in capsys.readouterr().err
+
+
+def test_target_filter_plans_only_that_target(project: Path, capsys) -> None:
+    import shutil
+
+    shutil.copy(REPO / "specs" / "catalogue_vertex.yaml", project / "specs")
+    assert main(["plan", "--target", "local"]) == 2
+    out = capsys.readouterr().out
+    assert "alpha" in out and "catalogue_embeddings" not in out
+    assert main(["apply", "--target", "local"]) == 0
+    assert service(project).creates == 2
+
+
+def test_wait_gives_up_clearly_when_the_backend_cannot_load(
+    project: Path, capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BATCHSPEC_BACKEND_LOCAL", "no_such_module_xyz:Backend")
+    assert main(["apply", "--wait", "--interval", "0.01"]) == 1
+    captured = capsys.readouterr()
+    assert "cannot import no_such_module_xyz" in captured.out
+    assert "cannot follow the jobs on backend local" in captured.err
+    assert captured.err.count("could not be listed") == 1
+    assert main(["status"]) == 0
+    assert "No jobs recorded yet" in capsys.readouterr().out  # nothing left in doubt
