@@ -160,15 +160,19 @@ class Controller:
             deadline_cancels=cancels,
             next_wake=min((a.not_before for a, _ in deferred if a.not_before), default=None),
         )
-        result.settled = self._settled(desired, result)
         watched = self.watch(desired) if self.watch else set(desired.jobs)
-        result.blocked = {
-            backend: observation.failed[backend]
-            for backend in observation.permanent
-            if any(a.name in watched for a, _ in deferred if (a.target == backend))
-            or any(r.backend == backend and r.name in watched for r in self.store.followed_jobs())
-        }
+        result.blocked = self._blocked(observation, watched, deferred)
+        result.settled = self._settled(watched, result)
         return result
+
+    def _blocked(
+        self, observation: Observation, watched: set[str], deferred: list[tuple[Action, str]]
+    ) -> dict[str, str]:
+        """Backends that cannot work at all (not installed, access denied) and that
+        watched jobs need: waiting for those jobs would never end."""
+        needed = {_backend(a) for a, _ in deferred if a.name in watched}
+        needed |= {r.backend for r in self.store.followed_jobs() if r.name in watched}
+        return {b: observation.failed[b] for b in sorted(observation.permanent & needed)}
 
     def _log_backend_errors(self, observation: Observation) -> None:
         """Say when a backend starts failing, changes its error, or recovers; not every pass."""
@@ -188,7 +192,7 @@ class Controller:
         running = len(self.store.followed_jobs())
         limit = self.options.max_running
         for action in plan.changes:
-            backend = action.previous.backend if action.previous else action.target
+            backend = _backend(action)
             if backend in observation.failed:
                 deferred.append((action, f"backend {backend} is unavailable"))
                 continue
@@ -244,14 +248,17 @@ class Controller:
             if manifest is not None:
                 self.store.set_manifest_sha256(after.id, manifest.digest)
 
-    def _settled(self, desired: Desired, result: PassResult) -> bool:
-        """True when nothing more will happen to the watched jobs without a change."""
-        names = self.watch(desired) if self.watch else set(desired.jobs)
-        if any(a.name in names for a, _ in result.deferred):
+    def _settled(self, watched: set[str], result: PassResult) -> bool:
+        """True when nothing more will happen to the watched jobs without a change
+        (jobs on a blocked backend cannot move, so they do not hold it up)."""
+        blocked = set(result.blocked)
+        if any(a.name in watched and _backend(a) not in blocked for a, _ in result.deferred):
             return False
-        if any(o.action.submits and o.action.name in names for o in result.report.done):
+        if any(o.action.submits and o.action.name in watched for o in result.report.done):
             return False
-        return not any(r.name in names for r in self.store.followed_jobs())
+        return not any(
+            r.name in watched and r.backend not in blocked for r in self.store.followed_jobs()
+        )
 
     # --- the loop -------------------------------------------------------------------
 
@@ -277,7 +284,7 @@ class Controller:
             else:
                 if on_pass is not None:
                     on_pass(last)
-                if once or (until_settled and (last.settled or last.blocked)):
+                if once or (until_settled and last.settled):
                     return last
                 delay = self._next_delay(last, delay)
             self.clock.sleep(self._jittered(delay), self.stop)
@@ -294,3 +301,8 @@ class Controller:
     def _jittered(self, delay: float) -> float:
         spread = self.options.jitter
         return max(0.0, delay * self.rng.uniform(1 - spread, 1 + spread))
+
+
+def _backend(action: Action) -> str | None:
+    """The backend an action talks to."""
+    return action.previous.backend if action.previous else action.target

@@ -185,3 +185,46 @@ def test_wait_gives_up_clearly_when_the_backend_cannot_load(
     assert captured.err.count("could not be listed") == 1
     assert main(["status"]) == 0
     assert "No jobs recorded yet" in capsys.readouterr().out  # nothing left in doubt
+
+
+def test_plan_refresh_sees_what_the_backend_reports(project: Path, capsys) -> None:
+    import sqlite3
+
+    assert main(["apply"]) == 0
+    backend = service(project)
+    alpha = next(j for j in backend.jobs() if j.job_name == "alpha")
+    from batchspec.model.enums import JobState
+
+    backend.set_state(alpha.remote_name, JobState.FAILED)
+    capsys.readouterr()
+    assert main(["plan"]) == 0  # recorded state still says QUEUED
+    assert main(["plan", "--refresh"]) == 0  # FAILED with no retries left: nothing to do
+    out = capsys.readouterr().out
+    assert "refreshed from backends" in out
+    conn = sqlite3.connect(project / ".batchspec" / "state.db")
+    assert conn.execute("SELECT state FROM jobs WHERE name='alpha'").fetchone()[0] == "QUEUED"
+    assert main(["plan", "--refresh", "-v"]) == 0
+    assert "FAILED; no retries left" in capsys.readouterr().out
+
+
+def test_progress_bars_render(project: Path, capsys, monkeypatch: pytest.MonkeyPatch) -> None:
+    from batchspec.cli._follow import Follower
+
+    monkeypatch.setenv("FAKE_BACKEND_AUTO_ADVANCE", "1")
+    assert main(["apply"]) == 0
+    from batchspec.reconcile.observe import observe
+    from batchspec.reconcile.sync import sync
+
+    def provider(target: str) -> FileBackend:
+        return service(project)
+
+    with (
+        StateStore.open(project / ".batchspec" / "state.db") as store,
+        Follower(store, lambda: {"alpha", "beta"}, bars=True) as follower,
+    ):
+        follower.update()
+        service(project).advance(3)
+        sync(store, observe({"local"}, provider), provider, actor="t")
+        follower.update()
+    err = capsys.readouterr().err
+    assert "alpha" in err and "SUCCEEDED" in err

@@ -215,3 +215,37 @@ def test_spec_change_is_recorded_as_drift_and_replaced(store: StateStore, clock:
     kinds = [e.finding.kind for e in store.drift_events()]
     assert DriftKind.SPEC_CHANGED in kinds
     clock.advance(timedelta(minutes=1).total_seconds())
+
+
+def test_jobs_on_a_blocked_backend_do_not_hold_up_the_others(
+    store: StateStore, clock: FakeClock
+) -> None:
+    from dataclasses import replace
+
+    from batchspec.errors import PermanentBackendError
+    from batchspec.model.enums import Target
+
+    backend = FakeBackend(auto_advance=True, now=clock.now)
+
+    def provider(target: str):
+        if target == "vertex":
+            raise PermanentBackendError("backend for target 'vertex' is not available")
+        return backend
+
+    cloud = replace(compiled("cloud"), target=Target.VERTEX)
+    logs: list[str] = []
+    loop = Controller(
+        store,
+        provider,
+        lambda: desired_from([compiled("here"), cloud]),
+        actor="t",
+        options=ControllerOptions(interval=1, submit_retry=FAST_RETRY, observe_retry=FAST_RETRY),
+        clock=clock,
+        rng=random.Random(1),
+        log=logs.append,
+    )
+    result = loop.run(until_settled=True)
+    assert result.settled and set(result.blocked) == {"vertex"}
+    assert store.current_jobs()["here"].state is JobState.SUCCEEDED
+    assert "cloud" not in store.current_jobs()  # nothing recorded for a backend that is absent
+    assert sum("vertex could not be listed" in m for m in logs) == 1
