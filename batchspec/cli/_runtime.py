@@ -82,6 +82,18 @@ def paths_of(args: argparse.Namespace) -> list[str]:
     return list(args.paths) or list(DEFAULT_PATHS)
 
 
+def check_replace(names: list[str], desired: Any) -> None:
+    """`--replace NAME` must name a declared job (a typo must not pass silently)."""
+    from batchspec.errors import BatchspecError
+
+    unknown = sorted(set(names) - set(desired.jobs))
+    if unknown:
+        raise BatchspecError(
+            f"--replace names no declared job: {', '.join(unknown)}",
+            hint="use the spec's metadata.name; `batchspec plan -v` lists them",
+        )
+
+
 def open_state(args: argparse.Namespace, *, create: bool) -> StateStore:
     """The state store named by --state / $BATCHSPEC_STATE / the default."""
     from batchspec.state import StateStore, resolve_state_path

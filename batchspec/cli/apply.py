@@ -99,6 +99,7 @@ def _apply_specs(ctx: Any, args: argparse.Namespace, paths: list[str]) -> int:
         return load_desired(paths, select=args.select, targets=args.targets)
 
     first = desired()
+    rt.check_replace(args.replace, first)
     result = apply_desired(ctx, first, replace=args.replace)
     if not first.ok:
         rt.say(render_text(result.plan))

@@ -20,6 +20,11 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--limit", type=int, default=100, help="newest N events (default 100)")
     p.add_argument("--drift", action="store_true", help="also list drift findings")
     p.add_argument("--audit", action="store_true", help="also list the audit log")
+    p.add_argument(
+        "--names",
+        action="store_true",
+        help="list every job name ever used (spec and remote names) instead",
+    )
     p.add_argument("--output", "-o", choices=["text", "json"], default="text")
     rt.add_state_option(p)
 
@@ -27,6 +32,8 @@ def add_parser(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     """Print the events."""
     with rt.open_state(args, create=False) as store:
+        if args.names:
+            return _names(store, args.output)
         events = store.transitions(name=args.job, limit=args.limit)
         drift = store.drift_events(name=args.job, limit=args.limit) if args.drift else []
         audit = store.audit_entries(limit=args.limit) if args.audit else []
@@ -83,3 +90,29 @@ def _change(before: str | None, after: str | None) -> str:
     if not after:
         return ""
     return f"{before} -> {after}" if before else after
+
+
+def _names(store: Any, output: str) -> int:
+    """Every name ever used: job names are never to be reused (seed 001)."""
+    rows = [
+        (kind, backend, name, first)
+        for kind in ("spec", "remote")
+        for backend, name, first in store.names_used(kind)
+    ]
+    if output == "json":
+        rt.say(
+            rt.dumps(
+                [
+                    {"kind": k, "backend": b or None, "name": n, "firstUsedAt": f.isoformat()}
+                    for k, b, n, f in rows
+                ]
+            )
+        )
+        return 0
+    rt.say(
+        rt.table(
+            [[k, b or "-", n, f"{f:%Y-%m-%d %H:%M:%S}Z"] for k, b, n, f in rows],
+            ["KIND", "BACKEND", "NAME", "FIRST USED"],
+        )
+    )
+    return 0

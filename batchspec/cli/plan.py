@@ -67,6 +67,7 @@ def run(args: argparse.Namespace) -> int:
     from batchspec.plan.saved import render_json, save_plan
 
     desired = load_desired(rt.paths_of(args), select=args.select, targets=args.targets)
+    rt.check_replace(args.replace, desired)
     # A saved plan must name a real state file (its lineage), so --out creates one.
     with rt.open_state(args, create=bool(args.out)) as store:
         observation = None

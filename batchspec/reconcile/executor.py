@@ -25,7 +25,12 @@ from dataclasses import dataclass, field
 
 from batchspec.backends.base import Backend
 from batchspec.backends.registry import BackendProvider
-from batchspec.errors import BackendError, JobNotFoundError, PermanentBackendError
+from batchspec.errors import (
+    BackendError,
+    JobNotFoundError,
+    PermanentBackendError,
+    TemporaryBackendError,
+)
 from batchspec.model.jobs import CompiledJob, RemoteJob
 from batchspec.plan.actions import Action, ActionKind
 from batchspec.plan.attempts import for_attempt, key_label, submit_key
@@ -137,7 +142,9 @@ class Executor:
     def _submit(self, action: Action, observation: Observation) -> Outcome:
         job = action.job
         assert job is not None
-        self.provider(job.target.value)  # no backend, no intent: fail before recording anything
+        # No backend, or one that cannot be listed: fail before recording any intent.
+        self.provider(job.target.value)
+        self._require_listed(job.target.value, job.name, observation)
         previous = self._fresh(action.previous)
         if (
             previous is not None
@@ -201,6 +208,7 @@ class Executor:
     def _find(self, record: JobRecord, observation: Observation) -> RemoteJob | None:
         """The job carrying `record`'s submit key: from the observation when the backend
         was listed, else with one list call by the key's label."""
+        self._require_listed(record.backend, record.name, observation)
         if observation.observed(record.backend):
             found = observation.with_key(record.backend, key_label(record.submit_key))
             for job in found:
@@ -216,6 +224,15 @@ class Executor:
             clock=self.clock,
             rng=self.rng,
         )
+
+    @staticmethod
+    def _require_listed(backend: str, name: str, observation: Observation) -> None:
+        if backend in observation.failed:
+            raise TemporaryBackendError(
+                f"backend {backend} could not be listed, so {name} cannot be looked up"
+                f" before submitting: {observation.failed[backend]}",
+                hint="nothing was submitted; run again when the backend answers",
+            )
 
     def _ensure_submitted(
         self, action: Action, record: JobRecord, job: CompiledJob, observation: Observation

@@ -50,7 +50,8 @@ def compare(record: JobRecord, seen: RemoteJob) -> list[DriftFinding]:
     out: list[DriftFinding] = []
     expected = key_label(record.submit_key)
     label = seen.labels.get(LABEL_FINGERPRINT)
-    if label != expected:
+    # A backend that reports no labels at all cannot tell us about them.
+    if seen.labels and label != expected:
         out.append(
             finding(
                 DriftKind.CHANGED_OUTSIDE,

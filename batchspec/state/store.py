@@ -688,6 +688,13 @@ class StateStore:
             current = self.job(job_id)
             if current.phase is Phase.SUBMITTED and current.remote_name == remote.remote_name:
                 return current
+            owner = self.job_by_remote(current.backend, remote.remote_name)
+            if owner is not None and owner.id != job_id:
+                raise StateError(
+                    f"remote job {remote.remote_name} is already recorded for job"
+                    f" #{owner.id} ({owner.name}); refusing to record it for #{job_id}",
+                    hint="two records claim one remote job: inspect with `batchspec history`",
+                )
             conn.execute(
                 "UPDATE jobs SET phase = 'submitted', remote_name = ?, submitted_at = ?,"
                 " updated_at = ? WHERE id = ?",

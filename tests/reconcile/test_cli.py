@@ -228,3 +228,18 @@ def test_progress_bars_render(project: Path, capsys, monkeypatch: pytest.MonkeyP
         follower.update()
     err = capsys.readouterr().err
     assert "alpha" in err and "SUCCEEDED" in err
+
+
+def test_replace_of_an_unknown_name_is_an_error(project: Path, capsys) -> None:
+    assert main(["plan", "--replace", "alpah"]) == 1
+    assert "--replace names no declared job: alpah" in capsys.readouterr().err
+
+
+def test_every_name_ever_used_is_listed(project: Path, capsys) -> None:
+    assert main(["apply"]) == 0
+    (project / "specs" / "beta.yaml").unlink()
+    assert main(["apply"]) == 0
+    capsys.readouterr()
+    assert main(["history", "--names"]) == 0
+    out = capsys.readouterr().out
+    assert "spec" in out and "beta" in out and "local-jobs/beta-000002" in out

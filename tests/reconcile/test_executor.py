@@ -178,3 +178,26 @@ def test_adopts_a_job_created_earlier_by_fingerprint_not_by_name(
     assert result.plan.actions[0].kind is ActionKind.CREATE
     assert "adopts existing job" in result.plan.actions[0].reason
     assert backend.creates == 1 and store.current_jobs()["a"].remote_name
+
+
+def test_unlistable_backend_fails_the_action_before_any_intent(
+    ctx: ApplyContext, backend: FakeBackend
+) -> None:
+    backend.inject("list", *["unavailable"] * 200)
+    result = apply_desired(ctx, desired_from([compiled("a")]))
+    [failed] = result.report.failed
+    assert "could not be listed" in failed.message and "nothing was submitted" in failed.message
+    assert backend.calls.get("submit", 0) == 0 and ctx.store.current_jobs() == {}
+
+
+def test_one_remote_job_cannot_be_recorded_twice(ctx: ApplyContext, backend: FakeBackend) -> None:
+    from batchspec.errors import StateError
+
+    apply_desired(ctx, desired_from([compiled("a")]))
+    taken = ctx.store.current_jobs()["a"]
+    other = ctx.store.record_intent(
+        compiled("b"), submit_key="kb", attempt=1, actor="t", reason="n"
+    )
+    remote = backend.get(taken.remote_name)
+    with pytest.raises(StateError, match="already recorded for job"):
+        ctx.store.record_submitted(other.id, remote, actor="t")
