@@ -199,6 +199,12 @@ def _settled(
     act: Callable[..., Action],
 ) -> Action:
     gone = " (the service no longer lists it)" if missing else ""
+    if state is JobState.PAUSED:
+        return act(
+            ActionKind.NOOP,
+            f"PAUSED: job {record.remote_name}; the controller submits it again to resume it"
+            " (the backend adopts it by its fingerprint)",
+        )
     if state is None or not state.terminal:
         shown = state.value if state else "SUBMITTING"
         return act(ActionKind.NOOP, f"{shown}: job {record.remote_name}")

@@ -24,6 +24,7 @@ from datetime import datetime, timedelta
 
 from batchspec.backends.registry import BackendProvider
 from batchspec.errors import BackendError
+from batchspec.model.enums import JobState
 from batchspec.model.spec import Policy
 from batchspec.plan.actions import Action, ActionKind, Plan
 from batchspec.plan.builder import PlanOptions, build_plan
@@ -62,6 +63,7 @@ class PassResult:
     report: ApplyReport
     deferred: list[tuple[Action, str]] = field(default_factory=list)
     deadline_cancels: list[JobRecord] = field(default_factory=list)
+    resumed: list[JobRecord] = field(default_factory=list)
     next_wake: datetime | None = None
     settled: bool = False
     blocked: dict[str, str] = field(default_factory=dict)
@@ -69,7 +71,7 @@ class PassResult:
     @property
     def changed(self) -> bool:
         """True when the pass recorded or did anything."""
-        return bool(self.sync.changed or self.report.done or self.deadline_cancels)
+        return bool(self.sync.changed or self.report.done or self.deadline_cancels or self.resumed)
 
 
 class Controller:
@@ -151,6 +153,7 @@ class Controller:
         ready, deferred = self._gate(plan, observation, now)
         report = self.executor.execute(ready, observation)
         cancels = self._enforce_deadlines(desired, now)
+        resumed = self._resume_paused(desired, observation)
         result = PassResult(
             plan=plan,
             observation=observation,
@@ -158,6 +161,7 @@ class Controller:
             report=report,
             deferred=deferred,
             deadline_cancels=cancels,
+            resumed=resumed,
             next_wake=min((a.not_before for a, _ in deferred if a.not_before), default=None),
         )
         watched = self.watch(desired) if self.watch else set(desired.jobs)
@@ -234,6 +238,42 @@ class Controller:
             except BackendError as exc:
                 self.log(f"{record.name}: deadline passed but cancel failed: {exc.message}")
         return cancelled
+
+    def _resume_paused(self, desired: Desired, observation: Observation) -> list[JobRecord]:
+        """Submit PAUSED jobs again with the same submit key.
+
+        Submission is idempotent by that key, so the backend adopts the job
+        rather than creating one; the local engine reports a job whose
+        supervisor died as PAUSED and resumes it on such a submit.
+        """
+        resumed = []
+        for record in self.store.current_jobs().values():
+            if self.stop.is_set():
+                break
+            job = desired.jobs.get(record.name)
+            if (
+                record.state is not JobState.PAUSED
+                or record.remote_name is None
+                or record.cancel_requested_at is not None
+                or job is None
+                or job.fingerprint != record.fingerprint
+                or record.backend in observation.failed
+            ):
+                continue
+            if self.guard is not None:
+                self.guard()
+            try:
+                remote = self.executor.resubmit_same(record, job)
+            except BackendError as exc:
+                self.log(f"{record.name}: PAUSED, and resuming it failed: {exc.message}")
+                continue
+            self.store.record_event(
+                record.id, "resume_requested", reason="PAUSED: submitted again", actor=self.actor
+            )
+            updated = self.store.record_observed(record.id, remote, actor=self.actor)
+            resumed.append(updated or self.store.job(record.id))
+            self.log(f"{record.name}: PAUSED; submitted again to resume ({remote.state.value})")
+        return resumed
 
     def _remember_manifests(self, synced: SyncResult) -> None:
         """Keep the output manifest's digest of each job seen succeeding (outputs drift)."""

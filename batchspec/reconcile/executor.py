@@ -263,6 +263,27 @@ class Executor:
             action, True, f"submitted {remote.remote_name} ({remote.state.value})", record
         )
 
+    def resubmit_same(self, record: JobRecord, job: CompiledJob) -> RemoteJob:
+        """Submit `record`'s attempt again, same key: the backend adopts the existing job
+        (and a paused one resumes). Refuses a reply naming another job."""
+        backend = self.provider(record.backend)
+        submitted = for_attempt(job, record.attempt)
+        remote = call_with_retry(
+            lambda: backend.submit(submitted),
+            what=f"resuming {record.name}",
+            policy=self.retry,
+            clock=self.clock,
+            rng=self.rng,
+            recover=lambda: lookup_key(backend, record.submit_key),
+        )
+        if remote.remote_name != record.remote_name:
+            raise PermanentBackendError(
+                f"resubmitting {record.name} returned job {remote.remote_name}, not"
+                f" {record.remote_name}: the backend did not adopt by fingerprint",
+                hint="this backend breaks the exactly-once contract of Backend.submit",
+            )
+        return remote
+
     # --- cancelling -----------------------------------------------------------------
 
     def _remove(self, action: Action, observation: Observation) -> Outcome:

@@ -1,14 +1,16 @@
 """Output manifests: did a succeeded job's outputs go missing or change?
 
-The local engine writes `manifest.json` into the output folder when a job
-ends, listing every output file with its sha256 (and size). batchspec keeps
+The local engine writes `batchspec-manifest.json` into the output folder when
+a job ends, listing every output file with its sha256 and size (a plain
+`manifest.json` is read too, for outputs written by other tools). batchspec keeps
 the manifest's own digest in state when it sees the job succeed; later,
 `batchspec drift` re-reads the manifest and the files. Reading goes through
 fsspec, so `gs://` outputs work when gcsfs is installed.
 
 Accepted manifest shapes (the engine's is the first):
 
-    {"files": [{"name": "prediction.results-00000-of-00001", "sha256": "...", "bytes": 123}]}
+    {"files": [{"name": "prediction.results-00000-of-00001", "sha256": "...", "bytes": 123,
+                "records": 10}], ...}
     {"files": {"prediction.results-00000-of-00001": {"sha256": "...", "size": 123}}}
     {"files": {"prediction.results-00000-of-00001": "<sha256>"}}
 
@@ -24,7 +26,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-MANIFEST_NAME = "manifest.json"
+MANIFEST_NAME = "batchspec-manifest.json"
+MANIFEST_NAMES = (MANIFEST_NAME, "manifest.json")
 _CHUNK = 1 << 20
 
 
@@ -121,15 +124,17 @@ def read_manifest(location: str) -> Manifest | None:
     if found is None:
         return None
     fs, root = found
-    path = _join(root, MANIFEST_NAME)
-    try:
-        with fs.open(path, "rb") as handle:
-            data = handle.read()
-    except FileNotFoundError:
-        return None
-    except OSError as exc:
-        raise ManifestError(f"cannot read {path}: {exc}") from exc
-    return parse_manifest(data)
+    for name in MANIFEST_NAMES:
+        path = _join(root, name)
+        try:
+            with fs.open(path, "rb") as handle:
+                data = handle.read()
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            raise ManifestError(f"cannot read {path}: {exc}") from exc
+        return parse_manifest(data)
+    return None
 
 
 def file_sha256(fs: Any, path: str) -> str:

@@ -333,6 +333,14 @@ class JobWrites(StoreBase):
             conn, job_id, record.name, disposition.value, actor=actor, stamp=stamp, reason=reason
         )
 
+    def record_event(self, job_id: int, event: str, *, reason: str, actor: str) -> None:
+        """An event in a job's life that changes no field (a resume request, ...)."""
+        with self.transaction() as conn:
+            record = self.job(job_id)
+            self._transition(
+                conn, job_id, record.name, event, actor=actor, stamp=self._stamp(), reason=reason
+            )
+
     def set_manifest_sha256(self, job_id: int, sha256: str | None) -> None:
         """Remember the output manifest's digest at success (outputs drift baseline)."""
         with self.transaction() as conn:

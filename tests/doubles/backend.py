@@ -253,6 +253,8 @@ class FakeBackend:
         with self._service() as s:
             found = [j for j in s.jobs.values() if j.labels.get(LABEL_FINGERPRINT) == key]
             result = found[0] if self.idempotent and found else self._create(s, job)
+            if result.state == JobState.PAUSED.value:
+                result.state = JobState.RUNNING.value  # like the local engine: resubmit resumes
             remote = result.remote(self.name)
         # The service created the job; the reply may still be lost on the way back.
         self._raise(fault)
@@ -390,7 +392,7 @@ class FakeBackend:
             ],
             "counts": {"completed": 3, "failed": 0},
         }
-        (folder / "manifest.json").write_text(json.dumps(manifest))
+        (folder / "batchspec-manifest.json").write_text(json.dumps(manifest))
         job.output_location = str(folder)
 
     # --- changes made outside batchspec -------------------------------------------------

@@ -249,3 +249,17 @@ def test_jobs_on_a_blocked_backend_do_not_hold_up_the_others(
     assert store.current_jobs()["here"].state is JobState.SUCCEEDED
     assert "cloud" not in store.current_jobs()  # nothing recorded for a backend that is absent
     assert sum("vertex could not be listed" in m for m in logs) == 1
+
+
+def test_paused_jobs_are_submitted_again_to_resume(store: StateStore, clock: FakeClock) -> None:
+    backend = FakeBackend(now=clock.now)
+    loop = controller(store, backend, desired_from([compiled("a")]), clock)
+    loop.run_pass()
+    rec = store.current_jobs()["a"]
+    backend.set_state(rec.remote_name, JobState.PAUSED)  # e.g. the local supervisor died
+    result = loop.run_pass()
+    assert "PAUSED" in result.plan.actions[0].reason
+    [resumed] = result.resumed
+    assert resumed.state is JobState.RUNNING and backend.creates == 1
+    assert backend.job(rec.remote_name).state == "RUNNING"
+    assert [t.event for t in store.transitions(name="a")][-2:] == ["resume_requested", "state"]

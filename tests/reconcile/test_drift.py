@@ -114,7 +114,7 @@ def test_outputs_missing_or_changed_after_success(store: StateStore, world) -> N
     for f in gone.iterdir():
         f.unlink()
     gone.rmdir()
-    relabelled = Path(current["relabelled"].output_location) / "manifest.json"
+    relabelled = Path(current["relabelled"].output_location) / "batchspec-manifest.json"
     manifest = json.loads(relabelled.read_text())
     manifest["counts"]["completed"] = 99
     relabelled.write_text(json.dumps(manifest))

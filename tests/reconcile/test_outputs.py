@@ -78,14 +78,21 @@ def test_rewritten_or_lost_manifest_and_lost_folder(tmp_path: Path) -> None:
     folder = tmp_path / "o"
     digest = write_outputs(folder, FILES)
     write_outputs(folder, {**FILES, "extra": b"x"})
-    assert ("changed", "manifest.json was rewritten after the job succeeded") in check_outputs(
+    assert ("changed", f"{MANIFEST_NAME} was rewritten after the job succeeded") in check_outputs(
         str(folder), digest
     )
     (folder / MANIFEST_NAME).unlink()
-    assert check_outputs(str(folder), digest) == [("missing", "manifest.json is gone")]
+    assert check_outputs(str(folder), digest) == [("missing", f"{MANIFEST_NAME} is gone")]
     assert check_outputs(str(folder), None) == []  # no baseline, no manifest: nothing to say
     assert check_outputs(str(tmp_path / "nowhere"), None)[0][0] == "missing"
 
 
 def test_bigquery_outputs_are_not_checked() -> None:
     assert check_outputs("bq://project.dataset", "abc") == []
+
+
+def test_a_plain_manifest_json_is_read_too(tmp_path: Path) -> None:
+    digest = write_outputs(tmp_path, FILES)
+    (tmp_path / MANIFEST_NAME).rename(tmp_path / "manifest.json")
+    manifest = read_manifest(str(tmp_path))
+    assert manifest is not None and manifest.digest == digest
