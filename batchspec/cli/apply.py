@@ -183,10 +183,6 @@ def _wait(
     if records:
         rt.say("")
         rt.say(_follow.summary(records))
-    if last is not None and last.blocked:
-        for backend, message in sorted(last.blocked.items()):
-            rt.warn(f"error: cannot follow the jobs on backend {backend}: {message}")
-        return 1
     if ctx.stop.is_set() and not (last and last.settled):
         rt.warn(
             "stopped before every job ended; `batchspec apply --wait` or `batchspec"
@@ -198,4 +194,7 @@ def _wait(
     if good:
         more = " (and likewise for the others)" if len(good) > 1 else ""
         rt.say(f"Results: batchspec results {good[0]}{more}")
-    return 0 if len(good) == len(declared) and not failed else 1
+    blocked = last.blocked if last is not None else {}
+    for backend, message in sorted(blocked.items()):
+        rt.warn(f"error: cannot follow the jobs on backend {backend}: {message}")
+    return 0 if len(good) == len(declared) and not failed and not blocked else 1
