@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from batchspec.backends.registry import BackendRegistry
+    from batchspec.state.lease import Holder
     from batchspec.state.store import StateStore
 
 DEFAULT_PATHS = ["specs"]
@@ -119,25 +120,36 @@ def registry() -> BackendRegistry:
 
 @contextlib.contextmanager
 def leased(
-    store: StateStore, args: argparse.Namespace, command: str
+    store: StateStore,
+    args: argparse.Namespace,
+    command: str,
+    *,
+    name: str | None = None,
+    holder: Holder | None = None,
+    wait: float | None = None,
+    break_lease: bool | None = None,
 ) -> Iterator[Callable[[], None]]:
-    """Hold the controller lease (with a heartbeat thread) for the block.
+    """Hold a lease (the writer lease unless `name` says otherwise), with a
+    heartbeat thread, for the block.
 
     Yields a guard that raises LeaseHeldError if the lease was lost meanwhile.
     """
-    from batchspec.state.lease import Lease, LeaseKeeper, this_process
+    from batchspec.state.lease import WRITER_LEASE, Lease, LeaseKeeper, this_process
 
-    holder = this_process(f"batchspec {command}")
-    lease = Lease(store, holder, ttl=args.lease_ttl)
+    name = name or WRITER_LEASE
+    holder = holder or this_process(f"batchspec {command}")
+    breaking = args.break_lease if break_lease is None else break_lease
+    lease = Lease(store, holder, ttl=args.lease_ttl, name=name)
     before = lease.current()
-    lease.acquire(wait=args.lock_timeout, break_lease=args.break_lease)
-    if args.break_lease and before is not None and before.owner_id != holder.owner_id:
+    lease.acquire(wait=args.lock_timeout if wait is None else wait, break_lease=breaking)
+    if breaking and before is not None and before.owner_id != holder.owner_id:
         warn(
-            f"broke the lease held by {before.owner} ({before.command}); recorded in the audit log"
+            f"broke the {name} lease held by {before.owner} ({before.command});"
+            " recorded in the audit log"
         )
     keeper: LeaseKeeper | None = None
     if store.path is not None:
-        keeper = LeaseKeeper(store.path, holder, ttl=args.lease_ttl)
+        keeper = LeaseKeeper(store.path, holder, ttl=args.lease_ttl, name=name)
         keeper.start()
 
     def guard() -> None:

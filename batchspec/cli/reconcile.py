@@ -16,7 +16,11 @@ from batchspec.cli import _follow
 from batchspec.cli import _runtime as rt
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+    from contextlib import AbstractContextManager
+
     from batchspec.reconcile.controller import PassResult
+    from batchspec.state.store import StateStore
 
 
 def add_parser(sub: Any) -> None:
@@ -67,10 +71,28 @@ def run(args: argparse.Namespace) -> int:
         counter[0] += 1
         rt.say(_pass_line(counter[0], result))
 
+    from batchspec.state.lease import CONTROLLER_LEASE, this_process
+
+    holder = this_process("batchspec reconcile")
+    breaking = [args.break_lease]
+
+    def pass_lock(store: StateStore) -> AbstractContextManager[Callable[[], None]]:
+        # The writer lease, per pass: an apply gets its turn between passes.
+        lock = rt.leased(
+            store,
+            args,
+            "reconcile",
+            holder=holder,
+            wait=min(args.interval, 10.0),
+            break_lease=breaking[0],
+        )
+        breaking[0] = False
+        return lock
+
     with (
         rt.open_state(args, create=True) as store,
         rt.stop_on_signals() as stop,
-        rt.leased(store, args, "reconcile") as guard,
+        rt.leased(store, args, "reconcile", name=CONTROLLER_LEASE, holder=holder) as guard,
     ):
         rt.warn(f"reconcile: {', '.join(paths)} -> state {store.path}; SIGTERM stops it cleanly")
         controller = Controller(
@@ -87,10 +109,11 @@ def run(args: argparse.Namespace) -> int:
             guard=guard,
             report=_follow.print_outcome,
             log=lambda message: rt.warn(f"{_now()} {message}"),
+            pass_lock=lambda: pass_lock(store),
         )
         last = controller.run(once=args.once, on_pass=on_pass)
     if stop.is_set():
-        rt.warn("reconcile stopped; lease released")
+        rt.warn("reconcile stopped; leases released")
     if last is None:
         return 1
     return 1 if last.report.failed or last.plan.has_errors else 0

@@ -19,11 +19,12 @@ from __future__ import annotations
 import random
 import threading
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from batchspec.backends.registry import BackendProvider
-from batchspec.errors import BackendError
+from batchspec.errors import BackendError, LeaseHeldError
 from batchspec.model.enums import JobState
 from batchspec.model.spec import Policy
 from batchspec.plan.actions import Action, ActionKind, Plan
@@ -92,6 +93,7 @@ class Controller:
         report: Callable[[Outcome], None] | None = None,
         log: Callable[[str], None] | None = None,
         watch: Callable[[Desired], set[str]] | None = None,
+        pass_lock: Callable[[], AbstractContextManager[Callable[[], None]]] | None = None,
     ) -> None:
         self.store = store
         self.provider = provider
@@ -104,6 +106,8 @@ class Controller:
         self.guard = guard
         self.log = log or (lambda _message: None)
         self.watch = watch
+        self.pass_lock = pass_lock
+        self._pass_guard: Callable[[], None] | None = None
         self._backend_errors: dict[str, str] = {}
         self.executor = Executor(
             store,
@@ -112,7 +116,7 @@ class Controller:
             clock=self.clock,
             rng=self.rng,
             retry=self.options.submit_retry,
-            guard=guard,
+            guard=self._check,
             stop=self.stop,
             report=report,
             log=self.log,
@@ -122,8 +126,7 @@ class Controller:
 
     def run_pass(self) -> PassResult:
         """Observe, record, plan, act, enforce deadlines."""
-        if self.guard is not None:
-            self.guard()
+        self._check()
         desired = self.desired()
         for problem in desired.problems:
             self.log(f"cannot plan {problem.name or problem.file}: {problem.message}")
@@ -226,8 +229,7 @@ class Controller:
                 continue
             if now - record.submitted_at < timedelta(seconds=policy.deadline_seconds):
                 continue
-            if self.guard is not None:
-                self.guard()
+            self._check()
             try:
                 cancelled.append(
                     self.executor.cancel(
@@ -260,8 +262,7 @@ class Controller:
                 or record.backend in observation.failed
             ):
                 continue
-            if self.guard is not None:
-                self.guard()
+            self._check()
             try:
                 remote = self.executor.resubmit_same(record, job)
             except BackendError as exc:
@@ -315,8 +316,14 @@ class Controller:
         last: PassResult | None = None
         while not self.stop.is_set():
             try:
-                last = self.run_pass()
+                last = self._locked_pass()
                 failures = 0
+            except LeaseHeldError as exc:
+                if self.guard is not None:
+                    self.guard()  # our own (controller) lease is gone: stop for good
+                failures += 1
+                delay = min(self.options.max_interval, self.options.interval * 2**failures)
+                self.log(f"pass skipped: {exc.message}; next try in about {delay:.0f}s")
             except BackendError as exc:
                 failures += 1
                 delay = min(self.options.max_interval, self.options.interval * 2**failures)
@@ -329,6 +336,24 @@ class Controller:
                 delay = self._next_delay(last, delay)
             self.clock.sleep(self._jittered(delay), self.stop)
         return last
+
+    def _check(self) -> None:
+        """Raise LeaseHeldError when either lease this controller relies on was lost."""
+        if self.guard is not None:
+            self.guard()
+        if self._pass_guard is not None:
+            self._pass_guard()
+
+    def _locked_pass(self) -> PassResult:
+        """One pass, under the per-pass (writer) lease when one is configured."""
+        if self.pass_lock is None:
+            return self.run_pass()
+        with self.pass_lock() as guard:
+            self._pass_guard = guard
+            try:
+                return self.run_pass()
+            finally:
+                self._pass_guard = None
 
     def _next_delay(self, result: PassResult, previous: float) -> float:
         base, cap = self.options.interval, self.options.max_interval

@@ -1,9 +1,14 @@
-"""The controller lease: one actor at a time per state file.
+"""Leases: one actor at a time per state file.
 
-`apply` and `reconcile` both take it, so a controller and a human (or two CI
-runs) never submit the same specs at once. The lease is a row in the state
-store (owner, host, pid, heartbeat, expiry) written in a `BEGIN IMMEDIATE`
-transaction, so taking it is atomic across processes.
+Two leases, both rows in the state store (owner, host, pid, heartbeat,
+expiry) written in `BEGIN IMMEDIATE` transactions, so taking one is atomic
+across processes:
+
+* the **writer** lease is held by whoever acts on jobs: an `apply` for its
+  whole run, a controller for each pass. Two writers never act at once.
+* the **controller** lease is held by `reconcile` for its lifetime, so a
+  second controller is refused with a clear message, while an `apply` (from
+  CI, say) still gets its turn between the controller's passes.
 
 A lease is taken over without asking when it is provably stale: its expiry
 passed, or its holder ran on this host and that process no longer exists (a
@@ -31,7 +36,8 @@ from batchspec.errors import LeaseHeldError, StateError
 from batchspec.state.records import LeaseInfo, from_text, to_text
 from batchspec.state.store import StateStore
 
-LEASE_NAME = "controller"
+WRITER_LEASE = "writer"
+CONTROLLER_LEASE = "controller"
 DEFAULT_TTL_SECONDS = 60.0
 
 
@@ -87,7 +93,9 @@ class Lease:
         ttl: float = DEFAULT_TTL_SECONDS,
         sleep: Callable[[float], None] = time.sleep,
         alive: Callable[[int], bool] = pid_alive,
+        name: str = WRITER_LEASE,
     ) -> None:
+        self.name = name
         self.store = store
         self.holder = holder
         self.ttl = ttl
@@ -100,7 +108,7 @@ class Lease:
         row = self.store.connection.execute(
             "SELECT owner_id, owner, host, pid, command, acquired_at, heartbeat_at, expires_at"
             " FROM lease WHERE name = ?",
-            (LEASE_NAME,),
+            (self.name,),
         ).fetchone()
         if row is None:
             return None
@@ -125,8 +133,13 @@ class Lease:
                 return
             if time.monotonic() >= deadline:
                 now = self.store.now()
+                what = (
+                    "another controller is running"
+                    if self.name == CONTROLLER_LEASE
+                    else (f"state {self.store.path} is locked")
+                )
                 raise LeaseHeldError(
-                    f"state {self.store.path} is locked by {info.describe(now)}",
+                    f"{what}: {self.name} lease held by {info.describe(now)}",
                     hint="wait for it to finish (or pass --lock-timeout SECONDS to wait);"
                     " if that process is gone for good, rerun with --break-lease"
                     " (the break is logged)",
@@ -155,7 +168,7 @@ class Lease:
                         to_text(now),
                         self.holder.owner,
                         "lease-break" if break_lease else "lease-takeover",
-                        f"{why}; it was held by {info.describe(now)}",
+                        f"{self.name} lease: {why}; it was held by {info.describe(now)}",
                     ),
                 )
             self._write(acquired=info.acquired_at if info is not None and self._mine(info) else now)
@@ -183,7 +196,7 @@ class Lease:
             " command = excluded.command, acquired_at = excluded.acquired_at,"
             " heartbeat_at = excluded.heartbeat_at, expires_at = excluded.expires_at",
             (
-                LEASE_NAME,
+                self.name,
                 self.holder.owner_id,
                 self.holder.owner,
                 self.holder.host,
@@ -204,7 +217,7 @@ class Lease:
                 now = self.store.now()
                 who = info.describe(now) if info else "nobody (it was released or broken)"
                 raise LeaseHeldError(
-                    f"lost the lease on {self.store.path}: now held by {who}",
+                    f"lost the {self.name} lease on {self.store.path}: now held by {who}",
                     hint="another batchspec broke or took over the lease; stopping so that"
                     " two controllers never act at once",
                 )
@@ -218,7 +231,7 @@ class Lease:
         with contextlib.suppress(StateError), self.store.transaction() as conn:
             conn.execute(
                 "DELETE FROM lease WHERE name = ? AND owner_id = ?",
-                (LEASE_NAME, self.holder.owner_id),
+                (self.name, self.holder.owner_id),
             )
         self.held = False
 
@@ -231,7 +244,8 @@ class LeaseKeeper:
     controller stops before its next action.
     """
 
-    def __init__(self, path: Path, holder: Holder, *, ttl: float) -> None:
+    def __init__(self, path: Path, holder: Holder, *, ttl: float, name: str = WRITER_LEASE) -> None:
+        self._name = name
         self._path = path
         self._holder = holder
         self._ttl = ttl
@@ -250,7 +264,7 @@ class LeaseKeeper:
         except StateError as exc:
             self.lost = LeaseHeldError(f"cannot renew the lease: {exc.message}")
             return
-        lease = Lease(store, self._holder, ttl=self._ttl)
+        lease = Lease(store, self._holder, ttl=self._ttl, name=self._name)
         lease.held = True
         try:
             while not self._stop.wait(self._ttl / 3):

@@ -143,11 +143,11 @@ def test_apply_refuses_while_another_holds_the_lease(project: Path, capsys) -> N
         Lease(store, holder).acquire()
         assert main(["apply"]) == 1
         err = capsys.readouterr().err
-        assert "locked by ci@ci-7 pid 9 (batchspec reconcile)" in err
+        assert "is locked: writer lease held by ci@ci-7 pid 9 (batchspec reconcile)" in err
         assert "--break-lease" in err
         assert service(project).creates == 0
         assert main(["apply", "--break-lease"]) == 0
-        assert "broke the lease held by ci@ci-7 pid 9" in capsys.readouterr().err
+        assert "broke the writer lease held by ci@ci-7 pid 9" in capsys.readouterr().err
         assert store.audit_entries()[-1].kind == "lease-break"
 
 
@@ -243,3 +243,18 @@ def test_every_name_ever_used_is_listed(project: Path, capsys) -> None:
     assert main(["history", "--names"]) == 0
     out = capsys.readouterr().out
     assert "spec" in out and "beta" in out and "local-jobs/beta-000002" in out
+
+
+def test_apply_runs_between_the_passes_of_a_running_controller(project: Path, capsys) -> None:
+    from dataclasses import replace
+
+    from batchspec.state.lease import CONTROLLER_LEASE
+
+    path = project / ".batchspec" / "state.db"
+    with StateStore.open(path) as store:
+        controller = replace(this_process("batchspec reconcile"), host="ops-1", owner="ops@ops-1")
+        Lease(store, controller, name=CONTROLLER_LEASE).acquire()
+        assert main(["apply"]) == 0  # the controller sleeps between passes: apply's turn
+        assert main(["reconcile", "--once"]) == 1
+        err = capsys.readouterr().err
+        assert "another controller is running: controller lease held by ops@ops-1" in err

@@ -263,3 +263,35 @@ def test_paused_jobs_are_submitted_again_to_resume(store: StateStore, clock: Fak
     assert resumed.state is JobState.RUNNING and backend.creates == 1
     assert backend.job(rec.remote_name).state == "RUNNING"
     assert [t.event for t in store.transitions(name="a")][-2:] == ["resume_requested", "state"]
+
+
+def test_a_pass_waits_its_turn_when_an_apply_holds_the_writer_lease(
+    store: StateStore, clock: FakeClock
+) -> None:
+    import contextlib
+
+    attempts = []
+
+    @contextlib.contextmanager
+    def pass_lock():
+        attempts.append(1)
+        if len(attempts) == 1:
+            raise LeaseHeldError("state is locked: writer lease held by someone (batchspec apply)")
+        yield lambda: None
+
+    logs: list[str] = []
+    backend = FakeBackend(now=clock.now)
+    loop = Controller(
+        store,
+        lambda t: backend,
+        lambda: desired_from([compiled("a")]),
+        actor="t",
+        options=ControllerOptions(interval=5, submit_retry=FAST_RETRY, observe_retry=FAST_RETRY),
+        clock=clock,
+        rng=random.Random(1),
+        log=logs.append,
+        pass_lock=pass_lock,
+    )
+    result = loop.run(once=True)
+    assert len(attempts) == 2 and backend.creates == 1 and result is not None
+    assert any(m.startswith("pass skipped: state is locked") for m in logs)

@@ -159,7 +159,7 @@ def test_reconcile_stops_cleanly_on_sigterm(root: Path) -> None:
     proc.send_signal(signal.SIGTERM)
     _out, err = proc.communicate(timeout=30)
     assert proc.returncode == 0, err
-    assert "lease released" in err
+    assert "leases released" in err
     with StateStore.open(root / "state.db") as store:
         assert store.connection.execute("SELECT count(*) FROM lease").fetchone()[0] == 0
         assert not [r for r in store.current_jobs().values() if r.in_doubt]
@@ -183,7 +183,7 @@ def test_two_applies_at_once_one_fails_clearly(root: Path) -> None:
     codes = sorted(code for code, _, _ in results)
     assert codes == [0, 1], results
     [(_, _, err)] = [r for r in results if r[0] == 1]
-    assert "is locked by" in err and "batchspec apply" in err
+    assert "is locked: writer lease held by" in err and "batchspec apply" in err
     assert_converged(root)
 
 
@@ -203,4 +203,38 @@ def test_two_applies_at_once_the_second_waits_with_lock_timeout(root: Path) -> N
     outs = [out for out, _ in results]
     assert [p.returncode for p in procs] == [0, 0], results
     assert sorted("No changes." in out for out in outs) == [False, True]
+    assert_converged(root)
+
+
+def test_apply_next_to_a_running_controller(root: Path) -> None:
+    controller = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "batchspec",
+            "reconcile",
+            "specs",
+            "--interval",
+            "0.2",
+            "--max-interval",
+            "0.5",
+            "--select",
+            "job_0*",
+        ],
+        cwd=root,
+        env=env_for(root, FAKE_BACKEND_DELAY="0.005"),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        time.sleep(1.5)
+        applied = batchspec(root, "apply", "specs", "--lock-timeout", "60")
+        assert applied.returncode == 0, applied.stderr
+        second = batchspec(root, "reconcile", "specs", "--once")
+        assert second.returncode == 1 and "another controller is running" in second.stderr
+    finally:
+        controller.send_signal(signal.SIGTERM)
+        _, err = controller.communicate(timeout=30)
+    assert controller.returncode == 0, err
     assert_converged(root)

@@ -66,7 +66,7 @@ def test_expired_lease_is_taken_over_and_logged(path: Path) -> None:
         assert new.current().owner_id == new.holder.owner_id
         entry = s.audit_entries()[-1]
         assert entry.kind == "lease-takeover" and "expired" in entry.message
-        with pytest.raises(LeaseHeldError, match="lost the lease"):
+        with pytest.raises(LeaseHeldError, match="lost the writer lease"):
             old.renew()
 
 
@@ -105,6 +105,19 @@ def test_keeper_heartbeats_and_notices_a_lost_lease(path: Path) -> None:
         keeper.check()
         s.connection.execute("DELETE FROM lease")
         time.sleep(0.5)
-        with pytest.raises(LeaseHeldError, match="lost the lease"):
+        with pytest.raises(LeaseHeldError, match="lost the writer lease"):
             keeper.check()
         keeper.stop()
+
+
+def test_writer_and_controller_leases_are_independent(path: Path) -> None:
+    from batchspec.state.lease import CONTROLLER_LEASE
+
+    with StateStore.open(path) as s:
+        controller = Lease(s, replace(this_process("reconcile"), host="ops"), name=CONTROLLER_LEASE)
+        controller.acquire()
+        writer = Lease(s, this_process("apply"))
+        writer.acquire()  # a running controller does not block an apply between passes
+        second = Lease(s, this_process("reconcile 2"), name=CONTROLLER_LEASE)
+        with pytest.raises(LeaseHeldError, match="another controller is running"):
+            second.acquire()
