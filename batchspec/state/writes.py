@@ -165,8 +165,13 @@ class JobWrites(StoreBase):
         changed: list[tuple[JobRecord, JobRecord]] = []
         with self.transaction() as conn:
             for record, remote in pairs:
-                if self._apply_observation(conn, record, remote, actor=actor, stamp=stamp):
-                    changed.append((record, self.job(record.id)))
+                values, before = self._observed(record, remote)
+                if values == before:
+                    continue  # unchanged since the snapshot: no need to re-read the row
+                # Re-read inside the transaction: another writer may have moved it since.
+                fresh = self.job(record.id)
+                if self._apply_observation(conn, fresh, remote, actor=actor, stamp=stamp):
+                    changed.append((fresh, self.job(record.id)))
         return changed
 
     def _apply_observation(
@@ -178,6 +183,42 @@ class JobWrites(StoreBase):
         actor: str,
         stamp: str,
     ) -> bool:
+        values, before = self._observed(record, remote)
+        if values == before:
+            return False
+        assignments = ", ".join(f"{column} = ?" for column in values)
+        conn.execute(
+            f"UPDATE jobs SET {assignments}, updated_at = ? WHERE id = ?",
+            (*values.values(), stamp, record.id),
+        )
+        if before["state"] != values["state"]:
+            self._transition(
+                conn,
+                record.id,
+                record.name,
+                "state",
+                actor=actor,
+                stamp=stamp,
+                from_state=before["state"],
+                to_state=values["state"],
+                reason=remote.error,
+            )
+        if record.missing_since is not None:
+            self._transition(
+                conn,
+                record.id,
+                record.name,
+                "reappeared",
+                actor=actor,
+                stamp=stamp,
+                reason="the backend lists the job again",
+            )
+        return True
+
+    def _observed(
+        self, record: JobRecord, remote: RemoteJob
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """(new column values, recorded values) for an observation of `record`."""
         state = remote.state
         started = record.started_at or remote.start_time
         if started is None and state is JobState.RUNNING:
@@ -207,36 +248,7 @@ class JobWrites(StoreBase):
             "error": record.error,
             "missing_since": to_text(record.missing_since),
         }
-        if values == before:
-            return False
-        assignments = ", ".join(f"{column} = ?" for column in values)
-        conn.execute(
-            f"UPDATE jobs SET {assignments}, updated_at = ? WHERE id = ?",
-            (*values.values(), stamp, record.id),
-        )
-        if before["state"] != values["state"]:
-            self._transition(
-                conn,
-                record.id,
-                record.name,
-                "state",
-                actor=actor,
-                stamp=stamp,
-                from_state=before["state"],
-                to_state=state.value,
-                reason=remote.error,
-            )
-        if record.missing_since is not None:
-            self._transition(
-                conn,
-                record.id,
-                record.name,
-                "reappeared",
-                actor=actor,
-                stamp=stamp,
-                reason="the backend lists the job again",
-            )
-        return True
+        return values, before
 
     def record_rejected(self, job_id: int, *, error: str, actor: str) -> JobRecord:
         """The backend refused the submit for good: nothing was created; the attempt
