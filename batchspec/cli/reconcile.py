@@ -128,13 +128,12 @@ def _pass_line(number: int, result: PassResult) -> str:
     failed = len(result.report.failed)
     states = len(result.sync.changed)
     drift = len(result.sync.findings)
-    followed = sum(1 for a in result.plan.actions if a.previous and not a.previous.terminal)
     parts = [
         f"{done} action(s)" + (f", {failed} failed" if failed else ""),
         f"{states} state change(s)",
         f"{len(result.deadline_cancels)} deadline cancel(s)",
         f"{len(result.deferred)} deferred",
         f"{drift} drift finding(s)",
-        f"{followed} running",
+        f"{result.followed} unfinished",
     ]
     return f"{_now()} pass {number}: " + ", ".join(parts)

@@ -68,6 +68,7 @@ class PassResult:
     next_wake: datetime | None = None
     settled: bool = False
     blocked: dict[str, str] = field(default_factory=dict)
+    followed: int = 0
 
     @property
     def changed(self) -> bool:
@@ -170,6 +171,7 @@ class Controller:
         watched = self.watch(desired) if self.watch else set(desired.jobs)
         result.blocked = self._blocked(observation, watched, deferred)
         result.settled = self._settled(watched, result)
+        result.followed = len(self.store.followed_jobs())
         return result
 
     def _blocked(
