@@ -28,6 +28,15 @@ COMMANDS: dict[str, str] = {
     "render": "batchspec.cli.render",
     "import": "batchspec.cli.import_",
     "run": "batchspec.cli.run",
+    "plan": "batchspec.cli.plan",
+    "apply": "batchspec.cli.apply",
+    "reconcile": "batchspec.cli.reconcile",
+    "drift": "batchspec.cli.drift",
+    "status": "batchspec.cli.status",
+    "get": "batchspec.cli.get",
+    "history": "batchspec.cli.history",
+    "cancel": "batchspec.cli.cancel",
+    "results": "batchspec.cli.results",
 }
 
 EXIT_OK = 0

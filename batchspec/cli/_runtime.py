@@ -1,0 +1,225 @@
+"""Shared plumbing of the controller commands: state, lease, signals, output.
+
+Kept free of heavy imports; each command imports the stage it needs inside
+`run`, so `batchspec --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import getpass
+import os
+import signal
+import socket
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from types import FrameType
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from batchspec.backends.registry import BackendRegistry
+    from batchspec.state.lease import Holder
+    from batchspec.state.store import StateStore
+
+DEFAULT_PATHS = ["specs"]
+
+
+def add_state_option(p: argparse.ArgumentParser) -> None:
+    """`--state PATH`."""
+    p.add_argument(
+        "--state",
+        metavar="PATH",
+        help="state file (default: $BATCHSPEC_STATE, else .batchspec/state.db)",
+    )
+
+
+def add_lease_options(p: argparse.ArgumentParser) -> None:
+    """`--lock-timeout`, `--break-lease`, `--lease-ttl`."""
+    p.add_argument(
+        "--lock-timeout",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="wait this long for another apply/reconcile to finish (default: fail at once)",
+    )
+    p.add_argument(
+        "--break-lease",
+        action="store_true",
+        help="take the lease even from a live holder (logged in the audit log)",
+    )
+    p.add_argument(
+        "--lease-ttl",
+        type=float,
+        default=60.0,
+        metavar="SECONDS",
+        help="lease expiry without heartbeat (default 60)",
+    )
+
+
+def add_select_option(p: argparse.ArgumentParser) -> None:
+    """`--select PATTERN` (repeatable)."""
+    p.add_argument(
+        "--select",
+        action="append",
+        default=[],
+        metavar="PATTERN",
+        help="only jobs whose name matches this glob (repeatable); nothing else is removed",
+    )
+    p.add_argument(
+        "--target",
+        action="append",
+        default=[],
+        dest="targets",
+        metavar="TARGET",
+        help="only specs for this target, e.g. `--target local` (repeatable)",
+    )
+
+
+def paths_of(args: argparse.Namespace) -> list[str]:
+    """Spec paths given, or the default folder."""
+    return list(args.paths) or list(DEFAULT_PATHS)
+
+
+def check_replace(names: list[str], desired: Any) -> None:
+    """`--replace NAME` must name a declared job (a typo must not pass silently)."""
+    from batchspec.errors import BatchspecError
+
+    unknown = sorted(set(names) - set(desired.jobs))
+    if unknown:
+        raise BatchspecError(
+            f"--replace names no declared job: {', '.join(unknown)}",
+            hint="use the spec's metadata.name; `batchspec plan -v` lists them",
+        )
+
+
+def open_state(args: argparse.Namespace, *, create: bool) -> StateStore:
+    """The state store named by --state / $BATCHSPEC_STATE / the default."""
+    from batchspec.state import StateStore, resolve_state_path
+
+    return StateStore.open(resolve_state_path(getattr(args, "state", None)), create=create)
+
+
+def actor(command: str) -> str:
+    """Who is acting, as recorded in transitions: `apply:user@host:pid`."""
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = "unknown"
+    return f"{command}:{user}@{socket.gethostname()}:{os.getpid()}"
+
+
+def registry() -> BackendRegistry:
+    """The backend registry (backends load on first use)."""
+    from batchspec.backends.registry import BackendRegistry
+
+    return BackendRegistry()
+
+
+@contextlib.contextmanager
+def leased(
+    store: StateStore,
+    args: argparse.Namespace,
+    command: str,
+    *,
+    name: str | None = None,
+    holder: Holder | None = None,
+    wait: float | None = None,
+    break_lease: bool | None = None,
+) -> Iterator[Callable[[], None]]:
+    """Hold a lease (the writer lease unless `name` says otherwise), with a
+    heartbeat thread, for the block.
+
+    Yields a guard that raises LeaseHeldError if the lease was lost meanwhile.
+    """
+    from batchspec.state.lease import WRITER_LEASE, Lease, LeaseKeeper, this_process
+
+    name = name or WRITER_LEASE
+    holder = holder or this_process(f"batchspec {command}")
+    breaking = args.break_lease if break_lease is None else break_lease
+    lease = Lease(store, holder, ttl=args.lease_ttl, name=name)
+    before = lease.current()
+    lease.acquire(wait=args.lock_timeout if wait is None else wait, break_lease=breaking)
+    if breaking and before is not None and before.owner_id != holder.owner_id:
+        warn(
+            f"broke the {name} lease held by {before.owner} ({before.command});"
+            " recorded in the audit log"
+        )
+    keeper: LeaseKeeper | None = None
+    if store.path is not None:
+        keeper = LeaseKeeper(store.path, holder, ttl=args.lease_ttl, name=name)
+        keeper.start()
+
+    def guard() -> None:
+        if keeper is not None:
+            keeper.check()
+
+    try:
+        yield guard
+    finally:
+        if keeper is not None:
+            keeper.stop()
+        lease.release()
+
+
+@contextlib.contextmanager
+def stop_on_signals() -> Iterator[threading.Event]:
+    """SIGTERM / first SIGINT set an event (graceful stop); a second SIGINT interrupts."""
+    stop = threading.Event()
+    if threading.current_thread() is not threading.main_thread():
+        yield stop
+        return
+
+    def handle(signum: int, frame: FrameType | None) -> None:
+        if signum == signal.SIGINT and stop.is_set():
+            raise KeyboardInterrupt
+        if not stop.is_set():
+            warn("stopping: finishing the current action (Ctrl-C again to interrupt)")
+        stop.set()
+
+    previous = {sig: signal.signal(sig, handle) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield stop
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def warn(message: str) -> None:
+    """A line on stderr."""
+    print(message, file=sys.stderr, flush=True)
+
+
+def say(message: str = "") -> None:
+    """A line on stdout, flushed (progress is read live in CI logs)."""
+    print(message, flush=True)
+
+
+def ago(moment: datetime | None, now: datetime) -> str:
+    """`3m ago`, `2h ago`, `-`."""
+    if moment is None:
+        return "-"
+    seconds = max(0, int((now - moment).total_seconds()))
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{seconds // size}{unit} ago"
+    return f"{seconds}s ago"
+
+
+def table(rows: list[list[str]], header: list[str]) -> str:
+    """A plain aligned table (stable for scripts and tests)."""
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)).rstrip()]
+    for row in rows:
+        cells = [str(c).ljust(w) for c, w in zip(row, widths, strict=True)]
+        lines.append("  ".join(cells).rstrip())
+    return "\n".join(lines)
+
+
+def dumps(data: Any) -> str:
+    """Pretty JSON for --output json."""
+    import json
+
+    return json.dumps(data, indent=2, ensure_ascii=False, default=str)

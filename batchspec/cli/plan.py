@@ -1,0 +1,106 @@
+"""`batchspec plan [PATHS]`: what apply would do, and why.
+
+Exit codes follow `terraform plan -detailed-exitcode`: 0 no changes, 2
+changes, 1 errors (a spec that does not load or compile, a backend that
+cannot be listed with --refresh).
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from batchspec.cli import _runtime as rt
+
+
+def add_parser(sub: Any) -> None:
+    """Register the command."""
+    p = sub.add_parser(
+        "plan",
+        help="show what apply would do (exit 0 no changes, 2 changes, 1 errors)",
+        description="Compare the specs with recorded state (and, with --refresh, with what"
+        " the backends report) and show one action per job with its reason.",
+    )
+    p.add_argument("paths", nargs="*", help="spec files or folders (default: specs/)")
+    p.add_argument(
+        "--output",
+        "-o",
+        choices=["text", "markdown", "json"],
+        default="text",
+        help="text for terminals, markdown for a pull request comment, json for machines",
+    )
+    p.add_argument("--refresh", action="store_true", help="ask the backends first")
+    p.add_argument(
+        "--out", metavar="PLAN.json", help="save the plan for `batchspec apply PLAN.json`"
+    )
+    p.add_argument(
+        "--comment-dir",
+        metavar="DIR",
+        help="write the markdown plan as comment-1.md, comment-2.md... (each under the limit)",
+    )
+    p.add_argument(
+        "--comment-limit",
+        type=int,
+        default=65_536,
+        metavar="CHARS",
+        help="largest comment (GitHub: 65536 characters)",
+    )
+    p.add_argument(
+        "--replace",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="plan a new job for NAME even if nothing changed (repeatable)",
+    )
+    p.add_argument("--diff", action="store_true", help="text output: show body diffs")
+    p.add_argument("--verbose", "-v", action="store_true", help="text output: list unchanged jobs")
+    rt.add_select_option(p)
+    rt.add_state_option(p)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Plan and render."""
+    from batchspec.plan import PlanOptions, build_plan, load_desired
+    from batchspec.plan.render_markdown import render_markdown
+    from batchspec.plan.render_text import render_text
+    from batchspec.plan.saved import render_json, save_plan
+
+    desired = load_desired(rt.paths_of(args), select=args.select, targets=args.targets)
+    rt.check_replace(args.replace, desired)
+    # A saved plan must name a real state file (its lineage), so --out creates one.
+    with rt.open_state(args, create=bool(args.out)) as store:
+        observation = None
+        if args.refresh:
+            from batchspec.reconcile.observe import observe
+
+            backends = store.tracked_backends() | {j.target.value for j in desired.jobs.values()}
+            observation = observe(backends, rt.registry())
+        plan = build_plan(
+            desired,
+            store.snapshot(),
+            observation,
+            revisions=store.revisions,
+            options=PlanOptions(replace=frozenset(args.replace)),
+            state_path=str(store.path) if store.path else None,
+        )
+    if args.output == "json":
+        rt.say(render_json(plan))
+    elif args.output == "markdown":
+        comments = render_markdown(plan, limit=args.comment_limit)
+        rt.say("\n".join(comments))
+    else:
+        rt.say(render_text(plan, verbose=args.verbose, diff=args.diff))
+    if args.comment_dir:
+        folder = Path(args.comment_dir)
+        folder.mkdir(parents=True, exist_ok=True)
+        for old in folder.glob("comment-*.md"):
+            old.unlink()
+        for i, text in enumerate(render_markdown(plan, limit=args.comment_limit), start=1):
+            (folder / f"comment-{i}.md").write_text(text, encoding="utf-8")
+    if args.out:
+        saved = save_plan(plan, args.out)
+        rt.warn(f"plan saved to {saved}; apply it with: batchspec apply {saved}")
+    if plan.has_errors:
+        return 1
+    return 2 if plan.has_changes else 0

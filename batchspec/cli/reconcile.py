@@ -1,0 +1,139 @@
+"""`batchspec reconcile [PATHS]`: the controller.
+
+Runs pass after pass (or one with `--once`) under the controller lease: reads
+the specs again, observes the backends, records what changed, acts, and
+enforces deadlines and retries. SIGTERM (or Ctrl-C) stops it after the
+current action; the lease is released on the way out.
+"""
+
+from __future__ import annotations
+
+import argparse
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from batchspec.cli import _follow
+from batchspec.cli import _runtime as rt
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from contextlib import AbstractContextManager
+
+    from batchspec.reconcile.controller import PassResult
+    from batchspec.state.store import StateStore
+
+
+def add_parser(sub: Any) -> None:
+    """Register the command."""
+    p = sub.add_parser(
+        "reconcile",
+        help="run the controller loop (submit, follow, retry, cancel, record drift)",
+        description="Level-triggered controller: every pass compares specs, recorded state"
+        " and the backends, then acts. Holds the lease so only one controller acts.",
+    )
+    p.add_argument("paths", nargs="*", help="spec files or folders (default: specs/)")
+    p.add_argument(
+        "--interval",
+        type=float,
+        default=30.0,
+        metavar="SECONDS",
+        help="time between passes while things change (default 30)",
+    )
+    p.add_argument(
+        "--max-interval",
+        type=float,
+        default=300.0,
+        metavar="SECONDS",
+        help="longest wait while nothing changes or after errors (default 300)",
+    )
+    p.add_argument("--once", action="store_true", help="one pass, then exit")
+    p.add_argument(
+        "--max-running",
+        type=int,
+        default=20,
+        metavar="N",
+        help="at most N jobs running at once; 0 for no limit (default 20)",
+    )
+    rt.add_select_option(p)
+    rt.add_state_option(p)
+    rt.add_lease_options(p)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the loop until stopped."""
+    from batchspec.plan import load_desired
+    from batchspec.reconcile.controller import Controller, ControllerOptions
+
+    paths = rt.paths_of(args)
+    counter = [0]
+
+    def on_pass(result: PassResult) -> None:
+        counter[0] += 1
+        rt.say(_pass_line(counter[0], result))
+
+    from batchspec.state.lease import CONTROLLER_LEASE, this_process
+
+    holder = this_process("batchspec reconcile")
+    breaking = [args.break_lease]
+
+    def pass_lock(store: StateStore) -> AbstractContextManager[Callable[[], None]]:
+        # The writer lease, per pass: an apply gets its turn between passes.
+        lock = rt.leased(
+            store,
+            args,
+            "reconcile",
+            holder=holder,
+            wait=min(args.interval, 10.0),
+            break_lease=breaking[0],
+        )
+        breaking[0] = False
+        return lock
+
+    with (
+        rt.open_state(args, create=True) as store,
+        rt.stop_on_signals() as stop,
+        rt.leased(store, args, "reconcile", name=CONTROLLER_LEASE, holder=holder) as guard,
+    ):
+        rt.warn(f"reconcile: {', '.join(paths)} -> state {store.path}; SIGTERM stops it cleanly")
+        controller = Controller(
+            store,
+            rt.registry(),
+            lambda: load_desired(paths, select=args.select, targets=args.targets),
+            actor=rt.actor("reconcile"),
+            options=ControllerOptions(
+                interval=args.interval,
+                max_interval=max(args.interval, args.max_interval),
+                max_running=args.max_running,
+            ),
+            stop=stop,
+            guard=guard,
+            report=_follow.print_outcome,
+            log=lambda message: rt.warn(f"{_now()} {message}"),
+            pass_lock=lambda: pass_lock(store),
+        )
+        last = controller.run(once=args.once, on_pass=on_pass)
+    if stop.is_set():
+        rt.warn("reconcile stopped; leases released")
+    if last is None:
+        return 1
+    return 1 if last.report.failed or last.plan.has_errors else 0
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%H:%M:%SZ")
+
+
+def _pass_line(number: int, result: PassResult) -> str:
+    done = len(result.report.done)
+    failed = len(result.report.failed)
+    states = len(result.sync.changed)
+    drift = len(result.sync.findings)
+    parts = [
+        f"{done} action(s)" + (f", {failed} failed" if failed else ""),
+        f"{states} state change(s)",
+        f"{len(result.deadline_cancels)} deadline cancel(s)",
+        f"{len(result.deferred)} deferred",
+        f"{drift} drift finding(s)",
+        f"{result.followed} unfinished",
+    ]
+    return f"{_now()} pass {number}: " + ", ".join(parts)

@@ -1,0 +1,73 @@
+"""`batchspec status`: every job batchspec stands for, at a glance."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from batchspec.cli import _runtime as rt
+
+
+def add_parser(sub: Any) -> None:
+    """Register the command."""
+    p = sub.add_parser(
+        "status",
+        help="list jobs and their states",
+        description="The current job of every spec name (with --all: every job ever"
+        " recorded). --refresh asks the backends first and records what they say.",
+    )
+    p.add_argument("--all", action="store_true", help="include superseded and forgotten jobs")
+    p.add_argument("--refresh", action="store_true", help="ask the backends first")
+    p.add_argument("--output", "-o", choices=["text", "json"], default="text")
+    rt.add_state_option(p)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Print the table."""
+    with rt.open_state(args, create=False) as store:
+        if args.refresh and store.exists:
+            from batchspec.reconcile.observe import observe
+            from batchspec.reconcile.sync import sync
+
+            provider = rt.registry()
+            observation = observe(store.tracked_backends(), provider)
+            result = sync(store, observation, provider, actor=rt.actor("status"))
+            if result.findings:
+                store.record_drift(result.findings)
+            for name, message in sorted(observation.failed.items()):
+                rt.warn(f"warning: backend {name} could not be listed: {message}")
+        records = store.all_jobs() if args.all else list(store.current_jobs().values())
+        now = store.now()
+    if args.output == "json":
+        rt.say(rt.dumps([r.to_dict() for r in records]))
+        return 0
+    if not records:
+        rt.say("No jobs recorded yet. `batchspec apply` submits the specs.")
+        return 0
+    rows = []
+    for r in records:
+        total = "?" if r.total_count is None else str(r.total_count)
+        progress = f"{r.completed_count}/{total}" + (
+            f" ({r.failed_count} failed)" if r.failed_count else ""
+        )
+        state = r.state.value if r.state else "SUBMITTING"
+        if r.missing_since:
+            state += " (gone)"
+        row = [
+            r.name,
+            r.target,
+            state,
+            str(r.attempt),
+            r.short_fingerprint,
+            progress,
+            rt.ago(r.updated_at, now),
+            r.remote_name or "-",
+        ]
+        if args.all:
+            row.insert(3, r.disposition.value)
+        rows.append(row)
+    header = ["JOB", "TARGET", "STATE", "ATTEMPT", "REVISION", "PROGRESS", "UPDATED", "REMOTE"]
+    if args.all:
+        header.insert(3, "DISPOSITION")
+    rt.say(rt.table(rows, header))
+    return 0

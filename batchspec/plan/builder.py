@@ -1,0 +1,261 @@
+"""Desired (specs) against recorded (state) and observed (backends): actions.
+
+Pure: reads a state snapshot and an optional observation and returns a Plan.
+The same function drives `batchspec plan`, `apply` and every controller pass,
+so what a pull request shows is what the controller does.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Collection, Iterable, Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from batchspec.model.enums import JobState
+from batchspec.model.jobs import CompiledJob
+from batchspec.model.spec import Policy
+from batchspec.plan.actions import Action, ActionKind, Plan
+from batchspec.plan.attempts import key_label
+from batchspec.plan.desired import Desired
+from batchspec.plan.observed import Observation
+from batchspec.state.records import JobRecord, RevisionRecord, StateSnapshot, utc_now
+
+RevisionLoader = Callable[[Iterable[str]], Mapping[str, RevisionRecord]]
+MAX_BACKOFF_DOUBLINGS = 10
+
+
+@dataclass(frozen=True)
+class PlanOptions:
+    """Knobs of one planning run."""
+
+    replace: Collection[str] = ()
+    now: datetime | None = None
+
+
+def retry_not_before(record: JobRecord, policy: Policy) -> datetime | None:
+    """When a failed attempt may be resubmitted: exponential backoff per the spec's
+    policy, with a jitter of +-10% that is stable for a given job (so every pass,
+    and the plan shown in a pull request, agree on the time)."""
+    if record.ended_at is None:
+        return None
+    base = policy.retry_backoff_seconds * (2 ** min(record.retry, MAX_BACKOFF_DOUBLINGS))
+    spread = int(hashlib.sha256(record.submit_key.encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
+    return record.ended_at + timedelta(seconds=base * (0.9 + 0.2 * spread))
+
+
+def _effective(record: JobRecord, observation: Observation | None) -> tuple[JobState | None, bool]:
+    """The state to plan with, and whether the backend no longer has the job."""
+    if observation is None or record.remote_name is None:
+        return record.state, record.missing_since is not None
+    if not observation.observed(record.backend):
+        return record.state, record.missing_since is not None
+    seen = observation.find(record.backend, record.remote_name)
+    if seen is None:
+        return record.state, True
+    return seen.state, False
+
+
+def _policy(data: Mapping[str, Any] | None) -> Policy:
+    if not data:
+        return Policy()
+    return Policy.model_validate_json(json.dumps(dict(data)))
+
+
+def build_plan(
+    desired: Desired,
+    snapshot: StateSnapshot,
+    observation: Observation | None = None,
+    *,
+    revisions: RevisionLoader | None = None,
+    options: PlanOptions | None = None,
+    state_path: str | None = None,
+) -> Plan:
+    """Every declared job and every recorded job in scope, with its action."""
+    options = options or PlanOptions()
+    now = options.now or utc_now()
+    actions: list[Action] = []
+    for name in sorted(desired.jobs):
+        record = snapshot.current.get(name)
+        actions.append(
+            _declared(
+                desired.jobs[name],
+                record,
+                observation=observation,
+                snapshot=snapshot,
+                options=options,
+                now=now,
+            )
+        )
+    removed = [
+        record
+        for name, record in sorted(snapshot.current.items())
+        if name not in desired.jobs and desired.may_remove(record)
+    ]
+    wanted = [
+        a.previous.fingerprint for a in actions if a.kind is ActionKind.REPLACE and a.previous
+    ]
+    wanted += [r.fingerprint for r in removed]
+    loaded = dict(revisions(wanted)) if revisions and wanted else {}
+    actions = [_with_before(a, loaded) for a in actions]
+    for record in removed:
+        revision = loaded.get(record.fingerprint)
+        actions.append(
+            _undeclared(record, observation, _policy(revision.policy if revision else None))
+        )
+    return Plan(
+        actions=actions,
+        state_hash=snapshot.hash,
+        lineage=snapshot.lineage,
+        serial=snapshot.serial,
+        created_at=now,
+        state_path=state_path,
+        refreshed=observation is not None,
+        diagnostics=list(desired.diagnostics),
+        problems=list(desired.problems),
+        unobserved=dict(observation.failed) if observation else {},
+    )
+
+
+def _with_before(action: Action, revisions: Mapping[str, RevisionRecord]) -> Action:
+    if action.kind is not ActionKind.REPLACE or action.previous is None:
+        return action
+    revision = revisions.get(action.previous.fingerprint)
+    if revision is None:
+        return action
+    return replace(action, before_body=revision.body)
+
+
+def _declared(
+    job: CompiledJob,
+    record: JobRecord | None,
+    *,
+    observation: Observation | None,
+    snapshot: StateSnapshot,
+    options: PlanOptions,
+    now: datetime,
+) -> Action:
+    target = job.target.value
+
+    def act(kind: ActionKind, reason: str, **extra: Any) -> Action:
+        return Action(kind, job.name, reason, target=target, job=job, previous=record, **extra)
+
+    if record is None:
+        return act(ActionKind.CREATE, _create_reason(job, observation, snapshot))
+    state, missing = _effective(record, observation)
+    running = state is None or not state.terminal
+    if job.name in options.replace:
+        return act(
+            ActionKind.REPLACE,
+            "replacement requested (--replace)",
+            notes=_stop_note(record, running),
+        )
+    if record.fingerprint != job.fingerprint:
+        reason = f"spec changed (revision {record.short_fingerprint} -> {job.short_fingerprint})"
+        return act(ActionKind.REPLACE, reason, notes=_stop_note(record, running))
+    if record.in_doubt:
+        return act(
+            ActionKind.CREATE,
+            "an earlier submit was interrupted: apply looks the job up by its fingerprint"
+            " label and adopts it, or submits it if it is not there",
+        )
+    if missing and running:
+        return act(
+            ActionKind.CREATE,
+            f"job {record.remote_name} was deleted outside batchspec before it ended",
+        )
+    return _settled(job, record, state=state, missing=missing, now=now, act=act)
+
+
+def _create_reason(
+    job: CompiledJob, observation: Observation | None, snapshot: StateSnapshot
+) -> str:
+    if observation is not None:
+        found = observation.with_key(job.target.value, key_label(job.fingerprint))
+        if found:
+            return f"not in state; adopts existing job {found[0].remote_name} (same fingerprint)"
+    if job.name in snapshot.names_used:
+        return "not in state (the name was used before by a job that is now forgotten)"
+    return "new job"
+
+
+def _stop_note(record: JobRecord, running: bool) -> tuple[str, ...]:
+    if record.in_doubt:
+        return ("the previous submit was interrupted; its job is cancelled if it exists",)
+    if running and record.cancel_requested_at is None:
+        return (f"cancels the running job {record.remote_name} first (jobs are immutable)",)
+    return ()
+
+
+def _settled(
+    job: CompiledJob,
+    record: JobRecord,
+    *,
+    state: JobState | None,
+    missing: bool,
+    now: datetime,
+    act: Callable[..., Action],
+) -> Action:
+    gone = " (the service no longer lists it)" if missing else ""
+    if state is JobState.PAUSED:
+        return act(
+            ActionKind.NOOP,
+            f"PAUSED: job {record.remote_name}; the controller submits it again to resume it"
+            " (the backend adopts it by its fingerprint)",
+        )
+    if state is None or not state.terminal:
+        shown = state.value if state else "SUBMITTING"
+        return act(ActionKind.NOOP, f"{shown}: job {record.remote_name}")
+    if state.successful:
+        return act(ActionKind.NOOP, f"{state.value}: job {record.remote_name}{gone}")
+    if state is JobState.CANCELLED:
+        if record.cancel_reason:
+            why = f"cancelled by batchspec ({record.cancel_reason})"
+        else:
+            why = "cancelled outside batchspec (drift)"
+        return act(ActionKind.NOOP, f"{why}; `apply --replace {job.name}` runs it again")
+    policy = job.spec.spec.policy
+    attempts = record.retry + 1
+    if record.retry < policy.max_retries:
+        left = policy.max_retries - record.retry
+        not_before = retry_not_before(record, policy)
+        when = (
+            f"; not before {not_before:%Y-%m-%d %H:%M:%S}Z"
+            if not_before and not_before > now
+            else ""
+        )
+        return act(
+            ActionKind.RESUBMIT,
+            f"{state.value} on attempt {attempts} of {policy.max_retries + 1};"
+            f" policy.maxRetries allows {left} more{when}",
+            not_before=not_before,
+        )
+    return act(
+        ActionKind.NOOP,
+        f"{state.value}; no retries left ({attempts} attempt(s), policy.maxRetries"
+        f" {policy.max_retries}){gone}",
+    )
+
+
+def _undeclared(record: JobRecord, observation: Observation | None, policy: Policy) -> Action:
+    state, missing = _effective(record, observation)
+    running = (state is None or not state.terminal) and not missing
+    if running and policy.on_removal == "cancel":
+        return Action(
+            ActionKind.CANCEL,
+            record.name,
+            "spec removed and policy.onRemoval is cancel",
+            target=record.target,
+            previous=record,
+        )
+    if running:
+        why = (
+            "spec removed; the job keeps running (policy.onRemoval: keep),"
+            " batchspec stops tracking it"
+        )
+    else:
+        shown = state.value if state else "unknown"
+        why = f"spec removed; the job ended {shown}"
+    return Action(ActionKind.FORGET, record.name, why, target=record.target, previous=record)

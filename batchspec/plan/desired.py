@@ -1,0 +1,131 @@
+"""The desired side of a plan: specs on disk, validated and compiled.
+
+Besides the compiled jobs it remembers what it could *not* read, because a
+spec that fails to load must never look like a spec that was deleted: the
+jobs of a file with errors, or of a name that failed to compile, are never
+cancelled or forgotten. Removals are also limited to the paths given (a
+`plan specs/one.yaml` says nothing about `specs/other.yaml`) and, with
+`--select`, to the selected names.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from batchspec.diagnostics import Diagnostic, has_errors
+from batchspec.errors import CompileError
+from batchspec.model.jobs import CompiledJob
+from batchspec.state.records import JobRecord
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A declared job that cannot be planned (it does not compile, ...)."""
+
+    name: str | None
+    message: str
+    hint: str | None = None
+    file: str | None = None
+
+    def to_dict(self) -> dict[str, str | None]:
+        """A JSON-ready mapping."""
+        return {"name": self.name, "file": self.file, "message": self.message, "hint": self.hint}
+
+
+def _resolve(path: str | Path) -> Path:
+    return Path(path).resolve()
+
+
+@dataclass
+class Desired:
+    """Compiled jobs by name plus what could not be loaded."""
+
+    jobs: dict[str, CompiledJob] = field(default_factory=dict)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    scope: tuple[Path, ...] = ()
+    blocked_files: frozenset[Path] = frozenset()
+    blocked_names: frozenset[str] = frozenset()
+    select: tuple[str, ...] = ()
+    targets: tuple[str, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        """True when every spec loaded and compiled."""
+        return not self.problems and not has_errors(self.diagnostics)
+
+    def selected(self, name: str) -> bool:
+        """True when `name` matches `--select` (or there is no selection)."""
+        return not self.select or any(fnmatch.fnmatchcase(name, p) for p in self.select)
+
+    def targeted(self, target: str) -> bool:
+        """True when `target` matches `--target` (or there is no target filter)."""
+        return not self.targets or target in self.targets
+
+    def may_remove(self, record: JobRecord) -> bool:
+        """May a recorded job whose spec is not declared be cancelled or forgotten?"""
+        if not self.selected(record.name) or record.name in self.blocked_names:
+            return False
+        if not self.targeted(record.target):
+            return False
+        if record.source is None:
+            return False
+        source = _resolve(record.source)
+        if source in self.blocked_files:
+            return False
+        return any(source == root or source.is_relative_to(root) for root in self.scope)
+
+
+def load_desired(
+    paths: Sequence[str], *, select: Sequence[str] = (), targets: Sequence[str] = ()
+) -> Desired:
+    """Validate and compile every spec under `paths` (keeps going past errors).
+
+    `select` (name globs) and `targets` narrow the set: other specs are neither
+    compiled nor planned, and their recorded jobs are never removed.
+    """
+    from batchspec.compile import compile_spec
+    from batchspec.validate import validate_paths
+
+    result = validate_paths(paths)
+    desired = Desired(
+        diagnostics=list(result.diagnostics),
+        scope=tuple(_resolve(p) for p in paths),
+        select=tuple(select),
+        targets=tuple(targets),
+    )
+    blocked_files = {_resolve(d.file) for d in result.diagnostics if d.is_error and d.file}
+    blocked_names: set[str] = set()
+    for loaded in result.specs:
+        if not desired.selected(loaded.name) or not desired.targeted(loaded.spec.spec.target.value):
+            continue
+        try:
+            desired.jobs[loaded.name] = compile_spec(loaded.spec, source=loaded.file)
+        except CompileError as exc:
+            blocked_names.add(loaded.name)
+            desired.diagnostics.extend(exc.diagnostics)
+            desired.problems.append(
+                Problem(loaded.name, f"does not compile: {exc.message}", file=str(loaded.file))
+            )
+        except NotImplementedError as exc:
+            blocked_names.add(loaded.name)
+            desired.problems.append(
+                Problem(
+                    loaded.name,
+                    f"cannot be compiled: {exc}",
+                    hint="this batchspec build cannot compile that target yet; use"
+                    " --target or --select to plan the other jobs",
+                    file=str(loaded.file),
+                )
+            )
+    desired.blocked_files = frozenset(blocked_files)
+    desired.blocked_names = frozenset(blocked_names)
+    return desired
+
+
+def desired_from(jobs: Iterable[CompiledJob], *, scope: Sequence[str | Path] = ()) -> Desired:
+    """A desired set from already compiled jobs (saved plans, tests, benchmarks)."""
+    return Desired(jobs={job.name: job for job in jobs}, scope=tuple(_resolve(p) for p in scope))

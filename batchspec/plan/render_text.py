@@ -1,0 +1,71 @@
+"""The plan for a terminal, in the spirit of `terraform plan`."""
+
+from __future__ import annotations
+
+from batchspec.diagnostics import Diagnostic
+from batchspec.plan.actions import SYMBOLS, Action, ActionKind, Plan
+from batchspec.plan.diff import body_diff
+
+
+def format_diagnostic(d: Diagnostic) -> list[str]:
+    """`file:line:col: error[BS123] message` plus its hint."""
+    where = f" (at {d.pointer})" if d.path else ""
+    lines = [f"{d.location}: {d.severity.value}[{d.code}] {d.message}{where}"]
+    if d.hint:
+        lines.append(f"    hint: {d.hint}")
+    return lines
+
+
+def render_text(plan: Plan, *, verbose: bool = False, diff: bool = False) -> str:
+    """Changes first (with notes and optional diffs), then unchanged jobs, errors, summary."""
+    head = f"batchspec plan: state {plan.state_path or '(none yet)'}, serial {plan.serial}"
+    lines = [head + (", refreshed from backends" if plan.refreshed else ""), ""]
+    changes = plan.changes
+    width = max((len(a.name) for a in plan.actions), default=10)
+    for action in changes:
+        lines.append(_line(action, width))
+        lines.extend(f"        note: {note}" for note in action.notes)
+        if diff and action.submits:
+            lines.extend("        " + row for row in body_diff(action.before_body, _body(action)))
+    unchanged = [a for a in plan.actions if a.kind is ActionKind.NOOP]
+    if verbose:
+        lines.extend(_line(a, width) for a in unchanged)
+    elif unchanged:
+        lines.append(f"  ({len(unchanged)} unchanged job(s); --verbose lists them)")
+    if not plan.actions:
+        lines.append("  no jobs declared or recorded")
+    lines.extend(_errors(plan))
+    lines.append("")
+    verdict = "Plan" if not plan.has_errors else "Plan (with errors, cannot be applied)"
+    lines.append(f"{verdict}: {plan.summary()}.")
+    return "\n".join(lines)
+
+
+def _body(action: Action) -> dict[str, object] | None:
+    return dict(action.job.body) if action.job else None
+
+
+def _line(action: Action, width: int) -> str:
+    symbol = SYMBOLS[action.kind]
+    target = action.target or "-"
+    return (
+        f"  {symbol:>3} {action.kind.value:<8} {action.name:<{width}}  {target:<8} {action.reason}"
+    )
+
+
+def _errors(plan: Plan) -> list[str]:
+    lines: list[str] = []
+    if plan.diagnostics:
+        lines += ["", "Spec diagnostics:"]
+        for d in plan.diagnostics:
+            lines.extend("  " + row for row in format_diagnostic(d))
+    if plan.problems:
+        lines += ["", "Jobs that cannot be planned:"]
+        for p in plan.problems:
+            lines.append(f"  {p.name or p.file}: {p.message}")
+            if p.hint:
+                lines.append(f"    hint: {p.hint}")
+    if plan.unobserved:
+        lines += ["", "Backends that could not be listed (--refresh):"]
+        lines.extend(f"  {name}: {message}" for name, message in sorted(plan.unobserved.items()))
+    return lines

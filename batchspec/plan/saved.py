@@ -1,0 +1,209 @@
+"""Plans as JSON: the machine renderer and the saved plan `apply` executes.
+
+A saved plan holds the compiled jobs it would submit (so apply runs exactly
+what was reviewed, even if the specs changed since), the identity of the
+state it was made against (lineage and a hash of the job rows) and a digest
+of its own content. `load_plan` refuses a plan for another state file, a
+plan whose state moved on, a plan with errors and a plan edited by hand.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from batchspec import __version__
+from batchspec.compile.fingerprint import canonical_json
+from batchspec.errors import PlanError
+from batchspec.model.enums import Target
+from batchspec.model.jobs import CompiledJob
+from batchspec.model.spec import BatchPredictionJobSpec
+from batchspec.plan.actions import Action, ActionKind, Plan
+from batchspec.plan.desired import Problem
+from batchspec.state.records import from_text, to_text
+from batchspec.state.store import StateStore
+
+PLAN_FORMAT = "batchspec-plan"
+PLAN_FORMAT_VERSION = 1
+
+
+def job_to_dict(job: CompiledJob) -> dict[str, Any]:
+    """A compiled job as JSON-ready data (the spec included, to rebuild it)."""
+    return {
+        "name": job.name,
+        "target": job.target.value,
+        "fingerprint": job.fingerprint,
+        "body": job.body,
+        "labels": dict(job.labels),
+        "parent": job.parent,
+        "source": str(job.source) if job.source else None,
+        "spec": job.spec.model_dump(mode="json", by_alias=True),
+    }
+
+
+def job_from_dict(data: Mapping[str, Any]) -> CompiledJob:
+    """Inverse of `job_to_dict`."""
+    spec = BatchPredictionJobSpec.model_validate_json(json.dumps(data["spec"]))
+    return CompiledJob(
+        name=data["name"],
+        target=Target(data["target"]),
+        body=data["body"],
+        fingerprint=data["fingerprint"],
+        spec=spec,
+        labels=dict(data.get("labels") or {}),
+        parent=data.get("parent"),
+        source=Path(data["source"]) if data.get("source") else None,
+    )
+
+
+def _action_to_dict(action: Action) -> dict[str, Any]:
+    previous = action.previous
+    return {
+        "kind": action.kind.value,
+        "name": action.name,
+        "target": action.target,
+        "reason": action.reason,
+        "notes": list(action.notes),
+        "notBefore": to_text(action.not_before),
+        "fingerprint": action.fingerprint,
+        "previous": None
+        if previous is None
+        else {
+            "id": previous.id,
+            "fingerprint": previous.fingerprint,
+            "remoteName": previous.remote_name,
+            "state": previous.state.value if previous.state else None,
+            "disposition": previous.disposition.value,
+        },
+        "job": job_to_dict(action.job) if action.job is not None and action.submits else None,
+    }
+
+
+def plan_to_dict(plan: Plan) -> dict[str, Any]:
+    """The whole plan as JSON-ready data, with a digest of its content."""
+    data: dict[str, Any] = {
+        "format": PLAN_FORMAT,
+        "formatVersion": PLAN_FORMAT_VERSION,
+        "batchspec": __version__,
+        "createdAt": to_text(plan.created_at),
+        "state": {
+            "path": plan.state_path,
+            "lineage": plan.lineage,
+            "serial": plan.serial,
+            "hash": plan.state_hash,
+        },
+        "refreshed": plan.refreshed,
+        "summary": {kind.value: n for kind, n in plan.counts().items()},
+        "hasChanges": plan.has_changes,
+        "hasErrors": plan.has_errors,
+        "actions": [_action_to_dict(a) for a in plan.actions],
+        "diagnostics": [d.to_dict() for d in plan.diagnostics],
+        "problems": [p.to_dict() for p in plan.problems],
+        "unobserved": dict(plan.unobserved),
+    }
+    data["digest"] = _digest(data)
+    return data
+
+
+def _digest(data: Mapping[str, Any]) -> str:
+    content = {k: v for k, v in data.items() if k != "digest"}
+    return hashlib.sha256(canonical_json(content)).hexdigest()
+
+
+def render_json(plan: Plan) -> str:
+    """The JSON renderer: the saved-plan document, pretty-printed."""
+    return json.dumps(plan_to_dict(plan), indent=2, ensure_ascii=False)
+
+
+def save_plan(plan: Plan, path: str | Path) -> Path:
+    """Write the plan for a later `batchspec apply PLAN.json`."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(target.name + ".tmp")
+    tmp.write_text(render_json(plan) + "\n", encoding="utf-8")
+    tmp.replace(target)
+    return target
+
+
+def is_plan_file(path: str | Path) -> bool:
+    """True for a file that looks like a saved plan (JSON with our format tag)."""
+    candidate = Path(path)
+    if candidate.suffix != ".json" or not candidate.is_file():
+        return False
+    try:
+        with candidate.open("rb") as handle:
+            head = handle.read(200).decode("utf-8", "replace")
+    except OSError:
+        return False
+    return PLAN_FORMAT in head
+
+
+def load_plan(path: str | Path, store: StateStore) -> Plan:
+    """Read a saved plan and check that it still applies to `store`."""
+    source = Path(path)
+    try:
+        data = json.loads(source.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise PlanError(f"cannot read plan {source}: {exc}") from exc
+    if not isinstance(data, dict) or data.get("format") != PLAN_FORMAT:
+        raise PlanError(
+            f"{source} is not a batchspec plan", hint="make one with `batchspec plan --out`"
+        )
+    if data.get("formatVersion") != PLAN_FORMAT_VERSION:
+        raise PlanError(
+            f"plan {source} has format version {data.get('formatVersion')}, this batchspec"
+            f" reads version {PLAN_FORMAT_VERSION}",
+            hint="make the plan again with this batchspec",
+        )
+    if data.get("digest") != _digest(data):
+        raise PlanError(
+            f"plan {source} was modified after it was made (digest mismatch)",
+            hint="make a new plan; a saved plan is applied exactly as reviewed or not at all",
+        )
+    state = data["state"]
+    if state["lineage"] != store.lineage:
+        raise PlanError(
+            f"plan {source} was made against another state file (lineage {state['lineage'][:8]},"
+            f" this one is {store.lineage[:8]})",
+            hint="use the --state the plan was made with, or make a new plan",
+        )
+    current = store.state_hash()
+    if state["hash"] != current:
+        raise PlanError(
+            f"state changed since plan {source} was made (serial {state['serial']} then,"
+            f" {store.serial} now)",
+            hint="jobs were submitted or changed state meanwhile: make a new plan and review it",
+        )
+    if data.get("hasErrors"):
+        raise PlanError(f"plan {source} has errors and cannot be applied")
+    actions = [_action_from_dict(item, store) for item in data["actions"]]
+    created = from_text(data.get("createdAt")) or datetime.now().astimezone()
+    return Plan(
+        actions=actions,
+        state_hash=state["hash"],
+        lineage=state["lineage"],
+        serial=state["serial"],
+        created_at=created,
+        state_path=state.get("path"),
+        refreshed=bool(data.get("refreshed")),
+        problems=[Problem(**p) for p in data.get("problems", [])],
+    )
+
+
+def _action_from_dict(item: Mapping[str, Any], store: StateStore) -> Action:
+    previous = item.get("previous")
+    job = item.get("job")
+    return Action(
+        kind=ActionKind(item["kind"]),
+        name=item["name"],
+        reason=item["reason"],
+        target=item.get("target"),
+        job=job_from_dict(job) if job else None,
+        previous=store.job(previous["id"]) if previous else None,
+        not_before=from_text(item.get("notBefore")),
+        notes=tuple(item.get("notes") or ()),
+    )

@@ -1,0 +1,148 @@
+"""History: transitions, drift findings and the audit log."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from batchspec.state.base import StoreBase
+from batchspec.state.records import (
+    AuditEntry,
+    DriftEvent,
+    DriftFinding,
+    DriftKind,
+    Transition,
+    from_text,
+)
+
+
+class HistoryLog(StoreBase):
+    """Reading and writing the event history."""
+
+    def transitions(
+        self, *, name: str | None = None, job_id: int | None = None, limit: int | None = None
+    ) -> list[Transition]:
+        """Events, oldest first; the newest `limit` when a limit is given."""
+        clauses: list[str] = []
+        params: list[Any] = []
+        if name is not None:
+            clauses.append("name = ?")
+            params.append(name)
+        if job_id is not None:
+            clauses.append("job_id = ?")
+            params.append(job_id)
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        sql = (
+            "SELECT id, job_id, name, event, from_state, to_state, reason, actor, at"
+            f" FROM transitions {where} ORDER BY id DESC"
+        )
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        rows = list(self._conn.execute(sql, params))
+        rows.reverse()
+        return [
+            Transition(
+                id=r[0],
+                job_id=r[1],
+                name=r[2],
+                event=r[3],
+                from_state=r[4],
+                to_state=r[5],
+                reason=r[6],
+                actor=r[7],
+                at=from_text(r[8]),  # type: ignore[arg-type]
+            )
+            for r in rows
+        ]
+
+    def record_drift(self, findings: Iterable[DriftFinding]) -> list[DriftEvent]:
+        """Record every finding with a timestamp (a repeat updates `last_seen`)."""
+        stamp = self._stamp()
+        keys: list[str] = []
+        with self.transaction() as conn:
+            for f in findings:
+                conn.execute(
+                    "INSERT INTO drift(key, kind, name, job_id, backend, remote_name, detail,"
+                    " first_seen, last_seen) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                    " ON CONFLICT(key) DO UPDATE SET last_seen = excluded.last_seen,"
+                    " times_seen = times_seen + 1",
+                    (
+                        f.key,
+                        f.kind.value,
+                        f.name,
+                        f.job_id,
+                        f.backend,
+                        f.remote_name,
+                        f.detail,
+                        stamp,
+                        stamp,
+                    ),
+                )
+                keys.append(f.key)
+        if not keys:
+            return []
+        events = {e.finding.key: e for e in self.drift_events(keys=keys)}
+        return [events[k] for k in dict.fromkeys(keys)]
+
+    def drift_events(
+        self,
+        *,
+        name: str | None = None,
+        keys: Sequence[str] | None = None,
+        limit: int | None = None,
+    ) -> list[DriftEvent]:
+        """Recorded drift, most recently seen last."""
+        clauses: list[str] = []
+        params: list[Any] = []
+        if name is not None:
+            clauses.append("name = ?")
+            params.append(name)
+        if keys is not None:
+            clauses.append(f"key IN ({','.join('?' * len(keys))})")
+            params.extend(keys)
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        sql = (
+            "SELECT id, kind, name, job_id, backend, remote_name, detail, first_seen, last_seen,"
+            f" times_seen FROM drift {where} ORDER BY last_seen DESC, id DESC"
+        )
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        rows = list(self._conn.execute(sql, params))
+        rows.reverse()
+        return [
+            DriftEvent(
+                id=r[0],
+                finding=DriftFinding(
+                    kind=DriftKind(r[1]),
+                    name=r[2],
+                    job_id=r[3],
+                    backend=r[4],
+                    remote_name=r[5],
+                    detail=r[6],
+                ),
+                first_seen=from_text(r[7]),  # type: ignore[arg-type]
+                last_seen=from_text(r[8]),  # type: ignore[arg-type]
+                times_seen=r[9],
+            )
+            for r in rows
+        ]
+
+    def log_audit(self, kind: str, message: str, *, actor: str) -> None:
+        """Record something done to the store itself."""
+        with self.transaction() as conn:
+            conn.execute(
+                "INSERT INTO audit(at, actor, kind, message) VALUES (?, ?, ?, ?)",
+                (self._stamp(), actor, kind, message),
+            )
+
+    def audit_entries(self, limit: int | None = None) -> list[AuditEntry]:
+        """Audit log, oldest first."""
+        sql = "SELECT id, at, actor, kind, message FROM audit ORDER BY id DESC"
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        rows = list(self._conn.execute(sql))
+        rows.reverse()
+        return [
+            AuditEntry(id=r[0], at=from_text(r[1]), actor=r[2], kind=r[3], message=r[4])  # type: ignore[arg-type]
+            for r in rows
+        ]

@@ -1,0 +1,290 @@
+"""Leases: one actor at a time per state file.
+
+Two leases, both rows in the state store (owner, host, pid, heartbeat,
+expiry) written in `BEGIN IMMEDIATE` transactions, so taking one is atomic
+across processes:
+
+* the **writer** lease is held by whoever acts on jobs: an `apply` for its
+  whole run, a controller for each pass. Two writers never act at once.
+* the **controller** lease is held by `reconcile` for its lifetime, so a
+  second controller is refused with a clear message, while an `apply` (from
+  CI, say) still gets its turn between the controller's passes.
+
+A lease is taken over without asking when it is provably stale: its expiry
+passed, or its holder ran on this host and that process no longer exists (a
+`kill -9`ed apply must not block the next one for a whole TTL). Anything else
+needs `--break-lease`, and every take-over or break is written to the audit
+log with who did it and whom it displaced.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import getpass
+import os
+import socket
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from batchspec.errors import LeaseHeldError, StateError
+from batchspec.state.records import LeaseInfo, from_text, to_text
+from batchspec.state.store import StateStore
+
+WRITER_LEASE = "writer"
+CONTROLLER_LEASE = "controller"
+DEFAULT_TTL_SECONDS = 60.0
+
+
+@dataclass(frozen=True)
+class Holder:
+    """Who wants the lease: a unique id plus what a human needs to find it."""
+
+    owner_id: str
+    owner: str
+    host: str
+    pid: int
+    command: str
+
+
+def this_process(command: str | None = None) -> Holder:
+    """A holder describing the running process."""
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = "unknown"
+    host = socket.gethostname()
+    pid = os.getpid()
+    return Holder(
+        owner_id=uuid.uuid4().hex,
+        owner=f"{user}@{host} pid {pid}",
+        host=host,
+        pid=pid,
+        command=command or " ".join(["batchspec", *sys.argv[1:]])[:200],
+    )
+
+
+def pid_alive(pid: int) -> bool:
+    """True when a process with this id exists on this host."""
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class Lease:
+    """Acquire, renew and release the lease on one state store."""
+
+    def __init__(
+        self,
+        store: StateStore,
+        holder: Holder,
+        *,
+        ttl: float = DEFAULT_TTL_SECONDS,
+        sleep: Callable[[float], None] = time.sleep,
+        alive: Callable[[int], bool] = pid_alive,
+        name: str = WRITER_LEASE,
+    ) -> None:
+        self.name = name
+        self.store = store
+        self.holder = holder
+        self.ttl = ttl
+        self._sleep = sleep
+        self._alive = alive
+        self.held = False
+
+    def current(self) -> LeaseInfo | None:
+        """The lease row, if anyone holds it."""
+        row = self.store.connection.execute(
+            "SELECT owner_id, owner, host, pid, command, acquired_at, heartbeat_at, expires_at"
+            " FROM lease WHERE name = ?",
+            (self.name,),
+        ).fetchone()
+        if row is None:
+            return None
+        return LeaseInfo(
+            owner_id=row[0],
+            owner=row[1],
+            host=row[2],
+            pid=row[3],
+            command=row[4],
+            acquired_at=from_text(row[5]),  # type: ignore[arg-type]
+            heartbeat_at=from_text(row[6]),  # type: ignore[arg-type]
+            expires_at=from_text(row[7]),  # type: ignore[arg-type]
+        )
+
+    def acquire(self, *, wait: float = 0.0, break_lease: bool = False, poll: float = 0.5) -> None:
+        """Take the lease, waiting up to `wait` seconds for a live holder to finish."""
+        deadline = time.monotonic() + max(0.0, wait)
+        while True:
+            info = self._try_acquire(break_lease=break_lease)
+            if info is None:
+                self.held = True
+                return
+            if time.monotonic() >= deadline:
+                now = self.store.now()
+                what = (
+                    "another controller is running"
+                    if self.name == CONTROLLER_LEASE
+                    else (f"state {self.store.path} is locked")
+                )
+                raise LeaseHeldError(
+                    f"{what}: {self.name} lease held by {info.describe(now)}",
+                    hint="wait for it to finish (or pass --lock-timeout SECONDS to wait);"
+                    " if that process is gone for good, rerun with --break-lease"
+                    " (the break is logged)",
+                )
+            self._sleep(min(poll, max(0.01, deadline - time.monotonic())))
+
+    def _try_acquire(self, *, break_lease: bool) -> LeaseInfo | None:
+        """Returns None when taken, else the live lease that blocks us."""
+        seen = self.current()
+        if (
+            seen is not None
+            and seen.owner_id != self.holder.owner_id
+            and self._takeover_reason(seen, self.store.now(), break_lease) is None
+        ):
+            return seen  # held by a live owner: no write while we wait
+        with self.store.transaction() as conn:
+            info = self.current()
+            now = self.store.now()
+            if info is not None and info.owner_id != self.holder.owner_id:
+                why = self._takeover_reason(info, now, break_lease)
+                if why is None:
+                    return info
+                conn.execute(
+                    "INSERT INTO audit(at, actor, kind, message) VALUES (?, ?, ?, ?)",
+                    (
+                        to_text(now),
+                        self.holder.owner,
+                        "lease-break" if break_lease else "lease-takeover",
+                        f"{self.name} lease: {why}; it was held by {info.describe(now)}",
+                    ),
+                )
+            self._write(acquired=info.acquired_at if info is not None and self._mine(info) else now)
+            return None
+
+    def _mine(self, info: LeaseInfo | None) -> bool:
+        return info is not None and info.owner_id == self.holder.owner_id
+
+    def _takeover_reason(self, info: LeaseInfo, now: datetime, break_lease: bool) -> str | None:
+        if break_lease:
+            return f"lease broken on request (--break-lease) by {self.holder.owner}"
+        if info.expires_at <= now:
+            return "lease expired (no heartbeat)"
+        if info.host == self.holder.host and not self._alive(info.pid):
+            return f"lease holder pid {info.pid} on this host is no longer running"
+        return None
+
+    def _write(self, *, acquired: datetime) -> None:
+        now = self.store.now()
+        self.store.connection.execute(
+            "INSERT INTO lease(name, owner_id, owner, host, pid, command, acquired_at,"
+            " heartbeat_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT(name) DO UPDATE SET owner_id = excluded.owner_id,"
+            " owner = excluded.owner, host = excluded.host, pid = excluded.pid,"
+            " command = excluded.command, acquired_at = excluded.acquired_at,"
+            " heartbeat_at = excluded.heartbeat_at, expires_at = excluded.expires_at",
+            (
+                self.name,
+                self.holder.owner_id,
+                self.holder.owner,
+                self.holder.host,
+                self.holder.pid,
+                self.holder.command,
+                to_text(acquired),
+                to_text(now),
+                to_text(now + timedelta(seconds=self.ttl)),
+            ),
+        )
+
+    def renew(self) -> None:
+        """Heartbeat. Raises LeaseHeldError when someone took the lease from us."""
+        with self.store.transaction():
+            info = self.current()
+            if not self._mine(info):
+                self.held = False
+                now = self.store.now()
+                who = info.describe(now) if info else "nobody (it was released or broken)"
+                raise LeaseHeldError(
+                    f"lost the {self.name} lease on {self.store.path}: now held by {who}",
+                    hint="another batchspec broke or took over the lease; stopping so that"
+                    " two controllers never act at once",
+                )
+            assert info is not None
+            self._write(acquired=info.acquired_at)
+
+    def release(self) -> None:
+        """Give the lease back (only if we still hold it)."""
+        if not self.held:
+            return
+        with contextlib.suppress(StateError), self.store.transaction() as conn:
+            conn.execute(
+                "DELETE FROM lease WHERE name = ? AND owner_id = ?",
+                (self.name, self.holder.owner_id),
+            )
+        self.held = False
+
+
+class LeaseKeeper:
+    """Renews a held lease from a background thread during long passes.
+
+    It uses its own connection (SQLite connections are per thread). When a
+    renewal finds the lease taken, `lost` is set and `check()` raises, so the
+    controller stops before its next action.
+    """
+
+    def __init__(self, path: Path, holder: Holder, *, ttl: float, name: str = WRITER_LEASE) -> None:
+        self._name = name
+        self._path = path
+        self._holder = holder
+        self._ttl = ttl
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.lost: LeaseHeldError | None = None
+
+    def start(self) -> None:
+        """Begin heartbeating every third of the TTL."""
+        self._thread = threading.Thread(target=self._run, name="batchspec-lease", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            store = StateStore.open(self._path)
+        except StateError as exc:
+            self.lost = LeaseHeldError(f"cannot renew the lease: {exc.message}")
+            return
+        lease = Lease(store, self._holder, ttl=self._ttl, name=self._name)
+        lease.held = True
+        try:
+            while not self._stop.wait(self._ttl / 3):
+                try:
+                    lease.renew()
+                except LeaseHeldError as exc:
+                    self.lost = exc
+                    return
+                except StateError:
+                    continue  # busy file: the next beat tries again
+        finally:
+            store.close()
+
+    def check(self) -> None:
+        """Raise when the lease was lost."""
+        if self.lost is not None:
+            raise self.lost
+
+    def stop(self) -> None:
+        """Stop heartbeating (the owner releases the lease itself)."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)

@@ -1,0 +1,308 @@
+"""Plain records read from the state store.
+
+They are frozen dataclasses rather than ORM objects: the store is the only
+writer, every change goes through one of its transactional methods, and the
+rest of batchspec (plan, reconcile, CLI) only ever reads these snapshots.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from batchspec.model.enums import JobState
+
+
+class Phase(StrEnum):
+    """Where a job is in batchspec's own submission protocol.
+
+    INTENT is written, in its own transaction, *before* the backend's create
+    call. A record left in INTENT means a run stopped between deciding to
+    submit and learning the outcome: the next run looks the job up by its
+    submit key (the fingerprint label) and adopts it, or submits it then.
+    """
+
+    INTENT = "intent"
+    SUBMITTED = "submitted"
+
+
+class Disposition(StrEnum):
+    """What batchspec still wants from a job record.
+
+    CURRENT: the one job that stands for a declared spec name (at most one per
+    name, enforced by a unique index). SUPERSEDED: an older revision or a
+    failed attempt; followed until it ends, never acted on. REMOVED: its spec
+    was deleted and the job cancelled; followed until it ends. FORGOTTEN: no
+    longer tracked (its name stays in the used-names table for ever).
+    """
+
+    CURRENT = "current"
+    SUPERSEDED = "superseded"
+    REMOVED = "removed"
+    FORGOTTEN = "forgotten"
+
+
+def utc_now() -> datetime:
+    """The current time, timezone-aware UTC (state never holds naive times)."""
+    return datetime.now(UTC)
+
+
+def to_text(value: datetime | None) -> str | None:
+    """ISO 8601 in UTC with a `Z`: sorts as text, reads back exactly."""
+    if value is None:
+        return None
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def from_text(value: str | None) -> datetime | None:
+    """Inverse of `to_text`."""
+    if value is None:
+        return None
+    return datetime.fromisoformat(value)
+
+
+@dataclass(frozen=True)
+class JobRecord:
+    """One job batchspec submitted (or is about to submit), as recorded."""
+
+    id: int
+    name: str
+    fingerprint: str
+    submit_key: str
+    attempt: int
+    retry: int
+    target: str
+    backend: str
+    phase: Phase
+    state: JobState | None
+    disposition: Disposition
+    remote_name: str | None
+    source: str | None
+    created_at: datetime
+    updated_at: datetime
+    submitted_at: datetime | None = None
+    started_at: datetime | None = None
+    ended_at: datetime | None = None
+    completed_count: int = 0
+    failed_count: int = 0
+    total_count: int | None = None
+    output_location: str | None = None
+    error: str | None = None
+    cancel_reason: str | None = None
+    cancel_requested_at: datetime | None = None
+    missing_since: datetime | None = None
+    manifest_sha256: str | None = None
+
+    @property
+    def terminal(self) -> bool:
+        """True once the backend reported an end state."""
+        return self.state is not None and self.state.terminal
+
+    @property
+    def in_doubt(self) -> bool:
+        """True when a submit may or may not have reached the backend (a submit the
+        backend refused for good has a state and is not in doubt)."""
+        return self.phase is Phase.INTENT and self.state is None
+
+    @property
+    def followed(self) -> bool:
+        """True while the controller should keep observing this job."""
+        return self.disposition is not Disposition.FORGOTTEN and not self.terminal
+
+    @property
+    def short_fingerprint(self) -> str:
+        """First 12 hex digits of the revision fingerprint."""
+        return self.fingerprint[:12]
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready mapping (times as ISO text)."""
+        return {
+            "id": self.id,
+            "name": self.name,
+            "fingerprint": self.fingerprint,
+            "submitKey": self.submit_key,
+            "attempt": self.attempt,
+            "retry": self.retry,
+            "target": self.target,
+            "backend": self.backend,
+            "phase": self.phase.value,
+            "state": self.state.value if self.state else None,
+            "disposition": self.disposition.value,
+            "remoteName": self.remote_name,
+            "source": self.source,
+            "createdAt": to_text(self.created_at),
+            "updatedAt": to_text(self.updated_at),
+            "submittedAt": to_text(self.submitted_at),
+            "startedAt": to_text(self.started_at),
+            "endedAt": to_text(self.ended_at),
+            "completedCount": self.completed_count,
+            "failedCount": self.failed_count,
+            "totalCount": self.total_count,
+            "outputLocation": self.output_location,
+            "error": self.error,
+            "cancelReason": self.cancel_reason,
+            "cancelRequestedAt": to_text(self.cancel_requested_at),
+            "missingSince": to_text(self.missing_since),
+        }
+
+
+@dataclass(frozen=True)
+class RevisionRecord:
+    """One compiled revision of a spec (secrets redacted)."""
+
+    fingerprint: str
+    name: str
+    target: str
+    body: dict[str, Any]
+    spec: dict[str, Any]
+    policy: dict[str, Any]
+    source: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class Transition:
+    """One event in a job's life: intent, submit, adopt, state change, cancel..."""
+
+    id: int
+    job_id: int
+    name: str
+    event: str
+    from_state: str | None
+    to_state: str | None
+    reason: str | None
+    actor: str
+    at: datetime
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready mapping."""
+        return {
+            "id": self.id,
+            "jobId": self.job_id,
+            "name": self.name,
+            "event": self.event,
+            "from": self.from_state,
+            "to": self.to_state,
+            "reason": self.reason,
+            "actor": self.actor,
+            "at": to_text(self.at),
+        }
+
+
+class DriftKind(StrEnum):
+    """The kinds of drift batchspec reports. Drift is not health: a FAILED job
+    is a health problem, a job someone cancelled by hand is drift."""
+
+    SPEC_CHANGED = "spec_changed"
+    CANCELLED_OUTSIDE = "cancelled_outside"
+    DELETED_OUTSIDE = "deleted_outside"
+    CHANGED_OUTSIDE = "changed_outside"
+    UNKNOWN_JOB = "unknown_job"
+    OUTPUTS_MISSING = "outputs_missing"
+    OUTPUTS_CHANGED = "outputs_changed"
+
+
+@dataclass(frozen=True)
+class DriftFinding:
+    """Something that no longer matches what batchspec declared or recorded."""
+
+    kind: DriftKind
+    detail: str
+    name: str | None = None
+    job_id: int | None = None
+    backend: str | None = None
+    remote_name: str | None = None
+
+    @property
+    def key(self) -> str:
+        """Identity for de-duplication: the same finding seen again is one row."""
+        return "|".join(
+            str(part)
+            for part in (
+                self.kind.value,
+                self.name,
+                self.job_id,
+                self.backend,
+                self.remote_name,
+                self.detail,
+            )
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready mapping."""
+        return {
+            "kind": self.kind.value,
+            "name": self.name,
+            "jobId": self.job_id,
+            "backend": self.backend,
+            "remoteName": self.remote_name,
+            "detail": self.detail,
+        }
+
+
+@dataclass(frozen=True)
+class DriftEvent:
+    """A drift finding as recorded: when first and last seen, how often."""
+
+    id: int
+    finding: DriftFinding
+    first_seen: datetime
+    last_seen: datetime
+    times_seen: int
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready mapping."""
+        return {
+            "id": self.id,
+            **self.finding.to_dict(),
+            "firstSeen": to_text(self.first_seen),
+            "lastSeen": to_text(self.last_seen),
+            "timesSeen": self.times_seen,
+        }
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """Something done to the store itself (lease broken or taken over...)."""
+
+    id: int
+    at: datetime
+    actor: str
+    kind: str
+    message: str
+
+
+@dataclass(frozen=True)
+class LeaseInfo:
+    """Who holds the controller lease and until when."""
+
+    owner_id: str
+    owner: str
+    host: str
+    pid: int
+    command: str
+    acquired_at: datetime
+    heartbeat_at: datetime
+    expires_at: datetime
+
+    def describe(self, now: datetime) -> str:
+        """`owner (command), heartbeat 3s ago, expires in 57s` for messages."""
+        beat = max(0.0, (now - self.heartbeat_at).total_seconds())
+        left = (self.expires_at - now).total_seconds()
+        expiry = f"expires in {left:.0f}s" if left >= 0 else f"expired {-left:.0f}s ago"
+        return f"{self.owner} ({self.command}), last heartbeat {beat:.0f}s ago, {expiry}"
+
+
+@dataclass(frozen=True)
+class StateSnapshot:
+    """What planning needs from the store, read in a handful of queries."""
+
+    current: dict[str, JobRecord]
+    followed: list[JobRecord]
+    hash: str
+    lineage: str
+    serial: int
+    attempts: dict[str, int] = field(default_factory=dict)
+    names_used: frozenset[str] = frozenset()
