@@ -30,7 +30,7 @@ DEFAULT_BACKENDS: dict[str, str] = {
     "ray": "batchspec.backends.ray:RayBackend",
     "vertex": "batchspec.backends.vertex:VertexBackend",
     "genai": "batchspec.backends.genai:GenaiBackend",
-    "mlengine": "batchspec.backends.mlengine:MlEngineBackend",
+    "mlengine": "batchspec.backends.mlengine:MLEngineBackend",
 }
 
 _EXTRAS = {
