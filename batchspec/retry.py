@@ -34,6 +34,8 @@ And Jitter"), `jitter=0` no jitter. The last sleep is cut to the time left,
 so one final attempt happens at the deadline. `max_attempts` caps the count
 as well. Giving up raises an error of the same kind that says how many
 attempts were made over how long, keeping the last error's message and hint.
+A clock whose `sleep` returns True (woken by a stop request, as the
+controller's clock is on SIGTERM) ends the retries the same way.
 
 Written by hand rather than with tenacity: the clock and the random source
 are injected (tests run whole schedules in microseconds and check them),
@@ -68,8 +70,9 @@ class RetryClock(Protocol):
         """Seconds on a clock that never goes back."""
         ...
 
-    def sleep(self, seconds: float) -> object:
-        """Wait `seconds`."""
+    def sleep(self, seconds: float) -> bool | None:
+        """Wait `seconds`; True when woken early to stop (SIGTERM): the loop
+        then gives up at once instead of trying again."""
         ...
 
 
@@ -240,17 +243,25 @@ def _loop(
             delay = min(policy.delay(attempt - 1, rng), left)
             if on_retry is not None:
                 on_retry(exc, delay, attempt)
-            clock.sleep(delay)
+            if clock.sleep(delay):
+                raise gave_up(exc, what, attempt, elapsed, stopped=True) from exc
 
 
 def gave_up(
-    exc: TemporaryBackendError, what: str | None, attempts: int, elapsed: float
+    exc: TemporaryBackendError,
+    what: str | None,
+    attempts: int,
+    elapsed: float,
+    *,
+    stopped: bool = False,
 ) -> TemporaryBackendError:
-    """The error to raise when retries are spent: same kind (an ambiguous submit
-    stays ambiguous), same hint, and how long it was tried."""
+    """The error to raise when retries are spent (or a stop cut them short):
+    same kind (an ambiguous submit stays ambiguous), same hint, and how long
+    it was tried."""
     plural = "" if attempts == 1 else "s"
     prefix = f"{what}: " if what else ""
-    message = f"{prefix}gave up after {attempts} attempt{plural} in {elapsed:.1f}s: {exc.message}"
+    why = "stopped while retrying" if stopped else "gave up"
+    message = f"{prefix}{why} after {attempts} attempt{plural} in {elapsed:.1f}s: {exc.message}"
     hint = exc.hint or GIVE_UP_HINT
     try:
         return type(exc)(message, hint=hint)

@@ -112,6 +112,18 @@ def test_no_retry_makes_one_attempt_and_changes_nothing() -> None:
     assert info.value is original and len(calls) == 1
 
 
+def test_a_clock_woken_to_stop_ends_the_retries() -> None:
+    class Stopped(FakeClock):
+        def sleep(self, seconds, stop=None) -> bool:
+            super().sleep(seconds)
+            return True
+
+    call, calls = flaky(*(AmbiguousSubmitError("timed out") for _ in range(9)))
+    with pytest.raises(AmbiguousSubmitError, match="x: stopped while retrying after 1 attempt"):
+        call_with_retry(call, what="x", clock=Stopped(), recover=lambda: None)
+    assert len(calls) == 1
+
+
 def test_on_retry_sees_each_error_delay_and_attempt() -> None:
     seen = []
     call, _ = flaky(TemporaryBackendError("a"), TemporaryBackendError("b"))

@@ -118,12 +118,13 @@ class Executor:
         recover: Callable[[], T | None] | None = None,
     ) -> T:
         """`call` under the executor's retry policy, clock and random source; each
-        retry is logged under the job's name."""
+        retry is logged under the job's name, and a stop request (SIGTERM) ends
+        the wait between retries at once."""
         return call_with_retry(
             call,
             what=what,
             policy=self.retry,
-            clock=self.clock,
+            clock=_Stoppable(self.clock, self.stop),
             rng=self.rng,
             recover=recover,
             on_retry=lambda exc, delay, n: self.log(
@@ -348,3 +349,17 @@ class Executor:
         return self.store.record_cancel_requested(
             record.id, reason=reason, actor=self.actor, remote=remote
         )
+
+
+@dataclass(frozen=True)
+class _Stoppable:
+    """The executor's clock as a retry clock whose sleeps wake on `stop`."""
+
+    clock: Clock
+    stop: threading.Event | None
+
+    def monotonic(self) -> float:
+        return self.clock.monotonic()
+
+    def sleep(self, seconds: float) -> bool:
+        return self.clock.sleep(seconds, self.stop)
