@@ -25,7 +25,9 @@ total time of one operation is bounded by one deadline: the outermost
 loop's (plus the duration of the last attempt, which no loop can cut
 short). Backends wrap the smallest idempotent unit in a loop: one public
 method (`submit` = list, then create; `cancel` = read, cancel, read again),
-or one page of a list, so re-running an attempt is always safe.
+or one page of a list, so re-running an attempt is always safe. (Ownership
+is a context variable: work handed to another thread starts outside any
+loop and retries on its own.)
 
 Schedule: before retry n (from 0) the loop sleeps a delay drawn from
 [cap * (1 - jitter), cap] with cap = min(maximum, initial * multiplier**n);
