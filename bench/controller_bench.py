@@ -32,7 +32,7 @@ from batchspec.plan.render_markdown import render_markdown  # noqa: E402
 from batchspec.plan.render_text import render_text  # noqa: E402
 from batchspec.plan.saved import render_json  # noqa: E402
 from batchspec.reconcile.controller import Controller, ControllerOptions  # noqa: E402
-from batchspec.reconcile.retry import RetryPolicy  # noqa: E402
+from batchspec.retry import RetryPolicy  # noqa: E402
 from batchspec.state import StateStore  # noqa: E402
 from batchspec.validate import validate_paths  # noqa: E402
 from tests.doubles.backend import FakeBackend  # noqa: E402

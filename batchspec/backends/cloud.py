@@ -1,8 +1,16 @@
 """What the Vertex AI, google-genai and ML Engine backends share.
 
-* Where a job runs: project and region from the compiled job, the backend's
-  settings, or the environment (`BATCHSPEC_PROJECT` / `GOOGLE_CLOUD_PROJECT`,
-  `BATCHSPEC_REGION`), the same variables `compile_spec` reads.
+* Where a job runs: `submit`, `get` and `cancel` use the project and region
+  the job itself names (its compiled `parent`, its remote name), so one
+  backend serves specs in many projects and regions. `list` has no job to
+  ask: it uses the backend's configured location, from the constructor or
+  the environment (`BATCHSPEC_PROJECT` / `GOOGLE_CLOUD_PROJECT`,
+  `BATCHSPEC_REGION`, the variables `compile_spec` reads), and says clearly
+  when there is none.
+* Endpoint overrides from the environment (`BATCHSPEC_VERTEX_ENDPOINT`,
+  `BATCHSPEC_GENAI_BASE_URL`, `BATCHSPEC_MLENGINE_ENDPOINT`), so the
+  registry's no-argument construction can reach a private endpoint, a
+  regional proxy or a local double.
 * Vertex's REST JSON (as the service, the REST transport and the test double
   speak it) mapped onto `RemoteJob`: the twelve JobState values, by name or by
   number (the REST transport asks for `enum-encoding=int`), completion stats,
@@ -23,7 +31,7 @@ from typing import Any
 
 from batchspec.compile.fingerprint import fingerprint_label
 from batchspec.compile.prepare import PROJECT_ENV, REGION_ENV
-from batchspec.errors import BackendError
+from batchspec.errors import PermanentBackendError
 from batchspec.model.enums import JobState
 from batchspec.model.jobs import LABEL_FINGERPRINT, LABEL_JOB, RemoteJob
 
@@ -68,22 +76,45 @@ def vertex_state(value: Any) -> JobState:
 
 # --- where --------------------------------------------------------------------------
 
+VERTEX_ENDPOINT_ENV = "BATCHSPEC_VERTEX_ENDPOINT"
+GENAI_BASE_URL_ENV = "BATCHSPEC_GENAI_BASE_URL"
+MLENGINE_ENDPOINT_ENV = "BATCHSPEC_MLENGINE_ENDPOINT"
+
+LOCATION_HINT = (
+    "set BATCHSPEC_PROJECT (or GOOGLE_CLOUD_PROJECT) and BATCHSPEC_REGION for the process"
+    " that runs batchspec: jobs are submitted where their spec says, but listing them"
+    " (plan --refresh, apply, reconcile, drift) needs one configured location"
+)
+
 
 @dataclass(frozen=True)
 class Location:
-    """A project and a region, with where each came from (for error messages)."""
+    """The backend's configured project and region (either may be unknown)."""
 
     project: str | None
     region: str | None
 
+    def require(self, service: str = "batchspec", *, region: bool = True) -> tuple[str, str | None]:
+        """Project and region for listing jobs, or a PermanentBackendError saying
+        which is missing and how to set it."""
+        missing = [
+            name
+            for name, value in (("project", self.project), ("region", self.region))
+            if not value and (region or name == "project")
+        ]
+        if missing:
+            raise PermanentBackendError(
+                f"{service}: no {' or '.join(missing)} configured to list jobs in",
+                hint=LOCATION_HINT,
+            )
+        assert self.project is not None
+        return self.project, self.region
+
     @property
     def parent(self) -> str:
-        if not self.project or not self.region:
-            raise BackendError(
-                "no project or region to list jobs in",
-                hint="pass --project/--region, or set BATCHSPEC_PROJECT and BATCHSPEC_REGION",
-            )
-        return f"projects/{self.project}/locations/{self.region}"
+        """`projects/P/locations/R` for listing jobs (PermanentBackendError when unset)."""
+        project, region = self.require()
+        return f"projects/{project}/locations/{region}"
 
 
 def resolve_location(
@@ -96,6 +127,16 @@ def resolve_location(
     project = project or next((env[n] for n in PROJECT_ENV if env.get(n, "").strip()), None)
     region = region or next((env[n] for n in REGION_ENV if env.get(n, "").strip()), None)
     return Location(project.strip() if project else None, region.strip() if region else None)
+
+
+def setting(
+    explicit: str | None, variable: str, env: Mapping[str, str] | None = None
+) -> str | None:
+    """`explicit` when given, else the non-blank environment variable `variable`."""
+    if explicit:
+        return explicit
+    value = (os.environ if env is None else env).get(variable, "").strip()
+    return value or None
 
 
 def split_name(name: str) -> dict[str, str]:
@@ -234,6 +275,10 @@ def remote_from_vertex(backend: str, data: Mapping[str, Any]) -> RemoteJob:
 
 
 __all__ = [
+    "GENAI_BASE_URL_ENV",
+    "LOCATION_HINT",
+    "MLENGINE_ENDPOINT_ENV",
+    "VERTEX_ENDPOINT_ENV",
     "VERTEX_STATE_ORDER",
     "Location",
     "as_int",
@@ -245,6 +290,7 @@ __all__ = [
     "remote_from_vertex",
     "resolve_location",
     "same_revision",
+    "setting",
     "split_name",
     "status_text",
     "vertex_output_location",

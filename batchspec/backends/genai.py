@@ -16,7 +16,10 @@ Two things the SDK does that batchspec does not rely on:
   (returned by `submit`, and by `list` through the label filter) stays true.
 
 The SDK's own retries are switched off (`HttpRetryOptions(attempts=1)`);
-batchspec's policy retries. Credentials come from ADC unless given.
+each public method is one operation of `batchspec.retry`'s loop (`submit`:
+list, then create). Credentials come from ADC unless given; each job is
+reached in the project and region its name says; `base_url` (or
+`BATCHSPEC_GENAI_BASE_URL`) overrides the endpoint.
 """
 
 from __future__ import annotations
@@ -27,19 +30,28 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from batchspec.backends.cloud import (
+    GENAI_BASE_URL_ENV,
+    LOCATION_HINT,
     Location,
     choose_adopted,
     label_filter,
     remote_from_vertex,
     resolve_location,
+    setting,
     split_name,
 )
-from batchspec.backends.retry import CallContext, RetryPolicy, classify, with_context
+from batchspec.backends.google_errors import (
+    CallContext,
+    ServiceCaller,
+    translating,
+    with_context,
+)
 from batchspec.backends.vertex import output_files
 from batchspec.compile.fingerprint import fingerprint_label
 from batchspec.errors import PermanentBackendError
 from batchspec.model.enums import Target
 from batchspec.model.jobs import LABEL_FINGERPRINT, CompiledJob, RemoteJob
+from batchspec.retry import RandomSource, RetryClock, RetryPolicy
 
 API_HOST = "aiplatform.googleapis.com"
 ROLE = "roles/aiplatform.user"
@@ -105,14 +117,17 @@ class GenaiBackend:
         credentials: Any = None,
         base_url: str | None = None,
         retry: RetryPolicy | None = None,
+        clock: RetryClock | None = None,
+        rng: RandomSource | None = None,
         timeout: float = DEFAULT_TIMEOUT,
         page_size: int = DEFAULT_PAGE_SIZE,
         env: Mapping[str, str] | None = None,
     ) -> None:
         self.location: Location = resolve_location(project, region, env)
         self.credentials = credentials
-        self.base_url = base_url
+        self.base_url = setting(base_url, GENAI_BASE_URL_ENV, env)
         self.retry = retry or RetryPolicy()
+        self.calls = ServiceCaller(self.retry, clock, rng)
         self.timeout = timeout
         self.page_size = page_size
         self._clients: dict[tuple[str, str], Any] = {}
@@ -138,12 +153,16 @@ class GenaiBackend:
         return self._clients[key]
 
     def _where(self, name_or_parent: str) -> tuple[str, str]:
+        """The project and region a job (or parent) names; the configured ones fill gaps."""
         parts = split_name(name_or_parent)
         project = parts.get("projects") or self.location.project
         region = parts.get("locations") or self.location.region
         if not project or not region:
-            self.location.parent  # raises the helpful error  # noqa: B018
-        assert project and region
+            raise PermanentBackendError(
+                f"{self.service}: {name_or_parent!r} names no project and location,"
+                " and none is configured",
+                hint=LOCATION_HINT,
+            )
         return project, region
 
     def _ctx(self, action: str, project: str, region: str, **flags: bool) -> CallContext:
@@ -154,7 +173,8 @@ class GenaiBackend:
     # --- the Backend protocol -----------------------------------------------------------
 
     def submit(self, job: CompiledJob) -> RemoteJob:
-        """Adopt the job carrying `job`'s fingerprint, or create it (once)."""
+        """Adopt the job carrying `job`'s fingerprint, or create it (once), in the
+        project and region of the job's own `parent`."""
         if job.target is not Target.GENAI or job.parent is None:
             raise PermanentBackendError(
                 f"{job.name} is compiled for {job.target.value}, not genai",
@@ -162,21 +182,21 @@ class GenaiBackend:
             )
         project, region = self._where(job.parent)
         fp = job.labels.get(LABEL_FINGERPRINT) or fingerprint_label(job.fingerprint)
-        list_ctx = self._ctx("list batch jobs", project, region)
-        create_ctx = self._ctx(f"create batch job {job.name!r}", project, region, create=True)
-        backoff = self.retry.start()
-        while True:
-            ctx = list_ctx
-            try:
-                found = choose_adopted(self._pages(project, region, {LABEL_FINGERPRINT: fp}))
-                if found is not None:
-                    return found
-                ctx = create_ctx
-                return self._create(project, region, job, fp)
-            except Exception as exc:  # translated; temporary ones loop back to the list
-                error = classify(exc, ctx)
-                if not backoff.retry(error):
-                    raise error from exc
+        find = translating(
+            lambda: choose_adopted(self._pages(project, region, {LABEL_FINGERPRINT: fp})),
+            self._ctx("list batch jobs", project, region),
+        )
+        create = translating(
+            lambda: self._create(project, region, job, fp),
+            self._ctx(f"create batch job {job.name!r}", project, region, create=True),
+        )
+
+        def attempt() -> RemoteJob:
+            # Every attempt lists first: after a lost answer the job may exist.
+            found = find()
+            return found if found is not None else create()
+
+        return self.calls.run(attempt)
 
     def _create(self, project: str, region: str, job: CompiledJob, fp: str) -> RemoteJob:
         body = copy.deepcopy(dict(job.body))
@@ -195,24 +215,22 @@ class GenaiBackend:
         """The job's state (labels are not returned by google-genai)."""
         project, region = self._where(remote_name)
         ctx = self._ctx(f"get {remote_name}", project, region, job_read=True)
-        found = self.retry.call(
+        found = self.calls.call(
             lambda: self._client(project, region).batches.get(name=remote_name), ctx
         )
         return remote_from_batch_job(self.name, found)
 
     def list(self, selector: Mapping[str, str] | None = None) -> Iterator[RemoteJob]:
-        """Jobs whose labels include `selector` (filtered by the service)."""
-        project, region = self._where(self.location.parent)
-        return self._pages(project, region, selector, retried=True)
+        """Jobs in the configured project and region whose labels include
+        `selector` (PermanentBackendError at once when no location is configured)."""
+        project, region = self.location.require(self.service)
+        assert region is not None
+        return self._pages(project, region, selector)
 
     def _pages(
-        self,
-        project: str,
-        region: str,
-        selector: Mapping[str, str] | None,
-        *,
-        retried: bool = False,
+        self, project: str, region: str, selector: Mapping[str, str] | None
     ) -> Iterator[RemoteJob]:
+        """One call per page, each retried on its own (or by the enclosing loop)."""
         ctx = self._ctx("list batch jobs", project, region)
         token: str | None = None
         while True:
@@ -225,7 +243,7 @@ class GenaiBackend:
             def fetch(config: dict[str, Any] = config) -> Any:
                 return self._client(project, region).batches.list(config=config)
 
-            pager = self.retry.call(fetch, ctx) if retried else fetch()
+            pager = self.calls.call(fetch, ctx)
             for item in pager.page:
                 yield remote_from_batch_job(self.name, item, selector)
             token = pager.config.get("page_token")
@@ -234,15 +252,18 @@ class GenaiBackend:
 
     def cancel(self, remote_name: str) -> RemoteJob:
         """Ask a running job to stop; a finished job is returned as it is."""
+        return self.calls.run(lambda: self._cancel_once(remote_name))
+
+    def _cancel_once(self, remote_name: str) -> RemoteJob:
         current = self.get(remote_name)
         if current.terminal:
             return current
         project, region = self._where(remote_name)
         ctx = self._ctx(f"cancel {remote_name}", project, region, job_read=True)
         try:
-            self.retry.call(
+            translating(
                 lambda: self._client(project, region).batches.cancel(name=remote_name), ctx
-            )
+            )()
         except PermanentBackendError:
             after = self.get(remote_name)
             if after.terminal:
@@ -252,6 +273,9 @@ class GenaiBackend:
 
     def delete(self, remote_name: str) -> None:
         """Delete a finished job."""
+        self.calls.run(lambda: self._delete_once(remote_name))
+
+    def _delete_once(self, remote_name: str) -> None:
         current = self.get(remote_name)
         if not current.terminal:
             raise PermanentBackendError(
@@ -260,7 +284,7 @@ class GenaiBackend:
             )
         project, region = self._where(remote_name)
         ctx = self._ctx(f"delete {remote_name}", project, region, job_read=True)
-        self.retry.call(lambda: self._client(project, region).batches.delete(name=remote_name), ctx)
+        translating(lambda: self._client(project, region).batches.delete(name=remote_name), ctx)()
 
     def outputs(self, remote_name: str) -> builtins.list[str]:
         """The job's result and error files, found through `outputInfo`."""

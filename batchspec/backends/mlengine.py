@@ -14,8 +14,11 @@ under that id) means try the next attempt id (`..._r1`, `..._r2`, ...), whose
 own 409 is checked the same way. Timeouts and dropped connections on create
 are therefore harmless: the retry gets 409 and adopts.
 
-The discovery document is the one shipped in the wheel (`static_discovery`),
-so building the client needs no network.
+`submit` (all its attempt ids), `cancel`, `get` and each page of `list` are
+one operation each of `batchspec.retry`'s loop. Jobs are reached in the
+project their name says; `api_endpoint` (or `BATCHSPEC_MLENGINE_ENDPOINT`)
+overrides the endpoint. The discovery document is the one shipped in the
+wheel (`static_discovery`), so building the client needs no network.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from batchspec.backends.cloud import (
+    MLENGINE_ENDPOINT_ENV,
     Location,
     as_int,
     choose_adopted,
@@ -33,14 +37,23 @@ from batchspec.backends.cloud import (
     matches,
     parse_time,
     resolve_location,
+    setting,
     split_name,
 )
-from batchspec.backends.retry import CallContext, RetryPolicy, classify, describe, with_context
+from batchspec.backends.google_errors import (
+    CallContext,
+    ServiceCaller,
+    classify,
+    describe,
+    translating,
+    with_context,
+)
 from batchspec.compile.fingerprint import fingerprint_label
 from batchspec.compile.identity import JOB_ID_FINGERPRINT_DIGITS, mlengine_job_id
-from batchspec.errors import PermanentBackendError
+from batchspec.errors import BackendError, PermanentBackendError
 from batchspec.model.enums import JobState, Target
 from batchspec.model.jobs import LABEL_FINGERPRINT, LABEL_JOB, CompiledJob, RemoteJob
+from batchspec.retry import RandomSource, RetryClock, RetryPolicy
 
 API_HOST = "ml.googleapis.com"
 ROLE = "roles/ml.developer"
@@ -115,14 +128,17 @@ class MLEngineBackend:
         credentials: Any = None,
         api_endpoint: str | None = None,
         retry: RetryPolicy | None = None,
+        clock: RetryClock | None = None,
+        rng: RandomSource | None = None,
         timeout: float = DEFAULT_TIMEOUT,
         page_size: int = DEFAULT_PAGE_SIZE,
         env: Mapping[str, str] | None = None,
     ) -> None:
         self.location: Location = resolve_location(project, region, env)
         self.credentials = credentials
-        self.api_endpoint = api_endpoint
+        self.api_endpoint = setting(api_endpoint, MLENGINE_ENDPOINT_ENV, env)
         self.retry = retry or RetryPolicy()
+        self.calls = ServiceCaller(self.retry, clock, rng)
         self.timeout = timeout
         self.page_size = page_size
         self._service: Any = None
@@ -153,11 +169,12 @@ class MLEngineBackend:
             )
         return self._service.projects().jobs()
 
-    def _project(self, name: str | None = None) -> str:
-        project = split_name(name or "").get("projects") or self.location.project
+    def _project(self, name: str) -> str:
+        """The project a job (or parent) names, else the configured one."""
+        project = split_name(name).get("projects") or self.location.project
         if not project:
             raise PermanentBackendError(
-                "no project for ML Engine",
+                f"{self.service}: {name!r} names no project and none is configured",
                 hint="set `project:` in the spec, or BATCHSPEC_PROJECT",
             )
         return project
@@ -179,6 +196,11 @@ class MLEngineBackend:
             )
         project = self._project(job.parent)
         fp = job.labels.get(LABEL_FINGERPRINT) or fingerprint_label(job.fingerprint)
+        # One operation: a retry after a lost answer starts again from the first id,
+        # whose 409 adopts (or moves on) as before.
+        return self.calls.run(lambda: self._submit_once(project, job, fp))
+
+    def _submit_once(self, project: str, job: CompiledJob, fp: str) -> RemoteJob:
         taken: builtins.list[str] = []
         for attempt in range(MAX_ID_ATTEMPTS):
             job_id = mlengine_job_id(job.name, job.fingerprint, attempt)
@@ -198,33 +220,34 @@ class MLEngineBackend:
         None when the id is taken by a job with another fingerprint."""
         body = {**dict(job.body), "jobId": job_id}
         parent = f"projects/{project}"
-        ctx = self._ctx(f"create job {job_id}", project, create=True)
-        backoff = self.retry.start()
-        while True:
-            try:
-                created = self._jobs().create(parent=parent, body=body).execute(num_retries=0)
-                return remote_from_mlengine(self.name, project, created)
-            except Exception as exc:  # 409 handled; the rest translated
-                failure = describe(exc)
-                if failure is not None and failure.status == 409:
-                    existing = self.get(f"{parent}/jobs/{job_id}")
-                    return existing if existing.fingerprint == fp else None
-                error = classify(exc, ctx)
-                if not backoff.retry(error):
-                    raise error from exc
+        try:
+            created = self._jobs().create(parent=parent, body=body).execute(num_retries=0)
+        except BackendError:
+            raise
+        except Exception as exc:  # 409 handled; the rest translated
+            failure = describe(exc)
+            if failure is not None and failure.status == 409:
+                existing = self.get(f"{parent}/jobs/{job_id}")
+                return existing if existing.fingerprint == fp else None
+            raise classify(exc, self._ctx(f"create job {job_id}", project, create=True)) from exc
+        return remote_from_mlengine(self.name, project, created)
 
     def get(self, remote_name: str) -> RemoteJob:
         """The job's current state (JobNotFoundError when there is none)."""
         project = self._project(remote_name)
         ctx = self._ctx(f"get {remote_name}", project, job_read=True)
-        found = self.retry.call(
+        found = self.calls.call(
             lambda: self._jobs().get(name=remote_name).execute(num_retries=0), ctx
         )
         return remote_from_mlengine(self.name, project, found)
 
     def list(self, selector: Mapping[str, str] | None = None) -> Iterator[RemoteJob]:
-        """Jobs in the project whose labels include `selector`, one call per page."""
-        project = self._project()
+        """Jobs in the configured project whose labels include `selector`, one call
+        per page (PermanentBackendError at once when no project is configured)."""
+        project, _ = self.location.require(self.service, region=False)
+        return self._pages(project, selector)
+
+    def _pages(self, project: str, selector: Mapping[str, str] | None) -> Iterator[RemoteJob]:
         ctx = self._ctx("list jobs", project)
         token: str | None = None
         while True:
@@ -238,7 +261,7 @@ class MLEngineBackend:
             def fetch(kwargs: dict[str, Any] = kwargs) -> Any:
                 return self._jobs().list(**kwargs).execute(num_retries=0)
 
-            page = self.retry.call(fetch, ctx)
+            page = self.calls.call(fetch, ctx)
             for item in page.get("jobs", []):
                 remote = remote_from_mlengine(self.name, project, item)
                 if matches(remote.labels, selector):
@@ -254,15 +277,18 @@ class MLEngineBackend:
 
     def cancel(self, remote_name: str) -> RemoteJob:
         """Ask a running job to stop; a finished job is returned as it is."""
+        return self.calls.run(lambda: self._cancel_once(remote_name))
+
+    def _cancel_once(self, remote_name: str) -> RemoteJob:
         current = self.get(remote_name)
         if current.terminal:
             return current
         ctx = self._ctx(f"cancel {remote_name}", self._project(remote_name), job_read=True)
         try:
-            self.retry.call(
+            translating(
                 lambda: self._jobs().cancel(name=remote_name, body={}).execute(num_retries=0),
                 ctx,
-            )
+            )()
         except PermanentBackendError:
             after = self.get(remote_name)
             if after.terminal:

@@ -5,6 +5,14 @@ required arguments that returns a `Backend`. Nothing is imported until a
 backend is asked for, so `batchspec validate` and `batchspec plan` (without
 `--refresh`) never load google-cloud-*, Ray or the local engine.
 
+Built with no arguments, the cloud backends take everything from the
+environment: the project and region they list jobs in (`BATCHSPEC_PROJECT`
+or `GOOGLE_CLOUD_PROJECT`, `BATCHSPEC_REGION`), endpoint overrides
+(`BATCHSPEC_VERTEX_ENDPOINT`, `BATCHSPEC_GENAI_BASE_URL`,
+`BATCHSPEC_MLENGINE_ENDPOINT`) and credentials (Application Default
+Credentials, resolved when the first call is made). Each job is still
+submitted, read and cancelled in the project and region it names itself.
+
 An environment variable `BATCHSPEC_BACKEND_<TARGET>=module:attribute`
 replaces a target's backend: a plug-in point for a site's own backend, and
 how the fault tests put a file-backed double behind `batchspec apply`

@@ -11,13 +11,17 @@ body carries batchspec's fingerprint label, so `submit`
    create may have happened even though its answer was lost.
 
 A crash between the create and the caller recording the job is covered by
-step 1 of the next run. The client's own retry is off (`retry=None`): one
-place retries, and it never repeats a create blindly.
+step 1 of the next run. The client's own retry is off (`retry=None`); each
+public method is one operation of `batchspec.retry`'s loop (`submit`: list,
+then create), so a retry always starts with the list, and inside the
+controller's loop the controller's policy governs instead.
 
-Credentials come from Application Default Credentials unless given; the
-endpoint is the job's regional endpoint (`{region}-aiplatform.googleapis.com`)
-unless `api_endpoint` overrides it (tests point it at a local HTTP double).
-google-cloud-aiplatform is imported when the first client is made.
+Credentials come from Application Default Credentials unless given. Each job
+is reached where its name says (`projects/P/locations/R/...`), on that
+region's endpoint (`{region}-aiplatform.googleapis.com`) unless `api_endpoint`
+or `BATCHSPEC_VERTEX_ENDPOINT` overrides it (a private endpoint; tests point
+it at a local HTTP double). google-cloud-aiplatform is imported when the
+first client is made.
 """
 
 from __future__ import annotations
@@ -28,19 +32,27 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from batchspec.backends.cloud import (
+    VERTEX_ENDPOINT_ENV,
     Location,
     choose_adopted,
     label_filter,
     matches,
     remote_from_vertex,
     resolve_location,
+    setting,
     split_name,
 )
-from batchspec.backends.retry import CallContext, RetryPolicy, classify, with_context
+from batchspec.backends.google_errors import (
+    CallContext,
+    ServiceCaller,
+    translating,
+    with_context,
+)
 from batchspec.compile.fingerprint import fingerprint_label
 from batchspec.errors import PermanentBackendError
 from batchspec.model.enums import Target
 from batchspec.model.jobs import LABEL_FINGERPRINT, CompiledJob, RemoteJob
+from batchspec.retry import RandomSource, RetryClock, RetryPolicy
 
 API_HOST = "aiplatform.googleapis.com"
 ROLE = "roles/aiplatform.user"
@@ -63,15 +75,18 @@ class VertexBackend:
         api_endpoint: str | None = None,
         transport: str = "rest",
         retry: RetryPolicy | None = None,
+        clock: RetryClock | None = None,
+        rng: RandomSource | None = None,
         timeout: float = DEFAULT_TIMEOUT,
         page_size: int = DEFAULT_PAGE_SIZE,
         env: Mapping[str, str] | None = None,
     ) -> None:
         self.location: Location = resolve_location(project, region, env)
         self.credentials = credentials
-        self.api_endpoint = api_endpoint
+        self.api_endpoint = setting(api_endpoint, VERTEX_ENDPOINT_ENV, env)
         self.transport = transport
         self.retry = retry or RetryPolicy()
+        self.calls = ServiceCaller(self.retry, clock, rng)
         self.timeout = timeout
         self.page_size = page_size
         self._clients: dict[str, Any] = {}
@@ -101,6 +116,16 @@ class VertexBackend:
             self._ctx(action, parts.get("projects"), parts.get("locations")), job_read=True
         )
 
+    def _region_of(self, remote_name: str) -> str:
+        """The region a job lives in: its name says (the configured one for a bare id)."""
+        region = split_name(remote_name).get("locations") or self.location.region
+        if not region:
+            raise PermanentBackendError(
+                f"{self.service}: {remote_name!r} names no location and no region is configured",
+                hint="use the job's full name, projects/P/locations/R/batchPredictionJobs/ID",
+            )
+        return region
+
     @staticmethod
     def _as_dict(message: Any) -> dict[str, Any]:
         data: dict[str, Any] = type(message).to_dict(
@@ -114,33 +139,41 @@ class VertexBackend:
     # --- the Backend protocol -------------------------------------------------------
 
     def submit(self, job: CompiledJob) -> RemoteJob:
-        """Adopt the job carrying `job`'s fingerprint, or create it (once)."""
+        """Adopt the job carrying `job`'s fingerprint, or create it (once), in the
+        project and region of the job's own `parent`."""
         if job.target is not Target.VERTEX or job.parent is None:
             raise PermanentBackendError(
                 f"{job.name} is compiled for {job.target.value}, not vertex",
                 hint="compile it with target=vertex",
             )
-        parts = split_name(job.parent)
+        parent = job.parent
+        parts = split_name(parent)
         project, region = parts.get("projects"), parts.get("locations")
-        assert region is not None, "a Vertex parent names its location"
+        if not project or not region:
+            raise PermanentBackendError(
+                f"{job.name}: parent {parent!r} is not projects/PROJECT/locations/REGION",
+                hint="compile the spec again (batchspec render shows the request)",
+            )
         fp = job.labels.get(LABEL_FINGERPRINT) or fingerprint_label(job.fingerprint)
-        list_ctx = self._ctx("list batch prediction jobs", project, region)
-        create_ctx = with_context(
-            self._ctx(f"create batch prediction job {job.name!r}", project, region), create=True
+        selector = {LABEL_FINGERPRINT: fp}
+        find = translating(
+            lambda: choose_adopted(self._list_in(region, parent, selector)),
+            self._ctx("list batch prediction jobs", project, region),
         )
-        backoff = self.retry.start()
-        while True:
-            ctx = list_ctx
-            try:
-                found = choose_adopted(self._list_in(region, job.parent, {LABEL_FINGERPRINT: fp}))
-                if found is not None:
-                    return found
-                ctx = create_ctx
-                return self._create(region, job)
-            except Exception as exc:  # translated; temporary ones loop back to the list
-                error = classify(exc, ctx)
-                if not backoff.retry(error):
-                    raise error from exc
+        create = translating(
+            lambda: self._create(region, job),
+            with_context(
+                self._ctx(f"create batch prediction job {job.name!r}", project, region),
+                create=True,
+            ),
+        )
+
+        def attempt() -> RemoteJob:
+            # Every attempt lists first: after a lost answer the job may exist.
+            found = find()
+            return found if found is not None else create()
+
+        return self.calls.run(attempt)
 
     def _create(self, region: str, job: CompiledJob) -> RemoteJob:
         from google.cloud import aiplatform_v1
@@ -153,9 +186,9 @@ class VertexBackend:
 
     def get(self, remote_name: str) -> RemoteJob:
         """The job's current state (JobNotFoundError when there is none)."""
-        region = split_name(remote_name).get("locations") or self.location.region or ""
+        region = self._region_of(remote_name)
         ctx = self._ctx_for_name(f"get {remote_name}", remote_name)
-        found = self.retry.call(
+        found = self.calls.call(
             lambda: self._client(region).get_batch_prediction_job(
                 name=remote_name, retry=None, timeout=self.timeout
             ),
@@ -164,20 +197,17 @@ class VertexBackend:
         return self._remote(found)
 
     def list(self, selector: Mapping[str, str] | None = None) -> Iterator[RemoteJob]:
-        """Jobs in the backend's project and region whose labels include `selector`."""
-        parent = self.location.parent
-        region = self.location.region or ""
-        return self._list_in(region, parent, selector, retried=True)
+        """Jobs in the configured project and region whose labels include `selector`
+        (PermanentBackendError at once when no location is configured)."""
+        project, region = self.location.require(self.service)
+        assert region is not None
+        return self._list_in(region, f"projects/{project}/locations/{region}", selector)
 
     def _list_in(
-        self,
-        region: str,
-        parent: str,
-        selector: Mapping[str, str] | None,
-        *,
-        retried: bool = False,
+        self, region: str, parent: str, selector: Mapping[str, str] | None
     ) -> Iterator[RemoteJob]:
-        """One list call per page (filtered on the service, checked here again)."""
+        """One call per page (filtered on the service, checked here again), each
+        page retried on its own (or by the enclosing operation's loop)."""
         from google.cloud import aiplatform_v1
 
         parts = split_name(parent)
@@ -197,7 +227,7 @@ class VertexBackend:
                 )
                 return next(iter(pager.pages))
 
-            page = self.retry.call(fetch, ctx) if retried else fetch()
+            page = self.calls.call(fetch, ctx)
             for message in page.batch_prediction_jobs:
                 remote = self._remote(message)
                 if matches(remote.labels, selector):
@@ -208,18 +238,21 @@ class VertexBackend:
 
     def cancel(self, remote_name: str) -> RemoteJob:
         """Ask a running job to stop; a finished job is returned as it is."""
+        return self.calls.run(lambda: self._cancel_once(remote_name))
+
+    def _cancel_once(self, remote_name: str) -> RemoteJob:
         current = self.get(remote_name)
         if current.terminal:
             return current
-        region = split_name(remote_name).get("locations") or ""
+        region = self._region_of(remote_name)
         ctx = self._ctx_for_name(f"cancel {remote_name}", remote_name)
         try:
-            self.retry.call(
+            translating(
                 lambda: self._client(region).cancel_batch_prediction_job(
                     name=remote_name, retry=None, timeout=self.timeout
                 ),
                 ctx,
-            )
+            )()
         except PermanentBackendError:
             # FAILED_PRECONDITION when the job finished meanwhile: report that.
             after = self.get(remote_name)
@@ -231,20 +264,23 @@ class VertexBackend:
     def delete(self, remote_name: str) -> None:
         """Delete a finished job (the service refuses running ones; so do we,
         with a clearer message). Output files are not touched."""
+        self.calls.run(lambda: self._delete_once(remote_name))
+
+    def _delete_once(self, remote_name: str) -> None:
         current = self.get(remote_name)
         if not current.terminal:
             raise PermanentBackendError(
                 f"{remote_name} is {current.state.value}: only finished jobs can be deleted",
                 hint="cancel it first, and delete it once it is CANCELLED",
             )
-        region = split_name(remote_name).get("locations") or ""
+        region = self._region_of(remote_name)
         ctx = self._ctx_for_name(f"delete {remote_name}", remote_name)
-        self.retry.call(
+        translating(
             lambda: self._client(region).delete_batch_prediction_job(
                 name=remote_name, retry=None, timeout=self.timeout
             ),
             ctx,
-        )
+        )()
 
     def outputs(self, remote_name: str) -> builtins.list[str]:
         """The job's result and error files, found through `outputInfo`."""

@@ -15,8 +15,8 @@ from batchspec.reconcile.controller import Controller, ControllerOptions, PassRe
 from batchspec.reconcile.drift import DriftReport, detect_drift
 from batchspec.reconcile.executor import ApplyReport, Executor, Outcome
 from batchspec.reconcile.observe import observe
-from batchspec.reconcile.retry import RetryPolicy, call_with_retry
 from batchspec.reconcile.sync import SyncResult, sync
+from batchspec.retry import RetryPolicy, call_with_retry
 
 __all__ = [
     "ApplyContext",

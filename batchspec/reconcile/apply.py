@@ -22,8 +22,8 @@ from batchspec.reconcile.clock import Clock
 from batchspec.reconcile.drift import spec_changes
 from batchspec.reconcile.executor import SUBMIT_RETRY, ApplyReport, Executor, Outcome
 from batchspec.reconcile.observe import observe
-from batchspec.reconcile.retry import RetryPolicy
 from batchspec.reconcile.sync import sync
+from batchspec.retry import RetryPolicy
 from batchspec.state.store import StateStore
 
 

@@ -1,4 +1,8 @@
-"""Time, injectable: the controller's waits and deadlines are tested without sleeping."""
+"""Time, injectable: the controller's waits and deadlines are tested without sleeping.
+
+A `Clock` is also a `batchspec.retry.RetryClock` (monotonic + sleep), so the
+controller's retries run on the same clock as its passes.
+"""
 
 from __future__ import annotations
 

@@ -36,8 +36,8 @@ from batchspec.reconcile.drift import spec_changes
 from batchspec.reconcile.executor import SUBMIT_RETRY, ApplyReport, Executor, Outcome
 from batchspec.reconcile.observe import OBSERVE_RETRY, observe
 from batchspec.reconcile.outputs import ManifestError, read_manifest
-from batchspec.reconcile.retry import RetryPolicy
 from batchspec.reconcile.sync import SyncResult, sync
+from batchspec.retry import RetryPolicy
 from batchspec.state.records import JobRecord
 from batchspec.state.store import StateStore
 

@@ -10,6 +10,11 @@ The submission protocol, in order, each step its own transaction:
    before any retry;
 4. record the remote name and first state.
 
+Retries are `batchspec.retry.call_with_retry` on the executor's clock and
+random source. This loop is the outermost one, so it owns them: a backend
+that retries its own calls makes one attempt per retry of this loop, and
+`SUBMIT_RETRY`'s deadline bounds a whole submit.
+
 A process killed anywhere in there leaves either no intent (nothing was
 sent) or an intent, which the next run resolves with step 2; the unique
 index on (backend, submit key) makes a second job for one attempt
@@ -22,6 +27,7 @@ import random
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from batchspec.backends.base import Backend
 from batchspec.backends.registry import BackendProvider
@@ -37,11 +43,14 @@ from batchspec.plan.attempts import for_attempt, key_label, submit_key
 from batchspec.plan.observed import Observation
 from batchspec.reconcile.clock import Clock, SystemClock
 from batchspec.reconcile.observe import lookup_key
-from batchspec.reconcile.retry import RetryPolicy, call_with_retry
+from batchspec.retry import RetryPolicy, call_with_retry
 from batchspec.state.records import Disposition, JobRecord
 from batchspec.state.store import StateStore
 
+T = TypeVar("T")
+
 SUBMIT_RETRY = RetryPolicy(initial=1.0, maximum=30.0, deadline=300.0)
+"""Submits, cancels and look-ups: patient, since a pass can wait for a throttled service."""
 
 
 @dataclass(frozen=True)
@@ -99,6 +108,29 @@ class Executor:
         self.stop = stop
         self.report = report
         self.log = log or (lambda _message: None)
+
+    def _retrying(
+        self,
+        call: Callable[[], T],
+        what: str,
+        name: str,
+        *,
+        recover: Callable[[], T | None] | None = None,
+    ) -> T:
+        """`call` under the executor's retry policy, clock and random source; each
+        retry is logged under the job's name, and a stop request (SIGTERM) ends
+        the wait between retries at once."""
+        return call_with_retry(
+            call,
+            what=what,
+            policy=self.retry,
+            clock=_Stoppable(self.clock, self.stop),
+            rng=self.rng,
+            recover=recover,
+            on_retry=lambda exc, delay, n: self.log(
+                f"{name}: {exc.message}; retrying in {delay:.1f}s (attempt {n + 1})"
+            ),
+        )
 
     # --- running actions ------------------------------------------------------------
 
@@ -217,12 +249,8 @@ class Executor:
                     return job
             return None
         backend = self.provider(record.backend)
-        return call_with_retry(
-            lambda: lookup_key(backend, record.submit_key),
-            what=f"looking up {record.name}",
-            policy=self.retry,
-            clock=self.clock,
-            rng=self.rng,
+        return self._retrying(
+            lambda: lookup_key(backend, record.submit_key), f"looking up {record.name}", record.name
         )
 
     @staticmethod
@@ -244,16 +272,11 @@ class Executor:
         backend = self.provider(record.backend)
         submitted = for_attempt(job, record.attempt)
         try:
-            remote = call_with_retry(
+            remote = self._retrying(
                 lambda: backend.submit(submitted),
-                what=f"submitting {job.name}",
-                policy=self.retry,
-                clock=self.clock,
-                rng=self.rng,
+                f"submitting {job.name}",
+                job.name,
                 recover=lambda: lookup_key(backend, record.submit_key),
-                on_retry=lambda exc, delay, n: self.log(
-                    f"{job.name}: {exc.message}; retrying in {delay:.1f}s (attempt {n + 1})"
-                ),
             )
         except PermanentBackendError as exc:
             self.store.record_rejected(record.id, error=exc.message, actor=self.actor)
@@ -268,12 +291,10 @@ class Executor:
         (and a paused one resumes). Refuses a reply naming another job."""
         backend = self.provider(record.backend)
         submitted = for_attempt(job, record.attempt)
-        remote = call_with_retry(
+        remote = self._retrying(
             lambda: backend.submit(submitted),
-            what=f"resuming {record.name}",
-            policy=self.retry,
-            clock=self.clock,
-            rng=self.rng,
+            f"resuming {record.name}",
+            record.name,
             recover=lambda: lookup_key(backend, record.submit_key),
         )
         if remote.remote_name != record.remote_name:
@@ -318,12 +339,8 @@ class Executor:
         backend: Backend = self.provider(record.backend)
         remote_name = record.remote_name
         try:
-            remote = call_with_retry(
-                lambda: backend.cancel(remote_name),
-                what=f"cancelling {record.name}",
-                policy=self.retry,
-                clock=self.clock,
-                rng=self.rng,
+            remote = self._retrying(
+                lambda: backend.cancel(remote_name), f"cancelling {record.name}", record.name
             )
         except JobNotFoundError:
             return self.store.record_missing(
@@ -332,3 +349,17 @@ class Executor:
         return self.store.record_cancel_requested(
             record.id, reason=reason, actor=self.actor, remote=remote
         )
+
+
+@dataclass(frozen=True)
+class _Stoppable:
+    """The executor's clock as a retry clock whose sleeps wake on `stop`."""
+
+    clock: Clock
+    stop: threading.Event | None
+
+    def monotonic(self) -> float:
+        return self.clock.monotonic()
+
+    def sleep(self, seconds: float) -> bool:
+        return self.clock.sleep(seconds, self.stop)

@@ -17,10 +17,11 @@ from batchspec.model.jobs import LABEL_FINGERPRINT, LABEL_MANAGED_BY, MANAGED_BY
 from batchspec.plan.attempts import key_label
 from batchspec.plan.observed import Observation
 from batchspec.reconcile.clock import Clock
-from batchspec.reconcile.retry import RetryPolicy, call_with_retry
+from batchspec.retry import RetryPolicy, call_with_retry
 
 MANAGED_SELECTOR = {LABEL_MANAGED_BY: MANAGED_BY_VALUE}
 OBSERVE_RETRY = RetryPolicy(initial=0.5, maximum=10.0, deadline=60.0)
+"""One backend's listing: a backend that stays down is noted and the pass goes on."""
 
 
 def observe(

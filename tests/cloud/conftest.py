@@ -1,6 +1,6 @@
 """Fixtures for the cloud backend tests: fake-gcs-server (one per session), the
 REST double (one per test), and backends wired to both with anonymous
-credentials and a retry policy that does not really sleep."""
+credentials and a retry policy on a clock that does not really sleep."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from batchspec.backends.retry import RetryPolicy
+from batchspec.retry import RetryPolicy
 from tests.cloud.double import CloudDouble
 
 PROJECT = "proj-123456"
@@ -70,10 +70,14 @@ def double() -> Iterator[CloudDouble]:
 
 
 class Sleeps(list[float]):
-    """A sleep function that records instead of sleeping."""
+    """A retry clock that records sleeps instead of sleeping: its time is the
+    sum of them (so deadlines are real arithmetic, never real waiting)."""
 
-    def __call__(self, seconds: float) -> None:
+    def sleep(self, seconds: float) -> None:
         self.append(seconds)
+
+    def monotonic(self) -> float:
+        return sum(self)
 
 
 @pytest.fixture
@@ -82,9 +86,10 @@ def sleeps() -> Sleeps:
 
 
 @pytest.fixture
-def fast_retry(sleeps: Sleeps) -> RetryPolicy:
-    """Real backoff arithmetic, recorded sleeps, a real (short) deadline."""
-    return RetryPolicy(deadline=20.0, initial=0.5, maximum=4.0, sleep=sleeps)
+def fast_retry(sleeps: Sleeps) -> dict[str, Any]:
+    """Backend keyword arguments: real backoff arithmetic and a real (short)
+    deadline, on the recording clock."""
+    return {"retry": RetryPolicy(deadline=20.0, initial=0.5, maximum=4.0), "clock": sleeps}
 
 
 def token_credentials() -> Any:
@@ -101,7 +106,7 @@ def anonymous() -> Any:
 
 
 @pytest.fixture
-def vertex(double: CloudDouble, fast_retry: RetryPolicy) -> Any:
+def vertex(double: CloudDouble, fast_retry: dict[str, Any]) -> Any:
     """A VertexBackend talking REST to the double."""
     from batchspec.backends.vertex import VertexBackend
 
@@ -110,7 +115,7 @@ def vertex(double: CloudDouble, fast_retry: RetryPolicy) -> Any:
         REGION,
         credentials=anonymous(),
         api_endpoint=double.url,
-        retry=fast_retry,
+        **fast_retry,
         timeout=2.0,
         page_size=2,
     )

@@ -118,7 +118,7 @@ def test_vertex_job_from_bigquery_to_bigquery(bq, double, fast_retry, make_spec)
         )
     )
     backend = VertexBackend(
-        project, REGION, credentials=anonymous(), api_endpoint=double.url, retry=fast_retry
+        project, REGION, credentials=anonymous(), api_endpoint=double.url, **fast_retry
     )
     double.end_next_job_as("PARTIALLY_SUCCEEDED")
     remote = backend.submit(job)

@@ -78,9 +78,7 @@ def test_vertex_spec_from_submit_to_joined_results(
     )
     env = {"BATCHSPEC_PROJECT": PROJECT, "BATCHSPEC_REGION": REGION}
     job = compile_spec(loaded.spec, source=loaded.file, env=env)
-    backend = VertexBackend(
-        credentials=anonymous(), api_endpoint=double.url, retry=fast_retry, env=env
-    )
+    backend = VertexBackend(credentials=anonymous(), api_endpoint=double.url, **fast_retry, env=env)
     double.end_next_job_as("PARTIALLY_SUCCEEDED")
     remote = run_to_end(backend, backend.submit(job))
     assert remote.state is JobState.PARTIALLY_SUCCEEDED
@@ -120,12 +118,12 @@ def test_crash_after_submit_is_adopted_by_the_next_run(
         )
     )
     first = VertexBackend(
-        PROJECT, REGION, credentials=anonymous(), api_endpoint=double.url, retry=fast_retry
+        PROJECT, REGION, credentials=anonymous(), api_endpoint=double.url, **fast_retry
     )
     created = first.submit(job)
     del first  # the process is gone; nothing was recorded
     second = VertexBackend(
-        PROJECT, REGION, credentials=anonymous(), api_endpoint=double.url, retry=fast_retry
+        PROJECT, REGION, credentials=anonymous(), api_endpoint=double.url, **fast_retry
     )
     assert second.submit(job).remote_name == created.remote_name
     assert len(double.create_calls()) == 1
@@ -143,7 +141,7 @@ def test_legacy_shard_files_join_too(gcs, bucket, double, fast_retry, make_spec)
         )
     )
     backend = VertexBackend(
-        PROJECT, REGION, credentials=anonymous(), api_endpoint=double.url, retry=fast_retry
+        PROJECT, REGION, credentials=anonymous(), api_endpoint=double.url, **fast_retry
     )
     double.end_next_job_as("PARTIALLY_SUCCEEDED")
     remote = run_to_end(backend, backend.submit(job))
@@ -173,7 +171,7 @@ def test_genai_spec_to_results(gcs, bucket, double, fast_retry, make_spec) -> No
         REGION,
         credentials=token_credentials(),
         base_url=double.url + "/",
-        retry=fast_retry,
+        **fast_retry,
     )
     remote = run_to_end(backend, backend.submit(job))
     assert remote.state is JobState.SUCCEEDED
@@ -198,7 +196,7 @@ def test_ml_engine_spec_to_results(gcs, bucket, double, fast_retry, make_spec) -
         )
     )
     backend = MLEngineBackend(
-        PROJECT, REGION, credentials=anonymous(), api_endpoint=double.url, retry=fast_retry
+        PROJECT, REGION, credentials=anonymous(), api_endpoint=double.url, **fast_retry
     )
     double.end_next_job_as("PARTIALLY_SUCCEEDED")
     remote = run_to_end(backend, backend.submit(job))
@@ -229,13 +227,13 @@ def test_every_example_cloud_spec_is_accepted_by_the_double(spec_file, double, f
         job = compile_spec(loaded.spec)
         backend = {
             "vertex": lambda: VertexBackend(
-                credentials=anonymous(), api_endpoint=double.url, retry=fast_retry
+                credentials=anonymous(), api_endpoint=double.url, **fast_retry
             ),
             "genai": lambda: GenaiBackend(
-                credentials=token_credentials(), base_url=double.url + "/", retry=fast_retry
+                credentials=token_credentials(), base_url=double.url + "/", **fast_retry
             ),
             "mlengine": lambda: MLEngineBackend(
-                credentials=anonymous(), api_endpoint=double.url, retry=fast_retry
+                credentials=anonymous(), api_endpoint=double.url, **fast_retry
             ),
         }[job.target.value]()
         remote = backend.submit(job)

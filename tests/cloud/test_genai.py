@@ -21,7 +21,7 @@ def genai(double, fast_retry):
         REGION,
         credentials=token_credentials(),
         base_url=double.url + "/",
-        retry=fast_retry,
+        **fast_retry,
         timeout=2.0,
         page_size=2,
     )
@@ -65,7 +65,7 @@ def test_throttled_then_lost_create_makes_one_job(double, job, fast_retry) -> No
         REGION,
         credentials=token_credentials(),
         base_url=double.url + "/",
-        retry=fast_retry,
+        **fast_retry,
         timeout=0.5,
     )
     double.faults.status("create", 429)
@@ -136,3 +136,22 @@ def test_403_is_permanent(genai, double, job) -> None:
         genai.submit(job)
     assert "has not been used" in info.value.message
     assert "gcloud services enable aiplatform.googleapis.com" in (info.value.hint or "")
+
+
+def test_jobs_are_reached_where_their_own_names_say(double, make_spec, fast_retry) -> None:
+    backend = GenaiBackend(
+        credentials=token_credentials(), base_url=double.url + "/", env={}, **fast_retry
+    )
+    job = compile_spec(make_spec(target="genai", project="other-proj", region="europe-west4"))
+    remote = backend.submit(job)
+    assert remote.remote_name.startswith("projects/other-proj/locations/europe-west4/")
+    (create,) = double.create_calls("genai")
+    assert create.path == "/v1beta1/projects/other-proj/locations/europe-west4/batchPredictionJobs"
+    assert backend.get(remote.remote_name).remote_name == remote.remote_name
+
+
+def test_listing_without_a_configured_location_is_a_clear_permanent_error() -> None:
+    backend = GenaiBackend(env={})
+    with pytest.raises(PermanentBackendError, match="no project or region configured") as info:
+        backend.list()
+    assert "BATCHSPEC_PROJECT" in (info.value.hint or "")

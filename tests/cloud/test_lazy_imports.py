@@ -10,7 +10,8 @@ import sys
 from tests.cli.test_startup import heavy
 
 MODULES = [
-    "batchspec.backends.retry",
+    "batchspec.retry",
+    "batchspec.backends.google_errors",
     "batchspec.backends.cloud",
     "batchspec.backends.vertex",
     "batchspec.backends.genai",

@@ -22,7 +22,7 @@ def ml(double, fast_retry):
         REGION,
         credentials=anonymous(),
         api_endpoint=double.url,
-        retry=fast_retry,
+        **fast_retry,
         timeout=2.0,
         page_size=2,
     )
@@ -66,7 +66,7 @@ def test_lost_answer_then_409_adopts(double, job, fast_retry) -> None:
         REGION,
         credentials=anonymous(),
         api_endpoint=double.url,
-        retry=fast_retry,
+        **fast_retry,
         timeout=0.5,
     )
     double.faults.timeout("create", delay=1.0)
@@ -196,3 +196,20 @@ def test_spec_name_from_derived_ids() -> None:
     assert spec_name(mlengine_job_id("census_v2", fp), {}) == "census_v2"
     assert spec_name(mlengine_job_id("census_v2", fp, 3), {}) == "census_v2"
     assert spec_name("hand_made_job", {"batchspec-job": "x"}) == "x"
+
+
+def test_jobs_are_reached_in_their_own_project(double, make_spec, fast_retry) -> None:
+    backend = MLEngineBackend(
+        credentials=anonymous(), api_endpoint=double.url, env={}, **fast_retry
+    )
+    job = compile_spec(make_spec("census", target="mlengine", project="other-proj"))
+    remote = backend.submit(job)
+    assert remote.remote_name.startswith("projects/other-proj/jobs/census_")
+    assert backend.get(remote.remote_name).remote_name == remote.remote_name
+
+
+def test_listing_needs_a_configured_project_but_no_region() -> None:
+    with pytest.raises(PermanentBackendError, match="no project configured") as info:
+        MLEngineBackend(env={}).list()
+    assert "BATCHSPEC_PROJECT" in (info.value.hint or "")
+    assert iter(MLEngineBackend(env={"GOOGLE_CLOUD_PROJECT": "p"}).list()) is not None

@@ -96,7 +96,7 @@ def test_lost_answer_to_a_create_is_adopted_not_repeated(double, job, fast_retry
         REGION,
         credentials=anonymous(),
         api_endpoint=double.url,
-        retry=fast_retry,
+        **fast_retry,
         timeout=0.5,
     )
     double.faults.timeout("create", delay=1.0)
@@ -143,20 +143,24 @@ def test_400_from_the_service_is_permanent(vertex, double, job) -> None:
     assert REGION in (info.value.hint or "")
 
 
-def test_temporary_errors_past_the_deadline_give_up(double, job) -> None:
-    from batchspec.backends.retry import RetryPolicy
+def test_temporary_errors_past_the_deadline_give_up(double, job, sleeps) -> None:
+    from batchspec.retry import RetryPolicy
 
     backend = VertexBackend(
         PROJECT,
         REGION,
         credentials=anonymous(),
         api_endpoint=double.url,
-        retry=RetryPolicy(max_attempts=3, sleep=lambda s: None),
+        retry=RetryPolicy(max_attempts=3),
+        clock=sleeps,
     )
     double.faults.status("create", 429, times=10)
     with pytest.raises(TemporaryBackendError) as info:
         backend.submit(job)
     assert "gave up after 3 attempts" in info.value.message
+    assert "RESOURCE_EXHAUSTED" in info.value.message  # the service's own words stay
+    assert "quota" in (info.value.hint or "")
+    assert len(sleeps) == 2
     assert double.jobs == {}
 
 
@@ -334,3 +338,98 @@ def test_fingerprint_read_back_is_the_label_form(vertex, job) -> None:
     assert same_revision(remote.fingerprint, job.fingerprint)
     assert not same_revision(remote.fingerprint, "0" * 64)
     assert not same_revision(None, job.fingerprint)
+
+
+# --- where jobs live --------------------------------------------------------------------
+
+
+def test_jobs_are_reached_where_their_own_names_say(double, make_spec, fast_retry) -> None:
+    """A backend with no configured location (as the registry makes it with an
+    empty environment) submits, reads and cancels jobs in any project and region."""
+    backend = VertexBackend(credentials=anonymous(), api_endpoint=double.url, env={}, **fast_retry)
+    assert backend.location.project is None and backend.location.region is None
+    job = compile_spec(
+        make_spec(
+            project="other-proj",
+            region="europe-west4",
+            model={"resource": "projects/other-proj/locations/europe-west4/models/9"},
+        )
+    )
+    double.advance_on_read = False
+    remote = backend.submit(job)
+    assert remote.remote_name.startswith(
+        "projects/other-proj/locations/europe-west4/batchPredictionJobs/"
+    )
+    (create,) = double.create_calls()
+    assert create.path.startswith("/v1/projects/other-proj/locations/europe-west4/")
+    assert backend.get(remote.remote_name).remote_name == remote.remote_name
+    assert backend.cancel(remote.remote_name).state is JobState.CANCELLING
+    cancel = next(c for c in double.calls if c.call == "cancel")
+    assert cancel.path.startswith("/v1/projects/other-proj/locations/europe-west4/")
+
+
+def test_listing_without_a_configured_location_is_a_clear_permanent_error() -> None:
+    backend = VertexBackend(env={"BATCHSPEC_PROJECT": "p"})
+    with pytest.raises(PermanentBackendError, match="no region configured") as info:
+        backend.list({"team": "x"})
+    assert "BATCHSPEC_REGION" in (info.value.hint or "")
+    with pytest.raises(PermanentBackendError, match="names no location"):
+        backend.get("batchPredictionJobs/123")
+
+
+# --- inside the controller's retry loop -------------------------------------------------
+
+
+def test_inside_an_outer_loop_the_backend_makes_one_attempt_per_retry(
+    vertex, double, job, sleeps
+) -> None:
+    """Under the controller's loop the backend's own policy and clock stand
+    aside: the outer schedule retries the whole list-then-create, its recover
+    hook runs after the lost answer, and retries do not multiply."""
+    from batchspec.backends.cloud import choose_adopted
+    from batchspec.retry import RetryPolicy, call_with_retry
+    from tests.doubles.clock import FakeClock
+
+    fp = job.labels[LABEL_FINGERPRINT]
+    outer = FakeClock()
+    lookups = []
+
+    def recover():
+        lookups.append(1)
+        return choose_adopted(vertex.list({LABEL_FINGERPRINT: fp}))
+
+    double.faults.status("create", 503, times=2)
+    double.faults.drop("create")
+    remote = call_with_retry(
+        lambda: vertex.submit(job),
+        what="submitting scores",
+        policy=RetryPolicy(initial=1.0, deadline=60.0),
+        clock=outer,
+        recover=recover,
+    )
+    assert remote.remote_name in double.jobs
+    assert len(outer.sleeps) == 3 and sleeps == []
+    assert lookups == [1]
+    assert [c.call for c in double.calls] == ["list", "create"] * 3 + ["list"]
+    one_job(double, job)
+
+
+def test_inside_an_outer_loop_the_outer_attempts_bound_the_calls(
+    vertex, double, job, sleeps
+) -> None:
+    from batchspec.retry import RetryPolicy, call_with_retry
+    from tests.doubles.clock import FakeClock
+
+    double.faults.status("create", 429, times=50)
+    with pytest.raises(TemporaryBackendError) as info:
+        call_with_retry(
+            lambda: vertex.submit(job),
+            what="submitting scores",
+            policy=RetryPolicy(max_attempts=3),
+            clock=FakeClock(),
+        )
+    assert len(double.create_calls()) == 3  # not 3 x the backend's own attempts
+    assert sleeps == []
+    assert info.value.message.startswith("submitting scores: gave up after 3 attempts")
+    assert "quota" in (info.value.hint or "")
+    assert double.jobs == {}

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from batchspec.reconcile.apply import ApplyContext
-from batchspec.reconcile.retry import RetryPolicy
+from batchspec.retry import RetryPolicy
 from batchspec.state import StateStore
 from tests.doubles.backend import FakeBackend
 from tests.doubles.clock import FakeClock

@@ -68,6 +68,32 @@ def test_retries_give_up_at_the_deadline_and_the_next_run_finishes(
     assert result.ok and backend.creates == 1
 
 
+def test_a_stop_request_ends_the_wait_between_retries(
+    ctx: ApplyContext, backend: FakeBackend, clock
+) -> None:
+    """SIGTERM during a backoff: no further attempt, the intent stays for the next run."""
+    import dataclasses
+    import threading
+
+    stop = threading.Event()
+    waits: list[float] = []
+
+    class SignalledClock(type(clock)):
+        def sleep(self, seconds, stop=None):  # SIGTERM arrives during the first wait
+            waits.append(seconds)
+            assert stop is not None
+            stop.set()
+            return True
+
+    stopping = dataclasses.replace(ctx, clock=SignalledClock(), stop=stop)
+    backend.inject("submit", *["unavailable"] * 5)
+    result = apply_desired(stopping, desired_from([compiled("a")]))
+    (failed,) = result.report.failed
+    assert "stopped while retrying after 1 attempt" in failed.message
+    assert backend.calls["submit"] == 1 and len(waits) == 1
+    assert ctx.store.current_jobs()["a"].in_doubt
+
+
 def test_permanent_rejection_is_recorded_as_a_failed_attempt(
     ctx: ApplyContext, backend: FakeBackend
 ) -> None:

@@ -1,35 +1,31 @@
-"""Retries and error translation for the cloud backends.
+"""What Google's client libraries raise, in batchspec's error tree.
 
-Every cloud call goes through here, for two reasons:
+google-api-core raises `GoogleAPICallError` subclasses, google-api-python-client
+raises `HttpError`, google-genai raises `APIError`, and the transports
+underneath raise `requests`, `httpx`, `httplib2` or socket errors. `classify`
+turns each into one vocabulary: `TemporaryBackendError` (429, 408, 500, 502,
+503, 504, timeouts, dropped connections), `AmbiguousSubmitError` (a create
+whose outcome is unknown: 408, 500, 502, 504, timeouts and dropped
+connections after the request left), `JobNotFoundError` (404 on a job read)
+and `PermanentBackendError` (400, 401, 403, 404, 409, ...), each with the
+service's own message and a hint that says what to check (the API to
+enable, the IAM role, the region, credentials).
 
-* **One error vocabulary.** google-api-core raises `GoogleAPICallError`
-  subclasses, google-api-python-client raises `HttpError`, google-genai raises
-  `APIError`, and the transports underneath raise `requests`, `httpx`,
-  `httplib2` or socket errors. `classify` turns each into batchspec's tree:
-  `TemporaryBackendError` (429, 408, 500, 502, 503, 504, timeouts, dropped
-  connections), `AmbiguousSubmitError` (a create whose outcome is unknown),
-  `JobNotFoundError` (404 on a job read) and `PermanentBackendError` (400,
-  401, 403, 404, 409, ...), each with the service's own message and a hint
-  that says what to check (API enabled, IAM role, region, credentials).
-* **One retry discipline.** `RetryPolicy` retries temporary errors with
-  exponential backoff and *full jitter* (AWS architecture blog, "Exponential
-  Backoff And Jitter": sleep uniformly in [0, min(cap, base * 2**n)]) within
-  a deadline; permanent errors fail at once. Sleep, clock and randomness are
-  injectable, so tests run in microseconds and assert exact schedules.
-
-The client libraries' own retries are switched off by the backends (they
-pass `retry=None`, `num_retries=0`, `attempts=1`), so a call is retried in
-exactly one place and a create is never repeated behind batchspec's back.
-Nothing here imports a Google library at module import time.
+Retrying is not done here: `ServiceCaller` runs a backend's calls through
+the one loop in `batchspec.retry` (whose docstring says how a backend's
+retries and the controller's compose), classifying each exception first so
+the loop sees only batchspec errors. The client libraries' own retries are
+switched off by the backends (`retry=None`, `num_retries=0`, `attempts=1`),
+so a call is retried in exactly one place and a create is never repeated
+behind batchspec's back. Nothing here imports a Google library at module
+import time.
 """
 
 from __future__ import annotations
 
 import json
-import random
-import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from batchspec.errors import (
@@ -38,6 +34,13 @@ from batchspec.errors import (
     JobNotFoundError,
     PermanentBackendError,
     TemporaryBackendError,
+)
+from batchspec.retry import (
+    DEFAULT_POLICY,
+    RandomSource,
+    RetryClock,
+    RetryPolicy,
+    call_with_retry,
 )
 
 T = TypeVar("T")
@@ -267,85 +270,44 @@ def _permanent_hint(status: int | None, ctx: CallContext) -> str:
     )
 
 
-# --- retrying -------------------------------------------------------------------------
+# --- calling through the one retry loop --------------------------------------------
+
+
+def translating(fn: Callable[[], T], ctx: CallContext) -> Callable[[], T]:
+    """`fn`, raising batchspec errors: any other exception is classified for
+    `ctx` and raised with the original chained (`__cause__`)."""
+
+    def call() -> T:
+        try:
+            return fn()
+        except BackendError:
+            raise
+        except Exception as exc:  # translated and re-raised
+            raise classify(exc, ctx) from exc
+
+    return call
 
 
 @dataclass(frozen=True)
-class RetryPolicy:
-    """Exponential backoff with full jitter, bounded by a deadline.
+class ServiceCaller:
+    """How a cloud backend calls its service: `batchspec.retry.call_with_retry`
+    with the backend's policy, clock and random source.
 
-    Attempt n (from 0) waits uniform(0, min(maximum, initial * multiplier**n))
-    before attempt n+1, never past the deadline; `max_attempts` (if set) caps
-    the count as well."""
+    `run` retries one operation whose steps raise batchspec errors (each
+    step wrapped in `translating`, or a backend method that is itself run
+    through this); `call` is `run` of one translated call."""
 
-    deadline: float = 120.0
-    initial: float = 1.0
-    maximum: float = 30.0
-    multiplier: float = 2.0
-    max_attempts: int | None = None
-    sleep: Callable[[float], None] = field(default=time.sleep, compare=False)
-    clock: Callable[[], float] = field(default=time.monotonic, compare=False)
-    random: Callable[[], float] = field(default=random.random, compare=False)
+    policy: RetryPolicy = DEFAULT_POLICY
+    clock: RetryClock | None = None
+    rng: RandomSource | None = None
 
-    def start(self) -> Backoff:
-        """A fresh schedule for one logical operation."""
-        return Backoff(self)
+    def run(self, operation: Callable[[], T]) -> T:
+        """`operation()` under the retry loop (one attempt inside another loop)."""
+        return call_with_retry(operation, policy=self.policy, clock=self.clock, rng=self.rng)
 
     def call(self, fn: Callable[[], T], ctx: CallContext) -> T:
-        """`fn()`, retried on temporary errors; every failure is a BackendError."""
-        backoff = self.start()
-        while True:
-            try:
-                return fn()
-            except Exception as exc:  # translated and re-raised below
-                error = classify(exc, ctx)
-                if not backoff.retry(error):
-                    raise error from exc
-
-
-NO_RETRY = RetryPolicy(deadline=0.0, max_attempts=1)
-
-
-class Backoff:
-    """The state of one operation's retries: attempts made, time left."""
-
-    def __init__(self, policy: RetryPolicy) -> None:
-        self.policy = policy
-        self.started = policy.clock()
-        self.attempts = 1
-        self.waited: list[float] = []
-
-    def remaining(self) -> float:
-        return self.policy.deadline - (self.policy.clock() - self.started)
-
-    def next_delay(self) -> float:
-        p = self.policy
-        cap = min(p.maximum, p.initial * p.multiplier ** (self.attempts - 1))
-        return p.random() * cap
-
-    def retry(self, error: BackendError) -> bool:
-        """Sleep before another attempt when `error` is temporary and time and
-        attempts remain; False means give up (the caller raises `error`)."""
-        if not isinstance(error, TemporaryBackendError):
-            return False
-        p = self.policy
-        if p.max_attempts is not None and self.attempts >= p.max_attempts:
-            self._note_giving_up(error)
-            return False
-        left = self.remaining()
-        if left <= 0:
-            self._note_giving_up(error)
-            return False
-        delay = min(self.next_delay(), left)
-        self.waited.append(delay)
-        p.sleep(delay)
-        self.attempts += 1
-        return True
-
-    def _note_giving_up(self, error: BackendError) -> None:
-        if self.attempts > 1:
-            error.message = f"{error.message} (gave up after {self.attempts} attempts)"
-            error.args = (error.message,)
+        """One service call, classified for `ctx` and retried."""
+        return self.run(translating(fn, ctx))
 
 
 def with_context(ctx: CallContext, **changes: Any) -> CallContext:
@@ -356,14 +318,13 @@ def with_context(ctx: CallContext, **changes: Any) -> CallContext:
 
 __all__ = [
     "AMBIGUOUS_ON_CREATE",
-    "NO_RETRY",
     "RETRYABLE_STATUS",
-    "Backoff",
     "CallContext",
-    "RetryPolicy",
+    "ServiceCaller",
     "ServiceFailure",
     "classify",
     "describe",
     "from_failure",
+    "translating",
     "with_context",
 ]

@@ -1,6 +1,6 @@
-"""Error translation and backoff: every client library's exceptions land in
-batchspec's tree with the service's message and a hint; temporary errors are
-retried with full-jitter exponential backoff inside a deadline."""
+"""Error translation: every client library's exceptions land in batchspec's
+tree with the service's message and a hint; `ServiceCaller` retries the
+temporary ones through the one loop of `batchspec.retry`."""
 
 from __future__ import annotations
 
@@ -8,13 +8,16 @@ import json
 
 import pytest
 
-from batchspec.backends.retry import CallContext, RetryPolicy, classify, describe
+from batchspec.backends.google_errors import CallContext, ServiceCaller, classify, describe
 from batchspec.errors import (
     AmbiguousSubmitError,
     JobNotFoundError,
     PermanentBackendError,
     TemporaryBackendError,
 )
+from batchspec.retry import RetryPolicy
+from tests.cloud.conftest import Sleeps
+from tests.test_retry import Fixed
 
 CTX = CallContext(
     "Vertex AI",
@@ -138,59 +141,40 @@ def test_bugs_stay_permanent_and_are_not_retried() -> None:
     assert "bug" in (error.hint or "")
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.slept: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
+def caller(clock: Sleeps, **kw) -> ServiceCaller:
+    return ServiceCaller(RetryPolicy(**kw), clock=clock, rng=Fixed(1.0))
 
 
-def policy(clock: Clock, **kw) -> RetryPolicy:
-    return RetryPolicy(clock=clock, sleep=clock.sleep, random=lambda: 1.0, **kw)
-
-
-def test_backoff_is_exponential_capped_and_full_jitter() -> None:
-    clock = Clock()
+def test_service_errors_are_classified_then_retried_with_backoff() -> None:
+    clock = Sleeps()
     calls = []
 
     def flaky() -> str:
         calls.append(1)
-        if len(calls) < 6:
+        if len(calls) < 4:
             raise api_core(503)
         return "ok"
 
-    assert policy(clock, initial=1.0, maximum=8.0, deadline=100).call(flaky, CTX) == "ok"
-    assert clock.slept == [1.0, 2.0, 4.0, 8.0, 8.0]  # random()=1.0: the cap itself
-
-    halves = Clock()
-    p = RetryPolicy(clock=halves, sleep=halves.sleep, random=lambda: 0.5, initial=1.0)
-    calls.clear()
-    p.call(flaky, CTX)
-    assert halves.slept == [0.5, 1.0, 2.0, 4.0, 8.0]
+    assert caller(clock, initial=1.0, maximum=8.0).call(flaky, CTX) == "ok"
+    assert clock == [1.0, 2.0, 4.0]
 
 
-def test_deadline_bounds_the_total_wait() -> None:
-    clock = Clock()
+def test_the_deadline_bounds_the_total_wait_and_keeps_the_hint() -> None:
+    clock = Sleeps()
 
     def always() -> None:
         raise api_core(429, "Quota exceeded")
 
     with pytest.raises(TemporaryBackendError) as info:
-        policy(clock, initial=1.0, maximum=4.0, deadline=10.0).call(always, CTX)
-    assert sum(clock.slept) == pytest.approx(10.0)
+        caller(clock, initial=1.0, maximum=4.0, deadline=10.0).call(always, CTX)
+    assert sum(clock) == pytest.approx(10.0)
     assert "gave up after" in info.value.message
     assert "Quota exceeded" in info.value.message
     assert "quota" in (info.value.hint or "")
 
 
 def test_permanent_errors_fail_at_once() -> None:
-    clock = Clock()
+    clock = Sleeps()
     calls = []
 
     def refused() -> None:
@@ -198,13 +182,19 @@ def test_permanent_errors_fail_at_once() -> None:
         raise http_error(403, "denied")
 
     with pytest.raises(PermanentBackendError):
-        policy(clock).call(refused, CTX)
+        caller(clock).call(refused, CTX)
     assert calls == [1]
-    assert clock.slept == []
+    assert clock == []
+
+
+def test_bugs_are_not_retried() -> None:
+    clock = Sleeps()
+    with pytest.raises(PermanentBackendError, match="KeyError"):
+        caller(clock).call(lambda: {}["x"], CTX)
+    assert clock == []
 
 
 def test_max_attempts() -> None:
-    clock = Clock()
     calls = []
 
     def always() -> None:
@@ -212,17 +202,25 @@ def test_max_attempts() -> None:
         raise api_core(503)
 
     with pytest.raises(TemporaryBackendError):
-        policy(clock, max_attempts=3).call(always, CTX)
+        caller(Sleeps(), max_attempts=3).call(always, CTX)
     assert len(calls) == 3
 
 
 def test_original_exception_is_chained() -> None:
     original = api_core(400, "bad")
-    clock = Clock()
 
     def bad() -> None:
         raise original
 
     with pytest.raises(PermanentBackendError) as info:
-        policy(clock).call(bad, CTX)
+        caller(Sleeps()).call(bad, CTX)
     assert info.value.__cause__ is original
+
+
+def test_a_lost_create_stays_ambiguous_when_retries_give_up() -> None:
+    def lost() -> None:
+        raise TimeoutError("timed out")
+
+    with pytest.raises(AmbiguousSubmitError, match="gave up after 2 attempts") as info:
+        caller(Sleeps(), max_attempts=2).call(lost, CREATE)
+    assert "batchspec lists jobs by fingerprint" in (info.value.hint or "")
