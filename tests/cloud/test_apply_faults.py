@@ -18,11 +18,16 @@ from batchspec.state import StateStore
 from tests.cloud.conftest import PROJECT, REGION, anonymous
 from tests.doubles.clock import FakeClock
 
+# Generous enough that a double slowed by a loaded machine never times out by
+# accident (an unplanned timeout is an extra, legitimate retry the asserts
+# below do not expect); the "timeout" fault answers well after it.
+REQUEST_TIMEOUT = 2.0
+
 FAULTS = {
     "429": lambda faults: faults.status("create", 429, times=2),
     "503": lambda faults: faults.status("create", 503, times=2),
     "500": lambda faults: faults.status("create", 500),
-    "timeout": lambda faults: faults.timeout("create", delay=1.0),
+    "timeout": lambda faults: faults.timeout("create", delay=REQUEST_TIMEOUT * 2.5),
     "dropped": lambda faults: faults.drop("create"),
     "list-503": lambda faults: faults.status("list", 503, times=2),
 }
@@ -40,7 +45,7 @@ def test_apply_submits_exactly_once_with_one_retry_loop(
         credentials=anonymous(),
         api_endpoint=double.url,
         clock=sleeps,  # the backend's own loop: must never sleep here
-        timeout=0.5,
+        timeout=REQUEST_TIMEOUT,
         page_size=2,
     )
     store = StateStore.open(tmp_path / "state.db", now=clock.now)

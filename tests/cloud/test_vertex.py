@@ -97,9 +97,9 @@ def test_lost_answer_to_a_create_is_adopted_not_repeated(double, job, fast_retry
         credentials=anonymous(),
         api_endpoint=double.url,
         **fast_retry,
-        timeout=0.5,
+        timeout=2.0,  # loaded CI machines: never time out by accident
     )
-    double.faults.timeout("create", delay=1.0)
+    double.faults.timeout("create", delay=5.0)
     remote = backend.submit(job)
     assert len(double.create_calls()) == 1
     one_job(double, job)
