@@ -302,7 +302,8 @@ def test_secrets_in_a_spec_never_reach_resource_inputs(project: Project) -> None
     text = json.dumps([r.inputs for r in run.resources], default=str)
     assert "s3cret" not in text
     assert "API_TOKEN" not in text  # runner env and command are left out of the summary
-    assert run.jobs["with_secret"]["request"]["model"]["local"] == {"runner": "command"}
+    local = run.jobs["with_secret"]["request"]["model"]["local"]
+    assert local == {"runner": "command", "timeoutSeconds": 3600.0}
 
 
 def tmp_config(project: Project) -> dict[str, str]:
