@@ -83,13 +83,6 @@ class RunView:
     action: str = "read"
     missing: bool = False
 
-    @property
-    def terminal(self) -> bool:
-        """True once the job ended (or the service no longer has it)."""
-        if self.remote is not None:
-            return self.remote.terminal
-        return self.record.terminal if self.record is not None else self.missing
-
 
 def backends_for(where: Where) -> BackendRegistry:
     """The backend registry, set up for `where`.
@@ -188,7 +181,8 @@ def ensure_run(
                 hint="nothing is recorded as running; run `pulumi up` again once the cause"
                 " is fixed (an interrupted submit is adopted, never duplicated)",
             )
-        verb = "adopted" if outcome.message.startswith("adopted") else "submitted"
+        events = {t.event for t in store.transitions(job_id=outcome.record.id)}
+        verb = "adopted" if "adopted" in events else "submitted"
         return _view(outcome.record, observation, action=verb)
 
 
