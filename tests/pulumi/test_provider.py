@@ -196,6 +196,8 @@ def test_create_after_a_crash_between_submit_and_record_adopts(project: Project)
     [record] = records(project)
     assert record.id == intent.id and record.remote_name == job_dir
     assert events(project, record.id)[:2] == ["intent", "adopted"]
+    with StateStore.open(project.state) as store:  # the dead process's lease was taken over
+        assert any("pulumi (batchspec provider)" in e.message for e in store.audit_entries())
 
 
 def test_batchspec_apply_then_pulumi_create_is_one_job(project: Project) -> None:
