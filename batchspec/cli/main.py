@@ -28,6 +28,7 @@ COMMANDS: dict[str, str] = {
     "render": "batchspec.cli.render",
     "import": "batchspec.cli.import_",
     "run": "batchspec.cli.run",
+    "logs": "batchspec.cli.logs",
 }
 
 EXIT_OK = 0

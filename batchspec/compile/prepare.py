@@ -260,6 +260,8 @@ def json_values(doc: BatchPredictionJobSpec) -> Iterator[Diagnostic]:
     local = doc.spec.model.local
     if isinstance(local, PythonRunner):
         yield from _json_problems(local.init_args, ("spec", "model", "local", "initArgs"))
+    if doc.spec.ray is not None:
+        yield from _json_problems(doc.spec.ray.runtime_env, ("spec", "ray", "runtimeEnv"))
 
 
 def _json_problems(value: Any, path: DocPath) -> Iterator[Diagnostic]:
