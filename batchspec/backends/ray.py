@@ -220,6 +220,7 @@ class RayBackend:
 
     def _client(self, address: str | None) -> tuple[Any, str]:
         """(client, api_url) for a cluster, connecting on first use."""
+        client_cls = _import_client()  # without Ray, say so before anything else
         address = address or self.default_address()
         if not address:
             raise PermanentBackendError(
@@ -229,7 +230,6 @@ class RayBackend:
         cached = self._clients.get(address)
         if cached is not None:
             return cached, str(getattr(cached, "_address", address))
-        client_cls = _import_client()
         try:
             with _explicit_address():
                 client = client_cls(address)
@@ -288,6 +288,7 @@ class RayBackend:
                 f"the Ray backend runs jobs compiled for target ray, not {job.target.value}",
                 hint="compile with target=Target.RAY",
             )
+        _import_client()
         record = job_record(job)  # refuses what the engine can never run, like a 400
         client, api_url = self._client(self.address_for(job))
         latest, info = self._latest_attempt(client, job)

@@ -31,7 +31,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--name", help="which job, when the file holds several documents")
     p.add_argument("-f", "--follow", action="store_true", help="keep printing until the job ends")
     p.add_argument("--home", help="where local jobs live (default: $BATCHSPEC_HOME or .batchspec)")
-    add_target_arguments(p)
+    add_target_arguments(p, "where the job runs")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -52,15 +52,15 @@ def add_parser(sub: Any) -> None:
     )
     p.add_argument("--cancel", action="store_true", help="cancel this spec's job")
     p.add_argument("--home", help="where local jobs live (default: $BATCHSPEC_HOME or .batchspec)")
-    add_target_arguments(p)
+    add_target_arguments(p, "where to run")
 
 
-def add_target_arguments(p: Any) -> None:
+def add_target_arguments(p: Any, what: str) -> None:
     """--target and --address (shared with `batchspec logs`)."""
     p.add_argument(
         "--target",
         choices=["local", "ray"],
-        help="where to run: the local engine or a Ray cluster (default: ray for specs with"
+        help=f"{what}: the local engine or a Ray cluster (default: ray for specs with"
         " `target: ray`, else local)",
     )
     p.add_argument(

@@ -62,6 +62,7 @@ from batchspec.raycluster.sizing import PoolSize, size_pool
 ECHO_EVERY = 2.0  # seconds between progress lines in the job's log
 PLACEMENT_NOTE_AFTER = 30.0  # seconds without a loaded actor before saying why
 INSTALL_HINT = "pip install 'batchspec[ray]'"
+RECORD_KEYS = frozenset({"id", "name", "fingerprint", "body", "specDir", "createTime", "output"})
 
 
 def default_cluster_home() -> Path:
@@ -444,6 +445,13 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_NOT_RUN
     try:
         record = json.loads(raw)
+        missing = sorted(RECORD_KEYS - set(record)) if isinstance(record, dict) else ["all"]
+        if missing:
+            return _fail_early(
+                f"cannot open the job on the cluster: ${JOB_ENV} is not a job record (no"
+                f" {', '.join(missing)})",
+                "submit jobs with RayBackend.submit (`batchspec run --target ray`)",
+            )
         home = Path(args.home).expanduser() if args.home else default_cluster_home()
         path = LocalBackend(home).open_record(record, rerun=args.rerun)
     except BatchspecError as exc:

@@ -131,6 +131,15 @@ def test_same_results_as_the_local_engine(
     log = backend.logs(name)
     assert "shard 2 published by actor" in log and "BATCHSPEC_STATUS" not in log
 
+    # `batchspec logs` shows the same log, and the local job's events for a local one
+    capsys.readouterr()
+    assert main(["logs", str(ray_spec), "--address", ray_address]) == 0
+    assert "finished: PARTIALLY_SUCCEEDED" in capsys.readouterr().out
+    assert (
+        main(["logs", str(local_spec), "--target", "local", "--home", str(tmp_path / "home")]) == 0
+    )
+    assert "finished: PARTIALLY_SUCCEEDED" in capsys.readouterr().out
+
 
 def test_a_lost_actor_loses_only_its_shard(backend: RayBackend, tmp_path: Path) -> None:
     write_inputs(tmp_path / "in", files=4, lines=50)
