@@ -171,28 +171,11 @@ class LocalCluster:
         raylet, dashboard, workers, actors, job drivers). Linux only."""
         if self.proc is None or self.proc.poll() is not None:
             return []
-        children: dict[int, list[int]] = {}
-        for entry in Path("/proc").iterdir():
-            if entry.name.isdigit():
-                ppid = _ppid(int(entry.name))
-                if ppid is not None:
-                    children.setdefault(ppid, []).append(int(entry.name))
-        out, todo = [], [self.proc.pid]
-        while todo:
-            pid = todo.pop()
-            out.append(pid)
-            todo.extend(children.get(pid, []))
-        return out
+        return process_tree(self.proc.pid)
 
     def memory(self) -> dict[str, int]:
-        """Bytes the cluster's processes hold now: `rss` (shared pages counted in
-        every process: an upper bound) and `pss` (shared pages divided among
-        their users: what the cluster really costs)."""
-        rss = pss = 0
-        for pid in self.pids():
-            rss += _proc_kb(f"/proc/{pid}/status", "VmRSS:") * 1024
-            pss += _proc_kb(f"/proc/{pid}/smaps_rollup", "Pss:") * 1024
-        return {"rss": rss, "pss": pss}
+        """Bytes the cluster's processes hold now (see `memory_of`)."""
+        return memory_of(self.pids())
 
     def stop(self, timeout: float = STOP_TIMEOUT) -> None:
         """Stop the cluster: SIGTERM to `ray start --block` (it stops what it
@@ -242,6 +225,34 @@ def _group_alive(pgid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+def process_tree(root: int) -> list[int]:
+    """`root` and all its descendants, from /proc (Linux; [root] elsewhere)."""
+    children: dict[int, list[int]] = {}
+    with contextlib.suppress(OSError):
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                ppid = _ppid(int(entry.name))
+                if ppid is not None:
+                    children.setdefault(ppid, []).append(int(entry.name))
+    out, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        out.append(pid)
+        todo.extend(children.get(pid, []))
+    return out
+
+
+def memory_of(pids: list[int]) -> dict[str, int]:
+    """Bytes a set of processes holds now: `rss` (shared pages counted in every
+    process: an upper bound) and `pss` (shared pages divided among their users:
+    what they really cost together). Processes gone meanwhile count 0."""
+    rss = pss = 0
+    for pid in pids:
+        rss += _proc_kb(f"/proc/{pid}/status", "VmRSS:") * 1024
+        pss += _proc_kb(f"/proc/{pid}/smaps_rollup", "Pss:") * 1024
+    return {"rss": rss, "pss": pss}
 
 
 def _ppid(pid: int) -> int | None:
