@@ -19,7 +19,9 @@ supervisor on the head node with a pool of Ray actors (see
   engine: the driver prints its status record into the job's log and exits
   with a code per state (`batchspec.raycluster.protocol`), so a job within
   its error budget is PARTIALLY_SUCCEEDED, and counts, the error and its hint
-  are the engine's.
+  are the engine's. A job whose driver was lost mid-run is PAUSED, as a local
+  job whose supervisor died: submitting it again resumes it (a new attempt
+  that reuses the published shards).
 * **Cancel** is Ray's `stop_job`: the driver gets SIGTERM, kills its actors and
   records CANCELLED.
 * **Logs** (`logs()`) are Ray's job logs: the driver's events and whatever the
@@ -127,6 +129,9 @@ def map_state(ray_status: str, exit_code: int | None, status: Mapping[str, Any] 
     """JobState from Ray's status, the driver's exit code and its last status record.
 
     Ray says whether the job is still running; the engine says how it ended.
+    A driver that ended while the engine's record still says it is running
+    was lost (killed, its node gone): the job is PAUSED, as a local job whose
+    supervisor died is, and submitting it again resumes it.
     """
     state = _RAY_STATES.get(ray_status, JobState.UNSPECIFIED)
     if not state.terminal or state is JobState.CANCELLED:
@@ -134,8 +139,7 @@ def map_state(ray_status: str, exit_code: int | None, status: Mapping[str, Any] 
     if status is not None:
         with contextlib.suppress(ValueError):
             recorded = JobState(status.get("state", ""))
-            if recorded.terminal:
-                return recorded
+            return recorded if recorded.terminal else JobState.PAUSED
     if exit_code is not None and exit_code in STATES_BY_EXIT:
         return STATES_BY_EXIT[exit_code]
     return state
@@ -279,10 +283,10 @@ class RayBackend:
     def submit(self, job: CompiledJob, *, rerun: bool = False) -> RemoteJob:
         """Create the job unless one with its fingerprint exists; return it.
 
-        An existing job is adopted whatever its state. `rerun` (not part of the
-        Protocol) submits a finished job again as a new attempt; on the cluster it
-        resumes from the published shards of an unfinished earlier attempt, or
-        starts afresh after a finished one."""
+        An existing job is adopted, except a PAUSED one (its driver was lost),
+        which is submitted again as a new attempt that resumes from the shards
+        already published. `rerun` (not part of the Protocol) runs a finished job
+        again from scratch, as a new attempt."""
         if job.target is not Target.RAY:
             raise PermanentBackendError(
                 f"the Ray backend runs jobs compiled for target ray, not {job.target.value}",
@@ -292,13 +296,19 @@ class RayBackend:
         record = job_record(job)  # refuses what the engine can never run, like a 400
         client, api_url = self._client(self.address_for(job))
         latest, info = self._latest_attempt(client, job)
-        if info is not None and not (rerun and str(info.status) in _RAY_TERMINAL):
-            return self._remote(api_url, submission_id(job, latest), info)
-        attempt = latest + 1 if info is not None else 1
+        fresh = False
+        if info is not None:
+            current = self._remote(
+                api_url, submission_id(job, latest), info, with_logs=True, client=client
+            )
+            fresh = rerun and current.terminal
+            if not (fresh or current.state is JobState.PAUSED):
+                return current  # adopt it
+        attempt = latest + 1  # a first attempt, a resumed one, or a rerun
         sid = submission_id(job, attempt)
         try:
             client.submit_job(
-                entrypoint=self._entrypoint(rerun=info is not None),
+                entrypoint=self._entrypoint(rerun=fresh),
                 submission_id=sid,
                 runtime_env=self._runtime_env(job, record),
                 metadata=self._metadata(job, record, attempt),
@@ -397,11 +407,13 @@ class RayBackend:
         return remote_name(api_url, submission_id(job, attempt)) if info is not None else None
 
     def wait(self, remote_name: str, timeout: float | None = None, poll: float = 0.5) -> RemoteJob:
-        """Poll until the job is terminal (or `timeout` passes)."""
+        """Poll until the job is terminal or PAUSED (or `timeout` passes)."""
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:
             job = self.get(remote_name)
-            if job.terminal or (deadline is not None and time.monotonic() >= deadline):
+            if job.terminal or job.state is JobState.PAUSED:
+                return job
+            if deadline is not None and time.monotonic() >= deadline:
                 return job
             time.sleep(poll)
 
@@ -467,12 +479,16 @@ class RayBackend:
         exit_code = getattr(info, "driver_exit_code", None)
         state = map_state(ray_status, exit_code, status)
         error = None
-        if state is JobState.FAILED:
-            engine_error = (status or {}).get("error") or {}
-            error = engine_error.get("message") or info.message or "the Ray job failed"
-        elif state is JobState.CANCELLED:
-            error = None
         st = status or {}
+        if state is JobState.FAILED:
+            engine_error = st.get("error") or {}
+            error = engine_error.get("message") or info.message or "the Ray job failed"
+        elif state is JobState.PAUSED:
+            error = (
+                f"the job's driver ended before the job did ({info.message or 'no reason given'});"
+                f" submit the job again to resume from its {st.get('shardsDone') or 0}"
+                " published shard(s)"
+            )
         labels = {k: v for k, v in meta.items() if not k.startswith(META_PREFIX)}
         return RemoteJob(
             backend=BACKEND_NAME,

@@ -1,6 +1,7 @@
 """The Ray backend against a real local cluster: a job tracked to its end with
 the same results as the local engine, idempotent submit, a lost actor's
-shard retried, cancel, and the refusal of an actor pool taking every CPU.
+shard retried, cancel, the refusal of an actor pool taking every CPU, and a
+lost driver's job paused and resumed from its published shards.
 
 Few and bounded: each test is one small job (a few seconds of driver and
 actor start-up on a 2-core machine)."""
@@ -8,6 +9,8 @@ actor start-up on a 2-core machine)."""
 from __future__ import annotations
 
 import json
+import os
+import signal
 import time
 from pathlib import Path
 from typing import Any
@@ -217,3 +220,41 @@ def test_an_actor_pool_taking_every_cpu_is_refused(backend: RayBackend, tmp_path
     assert done.error is not None
     assert "would take every CPU" in done.error and "ray-project/ray#44687" in done.error
     assert "cpusPerActor" in backend.details(remote.remote_name)["error"]["hint"]
+
+
+def test_a_lost_driver_is_paused_and_resumed_from_published_shards(
+    backend: RayBackend, tmp_path: Path
+) -> None:
+    write_inputs(tmp_path / "in", files=4, lines=200)
+    spec = write_spec(
+        tmp_path,
+        "resumable",
+        model=model("tests.engine.helpers.models:slow"),
+        input={"format": "JSONL", "paths": ["in/part-*"], "keyField": "id"},
+        output={"path": "out"},
+        resources={"maxWorkerCount": 1, "batchSize": 10},
+        ray={"cpusPerActor": 0.5, "runtimeEnv": {"env_vars": {"SLOW_SECONDS": "0.05"}}},
+    )
+    job = compiled(spec, Target.RAY)
+    first = backend.submit(job)
+    deadline = time.monotonic() + TIMEOUT
+    while " published by actor " not in backend.logs(first.remote_name):
+        assert not backend.get(first.remote_name).terminal, backend.logs(first.remote_name)
+        assert time.monotonic() < deadline, "no shard was ever published"
+        time.sleep(0.2)
+    folder = tmp_path / "cluster-home" / "jobs" / f"resumable-{job.short_fingerprint}"
+    driver_pid = json.loads((folder / "status.json").read_text())["pid"]
+    os.kill(driver_pid, signal.SIGKILL)  # the driver we started, as a lost head node would
+
+    paused = backend.wait(first.remote_name, timeout=TIMEOUT)
+    assert paused.state is JobState.PAUSED, (paused, backend.logs(first.remote_name))
+    resumed = backend.submit(job)
+    assert resumed.remote_name == first.remote_name + "-2"
+    done = backend.wait(resumed.remote_name, timeout=TIMEOUT)
+    log = backend.logs(resumed.remote_name)
+    assert done.state is JobState.SUCCEEDED, log
+    assert "resuming with the saved plan" in log and "shards already published" in log
+    assert done.completed_count == 800
+    keys = [json.loads(x)["key"] for p in (tmp_path / "out").glob("prediction.results-*")
+            for x in p.read_text().splitlines()]  # fmt: skip
+    assert len(keys) == len(set(keys)) == 800

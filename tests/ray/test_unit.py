@@ -87,7 +87,9 @@ def compiled(path: Path, target: Target = Target.RAY) -> CompiledJob:
         ("FAILED", 10, {"state": "PARTIALLY_SUCCEEDED"}, JobState.PARTIALLY_SUCCEEDED),
         ("FAILED", 10, None, JobState.PARTIALLY_SUCCEEDED),  # list(): no log read
         ("FAILED", 1, {"state": "FAILED"}, JobState.FAILED),
-        ("FAILED", -9, {"state": "RUNNING"}, JobState.FAILED),  # the driver was killed
+        # the driver was lost mid-run: resumable, like a local job whose supervisor died
+        ("FAILED", -9, {"state": "RUNNING"}, JobState.PAUSED),
+        ("FAILED", -9, {"state": "QUEUED"}, JobState.PAUSED),
         ("FAILED", None, None, JobState.FAILED),
         ("SOMETHING_NEW", None, None, JobState.UNSPECIFIED),
     ],
@@ -269,6 +271,7 @@ class FakeJobs:
     """What `JobSubmissionClient` does with jobs, in memory."""
 
     jobs: dict[str, SimpleNamespace]
+    logs: dict[str, str]
     fail_next_submit: Exception | None = None
     create_anyway: bool = False
 
@@ -316,12 +319,13 @@ class FakeJobs:
 
     def get_job_logs(self, sid: str) -> str:
         self.get_job_info(sid)
-        return ""
+        return FakeJobs.logs.get(sid, "")
 
 
 @pytest.fixture
 def fake(monkeypatch: pytest.MonkeyPatch) -> type[FakeJobs]:
     FakeJobs.jobs = {}
+    FakeJobs.logs = {}
     FakeJobs.fail_next_submit = None
     FakeJobs.create_anyway = False
     monkeypatch.setattr(ray_backend, "_import_client", lambda: FakeJobs)
@@ -372,6 +376,25 @@ def test_submit_is_idempotent_and_rerun_is_a_new_attempt(
         f"{sid}-2",
     ]
     assert list(backend.list({"team": "nobody"})) == []
+
+
+def test_a_job_whose_driver_was_lost_is_paused_and_resumed(
+    fake: type[FakeJobs], job: CompiledJob
+) -> None:
+    backend = RayBackend(ADDRESS)
+    name = backend.submit(job).remote_name
+    sid = submission_id(job)
+    lost = fake.jobs[sid]
+    lost.status, lost.driver_exit_code = "FAILED", -9
+    lost.message = "Job entrypoint command failed with exit code -9"
+    fake.logs[sid] = status_line({"state": "RUNNING", "shardsDone": 3}) + "\n"
+    paused = backend.get(name)
+    assert paused.state is JobState.PAUSED and not paused.terminal
+    assert paused.error is not None and "resume from its 3 published shard(s)" in paused.error
+    assert backend.wait(name, timeout=5).state is JobState.PAUSED  # does not wait forever
+    resumed = backend.submit(job)  # no --rerun: the job folder on the cluster is reused
+    assert resumed.remote_name.endswith(f"{sid}-2")
+    assert not fake.jobs[f"{sid}-2"].entrypoint.endswith("--rerun")
 
 
 def test_an_ambiguous_submit_looks_before_it_fails(fake: type[FakeJobs], job: CompiledJob) -> None:
