@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     RunBackend = LocalBackend | RayBackend
 
 POLL_SECONDS = 0.2
+RAY_POLL_SECONDS = 1.0  # each look at a Ray job is two HTTP calls, one reading its log
 ERROR_SAMPLES = 3
 
 
@@ -224,7 +225,7 @@ def _follow(backend: RunBackend, remote: RemoteJob, console: Console) -> RemoteJ
                 if remote.total_count is None and remote.terminal:
                     progress.update(task, total=done)
                 return remote
-            time.sleep(POLL_SECONDS)
+            time.sleep(POLL_SECONDS if backend.name == "local" else RAY_POLL_SECONDS)
             remote = backend.get(remote.remote_name)
 
 
