@@ -207,6 +207,18 @@ def test_the_ray_block_belongs_to_the_ray_body_only(tmp_path: Path) -> None:
     assert local.fingerprint == compiled(bare, Target.LOCAL).fingerprint
 
 
+def test_other_targets_say_they_ignore_the_ray_block(tmp_path: Path) -> None:
+    from batchspec.compile import compile_with_diagnostics
+
+    loaded = validate_paths([str(write_spec(tmp_path, ray={"cpusPerActor": 0.5}))]).specs[0]
+    _, warnings = compile_with_diagnostics(loaded.spec, target=Target.LOCAL)
+    assert [(d.code, d.message) for d in warnings] == [
+        ("BS301", "local ignores `ray`: the `ray` block configures target ray only")
+    ]
+    _, warnings = compile_with_diagnostics(loaded.spec, target=Target.RAY)
+    assert warnings == []
+
+
 @pytest.mark.parametrize("bad", [{"cpusPerActor": 0}, {"cpusPerActor": "1"}, {"actors": 2}])
 def test_bad_ray_settings_are_refused(tmp_path: Path, bad: dict[str, Any]) -> None:
     result = validate_paths([str(write_spec(tmp_path, ray=bad))])
