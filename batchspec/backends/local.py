@@ -51,6 +51,29 @@ def job_id(job: CompiledJob) -> str:
     return f"{job.name}-{job.fingerprint[:12]}"
 
 
+def job_record(job: CompiledJob) -> dict[str, Any]:
+    """The job.json record of `job`: what to run and where its paths start.
+
+    Raises `PermanentBackendError` for what the engine can never run (like a
+    service's 400), so it is refused before anything is created."""
+    record = {
+        "id": job_id(job),
+        "name": job.name,
+        "fingerprint": job.fingerprint,
+        "labels": dict(job.labels),
+        "body": dict(job.body),
+        "source": str(job.source) if job.source else None,
+        "specDir": str(spec_dir_of(job.source)),
+        "createTime": now_iso(),
+    }
+    try:
+        engine_job = EngineJob.from_record(record)
+    except EngineError as exc:
+        raise PermanentBackendError(exc.message, hint=exc.hint) from exc
+    record["output"] = engine_job.output
+    return record
+
+
 class LocalBackend:
     """Runs jobs on this machine, one detached supervisor per job."""
 
@@ -82,11 +105,21 @@ class LocalBackend:
 
     def _ensure(self, job: CompiledJob, *, rerun: bool) -> tuple[JobDir, bool]:
         """The job's folder (created if needed) and whether it needs a supervisor."""
-        record = self._record(job)
+        return self._ensure_record(job_record(job), rerun=rerun)
+
+    def open_record(self, record: dict[str, Any], *, rerun: bool = False) -> Path:
+        """The folder of the job `record` describes (see `job_record`), created
+        or adopted without starting a supervisor; with `rerun` a finished job
+        is set aside first. For running the job under another supervisor: the
+        Ray entrypoint keeps its job folders on the cluster this way."""
+        jd, _ = self._ensure_record(record, rerun=rerun)
+        return jd.path
+
+    def _ensure_record(self, record: dict[str, Any], *, rerun: bool) -> tuple[JobDir, bool]:
         jd = JobDir(self.jobs / record["id"])
         if jd.exists():
             existing = jd.read_job()
-            if existing.get("fingerprint") != job.fingerprint:
+            if existing.get("fingerprint") != record["fingerprint"]:
                 raise PermanentBackendError(
                     f"job folder {jd.path} belongs to another fingerprint",
                     hint="remove the folder; two fingerprints share a 12-digit prefix",
@@ -202,24 +235,6 @@ class LocalBackend:
                 hint="list jobs with the local backend's list(), or check BATCHSPEC_HOME",
             )
         return jd
-
-    def _record(self, job: CompiledJob) -> dict[str, Any]:
-        record = {
-            "id": job_id(job),
-            "name": job.name,
-            "fingerprint": job.fingerprint,
-            "labels": dict(job.labels),
-            "body": dict(job.body),
-            "source": str(job.source) if job.source else None,
-            "specDir": str(spec_dir_of(job.source)),
-            "createTime": now_iso(),
-        }
-        try:  # what can never run is refused now, like a service's 400
-            engine_job = EngineJob.from_record(record)
-        except EngineError as exc:
-            raise PermanentBackendError(exc.message, hint=exc.hint) from exc
-        record["output"] = engine_job.output
-        return record
 
     def _create(self, jd: JobDir, record: dict[str, Any]) -> None:
         self.jobs.mkdir(parents=True, exist_ok=True)

@@ -37,6 +37,7 @@ COMMANDS: dict[str, str] = {
     "history": "batchspec.cli.history",
     "cancel": "batchspec.cli.cancel",
     "results": "batchspec.cli.results",
+    "logs": "batchspec.cli.logs",
 }
 
 EXIT_OK = 0

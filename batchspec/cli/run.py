@@ -1,9 +1,14 @@
-"""`batchspec run SPEC`: run one spec on the embedded local engine and follow it.
+"""`batchspec run SPEC`: run one spec on the embedded local engine (or a Ray
+cluster) and follow it.
 
 The job is a detached, service-like job (see `batchspec.backends.local`):
 this command submits it (idempotently: the same spec attaches to the job it
 already started, resuming it if its supervisor died), then follows it with a
 progress bar and prints a summary. Ctrl-C stops following, not the job.
+
+`--target ray` (the default for specs with `target: ray`) submits the same
+job to a Ray cluster through its Jobs API instead (see
+`batchspec.backends.ray`); `batchspec logs SPEC` shows its log.
 
 Exit codes: 0 when the job ends SUCCEEDED or PARTIALLY_SUCCEEDED (or with
 --detach once it is submitted), 1 otherwise, 130 when interrupted.
@@ -19,9 +24,14 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from batchspec.backends.local import LocalBackend
+    from batchspec.backends.ray import RayBackend
+    from batchspec.model.enums import Target
     from batchspec.model.jobs import CompiledJob, RemoteJob
 
+    RunBackend = LocalBackend | RayBackend
+
 POLL_SECONDS = 0.2
+RAY_POLL_SECONDS = 1.0  # each look at a Ray job is two HTTP calls, one reading its log
 ERROR_SAMPLES = 3
 
 
@@ -29,10 +39,11 @@ def add_parser(sub: Any) -> None:
     """Register the command."""
     p = sub.add_parser(
         "run",
-        help="run a spec on the embedded local engine",
+        help="run a spec on the embedded local engine (or a Ray cluster)",
         description="Run one spec on this machine with the local engine: a detached job that"
         " keeps running if this command stops. Running the same spec again attaches to its"
-        " job (resuming it if it was interrupted).",
+        " job (resuming it if it was interrupted). With --target ray the job runs on a Ray"
+        " cluster instead.",
     )
     p.add_argument("spec", help="spec file")
     p.add_argument("--name", help="which job, when the file holds several documents")
@@ -42,12 +53,38 @@ def add_parser(sub: Any) -> None:
     )
     p.add_argument("--cancel", action="store_true", help="cancel this spec's job")
     p.add_argument("--home", help="where local jobs live (default: $BATCHSPEC_HOME or .batchspec)")
+    add_target_arguments(p, "where to run")
 
 
-def _compile(args: argparse.Namespace, console: Console) -> CompiledJob | None:
+def add_target_arguments(p: Any, what: str) -> None:
+    """--target and --address (shared with `batchspec logs`)."""
+    p.add_argument(
+        "--target",
+        choices=["local", "ray"],
+        help=f"{what}: the local engine or a Ray cluster (default: ray for specs with"
+        " `target: ray`, else local)",
+    )
+    p.add_argument(
+        "--address",
+        help="Ray cluster address, e.g. http://head-node:8265 (default: the spec's"
+        " `ray.address`, $BATCHSPEC_RAY_ADDRESS, $RAY_ADDRESS)",
+    )
+
+
+def choose_target(args: argparse.Namespace, spec_target: str) -> Target:
+    """The --target flag, else ray for `target: ray` specs, else local."""
+    from batchspec.model.enums import Target
+
+    if args.target:
+        return Target(args.target)
+    return Target.RAY if spec_target == Target.RAY.value else Target.LOCAL
+
+
+def compile_one(args: argparse.Namespace, console: Console) -> CompiledJob | None:
+    """The one job of `args.spec` (or `--name`) compiled for the chosen target;
+    None after printing the diagnostics when it does not compile."""
     from batchspec.compile import compile_spec
     from batchspec.errors import BatchspecError, CompileError
-    from batchspec.model.enums import Target
     from batchspec.validate import locate, validate_paths
     from batchspec.validate.report import render_text
 
@@ -68,8 +105,9 @@ def _compile(args: argparse.Namespace, console: Console) -> CompiledJob | None:
             hint="choose one with --name",
         )
     chosen = specs[0]
+    target = choose_target(args, chosen.spec.spec.target.value)
     try:
-        return compile_spec(chosen.spec, target=Target.LOCAL, source=chosen.file)
+        return compile_spec(chosen.spec, target=target, source=chosen.file)
     except CompileError as exc:
         problems = locate(exc.diagnostics, chosen)
         console.print(render_text(problems, files=result.files, specs=0), markup=False)
@@ -80,20 +118,18 @@ def run(args: argparse.Namespace) -> int:
     """Submit, follow, summarise."""
     from rich.console import Console
 
-    from batchspec.backends.local import LocalBackend, job_id
-
     console = Console(highlight=False)
-    job = _compile(args, console)
+    job = compile_one(args, console)
     if job is None:
         return 1
-    backend = LocalBackend(args.home)
+    backend = make_backend(args, job)
     if args.cancel:
-        remote = backend.cancel(job_id(job))
+        remote = backend.cancel(remote_name_of(backend, job))
         console.print(f"{remote.remote_name}: {remote.state.value}")
         return 0
     remote = backend.submit(job, rerun=args.rerun)
-    job_dir = backend.job_dir(remote.remote_name)
-    console.print(f"job [bold]{remote.remote_name}[/] ({remote.state.value}), folder {job_dir}")
+    where = _where(backend, remote, args)
+    console.print(f"job [bold]{remote.remote_name}[/] ({remote.state.value}), {where}")
     if remote.terminal:
         console.print("this exact spec already ran; `--rerun` runs it again")
     if args.detach:
@@ -110,11 +146,48 @@ def run(args: argparse.Namespace) -> int:
             f" `batchspec run {args.spec}`, stop it with `batchspec run {args.spec} --cancel`."
         )
         return 130
-    _summary(backend, final, console)
+    _summary(backend, final, console, args)
     return 0 if final.state.successful else 1
 
 
-def _follow(backend: LocalBackend, remote: RemoteJob, console: Console) -> RemoteJob:
+def make_backend(args: argparse.Namespace, job: CompiledJob) -> RunBackend:
+    """The local backend, or the Ray backend for jobs compiled for Ray."""
+    from batchspec.model.enums import Target
+
+    if job.target is Target.RAY:
+        from batchspec.backends.ray import RayBackend
+
+        return RayBackend(args.address)
+    from batchspec.backends.local import LocalBackend
+
+    return LocalBackend(getattr(args, "home", None))
+
+
+def remote_name_of(backend: RunBackend, job: CompiledJob) -> str:
+    """The remote name of `job`'s job on `backend` (it need not exist locally)."""
+    from batchspec.backends.local import LocalBackend, job_id
+    from batchspec.errors import JobNotFoundError
+
+    if isinstance(backend, LocalBackend):
+        return job_id(job)
+    name = backend.find(job)
+    if name is None:
+        raise JobNotFoundError(
+            f"job {job.name} ({job.short_fingerprint}) was never submitted to this Ray cluster",
+            hint="run it first with `batchspec run SPEC --target ray`",
+        )
+    return name
+
+
+def _where(backend: RunBackend, remote: RemoteJob, args: argparse.Namespace) -> str:
+    from batchspec.backends.local import LocalBackend
+
+    if isinstance(backend, LocalBackend):
+        return f"folder {backend.job_dir(remote.remote_name)}"
+    return f"log: batchspec logs {args.spec} --target ray"
+
+
+def _follow(backend: RunBackend, remote: RemoteJob, console: Console) -> RemoteJob:
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -152,11 +225,13 @@ def _follow(backend: LocalBackend, remote: RemoteJob, console: Console) -> Remot
                 if remote.total_count is None and remote.terminal:
                     progress.update(task, total=done)
                 return remote
-            time.sleep(POLL_SECONDS)
+            time.sleep(POLL_SECONDS if backend.name == "local" else RAY_POLL_SECONDS)
             remote = backend.get(remote.remote_name)
 
 
-def _summary(backend: LocalBackend, job: RemoteJob, console: Console) -> None:
+def _summary(
+    backend: RunBackend, job: RemoteJob, console: Console, args: argparse.Namespace
+) -> None:
     from batchspec.model.enums import JobState
 
     colour = {"SUCCEEDED": "green", "PARTIALLY_SUCCEEDED": "yellow"}.get(job.state.value, "red")
@@ -176,7 +251,7 @@ def _summary(backend: LocalBackend, job: RemoteJob, console: Console) -> None:
         f"  outputs  {job.output_location} ({results} results file(s),"
         f" {len(files) - results} errors file(s), batchspec-manifest.json)"
     )
-    console.print(f"  job      {backend.job_dir(job.remote_name)}")
+    console.print(f"  job      {_where(backend, job, args)}", markup=False)
     if job.error:
         console.print(f"  [red]error[/]    {job.error}", markup=True)
         hint = (backend.details(job.remote_name).get("error") or {}).get("hint")

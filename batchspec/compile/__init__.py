@@ -4,10 +4,10 @@
 
 Each target is a pure function from the effective spec to a body
 (`mlengine.mlengine_body`, `vertex.vertex_body`, `genai.genai_body`,
-`local.local_body`). Around them: `prepare` settles target, project and region
-and refuses what the target cannot run (never a half-built body), and
-`identity` adds batchspec's labels (and the ML Engine job id) after the
-fingerprint is taken.
+`local.local_body`, `local.ray_body`). Around them: `prepare` settles target,
+project and region and refuses what the target cannot run (never a half-built
+body), and `identity` adds batchspec's labels (and the ML Engine job id) after
+the fingerprint is taken.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from batchspec.compile.identity import (
     request_fingerprint,
     strip_identity,
 )
-from batchspec.compile.local import local_body
+from batchspec.compile.local import local_body, ray_body
 from batchspec.compile.mlengine import mlengine_body
 from batchspec.compile.prepare import Prepared, prepare
 from batchspec.compile.vertex import vertex_body
@@ -42,7 +42,7 @@ BUILDERS: dict[Target, Builder] = {
     Target.VERTEX: vertex_body,
     Target.GENAI: genai_body,
     Target.LOCAL: local_body,
-    Target.RAY: local_body,
+    Target.RAY: ray_body,
 }
 
 

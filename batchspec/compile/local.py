@@ -1,20 +1,34 @@
-"""The local (and Ray) target: the body is the normalised spec itself.
+"""The local and Ray targets: the body is the normalised spec itself.
 
 There is no remote API to shape a request for; the engine reads the spec. The
 body is the spec's JSON with defaults filled in, so writing a default out
 explicitly does not change the fingerprint, and without the description, which
 does not change what runs.
+
+The `ray` block (cluster address, actor sizing, runtime environment) belongs
+to the Ray target alone: the local body leaves it out, so tuning the cluster
+never replaces a local job, and the Ray body always holds it, defaults filled
+in, so `ray: {}` and no block at all are the same job.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from batchspec.model.spec import BatchPredictionJobSpec
+from batchspec.model.spec import BatchPredictionJobSpec, RaySettings
 
 
 def local_body(doc: BatchPredictionJobSpec) -> dict[str, Any]:
-    """The normalised spec as a JSON-ready mapping."""
+    """The normalised spec as a JSON-ready mapping (without the `ray` block)."""
     body: dict[str, Any] = doc.model_dump(mode="json", by_alias=True)
     body["metadata"].pop("description", None)
+    body["spec"].pop("ray", None)
+    return body
+
+
+def ray_body(doc: BatchPredictionJobSpec) -> dict[str, Any]:
+    """The local body plus the `ray` block with its defaults."""
+    body = local_body(doc)
+    settings = doc.spec.ray or RaySettings()
+    body["spec"]["ray"] = settings.model_dump(mode="json", by_alias=True)
     return body

@@ -178,6 +178,7 @@ def _settings(doc: BatchPredictionJobSpec) -> dict[str, _Setting]:
             "overwrite",
             True if doc.spec.output.overwrite else None,
         ),
+        _Setting(("spec", "ray"), "ray", spec.ray),
     ]
     return {s.label: s for s in items}
 
@@ -190,13 +191,14 @@ _VERTEX_ONLY = ("generateExplanation", "modelParameters")
 _DROPPED: dict[Target, tuple[tuple[str, ...], tuple[str, ...]]] = {
     Target.MLENGINE: (
         _WHAT + _SECURITY + _VERTEX_ONLY,
-        ("replicaCount", "maxReplicaCount", "overwrite"),
+        ("replicaCount", "maxReplicaCount", "overwrite", "ray"),
     ),
-    Target.VERTEX: (("tfRecordDecode: example",), ("maxWorkerCount", "overwrite")),
+    Target.VERTEX: (("tfRecordDecode: example",), ("maxWorkerCount", "overwrite", "ray")),
     Target.GENAI: (
         _WHAT + _SECURITY + _VERTEX_ONLY,
-        ("maxWorkerCount", "batchSize", "replicaCount", "maxReplicaCount", "overwrite"),
+        ("maxWorkerCount", "batchSize", "replicaCount", "maxReplicaCount", "overwrite", "ray"),
     ),
+    Target.LOCAL: ((), ("ray",)),
 }
 _WHY: dict[tuple[Target | None, str], str] = {
     (None, "tfRecordDecode: example"): 'the service always sends TFRecord payloads as {"b64": ...}',
@@ -209,6 +211,7 @@ _WHY: dict[tuple[Target | None, str], str] = {
     (Target.GENAI, "maxReplicaCount"): "google-genai batch jobs take no resource settings",
     (Target.MLENGINE, "overwrite"): "ML Engine has no such setting; clear the output path"
     " before the run",
+    (None, "ray"): "the `ray` block configures target ray only",
     (Target.MLENGINE, "replicaCount"): "ML Engine scales workers up to maxWorkerCount",
     (Target.MLENGINE, "maxReplicaCount"): "ML Engine scales workers up to maxWorkerCount",
 }
@@ -260,6 +263,8 @@ def json_values(doc: BatchPredictionJobSpec) -> Iterator[Diagnostic]:
     local = doc.spec.model.local
     if isinstance(local, PythonRunner):
         yield from _json_problems(local.init_args, ("spec", "model", "local", "initArgs"))
+    if doc.spec.ray is not None:
+        yield from _json_problems(doc.spec.ray.runtime_env, ("spec", "ray", "runtimeEnv"))
 
 
 def _json_problems(value: Any, path: DocPath) -> Iterator[Diagnostic]:

@@ -572,15 +572,24 @@ def _exit_text(code: int) -> str:
     return f"exited with code {code}"
 
 
-def supervise(job_dir: Path, *, max_workers: int | None = None) -> JobState | None:
+def supervise(
+    job_dir: Path | JobDir,
+    *,
+    max_workers: int | None = None,
+    supervisor_cls: type[Supervisor] = Supervisor,
+) -> JobState | None:
     """Run or resume the job in `job_dir` in this process (workers are child
     processes). Returns the terminal state, or None when another supervisor
-    holds the job or this one was stopped by a signal."""
-    jd = JobDir(job_dir)
+    holds the job or this one was stopped by a signal.
+
+    `supervisor_cls` lets another executor reuse the planning, resume, budget
+    and manifest machinery with its own pool (the Ray entrypoint does), and
+    `job_dir` may be a `JobDir` subclass that also reports elsewhere."""
+    jd = job_dir if isinstance(job_dir, JobDir) else JobDir(job_dir)
     with jd.lock(wait=5.0) as fd:
         if fd is None:
             return None
-        sup = Supervisor(jd, max_workers=max_workers)
+        sup = supervisor_cls(jd, max_workers=max_workers)
         sup._lock_fd = fd
         previous = {}
         if threading.current_thread() is threading.main_thread():

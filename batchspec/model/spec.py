@@ -279,6 +279,32 @@ class Policy(_Model):
         return duration_seconds(self.deadline) if self.deadline else None
 
 
+class RaySettings(_Model):
+    """Where and how a `target: ray` job runs on a Ray cluster.
+
+    The job is submitted through Ray's Jobs API; its entrypoint runs the
+    engine's shard plan over a pool of Ray actors (one model load each). The
+    pool has at most `resources.maxWorkerCount` actors and always leaves one
+    CPU of the cluster free: an actor pool holding every CPU starves the
+    tasks that read data (ray-project/ray#44687).
+    """
+
+    address: StrictStr | None = Field(
+        default=None,
+        description="The cluster's Jobs API address, e.g. `http://head-node:8265`;"
+        " else $BATCHSPEC_RAY_ADDRESS, else $RAY_ADDRESS.",
+    )
+    cpus_per_actor: Annotated[float, Field(gt=0.0, strict=True)] = Field(
+        default=1.0,
+        description="CPUs each actor (one model load) reserves; fractions share a CPU.",
+    )
+    runtime_env: dict[StrictStr, Any] | None = Field(
+        default=None,
+        description="Ray runtime environment for the job (`pip`, `env_vars`, `working_dir`,"
+        " ...); batchspec adds its own package and settings.",
+    )
+
+
 class JobSpec(_Model):
     """Everything a batch prediction job needs, whatever the target."""
 
@@ -304,6 +330,9 @@ class JobSpec(_Model):
     generate_explanation: StrictBool = False
     model_parameters: dict[StrictStr, Any] | None = None
     policy: Policy = Field(default_factory=Policy)
+    ray: RaySettings | None = Field(
+        default=None, description="Cluster address and actor sizing for `target: ray`."
+    )
 
 
 class BatchPredictionJobSpec(_Model):
