@@ -1,9 +1,16 @@
-"""`batchspec results JOB`: the predictions, joined to their input keys."""
+"""`batchspec results JOB`: the predictions, joined to their input keys.
+
+Reads the job's outputs through `batchspec.results` (every file shape Vertex
+AI, ML Engine and the local engine write, from local paths, gs:// or
+BigQuery). With `--inputs` it also reads the spec's inputs and reports every
+input instance: predicted, failed, or missing from the outputs.
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import Any
 
 from batchspec.cli import _runtime as rt
@@ -20,6 +27,11 @@ def add_parser(sub: Any) -> None:
     p.add_argument("job", help="spec name, remote name or #ID")
     p.add_argument("--output", "-o", choices=["jsonl", "csv"], default="jsonl")
     p.add_argument("--errors", action="store_true", help="include instances that failed")
+    p.add_argument(
+        "--inputs",
+        action="store_true",
+        help="read the spec's inputs too: every instance once, with missing ones named",
+    )
     p.add_argument("--out", metavar="FILE", help="write to FILE instead of stdout")
     rt.add_state_option(p)
 
@@ -27,42 +39,40 @@ def add_parser(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     """Stream the rows."""
     from batchspec.cli.get import find
-    from batchspec.errors import BackendError, BatchspecError
-    from batchspec.reconcile.results import (
-        ResultsError,
-        iter_rows,
-        list_outputs,
-        prediction_columns,
-        split_outputs,
-        write_csv,
-        write_jsonl,
-    )
+    from batchspec.errors import BackendError
+    from batchspec.results import Outcome, job_results
+    from batchspec.results.write import prediction_columns, write_csv, write_jsonl
 
     with rt.open_state(args, create=False) as store:
         record = find(store, args.job)
         revision = store.revision(record.fingerprint)
-    key_field = None
-    if revision is not None:
-        key_field = revision.spec.get("spec", {}).get("input", {}).get("keyField")
-    files: list[str] = []
+    spec = revision.spec.get("spec", {}) if revision is not None else {}
+    key_field = spec.get("input", {}).get("keyField")
+    outputs: list[str] = []
     if record.remote_name:
         try:
-            files = rt.registry()(record.backend).outputs(record.remote_name)
+            outputs = rt.registry()(record.backend).outputs(record.remote_name)
         except BackendError:
-            files = []
-    if not files and record.output_location:
-        files = list_outputs(record.output_location)
-    results, errors = split_outputs(files)
-    if not results and not errors:
+            outputs = []
+    if not outputs and record.output_location:
+        outputs = [record.output_location]
+    if not outputs:
         state = record.state.value if record.state else "not submitted"
+        from batchspec.errors import BatchspecError
+
         raise BatchspecError(
             f"job {record.name!r} ({state}) has no result files yet",
             hint="results appear when the job ends; `batchspec apply --wait` follows it",
         )
-    chosen = errors if args.errors else []
+    inputs = _inputs(spec, record) if args.inputs else None
+    shown = {Outcome.PREDICTED, Outcome.MISSING, Outcome.UNMATCHED}
+    if args.errors:
+        shown.add(Outcome.FAILED)
 
     def rows() -> Any:
-        return iter_rows(results, chosen, key_field=key_field)
+        fmt = spec.get("input", {}).get("format", "JSONL")
+        joined = job_results(outputs, inputs=inputs, key_field=key_field, data_format=fmt)
+        return (r for r in joined if r.outcome in shown)
 
     out = open(args.out, "w", encoding="utf-8", newline="") if args.out else sys.stdout  # noqa: SIM115
     try:
@@ -70,11 +80,23 @@ def run(args: argparse.Namespace) -> int:
             count = write_csv(rows(), out, columns=prediction_columns(rows()))
         else:
             count = write_jsonl(rows(), out)
-    except ResultsError as exc:
-        raise BatchspecError(f"cannot read the results: {exc}") from exc
     finally:
         if args.out:
             out.close()
     if args.out:
         rt.warn(f"{count} row(s) written to {args.out}")
     return 0
+
+
+def _inputs(spec: dict[str, Any], record: Any) -> list[str]:
+    """The spec's input locations, relative paths resolved against its file."""
+    from batchspec.errors import BatchspecError
+
+    inp = spec.get("input", {})
+    if inp.get("bigquery"):
+        return [inp["bigquery"]]
+    paths: list[str] = list(inp.get("paths") or [])
+    if not paths:
+        raise BatchspecError(f"the recorded spec of {record.name!r} names no inputs")
+    base = Path(record.source).parent if getattr(record, "source", None) else Path.cwd()
+    return [p if "://" in p or Path(p).is_absolute() else str(base / p) for p in paths]

@@ -16,7 +16,7 @@ from typing import Any
 
 from batchspec.results.formats import FileKind, file_kind
 from batchspec.results.inputs import expand, read_instances
-from batchspec.results.join import join_inputs, summarize
+from batchspec.results.join import join_inputs, output_key, summarize
 from batchspec.results.read import output_files, read_file, read_results, read_table
 from batchspec.results.records import JoinedRecord, Outcome, ResultError, ResultRecord
 
@@ -34,7 +34,8 @@ def job_results(
     if inputs is None:
         for r in records:
             outcome = Outcome.FAILED if r.error is not None else Outcome.PREDICTED
-            yield JoinedRecord(r.key, r.instance, r.prediction, r.error, outcome, r.source)
+            key = output_key(r, key_field)
+            yield JoinedRecord(key, r.instance, r.prediction, r.error, outcome, r.source)
         return
     instances = read_instances(inputs, data_format=data_format, bigquery_client=bigquery_client)
     yield from join_inputs(records, instances, key_field=key_field)

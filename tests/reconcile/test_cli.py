@@ -84,10 +84,14 @@ def test_wait_follows_jobs_to_the_end_and_shows_results(
     assert str(project / "outputs") in out
     assert main(["results", "alpha"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert json.loads(lines[0]) == {"key": "k0", "prediction": {"label": 0, "score": 0.0}}
+    assert json.loads(lines[0]) == {
+        "key": "k0",
+        "outcome": "predicted",
+        "prediction": {"label": 0, "score": 0.0},
+    }
     assert main(["results", "alpha", "-o", "csv"]) == 0
     assert capsys.readouterr().out.splitlines()[0] == (
-        "key,prediction.label,prediction.score,error"
+        "key,outcome,prediction.label,prediction.score,error"
     )
 
 
