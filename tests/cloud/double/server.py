@@ -334,6 +334,16 @@ class CloudDouble:
                 return self._ml(call, params, body, query)
             return self._vertex(kind, call, params, body, query)
 
+    def _on_list(self, kinds: tuple[str, ...]) -> None:
+        """A list shows every job's current state: with a clock (`step_seconds`)
+        jobs move on in time whoever asks; per-read stepping ignores lists, so
+        tests that count steps per `get` stay exact."""
+        if self.step_seconds is None:
+            return
+        for job in self.jobs.values():
+            if job.kind in kinds and not job.terminal:
+                self._on_read(job)
+
     def _on_read(self, job: StoredJob) -> None:
         """Move a job along as time or reads pass."""
         if self.step_seconds is not None:
@@ -379,6 +389,7 @@ class CloudDouble:
             return job.resource
         if call == "list":
             parent = params["parent"]
+            self._on_list(("vertex", "genai"))
             found = [
                 j.resource
                 for j in self.jobs.values()
@@ -430,6 +441,7 @@ class CloudDouble:
             return job.resource
         if call == "list":
             parent = params["parent"]
+            self._on_list(("mlengine",))
             found = [
                 j.resource
                 for j in self.jobs.values()
