@@ -172,10 +172,14 @@ def _summary(backend: LocalBackend, job: RemoteJob, console: Console) -> None:
     )
     files = backend.outputs(job.remote_name)
     results = sum(1 for f in files if "prediction.results-" in f)
-    console.print(
-        f"  outputs  {job.output_location} ({results} results file(s),"
-        f" {len(files) - results} errors file(s), batchspec-manifest.json)"
-    )
+    if (job.output_location or "").startswith("bq://"):
+        shown = ", ".join(files) if files else "no tables (they are loaded when the job succeeds)"
+        console.print(f"  outputs  {shown}", markup=False)
+    else:
+        console.print(
+            f"  outputs  {job.output_location} ({results} results file(s),"
+            f" {len(files) - results} errors file(s), batchspec-manifest.json)"
+        )
     console.print(f"  job      {backend.job_dir(job.remote_name)}")
     if job.error:
         console.print(f"  [red]error[/]    {job.error}", markup=True)
