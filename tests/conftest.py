@@ -10,8 +10,12 @@ from pathlib import Path
 import pytest
 
 # gcsfs reads this when it is first imported; without it every bucket on the
-# fake-gcs-server costs a 60 s gRPC timeout. Set before any test imports gcsfs.
+# fake-gcs-server costs a 60 s gRPC timeout through fsspec's registry (batchspec
+# itself builds gcsfs's core class and never pays it). Set before any import.
 os.environ.setdefault("GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT", "false")
+
+# fake-gcs-server and bqemulator fixtures, for every test folder.
+pytest_plugins = ["tests.emulators"]
 
 REPO = Path(__file__).resolve().parent.parent
 SPECS = REPO / "specs"

@@ -33,7 +33,7 @@ from batchspec.engine.fileio import write_json_atomic
 from batchspec.engine.job import EngineJob, spec_dir_of
 from batchspec.engine.jobdir import JobDir, now_iso, parse_iso
 from batchspec.engine.output import make_store
-from batchspec.errors import EngineError, JobNotFoundError, PermanentBackendError
+from batchspec.errors import BatchspecError, JobNotFoundError, PermanentBackendError
 from batchspec.model.enums import JobState, Target
 from batchspec.model.jobs import CompiledJob, RemoteJob
 
@@ -68,7 +68,7 @@ def job_record(job: CompiledJob) -> dict[str, Any]:
     }
     try:
         engine_job = EngineJob.from_record(record)
-    except EngineError as exc:
+    except BatchspecError as exc:
         raise PermanentBackendError(exc.message, hint=exc.hint) from exc
     record["output"] = engine_job.output
     return record
@@ -166,14 +166,14 @@ class LocalBackend:
         return self._remote(jd)
 
     def outputs(self, remote_name: str) -> builtins.list[str]:
-        """The published result and error files, in name order."""
+        """The published result and error files, in name order; for a BigQuery
+        destination, its tables once loaded (predictions, then errors)."""
         jd = self._dir(remote_name)
-        rec = jd.read_job()
-        store = make_store(rec["output"], jd.path)
+        store = make_store(EngineJob.from_record(jd.read_job()), jd.path)
         names = []
         for shard in jd.shard_records().values():
             names.extend([shard["results"]["name"], shard["errors"]["name"]])
-        return [store.url(n) for n in sorted(names) if store.size(n) is not None]
+        return store.outputs(sorted(names))
 
     # --- beyond the Protocol ---------------------------------------------------------------
 

@@ -296,10 +296,11 @@ def output_files(job: RemoteJob) -> builtins.list[str]:
     if not location:
         return []
     if location.startswith("bq://"):
-        dataset, _, table = location.rpartition(".")
-        if not table.startswith("predictions"):
+        from batchspec.io.bigquery import errors_table_for
+
+        if not location.rpartition(".")[2].startswith("predictions"):
             return [location]
-        return [location, f"{dataset}.errors{table[len('predictions') :]}"]
+        return [location, errors_table_for(location)]
     from batchspec.io.storage import list_files
 
     return list_files(location)

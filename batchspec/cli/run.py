@@ -247,10 +247,14 @@ def _summary(
     )
     files = backend.outputs(job.remote_name)
     results = sum(1 for f in files if "prediction.results-" in f)
-    console.print(
-        f"  outputs  {job.output_location} ({results} results file(s),"
-        f" {len(files) - results} errors file(s), batchspec-manifest.json)"
-    )
+    if (job.output_location or "").startswith("bq://"):
+        shown = ", ".join(files) if files else "no tables (they are loaded when the job succeeds)"
+        console.print(f"  outputs  {shown}", markup=False)
+    else:
+        console.print(
+            f"  outputs  {job.output_location} ({results} results file(s),"
+            f" {len(files) - results} errors file(s), batchspec-manifest.json)"
+        )
     console.print(f"  job      {_where(backend, job, args)}", markup=False)
     if job.error:
         console.print(f"  [red]error[/]    {job.error}", markup=True)

@@ -17,6 +17,10 @@ Formats follow the services (Vertex AI's input requirements):
   tf.train.Example features with `tfRecordDecode: example`.
 * FILE_LIST: each line names a file (relative names start at the list's
   folder); each file's bytes are one instance `{"b64": ...}`.
+* BIGQUERY: each row of the shard's row range, as a list of JSON values in
+  column order (dates and times as ISO strings, NUMERIC as float, BYTES as
+  base64); like CSV rows, the shaper makes them arrays or objects
+  (`table_columns` gives the names).
 """
 
 from __future__ import annotations
@@ -34,10 +38,12 @@ from typing import IO, Any
 
 import msgspec
 
-from batchspec.engine import paths, tfrecord
+from batchspec.engine import tfrecord
 from batchspec.engine.errors import InputError
 from batchspec.engine.example import ExampleDecodeError, decode_example
 from batchspec.engine.plan import Shard
+from batchspec.errors import BatchspecError
+from batchspec.io import storage
 from batchspec.model.enums import DataFormat
 
 Item = tuple[int, Any, tuple[str, str] | None]
@@ -58,7 +64,7 @@ def raw_text(line: bytes) -> str:
 
 def _lines(shard: Shard) -> Iterator[tuple[int, bytes]]:
     try:
-        fh = paths.open_binary(shard.uri)
+        fh = storage.open_binary(shard.uri)
     except FileNotFoundError:
         raise InputError(
             f"input {shard.uri} disappeared while the job was running",
@@ -102,7 +108,7 @@ def read_text(shard: Shard) -> Iterator[Item]:
 def csv_header(uri: str) -> list[str]:
     """The header row of a CSV input."""
     try:
-        with paths.open_binary(uri) as fh:
+        with storage.open_binary(uri) as fh:
             first = fh.readline()
     except OSError as exc:
         raise InputError(f"cannot read input {uri}: {exc}") from exc
@@ -181,7 +187,7 @@ def _csv_line(number: int, line: bytes, width: int) -> Item | None:
 
 def _records(shard: Shard, gzipped: bool) -> Iterator[tfrecord.Record]:
     try:
-        fh = paths.open_binary(shard.uri)
+        fh = storage.open_binary(shard.uri)
     except OSError as exc:
         raise InputError(f"cannot read input {shard.uri}: {exc}") from exc
     with fh:
@@ -215,28 +221,44 @@ def read_tfrecord(shard: Shard, *, gzipped: bool, decode: str) -> Iterator[Item]
 
 def read_file_list(shard: Shard) -> Iterator[Item]:
     """Each listed file's bytes as one `{"b64": ...}` instance."""
-    base = shard.uri.rsplit("/", 1)[0] if paths.is_url(shard.uri) else os.path.dirname(shard.uri)
+    base = shard.uri.rsplit("/", 1)[0] if storage.is_url(shard.uri) else os.path.dirname(shard.uri)
     for number, line in _lines(shard):
         name = line.decode("utf-8", errors="replace").strip()
         if not name:
             continue
         target = name if "://" in name else _join(base, name)
         try:
-            with paths.open_binary(target) as fh:
+            with storage.open_binary(target) as fh:
                 data = fh.read()
         except FileNotFoundError:
             yield number, name, (NOT_FOUND, f"listed file {target} does not exist")
             continue
-        except (OSError, InputError) as exc:
+        except (OSError, BatchspecError) as exc:
             yield number, name, (NOT_FOUND, f"listed file {target} cannot be read: {exc}")
             continue
         yield number, {"b64": base64.b64encode(data).decode("ascii")}, None
 
 
 def _join(base: str, name: str) -> str:
-    if paths.is_url(base):
+    if storage.is_url(base):
         return base.rstrip("/") + "/" + name
-    return paths.resolve(name, base=Path(base))
+    return storage.resolve(name, base=Path(base))
+
+
+def table_columns(uri: str) -> list[str]:
+    """The column names of a BigQuery input, in order."""
+    from batchspec.io.bigquery import describe_table
+
+    return list(describe_table(uri).columns)
+
+
+def read_table(shard: Shard) -> Iterator[Item]:
+    """The rows of a BigQuery shard: `lines` rows from row `start` (0-based)."""
+    from batchspec.io.bigquery import read_row_values
+
+    _, rows = read_row_values(shard.uri, start=shard.start, count=shard.lines)
+    for number, row in enumerate(rows, start=shard.first):
+        yield number, row, None
 
 
 def read_shard(shard: Shard, fmt: DataFormat, *, tf_decode: str = "b64") -> Iterator[Item]:
@@ -252,7 +274,6 @@ def read_shard(shard: Shard, fmt: DataFormat, *, tf_decode: str = "b64") -> Iter
         return read_tfrecord(shard, gzipped=gz, decode=tf_decode)
     if fmt is DataFormat.FILE_LIST:
         return read_file_list(shard)
-    raise InputError(
-        f"the local engine cannot read {fmt.value} input yet",
-        hint="BigQuery sources need the cloud backends (pip install 'batchspec[bigquery]')",
-    )
+    if fmt is DataFormat.BIGQUERY:
+        return read_table(shard)
+    raise InputError(f"the local engine cannot read {fmt.value} input")

@@ -8,8 +8,9 @@ document's InstanceConfig):
 * `includedFields` / `excludedFields`: which fields the model receives; with
   `instanceType: array` the included order is the array order. Without a key
   the output carries the whole original instance (excluded fields included).
-* `instanceType`: `object` or `array`. CSV rows are arrays by default (the
-  header gives the names); JSONL lines are sent as they are.
+* `instanceType`: `object` or `array`. CSV rows and BigQuery rows are arrays
+  by default (the header or the table's columns give the names, and the
+  order); JSONL lines are sent as they are.
 
 A shaper is built once per job and called once per instance; it raises
 `ValueError` with a readable message for an instance it cannot shape, which
@@ -97,7 +98,9 @@ def object_shaper(cfg: FieldConfig) -> Shaper:
     return shape
 
 
-def row_shaper(cfg: FieldConfig, header: Sequence[str]) -> Shaper:
+def row_shaper(
+    cfg: FieldConfig, header: Sequence[str], *, source: str = "the CSV header"
+) -> Shaper:
     """Shaper for CSV rows (lists in header order). Raises ValueError for a
     configuration that names columns the header lacks (the caller turns that
     into a job error: every row would fail)."""
@@ -110,8 +113,8 @@ def row_shaper(cfg: FieldConfig, header: Sequence[str]) -> Shaper:
         missing = [f for f in fields if f not in names]
         if missing:
             raise ValueError(
-                f"{what} names column(s) {', '.join(map(repr, missing))} that the CSV header"
-                f" does not have (header: {', '.join(names)})"
+                f"{what} names column(s) {', '.join(map(repr, missing))} that {source}"
+                f" does not have (columns: {', '.join(names)})"
             )
     key_index = names.index(cfg.key) if cfg.key else None
     if cfg.instance_type == "object":
@@ -138,6 +141,23 @@ def row_shaper(cfg: FieldConfig, header: Sequence[str]) -> Shaper:
         return inst, "instance", row
 
     return shape_array
+
+
+def table_shaper(cfg: FieldConfig, columns: Sequence[str]) -> Shaper:
+    """Shaper for BigQuery rows (lists in column order): as CSV rows, except
+    that without a key the output names the instance by its row as an object
+    (column -> value), which is what a join back to the table compares and
+    what a BigQuery destination spreads into columns."""
+    shape = row_shaper(cfg, columns, source="the table")
+    names = list(columns)
+
+    def shape_row(row: list[Any]) -> Shaped:
+        inst, field, ref = shape(row)
+        if field == "instance":
+            ref = dict(zip(names, row, strict=True))
+        return inst, field, ref
+
+    return shape_row
 
 
 def _kind(value: Any) -> str:

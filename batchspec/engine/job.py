@@ -1,20 +1,28 @@
 """A job as the engine runs it: the spec from the job record, with every
-relative path resolved against the spec file's folder."""
+relative path resolved against the spec file's folder, and a BigQuery
+destination resolved to the tables it will create."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from batchspec.engine import paths
-from batchspec.engine.errors import InputError, ModelLoadError, OutputError
+from batchspec.engine.errors import ModelLoadError, OutputError
+from batchspec.io import bigquery, storage
+from batchspec.io.bigquery import OutputTables
+from batchspec.model.enums import DataFormat
 from batchspec.model.spec import BatchPredictionJobSpec, LocalModel
 
 
 @dataclass(frozen=True)
 class EngineJob:
-    """Everything the supervisor needs to know about a job."""
+    """Everything the supervisor needs to know about a job.
+
+    `output` is a folder (path or URL) or, for a BigQuery destination, the
+    predictions table's `bq://` URL (as Vertex AI reports it in outputInfo);
+    `output_tables` then names both tables."""
 
     id: str
     name: str
@@ -23,6 +31,7 @@ class EngineJob:
     spec_dir: Path
     inputs: tuple[str, ...]
     output: str
+    output_tables: OutputTables | None = None
 
     @property
     def model(self) -> LocalModel:
@@ -31,9 +40,17 @@ class EngineJob:
         assert model is not None
         return model
 
+    @property
+    def reads_table(self) -> bool:
+        """True when the input is a BigQuery table."""
+        return self.spec.spec.input.format is DataFormat.BIGQUERY
+
     @classmethod
     def from_record(cls, record: dict[str, Any]) -> EngineJob:
-        """Build from a job.json record (see `job_record`)."""
+        """Build from a job.json record (`LocalBackend._record`).
+
+        Raises a BatchspecError for what can never run (no local model, a
+        malformed bq:// URL), so submitting refuses it at once."""
         spec = BatchPredictionJobSpec.model_validate(record["body"])
         spec_dir = Path(record["specDir"])
         inp, out = spec.spec.input, spec.spec.output
@@ -44,27 +61,31 @@ class EngineJob:
                 hint="add `model.local` (a python, sklearn, onnx, http or command runner), or"
                 " run the spec on its cloud target",
             )
-        if inp.paths is None:
-            raise InputError(
-                f"job {spec.name} reads from BigQuery ({inp.bigquery}); the local engine reads"
-                " files",
-                hint="BigQuery sources come with the cloud backends (pip install"
-                " 'batchspec[bigquery]'); export the table to files to run locally",
-            )
-        if out.path is None:
-            raise OutputError(
-                f"job {spec.name} writes to BigQuery ({out.bigquery}); the local engine writes"
-                " files",
-                hint="set `output.path` to a folder to run locally",
-            )
+        if inp.bigquery is not None:
+            bigquery.parse_uri(inp.bigquery).table_id  # noqa: B018 - raises unless a table
+            inputs: tuple[str, ...] = (inp.bigquery,)
+        else:
+            inputs = tuple(storage.resolve(p, spec_dir) for p in inp.paths or ())
+        tables = None
+        if out.bigquery is not None:
+            # Vertex names the tables after the job's creation; so does the
+            # engine, from the record, so a resumed job finds the same tables.
+            created = datetime.fromisoformat(record["createTime"].replace("Z", "+00:00"))
+            tables = bigquery.output_tables(out.bigquery, name=spec.name, when=created)
+            output = tables.predictions_uri
+        elif out.path is not None:
+            output = storage.resolve(out.path, spec_dir).rstrip("/")
+        else:
+            raise OutputError(f"job {spec.name} names no output (`output.path` or `bigquery`)")
         return cls(
             id=record["id"],
             name=spec.name,
             fingerprint=record["fingerprint"],
             spec=spec,
             spec_dir=spec_dir,
-            inputs=tuple(paths.resolve(p, spec_dir) for p in inp.paths),
-            output=paths.resolve(out.path, spec_dir).rstrip("/"),
+            inputs=inputs,
+            output=output,
+            output_tables=tables,
         )
 
 

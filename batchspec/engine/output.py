@@ -7,7 +7,10 @@ final name only when complete, so nothing half-written is ever visible under
 * local folders: written in `<output>/.batchspec-staging/` (hidden, same
   filesystem) and renamed into place, an atomic step;
 * any fsspec URL (`gs://...`): written in the job folder and uploaded under
-  the final name when complete; an object upload is atomic on Cloud Storage.
+  the final name when complete; an object upload is atomic on Cloud Storage;
+* a BigQuery destination (`engine/tables.py`): published as files in the job
+  folder, then loaded into the tables in one atomic load job each when the
+  job ends (`commit`).
 
 The stores are plain picklable values: each worker process uses its own.
 """
@@ -22,10 +25,13 @@ import secrets
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Protocol
+from typing import IO, TYPE_CHECKING, Protocol
 
-from batchspec.engine import paths
 from batchspec.engine.errors import OutputError
+from batchspec.io import storage
+
+if TYPE_CHECKING:
+    from batchspec.engine.job import EngineJob
 
 MANIFEST_NAME = "batchspec-manifest.json"
 STAGING_NAME = ".batchspec-staging"
@@ -122,6 +128,15 @@ class OutputStore(Protocol):
         """Where a published file is, for users."""
         ...
 
+    def commit(self, names: list[str], completed: int, failed: int) -> None:
+        """Make a successful job's published files visible where a shard
+        cannot be published on its own (a BigQuery table); files: nothing to do."""
+        ...
+
+    def outputs(self, names: list[str]) -> list[str]:
+        """Where the job's published outputs (of these file names) are, for users."""
+        ...
+
 
 def _writable_error(where: str, exc: OSError) -> OutputError:
     return OutputError(
@@ -200,6 +215,13 @@ class LocalStore:
         """Absolute path."""
         return str(Path(self.location) / name)
 
+    def commit(self, names: list[str], completed: int, failed: int) -> None:
+        """Published files are the output."""
+
+    def outputs(self, names: list[str]) -> list[str]:
+        """The files that are in place."""
+        return [self.url(n) for n in names if self.size(n) is not None]
+
 
 @dataclass(frozen=True)
 class FsspecStore:
@@ -209,7 +231,7 @@ class FsspecStore:
     staging: str
 
     def _fs(self) -> tuple[object, str]:
-        fs, inner = paths.filesystem(self.location)
+        fs, inner = storage.filesystem(self.location)
         return fs, inner.rstrip("/")
 
     def prepare(self) -> None:
@@ -275,9 +297,20 @@ class FsspecStore:
         """The object's URL."""
         return f"{self.location.rstrip('/')}/{name}"
 
+    def commit(self, names: list[str], completed: int, failed: int) -> None:
+        """Published objects are the output."""
 
-def make_store(location: str, job_dir: Path) -> OutputStore:
-    """The store for a resolved output location."""
-    if paths.is_url(location):
-        return FsspecStore(location, str(job_dir / "staging"))
-    return LocalStore(location)
+    def outputs(self, names: list[str]) -> list[str]:
+        """The objects that are in place."""
+        return [self.url(n) for n in names if self.size(n) is not None]
+
+
+def make_store(job: EngineJob, job_dir: Path) -> OutputStore:
+    """The store for a job's output location."""
+    if job.output_tables is not None:
+        from batchspec.engine.tables import BigQueryStore
+
+        return BigQueryStore(job.output_tables, str(job_dir / "output"), job_dir.name)
+    if storage.is_url(job.output):
+        return FsspecStore(job.output, str(job_dir / "staging"))
+    return LocalStore(job.output)

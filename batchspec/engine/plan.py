@@ -13,6 +13,13 @@ everywhere.
 * TF_RECORD files (uncompressed, local) are counted by walking the record
   headers; gzip files and remote files are one shard each, counted as they
   are read.
+* A BigQuery table is split into row ranges the same way (its row count is
+  in its metadata, one API call): a shard reads `lines` rows from row
+  `start`, so a table under MIN_SHARD_LINES rows is one shard and a large one
+  spreads over all workers. The last shard reads to the end of the table, so
+  rows still in a streaming buffer are not left out (the total is then
+  unknown). The table's row count and last-modified time are kept with the
+  plan, and a resume refuses a table that changed.
 """
 
 from __future__ import annotations
@@ -24,8 +31,8 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from batchspec.engine import paths
 from batchspec.engine.errors import InputError
+from batchspec.io import storage
 from batchspec.model.enums import DataFormat
 
 LINE_FORMATS = frozenset({DataFormat.JSONL, DataFormat.TEXT, DataFormat.CSV, DataFormat.FILE_LIST})
@@ -89,8 +96,8 @@ def shard_name(kind: str, index: int, count: int) -> str:
 
 def _stat(uri: str) -> InputFile:
     try:
-        if paths.is_url(uri):
-            return InputFile(uri, paths.file_size(uri), None)
+        if storage.is_url(uri):
+            return InputFile(uri, storage.file_size(uri), None)
         st = os.stat(uri)
     except OSError as exc:
         raise InputError(f"cannot read input {uri}: {exc}") from exc
@@ -172,7 +179,11 @@ def lines_per_shard(total: int, max_workers: int, batch_size: int) -> int:
 def plan_shards(
     uris: Iterable[str], fmt: DataFormat, *, max_workers: int, batch_size: int
 ) -> ShardPlan:
-    """Plan the shards of a job over the (already expanded) input files."""
+    """Plan the shards of a job over the (already expanded) input files, or
+    its BigQuery table."""
+    if fmt is DataFormat.BIGQUERY:
+        (uri,) = uris
+        return plan_table(uri, max_workers=max_workers, batch_size=batch_size)
     files = tuple(_stat(u) for u in uris)
     if fmt in LINE_FORMATS:
         return _plan_lines(files, fmt, max_workers=max_workers, batch_size=batch_size)
@@ -180,7 +191,7 @@ def plan_shards(
     counts: list[int | None] = []
     for i, f in enumerate(files):
         shards.append(Shard(index=i, uri=f.uri))
-        local_plain = fmt is DataFormat.TF_RECORD and not paths.is_url(f.uri)
+        local_plain = fmt is DataFormat.TF_RECORD and not storage.is_url(f.uri)
         counts.append(_count_tfrecords(f.uri, f.size) if local_plain else None)
     total = None if any(c is None for c in counts) else sum(c or 0 for c in counts)
     return ShardPlan(files, tuple(shards), total)
@@ -191,7 +202,7 @@ def _plan_lines(
 ) -> ShardPlan:
     counted: list[tuple[InputFile, int | None, int]] = []
     for f in files:
-        if paths.is_url(f.uri):
+        if storage.is_url(f.uri):
             counted.append((f, None, 0))
             continue
         try:
@@ -221,11 +232,34 @@ def _plan_lines(
     return ShardPlan(files, tuple(shards), total)
 
 
+def _table_stat(uri: str) -> tuple[InputFile, bool]:
+    """A table as an InputFile (size: rows; mtime: last modified) and whether
+    it has rows in a streaming buffer."""
+    from batchspec.io.bigquery import describe_table
+
+    info = describe_table(uri)
+    return InputFile(uri, info.rows, info.modified_ns), info.streaming
+
+
+def plan_table(uri: str, *, max_workers: int, batch_size: int) -> ShardPlan:
+    """Row ranges of a BigQuery table (see the module docstring)."""
+    table, streaming = _table_stat(uri)
+    rows = table.size
+    size = lines_per_shard(rows, max_workers, batch_size)
+    parts = max(1, math.ceil(rows / size))
+    per = math.ceil(rows / parts) if rows else 0
+    shards = tuple(
+        Shard(k, uri, start=k * per, first=k * per + 1, lines=per if k < parts - 1 else None)
+        for k in range(parts)
+    )
+    return ShardPlan((table,), shards, None if streaming else rows)
+
+
 def check_unchanged(plan: ShardPlan) -> None:
     """Refuse to resume over inputs that changed since the plan was made:
-    shard boundaries are byte offsets, so the output would be garbage."""
+    shard boundaries are byte (or row) offsets, so the output would be garbage."""
     for f in plan.files:
-        now = _stat(f.uri)
+        now = _table_stat(f.uri)[0] if f.uri.startswith("bq://") else _stat(f.uri)
         if now.size != f.size or (f.mtime_ns is not None and now.mtime_ns != f.mtime_ns):
             raise InputError(
                 f"input {f.uri} changed since this job started, so its unfinished shards"

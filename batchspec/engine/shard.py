@@ -22,8 +22,14 @@ from typing import Any
 import msgspec
 
 from batchspec.engine.errors import InputError, InstanceError, ModelContractError
-from batchspec.engine.formats import INVALID, Item, csv_header, read_shard
-from batchspec.engine.instances import FieldConfig, Shaper, object_shaper, row_shaper
+from batchspec.engine.formats import INVALID, Item, csv_header, read_shard, table_columns
+from batchspec.engine.instances import (
+    FieldConfig,
+    Shaper,
+    object_shaper,
+    row_shaper,
+    table_shaper,
+)
 from batchspec.engine.output import FileInfo, OutputFile, OutputStore
 from batchspec.engine.plan import Shard, shard_name
 from batchspec.engine.runners.base import Runner
@@ -202,6 +208,8 @@ class ShardRun:
     def _where(self, number: int) -> str:
         if self._records:
             return f"{self.shard.uri} record {number}"
+        if self.job.input_format is DataFormat.BIGQUERY:
+            return f"{self.shard.uri} row {number}"
         return f"{self.shard.uri}:{number}"
 
     # --- error lines -------------------------------------------------------------
@@ -218,16 +226,15 @@ class ShardRun:
 
     def _items(self) -> tuple[Iterator[Item], Shaper]:
         job = self.job
-        if job.input_format is DataFormat.CSV:
-            header = csv_header(self.shard.uri)
-            try:
-                shaper = row_shaper(job.fields, header)
-            except ValueError as exc:
-                raise InputError(
-                    f"{self.shard.uri}: {exc}", hint="fix the input settings"
-                ) from None
-        else:
-            shaper = object_shaper(job.fields)
+        try:
+            if job.input_format is DataFormat.CSV:
+                shaper = row_shaper(job.fields, csv_header(self.shard.uri))
+            elif job.input_format is DataFormat.BIGQUERY:
+                shaper = table_shaper(job.fields, table_columns(self.shard.uri))
+            else:
+                shaper = object_shaper(job.fields)
+        except ValueError as exc:
+            raise InputError(f"{self.shard.uri}: {exc}", hint="fix the input settings") from None
         return read_shard(self.shard, job.input_format, tf_decode=job.tf_decode), shaper
 
     def run(self, results: OutputFile, errors: OutputFile) -> None:

@@ -31,7 +31,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from batchspec.engine import paths
 from batchspec.engine.budget import Budget
 from batchspec.engine.errors import OutputError
 from batchspec.engine.fileio import encode_json
@@ -43,7 +42,8 @@ from batchspec.engine.plan import ShardPlan, check_unchanged, plan_shards
 from batchspec.engine.runners.base import RunnerContext, preload
 from batchspec.engine.shard import ShardJob, ShardResult
 from batchspec.engine.worker import THREAD_VARS, WorkerConfig, worker_main
-from batchspec.errors import EngineError
+from batchspec.errors import BatchspecError
+from batchspec.io import storage
 from batchspec.model.enums import JobState
 from batchspec.model.spec import HttpRunner
 
@@ -150,7 +150,7 @@ class Supervisor:
                 self._write_progress(durable=True)
                 return None
             return self._finish(stop.state, stop.message, stop.hint)
-        except EngineError as exc:
+        except BatchspecError as exc:
             self.log(f"failed: {exc.message}")
             return self._finish(JobState.FAILED, exc.message, exc.hint)
         except Exception as exc:
@@ -174,7 +174,7 @@ class Supervisor:
             self.log(f"resuming with the saved plan ({len(plan.shards)} shards)")
             return plan
         spec = job.spec.spec
-        files = paths.expand_all(list(job.inputs))
+        files = list(job.inputs) if job.reads_table else storage.expand_all(list(job.inputs))
         plan = plan_shards(
             files,
             spec.input.format,
@@ -187,7 +187,8 @@ class Supervisor:
         self.jd.clear_shards()
         self.jd.write_plan(plan.to_json())
         total = "unknown" if plan.total is None else f"{plan.total:,}"
-        self.log(f"planned {len(plan.shards)} shards over {len(files)} files ({total} instances)")
+        over = files[0] if job.reads_table else f"{len(files)} files"
+        self.log(f"planned {len(plan.shards)} shards over {over} ({total} instances)")
         return plan
 
     def _check_output(self, job: EngineJob, store: OutputStore) -> None:
@@ -196,7 +197,7 @@ class Supervisor:
         if existing and not job.spec.spec.output.overwrite:
             shown = ", ".join(existing[:3]) + (", ..." if len(existing) > 3 else "")
             raise OutputError(
-                f"the output folder {job.output} already holds results ({shown})",
+                f"the output location {job.output} already holds results ({shown})",
                 hint="set `output.overwrite: true` to replace them, or choose another"
                 " `output.path`",
             )
@@ -215,7 +216,7 @@ class Supervisor:
                 continue
             try:
                 other_job = EngineJob.from_record(od.read_job())
-            except EngineError:
+            except BatchspecError:
                 continue
             if other_job.output == job.output:
                 raise OutputError(
@@ -241,7 +242,7 @@ class Supervisor:
     # --- execution ----------------------------------------------------------------
 
     def _execute(self, job: EngineJob) -> JobState | None:
-        store = make_store(job.output, self.jd.path)
+        store = make_store(job, self.jd.path)
         self.store = store
         self.plan = plan = self._prepare(job, store)
         self.done = self._published(plan, store)
@@ -263,10 +264,27 @@ class Supervisor:
                 f"error budget exceeded: {budget.describe(failed, completed + failed)}",
                 self._errors_hint(),
             )
+        if job.output_tables is not None:
+            self.log(
+                f"loading {completed:,} predictions and {failed:,} errors into"
+                f" {job.output_tables.dataset_uri}"
+            )
+        store.commit(self._published_names(), completed, failed)
         return self._finish(state)
 
+    def _published_names(self) -> list[str]:
+        """Every published shard file, in shard order."""
+        names = []
+        for index in sorted(self.done):
+            names.extend([self.done[index].results.name, self.done[index].errors.name])
+        return names
+
     def _errors_hint(self) -> str:
-        where = self.job.output if self.job else "the output folder"
+        where = "the output folder"
+        if self.job and self.job.output_tables is not None and self.store is not None:
+            where = self.store.url("")  # a failed job loads no tables: its files stay here
+        elif self.job:
+            where = self.job.output
         return (
             f"see prediction.errors_stats-* in {where}; raise policy.maxErrorFraction or"
             " policy.maxFailedInstances if these failures are expected"
@@ -467,7 +485,8 @@ class Supervisor:
         s = self.plan.shards[index]
         if s.lines is None:
             return s.uri
-        return f"{s.uri} lines {s.first}-{s.first + max(s.lines - 1, 0)}"
+        unit = "rows" if s.uri.startswith("bq://") else "lines"
+        return f"{s.uri} {unit} {s.first}-{s.first + max(s.lines - 1, 0)}"
 
     def _stop_workers(self, workers: dict[int, _Worker]) -> None:
         for w in workers.values():
@@ -543,7 +562,7 @@ class Supervisor:
         if self.owns_output and self.store is not None:  # never touch a folder we refused
             try:
                 self._write_manifest(state)
-            except (OSError, EngineError) as exc:
+            except (OSError, BatchspecError) as exc:
                 self.log(f"could not write the manifest: {exc}")
             self.store.clear_staging()
         elif self.store is not None:

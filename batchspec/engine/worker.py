@@ -17,7 +17,7 @@ from batchspec.engine.jobdir import JobDir
 from batchspec.engine.plan import Shard
 from batchspec.engine.runners.base import RunnerContext, load_runner
 from batchspec.engine.shard import ShardJob, process_shard
-from batchspec.errors import EngineError
+from batchspec.errors import BatchspecError
 from batchspec.model.spec import LocalModel
 
 PROGRESS_EVERY = 0.2  # seconds between progress messages
@@ -85,7 +85,7 @@ def worker_main(cfg: WorkerConfig, tasks: Any, results: Any) -> None:
     wid = cfg.worker
     try:
         runner = load_runner(cfg.model, cfg.runner)
-    except EngineError as exc:
+    except BatchspecError as exc:
         results.put(("fatal", wid, exc.message, exc.hint))
         return
     except Exception as exc:
@@ -113,7 +113,7 @@ def _serve(cfg: WorkerConfig, runner: Any, tasks: Any, results: Any) -> None:
             return
         try:
             result = process_shard(cfg.job, by_index[index], runner, _Reporter(results, wid, index))
-        except EngineError as exc:
+        except BatchspecError as exc:
             results.put(("fatal", wid, exc.message, exc.hint))
             return
         except Exception as exc:

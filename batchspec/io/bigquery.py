@@ -13,9 +13,16 @@ runs the same on the local engine and on the service:
   `bq://project.dataset.table` is used as the predictions table as given
   (its errors table is `<table>_errors`).
 
-Rows are written with streaming inserts into tables created with a schema
-inferred from the rows (nested values as JSON text in STRING columns), so
-both the real service and the BigQuery emulator accept them.
+Rows are written into tables created with a schema inferred from the rows
+(nested values as JSON text in STRING columns), so both the real service and
+the BigQuery emulator accept them: `write_rows` with streaming inserts (small
+outputs, the tests' service double), `load_json_lines` with one load job
+from a local file (the local engine: a load job is atomic, so the table
+appears whole or not at all, and WRITE_EMPTY plus a deterministic job id
+make it happen at most once).
+
+The local engine reads a source in row ranges (`describe_table` for the size,
+`read_row_values` from a start row), so a large table spreads over workers.
 
 With `BIGQUERY_EMULATOR_HOST` set (bqemulator's fixtures set it), clients
 talk to the emulator with anonymous credentials.
@@ -29,8 +36,11 @@ import json
 import os
 import re
 from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from batchspec.errors import BatchspecError
@@ -38,6 +48,8 @@ from batchspec.errors import BatchspecError
 SCHEME = "bq://"
 EMULATOR_ENV = "BIGQUERY_EMULATOR_HOST"
 INSERT_CHUNK = 500
+READ_PAGE = 5000
+LOAD_ATTEMPTS = 5
 _NAME_BAD = re.compile(r"[^A-Za-z0-9_]")
 
 
@@ -93,7 +105,63 @@ def make_client(project: str | None = None, credentials: Any = None) -> Any:
             credentials=credentials or AnonymousCredentials(),  # type: ignore[no-untyped-call]
             client_options=ClientOptions(api_endpoint=endpoint),
         )
-    return bigquery.Client(project=project, credentials=credentials)
+    with api_errors("connecting to BigQuery"):
+        return bigquery.Client(project=project, credentials=credentials)
+
+
+def process_client(project: str) -> Any:
+    """One client per project and process (worker processes are forked, and a
+    client's HTTP session must not cross a fork)."""
+    return _process_client(project, os.environ.get(EMULATOR_ENV, ""), os.getpid())
+
+
+@lru_cache(maxsize=8)
+def _process_client(project: str, emulator: str, pid: int) -> Any:
+    return make_client(project)
+
+
+@contextmanager
+def api_errors(action: str) -> Iterator[None]:
+    """google-cloud and google-auth errors raised inside as BatchspecErrors
+    that say what failed and what to check (never a traceback for a refused
+    call or missing credentials)."""
+    try:
+        from google.api_core import exceptions
+        from google.auth import exceptions as auth_exceptions
+    except ImportError:
+        raise BatchspecError(
+            "bq:// needs google-cloud-bigquery", hint="pip install 'batchspec[bigquery]'"
+        ) from None
+    try:
+        yield
+    except exceptions.Forbidden as exc:
+        raise BatchspecError(
+            f"{action}: {exc.message}",
+            hint="check that the BigQuery API is enabled and that the caller has the BigQuery"
+            " roles on the dataset (docs/cloud.md, IAM roles)",
+        ) from None
+    except exceptions.GoogleAPIError as exc:
+        raise BatchspecError(f"{action}: {exc}") from None
+    except auth_exceptions.GoogleAuthError as exc:
+        raise BatchspecError(
+            f"{action}: no usable credentials ({exc})",
+            hint="run `gcloud auth application-default login`, or set"
+            " GOOGLE_APPLICATION_CREDENTIALS",
+        ) from None
+
+
+class TableNotFoundError(BatchspecError):
+    """The table a URL names does not exist (or the caller cannot see it)."""
+
+
+def _not_found(what: str, hint: str) -> TableNotFoundError:
+    return TableNotFoundError(f"BigQuery {what} not found", hint=hint)
+
+
+_TABLE_HINT = (
+    "check the project, dataset and table names, and that the caller has"
+    " roles/bigquery.dataViewer on the dataset"
+)
 
 
 # --- reading ------------------------------------------------------------------------
@@ -114,26 +182,93 @@ def json_value(value: Any) -> Any:
     return value
 
 
+@dataclass(frozen=True)
+class TableInfo:
+    """What the engine plans with: size, last change, column names in order."""
+
+    uri: str
+    rows: int
+    modified_ns: int | None
+    columns: tuple[str, ...]
+    streaming: bool
+
+
+def _get_table(client: Any, ref: BigQueryRef) -> Any:
+    from google.api_core import exceptions
+
+    with api_errors(f"reading BigQuery table {ref.table_id}"):
+        try:
+            return client.get_table(ref.table_id)
+        except exceptions.NotFound:
+            raise _not_found(f"table {ref.table_id}", _TABLE_HINT) from None
+
+
+def describe_table(uri: str, *, client: Any = None) -> TableInfo:
+    """The size and columns of the table `uri` (one API call)."""
+    ref = parse_uri(uri)
+    table = _get_table(client or process_client(ref.project), ref)
+    modified = table.modified
+    return TableInfo(
+        uri=uri,
+        rows=int(table.num_rows or 0),
+        modified_ns=int(modified.timestamp() * 1_000_000) * 1000 if modified else None,
+        columns=tuple(field.name for field in table.schema),
+        streaming=table.streaming_buffer is not None,
+    )
+
+
+def read_row_values(
+    uri: str,
+    *,
+    start: int = 0,
+    count: int | None = None,
+    client: Any = None,
+    page_size: int = READ_PAGE,
+) -> tuple[tuple[str, ...], Iterator[list[Any]]]:
+    """The column names of `uri` and its rows from row `start` (0-based), at
+    most `count` of them, each a list of JSON values in column order.
+
+    tabledata.list pages by row index, so a range of a table that is not
+    changing reads the same rows every time (the engine checks that it is not)."""
+    ref = parse_uri(uri)
+    client = client or process_client(ref.project)
+    table = _get_table(client, ref)
+    columns = tuple(field.name for field in table.schema)
+    if count == 0:
+        return columns, iter(())
+    rows = client.list_rows(
+        table,
+        start_index=start or None,
+        max_results=count,
+        page_size=min(page_size, count) if count else page_size,
+    )
+    return columns, ([json_value(value) for value in row.values()] for row in _guard(rows, ref))
+
+
+def _guard(rows: Iterable[Any], ref: BigQueryRef) -> Iterator[Any]:
+    """Rows, with API errors while paging (a table deleted mid-read, a refused
+    call) reported as BatchspecErrors."""
+    from google.api_core import exceptions
+
+    with api_errors(f"reading BigQuery table {ref.table_id}"):
+        try:
+            yield from rows
+        except exceptions.NotFound:
+            raise _not_found(f"table {ref.table_id}", _TABLE_HINT) from None
+
+
 def read_rows(
     uri: str, *, client: Any = None, page_size: int = 1000, missing_ok: bool = False
 ) -> Iterator[dict[str, Any]]:
     """Each row of the table `uri` as a JSON object (one instance per row)."""
-    ref = parse_uri(uri)
-    client = client or make_client(ref.project)
-    from google.api_core import exceptions
-
     try:
-        rows = client.list_rows(ref.table_id, page_size=page_size)
-        for row in rows:
-            yield {key: json_value(value) for key, value in row.items()}
-    except exceptions.NotFound:
+        columns, rows = read_row_values(uri, client=client, page_size=page_size)
+    except TableNotFoundError:
         if missing_ok:
             return
-        raise BatchspecError(
-            f"BigQuery table {ref.table_id} not found",
-            hint="check the project, dataset and table names, and that the caller has"
-            " roles/bigquery.dataViewer on the dataset",
-        ) from None
+        raise
+    for values in rows:
+        yield dict(zip(columns, values, strict=True))
 
 
 # --- writing --------------------------------------------------------------------------
@@ -162,6 +297,16 @@ class OutputTables:
         return f"{self.dataset_uri}.{self.errors}"
 
 
+def errors_table_for(predictions_uri: str) -> str:
+    """The errors table beside a predictions table, as Vertex names them:
+    `predictions` -> `errors`, `predictions_<ts>` -> `errors_<ts>`; any other
+    (user-named) table `t` -> `t_errors`."""
+    dataset, _, table = predictions_uri.rpartition(".")
+    if table.startswith("predictions"):
+        return f"{dataset}.errors{table[len('predictions') :]}"
+    return f"{predictions_uri}_errors"
+
+
 def timestamp_suffix(when: dt.datetime) -> str:
     """`2024_05_01T10_00_00_123Z`: Vertex's BigQuery-safe timestamp form."""
     utc = when.astimezone(dt.UTC)
@@ -179,7 +324,8 @@ def output_tables(uri: str, *, name: str, when: dt.datetime) -> OutputTables:
         return OutputTables(
             ref.project, ref.dataset, f"predictions_{stamp}", f"errors_{stamp}", False
         )
-    return OutputTables(ref.project, ref.dataset, ref.table, f"{ref.table}_errors", False)
+    errors = errors_table_for(ref.uri).rsplit(".", 1)[-1]
+    return OutputTables(ref.project, ref.dataset, ref.table, errors, False)
 
 
 def _field_type(value: Any) -> str:
@@ -209,7 +355,7 @@ def infer_schema(rows: Iterable[Mapping[str, Any]]) -> list[tuple[str, str]]:
     return [(key, kind or "STRING") for key, kind in types.items()]
 
 
-def _cell(value: Any, kind: str) -> Any:
+def cell(value: Any, kind: str) -> Any:
     if value is None:
         return None
     if kind == "STRING" and not isinstance(value, str):
@@ -256,7 +402,7 @@ def write_rows(table_uri: str, rows: Iterable[Mapping[str, Any]], *, client: Any
     kinds = dict(schema)
     for start in range(0, len(batch), INSERT_CHUNK):
         chunk = [
-            {key: _cell(value, kinds[key]) for key, value in row.items()}
+            {key: cell(value, kinds[key]) for key, value in row.items()}
             for row in batch[start : start + INSERT_CHUNK]
         ]
         problems = client.insert_rows_json(ref.table_id, chunk)
@@ -266,6 +412,101 @@ def write_rows(table_uri: str, rows: Iterable[Mapping[str, Any]], *, client: Any
                 hint="check the row values against the table's schema",
             )
     return len(batch)
+
+
+def check_dataset(client: Any, tables: OutputTables) -> None:
+    """Fail early when a destination dataset that must exist does not."""
+    if tables.create_dataset:
+        return
+    from google.api_core import exceptions
+
+    dataset = f"{tables.project}.{tables.dataset}"
+    with api_errors(f"reading BigQuery dataset {dataset}"):
+        try:
+            client.get_dataset(dataset)
+        except exceptions.NotFound:
+            raise BatchspecError(
+                f"BigQuery dataset {dataset} not found",
+                hint=f"create it (bq mk {tables.project}:{tables.dataset}), or name only the"
+                " project (bq://project) to get a new dataset per job",
+            ) from None
+
+
+def table_rows(uri: str, *, client: Any = None) -> int | None:
+    """Rows in the table `uri`, or None when it does not exist."""
+    from google.api_core import exceptions
+
+    ref = parse_uri(uri)
+    client = client or process_client(ref.project)
+    with api_errors(f"reading BigQuery table {ref.table_id}"):
+        try:
+            return int(client.get_table(ref.table_id).num_rows or 0)
+        except exceptions.NotFound:
+            return None
+
+
+def load_json_lines(
+    table_uri: str,
+    source: Path,
+    schema: list[tuple[str, str]],
+    *,
+    job_id: str,
+    client: Any = None,
+    location: str | None = None,
+) -> None:
+    """Create `table_uri` from a local JSON-lines file in one load job.
+
+    A load job is atomic: the table appears with every row or not at all.
+    WRITE_EMPTY refuses a table that already holds rows, and `job_id` makes a
+    repeated call (after a crash, or a lost answer) adopt the job it already
+    started instead of loading twice: BigQuery answers 409 for a known job id,
+    and that job is awaited. A known job that failed is retried under the
+    next id (`<job_id>_r1`, ...). An empty file creates the empty table."""
+    from google.api_core import exceptions
+    from google.cloud import bigquery
+
+    ref = parse_uri(table_uri)
+    client = client or process_client(ref.project)
+    fields = [bigquery.SchemaField(name, kind) for name, kind in schema]
+    if source.stat().st_size == 0:
+        client.create_table(bigquery.Table(ref.table_id, schema=fields), exists_ok=True)
+        return
+    config = bigquery.LoadJobConfig(
+        source_format=bigquery.SourceFormat.NEWLINE_DELIMITED_JSON,
+        schema=fields,
+        write_disposition=bigquery.WriteDisposition.WRITE_EMPTY,
+        create_disposition=bigquery.CreateDisposition.CREATE_IF_NEEDED,
+    )
+    for attempt in range(LOAD_ATTEMPTS):
+        attempt_id = job_id if attempt == 0 else f"{job_id}_r{attempt}"
+        try:
+            with open(source, "rb") as handle:
+                job = client.load_table_from_file(
+                    handle, ref.table_id, job_config=config, job_id=attempt_id, location=location
+                )
+        except exceptions.Conflict:
+            job = client.get_job(attempt_id, location=location)
+            if job.state == "DONE" and job.error_result:
+                continue
+        except exceptions.BadRequest as exc:
+            raise _load_error(ref, exc) from None
+        try:
+            job.result()
+        except exceptions.GoogleAPICallError as exc:
+            raise _load_error(ref, exc) from None
+        return
+    raise BatchspecError(
+        f"loading {ref.table_id} failed {LOAD_ATTEMPTS} times", hint="see the load jobs in BigQuery"
+    )
+
+
+def _load_error(ref: BigQueryRef, exc: Exception) -> BatchspecError:
+    message = getattr(exc, "message", None) or str(exc)
+    return BatchspecError(
+        f"BigQuery refused the load into {ref.table_id}: {message}",
+        hint="check that the table does not already exist and that the caller has"
+        " roles/bigquery.dataEditor on the dataset and roles/bigquery.jobUser on the project",
+    )
 
 
 def write_job_output(
@@ -292,13 +533,23 @@ def write_job_output(
 __all__ = [
     "BigQueryRef",
     "OutputTables",
+    "TableInfo",
+    "TableNotFoundError",
+    "cell",
+    "check_dataset",
+    "describe_table",
     "ensure_dataset",
+    "errors_table_for",
     "infer_schema",
     "json_value",
+    "load_json_lines",
     "make_client",
     "output_tables",
     "parse_uri",
+    "process_client",
+    "read_row_values",
     "read_rows",
+    "table_rows",
     "timestamp_suffix",
     "write_job_output",
     "write_rows",

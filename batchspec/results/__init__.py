@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from batchspec.results.formats import FileKind, file_kind
-from batchspec.results.inputs import expand, read_instances
+from batchspec.results.inputs import read_instances
 from batchspec.results.join import join_inputs, output_key, summarize
 from batchspec.results.read import output_files, read_file, read_results, read_table
 from batchspec.results.records import JoinedRecord, Outcome, ResultError, ResultRecord
@@ -47,7 +47,6 @@ __all__ = [
     "Outcome",
     "ResultError",
     "ResultRecord",
-    "expand",
     "file_kind",
     "job_results",
     "join_inputs",

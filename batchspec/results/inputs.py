@@ -1,8 +1,9 @@
 """Read a job's input instances, to join predictions back to them.
 
-JSON lines and CSV files (local or `gs://`, with the seed's wildcards: a `*`
-in the last path segment) and BigQuery tables. TFRecord inputs carry no
-readable key, so joins of TFRecord jobs rely on the outputs alone.
+JSON lines and CSV files (local or `gs://`, with the seed's wildcards expanded
+as the engine expands them: `batchspec.io.storage.expand`) and BigQuery
+tables. TFRecord inputs carry no readable key, so joins of TFRecord jobs rely
+on the outputs alone.
 """
 
 from __future__ import annotations
@@ -14,15 +15,6 @@ from typing import Any
 
 from batchspec.errors import BatchspecError
 from batchspec.io import storage
-
-
-def expand(pattern: str) -> list[str]:
-    """The files a path or wildcard names, sorted (a plain path is kept as is)."""
-    if "*" not in pattern:
-        return [pattern]
-    fs = storage.filesystem(pattern)
-    found = sorted(fs.glob(storage.strip_scheme(pattern)))
-    return [storage.with_scheme(pattern, path) for path in found]
 
 
 def read_instances(
@@ -37,14 +29,14 @@ def read_instances(
 
             yield from read_rows(pattern, client=bigquery_client)
             continue
-        for url in expand(pattern):
+        for url in storage.expand(pattern):
             with storage.open_text(url) as handle:
                 if fmt == "CSV":
                     yield from csv.DictReader(handle)
                 elif fmt in ("JSONL", "JSON", "TEXT"):
-                    for number, line in enumerate(handle, 1):
+                    for line in handle:
                         if line.strip():
-                            yield _json_line(line, url, number)
+                            yield _json_line(line)
                 else:
                     raise BatchspecError(
                         f"cannot read {fmt} inputs to join results",
@@ -52,11 +44,13 @@ def read_instances(
                     )
 
 
-def _json_line(line: str, url: str, number: int) -> Any:
+def _json_line(line: str) -> Any:
+    """A JSON line's value; a line that is not JSON is its text, which is how
+    the engine names it in its errors file, so the join still finds it."""
     try:
         return json.loads(line)
     except ValueError:
-        raise BatchspecError(f"{url}:{number}: not a JSON line: {line[:120]!r}") from None
+        return line.rstrip("\r\n")
 
 
-__all__ = ["expand", "read_instances"]
+__all__ = ["read_instances"]

@@ -60,7 +60,10 @@ def read_table(uri: str, *, client: Any = None) -> Iterator[ResultRecord]:
 
     Predictions rows hold the instance columns (or `key`) and `prediction`;
     errors rows hold the instance columns and `errors` (code, message). A
-    missing errors table means no errors."""
+    missing errors table means no errors. Rows of one table may differ in
+    shape (the local engine writes keyed rows, and an unreadable input line
+    as one `instance` column, side by side): columns that are NULL in a row
+    are not part of its instance."""
     from batchspec.io.bigquery import read_rows
 
     name = uri.rsplit(".", 1)[-1]
@@ -71,11 +74,24 @@ def read_table(uri: str, *, client: Any = None) -> Iterator[ResultRecord]:
         if errors_table:
             status = _decode(values.pop("errors", values.pop("error", "prediction failed")))
             yield ResultRecord(
-                key=key, instance=values or None, error=parse_error(status), source=uri
+                key=key, instance=_instance(values), error=parse_error(status), source=uri
             )
         else:
             prediction = _decode(values.pop("prediction", None))
-            yield ResultRecord(key=key, instance=values or None, prediction=prediction, source=uri)
+            yield ResultRecord(
+                key=key, instance=_instance(values), prediction=prediction, source=uri
+            )
+
+
+def _instance(values: dict[str, Any]) -> Any:
+    """The instance a row's remaining columns hold: None when every one is
+    NULL, the value of a lone `instance` column, else the columns."""
+    present = {k for k, v in values.items() if v is not None}
+    if not present:
+        return None
+    if present == {"instance"}:
+        return values["instance"]
+    return values
 
 
 def _decode(value: Any) -> Any:

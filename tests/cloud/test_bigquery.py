@@ -136,3 +136,69 @@ def test_vertex_job_from_bigquery_to_bigquery(bq, double, fast_retry, make_spec)
     ok = [j for j in joined if j.outcome is Outcome.PREDICTED]
     assert len(ok) == 4
     assert all(j.prediction == predict(j.instance) for j in ok)
+
+
+def test_a_load_makes_the_table_whole_and_only_once(bq, bq_dataset, tmp_path) -> None:
+    table = f"bq://{bq.project}.{bq_dataset}.loaded"
+    source = tmp_path / "rows.jsonl"
+    source.write_text("".join(f'{{"id": {i}, "v": "x{i}"}}\n' for i in range(1200)))
+    schema = [("id", "INT64"), ("v", "STRING")]
+    bqio.load_json_lines(table, source, schema, job_id="batchspec_t_loaded", client=bq)
+    assert bqio.table_rows(table, client=bq) == 1200
+    with pytest.raises(BatchspecError, match="refused the load"):
+        bqio.load_json_lines(table, source, schema, job_id="batchspec_t_other", client=bq)
+    assert bqio.table_rows(table, client=bq) == 1200, "WRITE_EMPTY: never appended"
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("")
+    bqio.load_json_lines(f"{table}_e", empty, schema, job_id="batchspec_t_e", client=bq)
+    assert bqio.table_rows(f"{table}_e", client=bq) == 0
+    assert bqio.table_rows(f"{table}_none", client=bq) is None
+
+
+class FakeLoads:
+    """A client whose load jobs already exist (BigQuery's 409 for a known job id)."""
+
+    def __init__(self, known: dict[str, str]) -> None:
+        self.known = known  # job id -> "running" | "failed"
+        self.created: list[str] = []
+        self.awaited: list[str] = []
+
+    def load_table_from_file(self, handle, table, *, job_config, job_id, location):  # type: ignore[no-untyped-def]
+        from google.api_core import exceptions
+
+        if job_id in self.known:
+            raise exceptions.Conflict(f"Already Exists: Job {job_id}")
+        self.created.append(job_id)
+        return self._job(job_id, "running")
+
+    def get_job(self, job_id, location=None):  # type: ignore[no-untyped-def]
+        return self._job(job_id, self.known[job_id])
+
+    def _job(self, job_id: str, how: str):  # type: ignore[no-untyped-def]
+        fake = self
+
+        class Job:
+            state = "DONE" if how == "failed" else "RUNNING"
+            error_result = {"reason": "backendError"} if how == "failed" else None
+
+            def result(self) -> None:
+                fake.awaited.append(job_id)
+
+        return Job()
+
+
+def test_a_load_already_started_is_awaited_not_repeated(tmp_path) -> None:
+    """After a crash or a lost answer, the same job id finds the first load."""
+    source = tmp_path / "rows.jsonl"
+    source.write_text('{"id": 1}\n')
+    client = FakeLoads({"batchspec_j_t": "running"})
+    bqio.load_json_lines(
+        "bq://p.d.t", source, [("id", "INT64")], job_id="batchspec_j_t", client=client
+    )
+    assert (client.created, client.awaited) == ([], ["batchspec_j_t"])
+    # A known load that failed is tried again under the next id.
+    client = FakeLoads({"batchspec_j_t": "failed"})
+    bqio.load_json_lines(
+        "bq://p.d.t", source, [("id", "INT64")], job_id="batchspec_j_t", client=client
+    )
+    assert (client.created, client.awaited) == (["batchspec_j_t_r1"], ["batchspec_j_t_r1"])

@@ -19,6 +19,12 @@ MODULES = [
     "batchspec.io.storage",
     "batchspec.io.bigquery",
     "batchspec.results",
+    # The local engine with bq:// and gs:// locations (its job, plan and stores).
+    "batchspec.engine.job",
+    "batchspec.engine.plan",
+    "batchspec.engine.tables",
+    "batchspec.engine.supervisor",
+    "batchspec.backends.local",
 ]
 
 PROBE = """

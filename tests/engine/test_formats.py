@@ -119,9 +119,3 @@ def test_file_list_reads_each_file_as_b64(tmp_path: Path) -> None:
     assert items[1] == (3, {"b64": "Qg=="}, None)
     number, name, (status, _) = items[2]  # type: ignore[misc]
     assert (number, name, status) == (4, "imgs/missing.bin", "NOT_FOUND")
-
-
-def test_bigquery_needs_the_cloud_backends(tmp_path: Path) -> None:
-    with pytest.raises(InputError, match="BIGQUERY") as info:
-        _read(tmp_path, F.BIGQUERY)
-    assert "batchspec[bigquery]" in (info.value.hint or "")

@@ -61,5 +61,7 @@ def test_csv_rows_as_objects() -> None:
 
 
 def test_csv_settings_naming_missing_columns_fail_up_front() -> None:
-    with pytest.raises(ValueError, match=r"keyField names column\(s\) 'id'.*header: x, y"):
+    with pytest.raises(
+        ValueError, match=r"keyField names column\(s\) 'id'.*the CSV header.*columns: x, y"
+    ):
         row_shaper(cfg(key="id"), ["x", "y"])

@@ -300,16 +300,6 @@ def test_command_runner_job(ws: Workspace, batch_cmd: list[str]) -> None:
     ]
 
 
-def test_no_local_model_is_refused_at_submit(ws: Workspace) -> None:
-    from batchspec.errors import PermanentBackendError
-
-    doc = spec_doc(model=ECHO, input={"format": "JSONL", "paths": ["in/*"]})
-    doc["spec"]["input"] = {"format": "BIGQUERY", "bigquery": "bq://my-project.sales.reviews"}
-    with pytest.raises(PermanentBackendError, match="reads from BigQuery") as info:
-        ws.run(doc)
-    assert "batchspec[bigquery]" in (info.value.hint or "")
-
-
 def test_a_worker_killed_mid_shard_is_replaced_and_the_shard_redone(
     ws: Workspace, monkeypatch: pytest.MonkeyPatch
 ) -> None:

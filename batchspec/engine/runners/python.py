@@ -7,9 +7,9 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from batchspec.engine import paths
 from batchspec.engine.errors import ModelLoadError, missing_extra_hint
 from batchspec.engine.runners.base import RunnerContext
+from batchspec.io import storage
 from batchspec.model.spec import PythonRunner
 
 
@@ -26,7 +26,7 @@ class PythonModel:
     def load(cls, cfg: PythonRunner, ctx: RunnerContext) -> PythonModel:
         """Import the callable; instantiate it once when it is a class."""
         for folder in reversed(cfg.python_path):
-            where = paths.resolve(folder, ctx.spec_dir)
+            where = storage.resolve(folder, ctx.spec_dir)
             if where not in sys.path:
                 sys.path.insert(0, where)
         module_name, _, attr = cfg.callable.partition(":")

@@ -31,6 +31,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from batchspec.io import storage
+from batchspec.results import read_instances
 
 Outcome = str  # "SUCCEEDED" | "PARTIALLY_SUCCEEDED" | "FAILED"
 
@@ -80,19 +81,6 @@ def fails(index: int, outcome: Outcome) -> bool:
     return outcome == "PARTIALLY_SUCCEEDED" and index % 3 == 2
 
 
-def read_instances(uris: list[str]) -> list[Any]:
-    """Every JSON line of every file the URIs (with wildcards) name, in order."""
-    out: list[Any] = []
-    for uri in uris:
-        fs = storage.filesystem(uri)
-        paths = sorted(fs.glob(storage.strip_scheme(uri))) if "*" in uri else [uri]
-        for path in paths:
-            url = storage.with_scheme(uri, path) if "*" in uri else path
-            with storage.open_text(url) as handle:
-                out.extend(json.loads(line) for line in handle if line.strip())
-    return out
-
-
 def _transform(instance: Any, request: ExecutionRequest) -> Any:
     """The instance the model sees (instanceConfig applied)."""
     if not isinstance(instance, dict):
@@ -126,7 +114,7 @@ class FileExecutor:
 
             instances = list(read_rows(request.bigquery_source))
         else:
-            instances = read_instances(request.input_uris)
+            instances = list(read_instances(request.input_uris))
         if request.bigquery_destination:
             return self._bigquery(request, instances)
         if request.output_prefix is None:
