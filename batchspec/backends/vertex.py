@@ -288,7 +288,8 @@ class VertexBackend:
 
 
 def output_files(job: RemoteJob) -> builtins.list[str]:
-    """Files under the job's reported output folder, or its BigQuery tables.
+    """Result and error files in the job's reported output folder, or its
+    BigQuery tables.
 
     BigQuery: `outputInfo` names the dataset and the predictions table; the
     errors table sits beside it (`predictions...` -> `errors...`)."""
@@ -302,8 +303,10 @@ def output_files(job: RemoteJob) -> builtins.list[str]:
             return [location]
         return [location, errors_table_for(location)]
     from batchspec.io.storage import list_files
+    from batchspec.results.formats import file_kind
 
-    return list_files(location)
+    # The folder may hold more than outputs (the local engine's manifest).
+    return [f for f in list_files(location) if file_kind(f) is not None]
 
 
 __all__ = ["VertexBackend", "output_files"]

@@ -19,8 +19,9 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing
+import multiprocessing.connection as mp_connection
 import os
-import queue
+import pickle
 import resource
 import signal
 import sys
@@ -83,9 +84,11 @@ class Stop(Exception):  # noqa: N818 - control flow, not an error
 class _Worker:
     wid: int
     process: Any
-    conn: Any
+    conn: Any  # tasks to the worker
+    messages: Any  # messages from the worker
     shard: int | None = None
     released: bool = False
+    silent: bool = False  # its message pipe is closed (it exited or died)
 
 
 @dataclass
@@ -326,7 +329,6 @@ class Supervisor:
         self, job: EngineJob, store: OutputStore, plan: ShardPlan, todo: list[int], budget: Budget
     ) -> None:
         ctx: Any = multiprocessing.get_context(start_method())
-        results = ctx.Queue()
         count = self._worker_count(job, len(todo))
         shard_job = self._shard_job(job, store, plan)
         runner_ctx = RunnerContext(
@@ -344,6 +346,7 @@ class Supervisor:
         def start_worker() -> None:
             nonlocal next_wid
             recv, send = ctx.Pipe(duplex=False)
+            messages, reply = ctx.Pipe(duplex=False)
             cfg = WorkerConfig(
                 worker=next_wid,
                 job_dir=str(self.jd.path),
@@ -355,12 +358,13 @@ class Supervisor:
                 close_fd=self._lock_fd,
             )
             proc = ctx.Process(
-                target=worker_main, args=(cfg, recv, results), name=f"batchspec-worker-{next_wid}"
+                target=worker_main, args=(cfg, recv, reply), name=f"batchspec-worker-{next_wid}"
             )
             proc.daemon = True
             proc.start()
             recv.close()
-            workers[next_wid] = _Worker(next_wid, proc, send)
+            reply.close()  # the worker holds the only write end: its death is EOF here
+            workers[next_wid] = _Worker(next_wid, proc, send, messages)
             next_wid += 1
 
         def assign(w: _Worker) -> None:
@@ -385,26 +389,30 @@ class Supervisor:
             start_worker()
         try:
             while pending or any(w.shard is not None for w in workers.values()):
-                self._pump(results, workers, assign)
+                self._pump(workers, assign)
                 self._housekeeping(workers, pending, attempts, start_worker, budget)
+            for w in workers.values():
+                if not w.released:  # its "ready" came after the last shard: nothing to do
+                    assign(w)
             for w in workers.values():
                 w.process.join(STOP_GRACE)
         finally:
             self._stop_workers(workers)
-            results.close()
-            results.join_thread()
 
-    def _pump(self, results: Any, workers: dict[int, _Worker], assign: Any) -> None:
-        try:
-            msg = results.get(timeout=TICK)
-        except queue.Empty:
+    def _pump(self, workers: dict[int, _Worker], assign: Any) -> None:
+        """Handle the messages the workers sent, waiting up to TICK for one."""
+        open_pipes = {w.messages: w for w in workers.values() if not w.silent}
+        if not open_pipes:
+            time.sleep(TICK)
             return
-        while True:
-            self._handle(msg, workers, assign)
+        for ready in mp_connection.wait(list(open_pipes), timeout=TICK):
+            w = open_pipes[ready]
+            pipe: Any = w.messages
             try:
-                msg = results.get_nowait()
-            except queue.Empty:
-                return
+                while pipe.poll():
+                    self._handle(pipe.recv(), workers, assign)
+            except (EOFError, OSError, pickle.UnpicklingError):  # gone mid-message
+                w.silent = True  # housekeeping reads its exit code
 
     def _handle(self, msg: tuple[Any, ...], workers: dict[int, _Worker], assign: Any) -> None:
         kind, wid = msg[0], msg[1]
@@ -454,6 +462,8 @@ class Supervisor:
             if code is None or (w.released and code == 0):
                 continue
             del workers[w.wid]
+            with contextlib.suppress(OSError):
+                w.messages.close()
             if w.shard is None:
                 if not w.released:  # died while loading or idle
                     raise Stop(
@@ -492,6 +502,7 @@ class Supervisor:
         for w in workers.values():
             with contextlib.suppress(OSError):
                 w.conn.close()
+                w.messages.close()
             if w.process.is_alive():
                 w.process.terminate()
         deadline = time.monotonic() + STOP_GRACE

@@ -1,5 +1,8 @@
 """A worker process: loads the model once, then processes shards until told
-to stop. It talks to the supervisor only through two queues."""
+to stop. It talks to the supervisor only through two pipes of its own (tasks
+in, messages out): nothing shared with other workers, so a worker killed
+in the middle of a message (SIGKILL, the OOM killer) cannot leave a lock
+held that stops the others, as a shared multiprocessing.Queue's can."""
 
 from __future__ import annotations
 
@@ -63,7 +66,7 @@ class _Reporter:
         self._failed += failed
         now = time.monotonic()
         if now - self._last >= PROGRESS_EVERY:
-            self._results.put(("progress", self._wid, self._index, self._done, self._failed))
+            self._results.send(("progress", self._wid, self._index, self._done, self._failed))
             self._done = self._failed = 0
             self._last = now
 
@@ -86,13 +89,13 @@ def worker_main(cfg: WorkerConfig, tasks: Any, results: Any) -> None:
     try:
         runner = load_runner(cfg.model, cfg.runner)
     except BatchspecError as exc:
-        results.put(("fatal", wid, exc.message, exc.hint))
+        results.send(("fatal", wid, exc.message, exc.hint))
         return
     except Exception as exc:
         traceback.print_exc()
-        results.put(("fatal", wid, f"loading the model failed: {type(exc).__name__}: {exc}", None))
+        results.send(("fatal", wid, f"loading the model failed: {type(exc).__name__}: {exc}", None))
         return
-    results.put(("ready", wid))
+    results.send(("ready", wid))
     try:
         _serve(cfg, runner, tasks, results)
     finally:
@@ -114,12 +117,12 @@ def _serve(cfg: WorkerConfig, runner: Any, tasks: Any, results: Any) -> None:
         try:
             result = process_shard(cfg.job, by_index[index], runner, _Reporter(results, wid, index))
         except BatchspecError as exc:
-            results.put(("fatal", wid, exc.message, exc.hint))
+            results.send(("fatal", wid, exc.message, exc.hint))
             return
         except Exception as exc:
             traceback.print_exc()
-            results.put(("fatal", wid, f"shard {index} failed: {type(exc).__name__}: {exc}", None))
+            results.send(("fatal", wid, f"shard {index} failed: {type(exc).__name__}: {exc}", None))
             return
         record = result.to_json()
         job_dir.write_shard(record)
-        results.put(("done", wid, record))
+        results.send(("done", wid, record))

@@ -47,7 +47,9 @@ def test_rows_are_arrays_in_column_order_split_into_row_ranges(
     doc = spec_doc(
         model=ECHO,
         input={"format": "BIGQUERY", "bigquery": source, "keyField": "id"},
-        resources={"maxWorkerCount": 2},
+        # One worker reads the ranges in turn: bqemulator mixes up concurrent
+        # tabledata.list answers (tests/emulators.py); BigQuery does not.
+        resources={"maxWorkerCount": 1},
     )
     job = ws.run(doc)
     assert job.state is JobState.SUCCEEDED, job.error
@@ -245,14 +247,14 @@ def test_a_crash_between_the_two_loads_resumes_without_duplicates(
 def test_a_source_table_that_changed_is_not_resumed(
     ws: Workspace, bq: Any, bq_dataset: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Row ranges of a changed table no longer mean the same rows."""
     source = make_table(bq, bq_dataset, "src", [{"id": i, "v": i} for i in range(10)])
     doc = spec_doc(model=ECHO, input={"format": "BIGQUERY", "bigquery": source, "keyField": "id"})
     from batchspec.engine import supervisor
 
-    monkeypatch.setattr(supervisor.Supervisor, "_run_pool", lambda *a: _raise(Crash()))
-    with pytest.raises(Crash):
+    with monkeypatch.context() as patch, pytest.raises(Crash):
+        patch.setattr(supervisor.Supervisor, "_run_pool", lambda *a: _raise(Crash()))
         ws.run(doc)
-    monkeypatch.undo()
     assert not bq.insert_rows_json(bqio.parse_uri(source).table_id, [{"id": 10, "v": 10}])
     job = ws.run(doc)
     assert job.state is JobState.FAILED
@@ -276,3 +278,16 @@ def test_an_existing_table_with_other_rows_is_refused(
     assert store.existing() == [tables.errors_uri]
     with pytest.raises(OutputError, match="already exists with 1 rows; this job has 0"):
         store.commit([], 0, 0)
+
+
+def test_no_credentials_fail_the_job_with_what_to_do(
+    ws: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("google.cloud.bigquery")
+    monkeypatch.delenv("BIGQUERY_EMULATOR_HOST", raising=False)
+    monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(ws.root / "no-such-key.json"))
+    source = "bq://my-project-1.sales.reviews"
+    job = ws.run(spec_doc(model=ECHO, input={"format": "BIGQUERY", "bigquery": source}))
+    assert job.state is JobState.FAILED
+    assert (job.error or "").startswith("connecting to BigQuery: no usable credentials")
+    assert "gcloud auth application-default login" in ws.details(job)["error"]["hint"]

@@ -163,7 +163,9 @@ def test_one_model_load_per_worker(ws: Workspace, monkeypatch: pytest.MonkeyPatc
     assert job.state is JobState.SUCCEEDED
     pids = loads.read_text().split()
     assert len(pids) == len(set(pids)) <= 2
-    assert {str(r["prediction"]) for r in ws.lines("results")} == set(pids)
+    # Every prediction came from a worker that loaded the model once (on a busy
+    # machine one worker may finish every shard before the other is ready).
+    assert {str(r["prediction"]) for r in ws.lines("results")} <= set(pids)
 
 
 def test_csv_job_with_key(ws: Workspace, iris_model: tuple[Path, str]) -> None:

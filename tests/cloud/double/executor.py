@@ -18,7 +18,8 @@ files the service would write:
   `prediction.errors_stats-00000-of-00001` straight into `outputPath`, the
   errors as the Python tuple lines the Dataflow pipeline wrote.
 
-The lead can plug the local engine in here: any callable with this signature.
+`EngineExecutor` (engine.py) runs the real local engine instead: any
+callable with this signature plugs in.
 """
 
 from __future__ import annotations
@@ -76,6 +77,13 @@ def predict(instance: Any) -> dict[str, Any]:
     return {"score": (zlib.crc32(blob) % 1000) / 1000}
 
 
+def vertex_output_folder(request: ExecutionRequest, when: datetime) -> str:
+    """`<prefix>/prediction-<displayName>-<timestamp>`, named when the work starts."""
+    assert request.output_prefix is not None
+    stamp = when.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    return f"{request.output_prefix.rstrip('/')}/prediction-{request.display_name}-{stamp}"
+
+
 def fails(index: int, outcome: Outcome) -> bool:
     """Which instances fail in a PARTIALLY_SUCCEEDED run: every third one."""
     return outcome == "PARTIALLY_SUCCEEDED" and index % 3 == 2
@@ -124,9 +132,7 @@ class FileExecutor:
         return self._vertex(request, instances)
 
     def _vertex(self, request: ExecutionRequest, instances: list[Any]) -> ExecutionResult:
-        stamp = self.clock().strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
-        assert request.output_prefix is not None
-        folder = f"{request.output_prefix.rstrip('/')}/prediction-{request.display_name}-{stamp}"
+        folder = vertex_output_folder(request, self.clock())
         good: list[str] = []
         bad: list[str] = []
         for i, instance in enumerate(instances):
