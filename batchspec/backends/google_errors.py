@@ -42,6 +42,7 @@ from batchspec.retry import (
     RetryPolicy,
     call_with_retry,
 )
+from batchspec.rpc import HTTP_STATUS
 
 T = TypeVar("T")
 
@@ -49,21 +50,6 @@ RETRYABLE_STATUS = frozenset({408, 429, 500, 502, 503, 504})
 # After a create reached the service these may mean "done, but the answer was
 # lost": the job may exist. 429 and 503 are refusals before any work.
 AMBIGUOUS_ON_CREATE = frozenset({408, 500, 502, 504})
-
-_STATUS_NAMES = {
-    400: "INVALID_ARGUMENT",
-    401: "UNAUTHENTICATED",
-    403: "PERMISSION_DENIED",
-    404: "NOT_FOUND",
-    408: "DEADLINE_EXCEEDED",
-    409: "ALREADY_EXISTS",
-    412: "FAILED_PRECONDITION",
-    429: "RESOURCE_EXHAUSTED",
-    500: "INTERNAL",
-    502: "BAD_GATEWAY",
-    503: "UNAVAILABLE",
-    504: "DEADLINE_EXCEEDED",
-}
 
 
 # --- what a call is about (for messages and hints) ---------------------------------
@@ -131,7 +117,7 @@ def _api_core(exc: BaseException) -> ServiceFailure | None:
     code = getattr(exc, "code", None)
     status = int(code) if isinstance(code, int) else None
     grpc = getattr(exc, "grpc_status_code", None)
-    reason = getattr(grpc, "name", None) or (_STATUS_NAMES.get(status) if status else None)
+    reason = getattr(grpc, "name", None) or (HTTP_STATUS.get(status) if status else None)
     return ServiceFailure(status, reason, message, timeout=status in (408, 504))
 
 
@@ -143,7 +129,7 @@ def _googleapiclient(exc: BaseException) -> ServiceFailure | None:
     if status is None:
         return ServiceFailure(None, None, str(exc), transport=True)
     status = int(status)
-    reason, message = _STATUS_NAMES.get(status), str(exc)
+    reason, message = HTTP_STATUS.get(status), str(exc)
     content = getattr(exc, "content", b"")
     try:
         error = json.loads(content.decode("utf-8") if isinstance(content, bytes) else content)
@@ -162,7 +148,7 @@ def _genai(exc: BaseException) -> ServiceFailure | None:
     if not isinstance(code, int):
         return None
     message = str(getattr(exc, "message", None) or exc)
-    reason = getattr(exc, "status", None) or _STATUS_NAMES.get(code)
+    reason = getattr(exc, "status", None) or HTTP_STATUS.get(code)
     return ServiceFailure(code, str(reason) if reason else None, message)
 
 

@@ -61,7 +61,6 @@ SCOPES = ("https://www.googleapis.com/auth/cloud-platform",)
 DEFAULT_TIMEOUT = 60.0
 DEFAULT_PAGE_SIZE = 100
 MAX_ID_ATTEMPTS = 5
-OUTPUT_PREFIXES = ("prediction.results-", "prediction.errors_stats-")
 
 STATES = {
     "STATE_UNSPECIFIED": JobState.UNSPECIFIED,
@@ -305,11 +304,12 @@ class MLEngineBackend:
         if not job.output_location:
             return []
         from batchspec.io.storage import list_files
+        from batchspec.results.formats import SHARD_PREFIXES
 
         return [
             f
             for f in list_files(job.output_location)
-            if f.rsplit("/", 1)[-1].startswith(OUTPUT_PREFIXES)
+            if f.rsplit("/", 1)[-1].startswith(SHARD_PREFIXES)
         ]
 
 

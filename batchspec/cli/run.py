@@ -245,8 +245,10 @@ def _summary(
         f"[bold]{job.job_name}[/] [{colour}]{job.state.value}[/]: {job.completed_count:,}"
         f" predictions, {job.failed_count:,} failed{took}"
     )
+    from batchspec.results.formats import RESULTS_PREFIX
+
     files = backend.outputs(job.remote_name)
-    results = sum(1 for f in files if "prediction.results-" in f)
+    results = sum(1 for f in files if RESULTS_PREFIX in f)
     if (job.output_location or "").startswith("bq://"):
         shown = ", ".join(files) if files else "no tables (they are loaded when the job succeeds)"
         console.print(f"  outputs  {shown}", markup=False)

@@ -20,7 +20,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-import re
 import secrets
 import shutil
 from dataclasses import dataclass
@@ -29,18 +28,18 @@ from typing import IO, TYPE_CHECKING, Protocol
 
 from batchspec.engine.errors import OutputError
 from batchspec.io import storage
+from batchspec.results.formats import is_shard_name
 
 if TYPE_CHECKING:
     from batchspec.engine.job import EngineJob
 
 MANIFEST_NAME = "batchspec-manifest.json"
 STAGING_NAME = ".batchspec-staging"
-RESULT_FILE = re.compile(r"^prediction\.(results|errors_stats)-\d{5}-of-\d{5}$")
 
 
 def is_result_name(name: str) -> bool:
     """True for the names a job writes (shard files and the manifest)."""
-    return bool(RESULT_FILE.match(name)) or name == MANIFEST_NAME
+    return is_shard_name(name) or name == MANIFEST_NAME
 
 
 @dataclass(frozen=True)

@@ -89,11 +89,6 @@ class ShardPlan:
         )
 
 
-def shard_name(kind: str, index: int, count: int) -> str:
-    """`prediction.results-00000-of-00004`, as the services name them."""
-    return f"prediction.{kind}-{index:05d}-of-{count:05d}"
-
-
 def _stat(uri: str) -> InputFile:
     try:
         if storage.is_url(uri):

@@ -31,10 +31,11 @@ from batchspec.engine.instances import (
     table_shaper,
 )
 from batchspec.engine.output import FileInfo, OutputFile, OutputStore
-from batchspec.engine.plan import Shard, shard_name
+from batchspec.engine.plan import Shard
 from batchspec.engine.runners.base import Runner
 from batchspec.errors import EngineError
 from batchspec.model.enums import DataFormat
+from batchspec.results.formats import shard_name
 
 Report = Callable[[int, int], None]
 RECORD_FORMATS = frozenset({DataFormat.TF_RECORD, DataFormat.TF_RECORD_GZIP})

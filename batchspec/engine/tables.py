@@ -27,7 +27,8 @@ What BigQuery allows, and so what the engine guarantees:
 * The engine's JSON result lines become rows: with a keyField, columns `key`
   and `prediction`; without, the instance's columns (an object's fields; any
   other instance as one `instance` column) and `prediction`. Error rows carry
-  the same columns and `errors` = {code, message} (a google.rpc code number).
+  the same columns and `errors` = {code, message} (a google.rpc code number,
+  `batchspec.rpc`).
   Nested values are JSON text in STRING columns, as `batchspec.io.bigquery`
   writes them everywhere (Vertex writes STRUCTs); `batchspec.results` reads
   both.
@@ -47,28 +48,9 @@ from batchspec.engine.errors import OutputError
 from batchspec.engine.output import LocalStore
 from batchspec.io import bigquery
 from batchspec.io.bigquery import OutputTables
+from batchspec.results.formats import ERRORS_STATS_PREFIX, RESULTS_PREFIX
+from batchspec.rpc import code_number
 
-# google.rpc.Code numbers, for the `errors.code` column (the engine's error
-# lines carry the names).
-RPC_CODES = {
-    "OK": 0,
-    "CANCELLED": 1,
-    "UNKNOWN": 2,
-    "INVALID_ARGUMENT": 3,
-    "DEADLINE_EXCEEDED": 4,
-    "NOT_FOUND": 5,
-    "ALREADY_EXISTS": 6,
-    "PERMISSION_DENIED": 7,
-    "RESOURCE_EXHAUSTED": 8,
-    "FAILED_PRECONDITION": 9,
-    "ABORTED": 10,
-    "OUT_OF_RANGE": 11,
-    "UNIMPLEMENTED": 12,
-    "INTERNAL": 13,
-    "UNAVAILABLE": 14,
-    "DATA_LOSS": 15,
-    "UNAUTHENTICATED": 16,
-}
 _JOB_ID_BAD = re.compile(r"[^A-Za-z0-9_-]")
 
 Row = dict[str, Any]
@@ -92,8 +74,7 @@ def prediction_row(line: dict[str, Any]) -> Row:
 def error_row(line: dict[str, Any]) -> Row:
     """An errors line `{..., "error": {"status", "message"}}` as a table row."""
     error = line.get("error") or {}
-    status = error.get("status", error.get("code"))
-    code = status if isinstance(status, int) else RPC_CODES.get(str(status), RPC_CODES["UNKNOWN"])
+    code = code_number(error.get("status", error.get("code")))
     return {**_ident(line), "errors": {"code": code, "message": error.get("message", "")}}
 
 
@@ -198,9 +179,9 @@ class BigQueryStore:
         with bigquery.api_errors(f"creating BigQuery dataset {self.tables.dataset_uri}"):
             bigquery.ensure_dataset(client, self.tables)
         folder = Path(self.folder)
-        for uri, kind, expected, to_row, empty in (
-            (self.tables.errors_uri, "errors_stats", failed, error_row, "errors"),
-            (self.tables.predictions_uri, "results", completed, prediction_row, "prediction"),
+        for uri, prefix, expected, to_row, empty in (
+            (self.tables.errors_uri, ERRORS_STATS_PREFIX, failed, error_row, "errors"),
+            (self.tables.predictions_uri, RESULTS_PREFIX, completed, prediction_row, "prediction"),
         ):
             rows = bigquery.table_rows(uri, client=client)
             if rows == expected:
@@ -212,7 +193,7 @@ class BigQueryStore:
                     hint="another job wrote it: choose another `output.bigquery`, or delete"
                     " the table and resume the job",
                 )
-            files = [folder / n for n in names if n.startswith(f"prediction.{kind}-")]
+            files = [folder / n for n in names if n.startswith(prefix)]
             staged = self.staging_file(f"{uri.rsplit('.', 1)[-1]}.jsonl")
             try:
                 schema = write_load_file(files, staged, to_row, empty)

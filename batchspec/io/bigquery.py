@@ -86,14 +86,18 @@ def parse_uri(uri: str) -> BigQueryRef:
     return BigQueryRef(*parts)
 
 
+def _missing_library() -> BatchspecError:
+    return BatchspecError(
+        "bq:// needs google-cloud-bigquery", hint="pip install 'batchspec[bigquery]'"
+    )
+
+
 def make_client(project: str | None = None, credentials: Any = None) -> Any:
     """A google-cloud-bigquery Client (the emulator's, when BIGQUERY_EMULATOR_HOST is set)."""
     try:
         from google.cloud import bigquery
     except ImportError:
-        raise BatchspecError(
-            "bq:// needs google-cloud-bigquery", hint="pip install 'batchspec[bigquery]'"
-        ) from None
+        raise _missing_library() from None
     host = os.environ.get(EMULATOR_ENV, "").strip()
     if host:
         from google.api_core.client_options import ClientOptions
@@ -129,9 +133,7 @@ def api_errors(action: str) -> Iterator[None]:
         from google.api_core import exceptions
         from google.auth import exceptions as auth_exceptions
     except ImportError:
-        raise BatchspecError(
-            "bq:// needs google-cloud-bigquery", hint="pip install 'batchspec[bigquery]'"
-        ) from None
+        raise _missing_library() from None
     try:
         yield
     except exceptions.Forbidden as exc:

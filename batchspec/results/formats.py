@@ -25,11 +25,28 @@ import ast
 import csv
 import io
 import json
+import re
 from collections.abc import Iterable, Iterator
 from enum import StrEnum
 from typing import Any
 
 from batchspec.results.records import ResultError, ResultRecord
+
+RESULTS_PREFIX = "prediction.results-"
+ERRORS_STATS_PREFIX = "prediction.errors_stats-"
+SHARD_PREFIXES = (RESULTS_PREFIX, ERRORS_STATS_PREFIX)
+_SHARD_NAME = re.compile(r"^prediction\.(results|errors_stats)-\d{5}-of-\d{5}$")
+
+
+def shard_name(kind: str, index: int, count: int) -> str:
+    """`prediction.results-00000-of-00004` (kind `results` or `errors_stats`):
+    the sharded names ML Engine, older Vertex jobs and the local engine write."""
+    return f"prediction.{kind}-{index:05d}-of-{count:05d}"
+
+
+def is_shard_name(name: str) -> bool:
+    """True for a file name `shard_name` makes."""
+    return bool(_SHARD_NAME.match(name))
 
 
 class FileKind(StrEnum):
@@ -43,9 +60,9 @@ class FileKind(StrEnum):
 def file_kind(name: str) -> FileKind | None:
     """The kind of output file `name` (a path or URL) is; None for other files."""
     base = name.rstrip("/").rsplit("/", 1)[-1]
-    if base.startswith(("predictions_", "prediction.results-")):
+    if base.startswith(("predictions_", RESULTS_PREFIX)):
         return FileKind.PREDICTIONS
-    if base.startswith("prediction.errors_stats-"):
+    if base.startswith(ERRORS_STATS_PREFIX):
         return FileKind.ERROR_STATS
     if base.startswith("errors_"):
         return FileKind.ERRORS
@@ -198,12 +215,17 @@ def _cell(value: str | None) -> Any:
 
 
 __all__ = [
+    "ERRORS_STATS_PREFIX",
+    "RESULTS_PREFIX",
+    "SHARD_PREFIXES",
     "FileKind",
     "file_kind",
+    "is_shard_name",
     "parse_csv",
     "parse_error",
     "parse_error_stats",
     "parse_error_stats_line",
     "parse_prediction_lines",
     "record_from_object",
+    "shard_name",
 ]

@@ -26,10 +26,18 @@ def without(row: dict[str, Any], key: str) -> dict[str, Any]:
     return {k: v for k, v in row.items() if k != key}
 
 
+def on_the_engine(double: CloudDouble, tmp_path: Path, retry: Any, project: str = PROJECT) -> Any:
+    """A VertexBackend on the double, whose jobs run on the local engine."""
+    double.executor = EngineExecutor(tmp_path / "engine")
+    return VertexBackend(
+        project, REGION, credentials=anonymous(), api_endpoint=double.url, retry=retry
+    )
+
+
 def test_vertex_job_runs_on_the_engine_and_joins_back(
     tmp_path: Path, gcs: Any, bucket: str, double: CloudDouble, fast_retry: Any, make_spec: Any
 ) -> None:
-    double.executor = executor = EngineExecutor(tmp_path / "engine")
+    backend = on_the_engine(double, tmp_path, fast_retry)
     upload(gcs, bucket)
     job = compile_spec(
         make_spec(
@@ -37,9 +45,6 @@ def test_vertex_job_runs_on_the_engine_and_joins_back(
             input={"paths": [f"gs://{bucket}/requests/part-*"], "keyField": "review_id"},
             output={"path": f"gs://{bucket}/results/"},
         )
-    )
-    backend = VertexBackend(
-        PROJECT, REGION, credentials=anonymous(), api_endpoint=double.url, retry=fast_retry
     )
     double.end_next_job_as("PARTIALLY_SUCCEEDED")
     remote = run_to_end(backend, backend.submit(job))
@@ -50,7 +55,8 @@ def test_vertex_job_runs_on_the_engine_and_joins_back(
         len(REVIEWS) - len(refused),
         len(refused),
     )
-    assert double.rejected == [] and len(executor.runs) == 1
+    assert isinstance(double.executor, EngineExecutor) and len(double.executor.runs) == 1
+    assert double.rejected == []
 
     # The engine's own files, in the folder the service reported.
     folder = remote.output_location or ""
@@ -92,15 +98,12 @@ def test_vertex_job_runs_on_the_engine_and_joins_back(
 def test_a_model_that_cannot_load_fails_the_service_job(
     tmp_path: Path, gcs: Any, bucket: str, double: CloudDouble, fast_retry: Any, make_spec: Any
 ) -> None:
-    double.executor = EngineExecutor(tmp_path / "engine")
+    backend = on_the_engine(double, tmp_path, fast_retry)
     upload(gcs, bucket)
     job = compile_spec(
         make_spec(
             input={"paths": [f"gs://{bucket}/requests/*"]}, output={"path": f"gs://{bucket}/r/"}
         )
-    )
-    backend = VertexBackend(
-        PROJECT, REGION, credentials=anonymous(), api_endpoint=double.url, retry=fast_retry
     )
     double.end_next_job_as("FAILED")
     remote = run_to_end(backend, backend.submit(job))
@@ -111,7 +114,7 @@ def test_a_model_that_cannot_load_fails_the_service_job(
 def test_vertex_job_from_bigquery_to_bigquery_on_the_engine(
     tmp_path: Path, bq: Any, bq_dataset: str, double: CloudDouble, fast_retry: Any, make_spec: Any
 ) -> None:
-    double.executor = EngineExecutor(tmp_path / "engine")
+    backend = on_the_engine(double, tmp_path, fast_retry, project=bq.project)
     rows = [
         {"customer_id": f"c{i}", "tenure": i, "plan": "pro" if i % 2 else "free"} for i in range(7)
     ]
@@ -126,9 +129,6 @@ def test_vertex_job_from_bigquery_to_bigquery_on_the_engine(
             input={"format": "BIGQUERY", "bigquery": source, "keyField": "customer_id"},
             output={"format": "BIGQUERY", "bigquery": f"bq://{bq.project}"},
         )
-    )
-    backend = VertexBackend(
-        bq.project, REGION, credentials=anonymous(), api_endpoint=double.url, retry=fast_retry
     )
     remote = run_to_end(backend, backend.submit(job))
     assert remote.state is JobState.SUCCEEDED, (double.executor_failures, remote.error)

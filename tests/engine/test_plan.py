@@ -12,15 +12,19 @@ from batchspec.engine.plan import (
     ShardPlan,
     lines_per_shard,
     plan_shards,
-    shard_name,
 )
 from batchspec.engine.tfrecord import encode_record
 from batchspec.model.enums import DataFormat as F
+from batchspec.results.formats import file_kind, is_shard_name, shard_name
 
 
 def test_output_names_follow_the_services() -> None:
     assert shard_name("results", 0, 6) == "prediction.results-00000-of-00006"
     assert shard_name("errors_stats", 5, 6) == "prediction.errors_stats-00005-of-00006"
+    # One naming fact for the engine that writes them and the reader of results.
+    assert is_shard_name(shard_name("results", 0, 6)) and not is_shard_name("predictions_1.jsonl")
+    assert file_kind(shard_name("results", 0, 6)) == "predictions"
+    assert file_kind(shard_name("errors_stats", 0, 6)) == "error_stats"
 
 
 def test_shard_size_depends_on_the_spec_not_the_machine() -> None:

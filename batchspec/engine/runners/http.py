@@ -34,21 +34,11 @@ from batchspec.engine.errors import InstanceError, ModelContractError
 from batchspec.engine.runners import process
 from batchspec.engine.runners.base import RunnerContext
 from batchspec.model.spec import HttpRunner
+from batchspec.rpc import HTTP_STATUS
 
-_HTTP_TO_STATUS = {
-    400: "INVALID_ARGUMENT",
-    401: "UNAUTHENTICATED",
-    403: "PERMISSION_DENIED",
-    404: "NOT_FOUND",
-    409: "ABORTED",
-    413: "OUT_OF_RANGE",
-    429: "RESOURCE_EXHAUSTED",
-    499: "CANCELLED",
-    500: "INTERNAL",
-    501: "UNIMPLEMENTED",
-    503: "UNAVAILABLE",
-    504: "DEADLINE_EXCEEDED",
-}
+# A model server's 409 is a conflict inside the server, not a resource that
+# already exists (what it means from a Google API).
+_HTTP_TO_STATUS = {**HTTP_STATUS, 409: "ABORTED"}
 
 
 def free_port() -> int:

@@ -6,15 +6,9 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 
-STATUS_NAMES = {
-    400: "INVALID_ARGUMENT",
-    403: "PERMISSION_DENIED",
-    404: "NOT_FOUND",
-    409: "ALREADY_EXISTS",
-    429: "RESOURCE_EXHAUSTED",
-    500: "INTERNAL",
-    503: "UNAVAILABLE",
-}
+from batchspec.rpc import HTTP_STATUS
+
+STATUS_NAMES = HTTP_STATUS
 
 
 @dataclass
