@@ -33,7 +33,7 @@ from batchspec.model.enums import Target
 from batchspec.model.jobs import CompiledJob
 from batchspec.validate import LoadedSpec, ValidationResult, locate, validate_paths
 
-TargetChoice = Target | Callable[[LoadedSpec], Target] | None
+TargetChoice = Target | str | Callable[[LoadedSpec], Target] | None
 """Compile for this target, or for what the function picks per spec; None:
 each spec's own target."""
 
@@ -141,14 +141,23 @@ def compile_loaded(
     out = Compiled(validation=result, diagnostics=list(result.diagnostics))
     if not keep_going and not result.ok:
         return out
-    wanted = {Target(t) for t in targets}
+    wanted = {str(t) for t in targets}  # a target no spec has selects nothing
     for loaded in result.specs:
-        if not selected(loaded.name, select) or (wanted and loaded.spec.spec.target not in wanted):
+        own = loaded.spec.spec.target
+        if not selected(loaded.name, select) or (wanted and own.value not in wanted):
             out.skipped.append(loaded)
             continue
         chosen = target(loaded) if callable(target) else target
-        _compile_one(out, loaded, chosen, env, conformance)
+        _compile_one(out, loaded, _target(chosen) if chosen else None, env, conformance)
     return out
+
+
+def _target(value: Target | str) -> Target:
+    try:
+        return Target(value)
+    except ValueError:
+        known = ", ".join(t.value for t in Target)
+        raise BatchspecError(f"unknown target {value!r}", hint=f"one of {known}") from None
 
 
 def _compile_one(
