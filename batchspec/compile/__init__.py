@@ -31,7 +31,7 @@ from batchspec.compile.identity import (
     request_fingerprint,
     strip_identity,
 )
-from batchspec.compile.paths import Compiled, Failure, compile_loaded, compile_paths
+from batchspec.compile.paths import Compiled, Failure, compile_paths
 
 __all__ = [
     "BUILDERS",
@@ -40,7 +40,6 @@ __all__ = [
     "build",
     "canonical_json",
     "compile_diagnostics",
-    "compile_loaded",
     "compile_paths",
     "compile_spec",
     "compile_with_diagnostics",

@@ -99,7 +99,7 @@ class Compiled:
 
 
 def compile_paths(
-    paths: Iterable[str | Path],
+    specs: Iterable[str | Path] | ValidationResult,
     *,
     select: Sequence[str] = (),
     targets: Collection[Target | str] = (),
@@ -108,36 +108,18 @@ def compile_paths(
     keep_going: bool = True,
     conformance: bool = False,
 ) -> Compiled:
-    """Validate the specs under `paths`, then compile the selected ones.
+    """Validate the specs under the paths `specs` (or take a validation
+    already made), then compile the selected ones.
 
     `select` (globs on job names) and `targets` (the specs' own targets)
     narrow the set; `target` compiles for another target than each spec's
     own; `env` stands in for the process environment for project and region.
     With `keep_going=False` nothing compiles once a spec is invalid (a
     command that prints requests prints none of a broken tree)."""
-    result = validate_paths([str(p) for p in paths])
-    return compile_loaded(
-        result,
-        select=select,
-        targets=targets,
-        target=target,
-        env=env,
-        keep_going=keep_going,
-        conformance=conformance,
-    )
-
-
-def compile_loaded(
-    result: ValidationResult,
-    *,
-    select: Sequence[str] = (),
-    targets: Collection[Target | str] = (),
-    target: TargetChoice = None,
-    env: Mapping[str, str] | None = None,
-    keep_going: bool = True,
-    conformance: bool = False,
-) -> Compiled:
-    """`compile_paths` for specs already validated."""
+    if isinstance(specs, ValidationResult):
+        result = specs
+    else:
+        result = validate_paths([str(p) for p in specs])
     out = Compiled(validation=result, diagnostics=list(result.diagnostics))
     if not keep_going and not result.ok:
         return out
@@ -208,7 +190,6 @@ __all__ = [
     "Compiled",
     "Failure",
     "TargetChoice",
-    "compile_loaded",
     "compile_paths",
     "require_matches",
     "selected",

@@ -97,20 +97,20 @@ def _from_env(env: Mapping[str, str], names: tuple[str, ...]) -> tuple[str | Non
 
 
 def _project_missing(target: Target) -> Diagnostic:
-    return Diagnostic(
-        "BS261",
-        f"{target.value} needs a Google Cloud project",
-        path=("spec", "project"),
-        hint="add `project:` to the spec or set BATCHSPEC_PROJECT (or GOOGLE_CLOUD_PROJECT)",
-    )
+    return _missing(target, "BS261", "project", "a Google Cloud project", PROJECT_ENV)
 
 
 def _region_missing(target: Target) -> Diagnostic:
+    return _missing(target, "BS210", "region", "a region", REGION_ENV)
+
+
+def _missing(target: Target, code: str, key: str, what: str, env: tuple[str, ...]) -> Diagnostic:
+    names = env[0] + (f" (or {', '.join(env[1:])})" if env[1:] else "")
     return Diagnostic(
-        "BS210",
-        f"{target.value} needs a region",
-        path=("spec", "region"),
-        hint="add `region:` to the spec or set BATCHSPEC_REGION",
+        code,
+        f"{target.value} needs {what}",
+        path=("spec", key),
+        hint=f"add `{key}:` to the spec or set {names}",
     )
 
 

@@ -43,43 +43,39 @@ DROP: None = None
 ECHO_MODEL = "tests.models:echo"
 """The callable of `local_job`: only backends that never run a model see it."""
 
+
+def _cloud(target: str, model: dict[str, str], source: tuple[str, str]) -> dict[str, Any]:
+    fmt, path = source
+    return {
+        "target": target,
+        "project": PROJECT,
+        "region": REGION,
+        "model": model,
+        "input": {"format": fmt, "paths": [path]},
+        "output": {"path": "gs://bucket/out/"},
+    }
+
+
+_ENGINE: dict[str, Any] = {
+    "model": {"local": {"runner": "python", "callable": "pkg.mod:predict"}},
+    "input": {"format": "JSONL", "paths": ["data/*"]},
+    "output": {"path": "out/"},
+}
+
 BASES: dict[str, dict[str, Any]] = {
-    "local": {
-        "target": "local",
-        "model": {"local": {"runner": "python", "callable": "pkg.mod:predict"}},
-        "input": {"format": "JSONL", "paths": ["data/*"]},
-        "output": {"path": "out/"},
-    },
-    "ray": {
-        "target": "ray",
-        "model": {"local": {"runner": "python", "callable": "pkg.mod:predict"}},
-        "input": {"format": "JSONL", "paths": ["data/*"]},
-        "output": {"path": "out/"},
-    },
-    "vertex": {
-        "target": "vertex",
-        "project": PROJECT,
-        "region": REGION,
-        "model": {"resource": f"projects/{PROJECT}/locations/{REGION}/models/123"},
-        "input": {"format": "JSONL", "paths": ["gs://bucket/in/*"]},
-        "output": {"path": "gs://bucket/out/"},
-    },
-    "mlengine": {
-        "target": "mlengine",
-        "project": PROJECT,
-        "region": REGION,
-        "model": {"name": "census"},
-        "input": {"format": "TEXT", "paths": ["gs://bucket/in/*"]},
-        "output": {"path": "gs://bucket/out/"},
-    },
-    "genai": {
-        "target": "genai",
-        "project": PROJECT,
-        "region": REGION,
-        "model": {"publisher": "publishers/google/models/gemini-2.0-flash-001"},
-        "input": {"format": "JSONL", "paths": ["gs://bucket/in/requests.jsonl"]},
-        "output": {"path": "gs://bucket/out/"},
-    },
+    "local": {"target": "local", **_ENGINE},
+    "ray": {"target": "ray", **_ENGINE},
+    "vertex": _cloud(
+        "vertex",
+        {"resource": f"projects/{PROJECT}/locations/{REGION}/models/123"},
+        ("JSONL", "gs://bucket/in/*"),
+    ),
+    "mlengine": _cloud("mlengine", {"name": "census"}, ("TEXT", "gs://bucket/in/*")),
+    "genai": _cloud(
+        "genai",
+        {"publisher": "publishers/google/models/gemini-2.0-flash-001"},
+        ("JSONL", "gs://bucket/in/requests.jsonl"),
+    ),
 }
 
 

@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 
 from batchspec.cli.render import format_documents, render_document
-from batchspec.compile import compile_loaded
+from batchspec.compile import compile_paths
 from batchspec.diagnostics import sort_key
 from batchspec.model.enums import Target
 from batchspec.validate import validate_paths
@@ -36,7 +36,7 @@ def generate() -> dict[Path, str]:
             result = validate_paths([str(file)])
             assert result.ok, f"{file} is not a valid example spec"
             for target in Target:
-                compiled = compile_loaded(result, target=target, env={})
+                compiled = compile_paths(result, target=target, env={})
                 for job in compiled.jobs:
                     stem = Path(file.stem) / f"{job.name}.{target.value}"
                     out[Path(f"{stem}.json")] = format_documents([render_document(job)], "json")
