@@ -5,7 +5,10 @@
 
 Every caller that turns spec files into jobs comes through here: `batchspec
 plan` (and apply, reconcile, drift through it), `run`, `render`, the Pulumi
-program and its provider, and the library API (`batchspec.compile`). So they
+program and its provider, and the library API (`batchspec.compile`); a web
+view or a scheduler that already holds a `ValidationResult` passes it
+instead of paths, and a new kind of document (a `kind: Model`) becomes one
+more list of `Compiled` beside `jobs`, not a sixth copy of the loop. So they
 agree on what a selection means, on where a compile diagnostic is located
 (file:line:col, like a validation one) and on what happens to a spec that
 does not compile: it becomes a `Failure`, never a missing job, because a
