@@ -31,7 +31,7 @@ from batchspec.ui import assets
 from batchspec.ui.detail import JobDetail, load_detail
 from batchspec.ui.listing import (
     STATES,
-    LabelKeys,
+    FacetCache,
     QueryError,
     build_listing,
     parse_query,
@@ -56,7 +56,7 @@ class Context:
     live: LiveView = field(default_factory=LiveView)
     schedules: Schedules = field(default_factory=NoSchedules)
     samples: SampleCache = field(default_factory=SampleCache)
-    keys: LabelKeys = field(default_factory=LabelKeys)
+    facets: FacetCache = field(default_factory=FacetCache)
     now: Callable[[], datetime] = utc_now
 
     @property
@@ -103,7 +103,7 @@ class Handlers:
         query = parse_query(_params(request))
         ctx = self.ctx
         return await ctx.reader.run(
-            lambda store: build_listing(store, query, ctx.live, ctx.now(), ctx.keys)
+            lambda store: build_listing(store, query, ctx.live, ctx.now(), ctx.facets)
         )
 
     async def jobs_page(self, request: Request) -> Response:

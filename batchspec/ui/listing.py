@@ -15,7 +15,17 @@ from urllib.parse import urlencode
 
 from batchspec.errors import BatchspecError
 from batchspec.model.enums import JobState
-from batchspec.state.pages import SORTS, SUBMITTING, JobFilter, label_keys, page_jobs
+from batchspec.state.pages import (
+    SORTS,
+    SUBMITTING,
+    Facets,
+    JobFilter,
+    LabelIndex,
+    facets,
+    label_index,
+    page_jobs,
+    revisions_mark,
+)
 from batchspec.state.store import StateStore
 from batchspec.ui.live import LiveView
 from batchspec.ui.rows import JobRow, job_row
@@ -164,18 +174,27 @@ class Listing:
         }
 
 
-class LabelKeys:
-    """The label keys of every recorded revision, read again only after a write
-    (it scans every revision's labels: too slow to repeat on every poll)."""
+class FacetCache:
+    """Filter-menu counts and the label index, read again only when state
+    changed (counts: after any write; labels: after a new revision), since
+    they scan every job or every revision: too slow to repeat on each poll."""
 
     def __init__(self) -> None:
-        self._serial: int | None = None
-        self._keys: list[str] = []
+        self._facets: dict[str, Facets] = {}
+        self._labels: LabelIndex | None = None
 
-    def __call__(self, store: StateStore, serial: int) -> list[str]:
-        if serial != self._serial:
-            self._keys, self._serial = label_keys(store), serial
-        return list(self._keys)
+    def facets(self, store: StateStore, scope: str, serial: int) -> Facets:
+        """State and target counts over `scope`."""
+        found = self._facets.get(scope)
+        if found is None or found.serial != serial:
+            found = self._facets[scope] = facets(store, scope)
+        return found
+
+    def labels(self, store: StateStore) -> LabelIndex:
+        """Every revision's labels."""
+        if self._labels is None or self._labels.mark != revisions_mark(store):
+            self._labels = label_index(store)
+        return self._labels
 
 
 def build_listing(
@@ -183,13 +202,19 @@ def build_listing(
     query: ListQuery,
     live: LiveView,
     now: datetime,
-    keys: LabelKeys | None = None,
+    cache: FacetCache | None = None,
 ) -> Listing:
     """Read one page and lay the engine's live status over its running jobs."""
-    page = page_jobs(store, query.filter, offset=(query.page - 1) * query.size, limit=query.size)
+    cache = cache or FacetCache()
+    index = cache.labels(store)
+    where = query.filter
+    if where.labels:
+        where = replace(where, revisions=index.matching(where.labels))
+    page = page_jobs(store, where, offset=(query.page - 1) * query.size, limit=query.size)
     if not page.records and page.total and query.page > 1:  # past the end: the last page
         last = max(1, -(-page.total // query.size))
-        return build_listing(store, replace(query, page=last), live, now, keys)
+        return build_listing(store, replace(query, page=last), live, now, cache)
+    menus = cache.facets(store, query.filter.scope, page.serial)
     rows = [
         job_row(r, now=now, live=live.status(r), labels=page.labels.get(r.fingerprint))
         for r in page.records
@@ -198,8 +223,8 @@ def build_listing(
         query=query,
         rows=rows,
         total=page.total,
-        states=page.states,
-        targets=page.targets,
-        label_keys=(keys or LabelKeys())(store, page.serial),
+        states=menus.states,
+        targets=menus.targets,
+        label_keys=index.keys,
         serial=page.serial,
     )
