@@ -75,9 +75,10 @@ class ListQuery:
 
 
 def _one(values: Sequence[str], name: str, default: str) -> str:
+    """The one value of a parameter; empty (an unused form field) is the default."""
     if len(values) > 1:
         raise QueryError(f"`{name}` is given {len(values)} times; give it once")
-    return values[0] if values else default
+    return values[0] if values and values[0] else default
 
 
 def _number(text: str, name: str, low: int) -> int:
@@ -109,7 +110,8 @@ def parse_query(params: Mapping[str, Sequence[str]]) -> ListQuery:
     if sort not in SORTS:
         raise QueryError(f"sort must be one of {', '.join(SORTS)}, not {sort!r}")
     labels = []
-    for text in params.get("label", ()):
+    # The form sends one text field ("team=demo stage" and empty when unused).
+    for text in (t for field in params.get("label", ()) for t in field.split()):
         key, eq, value = text.partition("=")
         if not key.strip():
             raise QueryError(f"label filter {text!r} needs a key: `key=value` or `key`")

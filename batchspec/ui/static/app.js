@@ -137,7 +137,7 @@
   }
 
   function jobsPage() {
-    var table = document.querySelector("table.jobs tbody");
+    var table = document.querySelector('table[data-testid="jobs"] tbody');
     if (!table) return;
     var api = document.body.getAttribute("data-api");
     poll(api, function (data) {
@@ -148,8 +148,10 @@
       } else {
         table.textContent = "";
         data.rows.forEach(function (row) { table.appendChild(rowNode(row)); });
-        var none = document.querySelector('[data-testid="no-jobs"]');
-        if (none && data.rows.length) none.remove();
+        if (data.rows.length) {
+          document.querySelectorAll('[data-testid="no-jobs"], [data-testid="no-jobs-hint"]')
+            .forEach(function (n) { n.remove(); });
+        }
       }
       setText(document, "range", data.total ? data.first + "–" + data.last + " of " + data.total : "0 jobs");
     }, function () { return true; });
