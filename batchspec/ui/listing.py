@@ -111,7 +111,7 @@ def parse_query(params: Mapping[str, Sequence[str]]) -> ListQuery:
         raise QueryError(f"sort must be one of {', '.join(SORTS)}, not {sort!r}")
     labels = []
     # The form sends one text field ("team=demo stage" and empty when unused).
-    for text in (t for field in params.get("label", ()) for t in field.split()):
+    for text in (t for given in params.get("label", ()) for t in given.split()):
         key, eq, value = text.partition("=")
         if not key.strip():
             raise QueryError(f"label filter {text!r} needs a key: `key=value` or `key`")
