@@ -76,17 +76,14 @@ def _params(request: Request) -> dict[str, list[str]]:
     return out
 
 
-def _error_page(ctx: Context, status: int, message: str, hint: str | None = None) -> HTMLResponse:
-    html = render(
-        "error.html",
-        title=f"{status}",
-        message=message,
-        hint=hint,
-        assets=assets.live_assets(),
-        home="/",
-        where=ctx.where,
-    )
+def _page(ctx: Context, template: str, status: int = 200, **context: Any) -> HTMLResponse:
+    """A page of the app: its template with the shared header and assets."""
+    html = render(template, assets=assets.live_assets(), home="/", where=ctx.where, **context)
     return HTMLResponse(html, status_code=status, headers=NO_STORE)
+
+
+def _error_page(ctx: Context, status: int, message: str, hint: str | None = None) -> HTMLResponse:
+    return _page(ctx, "error.html", status, title=f"{status}", message=message, hint=hint)
 
 
 def _wants_json(request: Request) -> bool:
@@ -113,7 +110,8 @@ class Handlers:
             return _error_page(self.ctx, 400, exc.message, exc.hint)
         f = listing.query.filter
         targets = sorted(set(TARGETS) | set(listing.targets))
-        html = render(
+        return _page(
+            self.ctx,
             "jobs.html",
             title="Jobs",
             listing=listing,
@@ -125,11 +123,7 @@ class Handlers:
             filtered=bool(listing.query.params(page=1)),
             api_url=listing.query.url("/api/jobs"),
             job_link=_job_link,
-            assets=assets.live_assets(),
-            home="/",
-            where=self.ctx.where,
         )
-        return HTMLResponse(html, headers=NO_STORE)
 
     async def jobs_json(self, request: Request) -> Response:
         try:
@@ -166,7 +160,8 @@ class Handlers:
             detail.runs,
             self.ctx.now(),
         )
-        html = render(
+        return _page(
+            self.ctx,
             "job.html",
             title=detail.name,
             detail=detail,
@@ -174,11 +169,7 @@ class Handlers:
             schedule=schedule,
             figures_url=f"/api/jobs/{detail.record.id}/plots",
             job_link=_job_link,
-            assets=assets.live_assets(),
-            home="/",
-            where=self.ctx.where,
         )
-        return HTMLResponse(html, headers=NO_STORE)
 
     async def job_json(self, request: Request) -> Response:
         detail = await self._detail(request)

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import REPO, SPECS
+from tests.doubles.specs import spec_doc
 
 CHROMIUM = Path("/usr/bin/chromium")
 BROWSER_ARGS = [
@@ -74,18 +75,15 @@ def slow_spec(folder: Path, name: str = "slow_scores", lines: int = 300) -> Path
     (data / "in-000.jsonl").write_text(
         "".join(json.dumps({"id": f"r{i:04d}", "n": i}) + "\n" for i in range(lines))
     )
-    doc = {
-        "apiVersion": "batchspec.dev/v1",
-        "kind": "BatchPredictionJob",
-        "metadata": {"name": name, "labels": {"team": "ui-tests"}},
-        "spec": {
-            "target": "local",
-            "model": {"local": {"runner": "python", "callable": "tests.ui.models:slow_label"}},
-            "input": {"format": "JSONL", "paths": [f"../data/{name}/in-*"], "keyField": "id"},
-            "output": {"path": f"../out/{name}", "overwrite": True},
-            "resources": {"batchSize": 10, "maxWorkerCount": 1},
-        },
-    }
+    doc = spec_doc(name, batch_size=10)
+    doc["metadata"]["labels"] = {"team": "ui-tests"}
+    local = {"runner": "python", "callable": "tests.ui.models:slow_label"}
+    doc["spec"].update(
+        model={"local": local},
+        input={"format": "JSONL", "paths": [f"../data/{name}/in-*"], "keyField": "id"},
+        output={"path": f"../out/{name}", "overwrite": True},
+    )
+    del doc["spec"]["policy"]
     spec = folder / "specs" / f"{name}.yaml"
     spec.parent.mkdir(parents=True, exist_ok=True)
     spec.write_text(json.dumps(doc, indent=2))
