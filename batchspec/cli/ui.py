@@ -100,6 +100,12 @@ def run(args: argparse.Namespace) -> int:
     url = url_of(sock, args.host)
     shown = f"{url}?token={token}" if token else url
     reader = StateReader(location)
+    try:
+        reader.call(lambda store: store.serial)  # a state file it cannot read fails here
+    except BaseException:
+        reader.close()
+        sock.close()
+        raise
     app = create_app(reader, token=token, loopback_only=local)
 
     def ready() -> None:

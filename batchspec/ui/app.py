@@ -26,6 +26,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
+from batchspec.errors import BatchspecError
 from batchspec.state.records import utc_now
 from batchspec.ui import assets
 from batchspec.ui.detail import JobDetail, load_detail
@@ -217,6 +218,14 @@ def create_app(
             return JSONResponse({"error": "not found"}, 404, headers=NO_STORE)
         return _error_page(ctx, 404, f"nothing at {request.url.path}", "start from the jobs list")
 
+    async def refused(request: Request, exc: Exception) -> Response:
+        # The state file went missing, unreadable or locked under us: say so.
+        message = getattr(exc, "message", str(exc))
+        hint = getattr(exc, "hint", None)
+        if _wants_json(request):
+            return JSONResponse({"error": message, "hint": hint}, 503, headers=NO_STORE)
+        return _error_page(ctx, 503, message, hint)
+
     async def failed(request: Request, exc: Exception) -> Response:
         message = f"internal error: {type(exc).__name__}"
         if _wants_json(request):
@@ -238,6 +247,8 @@ def create_app(
         reader.close()
 
     app = Starlette(
-        routes=routes, exception_handlers={404: not_found, 500: failed}, lifespan=lifespan
+        routes=routes,
+        exception_handlers={404: not_found, BatchspecError: refused, 500: failed},
+        lifespan=lifespan,
     )
     return Guard(app, Policy(csp=assets.live_csp(), token=token, loopback_only=loopback_only))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
@@ -42,23 +43,27 @@ class JobOutputs:
 
 
 class SampleCache:
-    """Samples by the identity of the files they were read from (LRU)."""
+    """Samples by the identity of the files they were read from (LRU; shared
+    by the server's worker threads, so the table is locked, not the reads)."""
 
     def __init__(self, size: int = CACHE_SIZE) -> None:
         self.size = size
         self._items: OrderedDict[tuple[Any, ...], ResultSample] = OrderedDict()
+        self._lock = threading.Lock()
 
     def get(self, files: list[OutputFile]) -> ResultSample:
         """The sample of `files`, read now unless an identical set was read before."""
         key = tuple(_identity(f.path) for f in files)
-        found = self._items.get(key)
-        if found is not None:
-            self._items.move_to_end(key)
-            return found
+        with self._lock:
+            found = self._items.get(key)
+            if found is not None:
+                self._items.move_to_end(key)
+                return found
         sample = sample_results(files)
-        self._items[key] = sample
-        while len(self._items) > self.size:
-            self._items.popitem(last=False)
+        with self._lock:
+            self._items[key] = sample
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
         return sample
 
 

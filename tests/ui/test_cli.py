@@ -81,3 +81,12 @@ def test_report_with_spec_errors_still_writes_them(tmp_path: Path, capsys: Any) 
     assert code == 1
     assert "plan-errors" in out.read_text()
     assert not (tmp_path / "none.db").exists()  # reading never creates state
+
+
+def test_a_state_file_it_cannot_read_fails_at_start(tmp_path: Path, capsys: Any) -> None:
+    bad = tmp_path / "state.db"
+    bad.write_text("not a database at all")
+    assert main(["ui", "--port", "0", "--state", str(bad)]) == 1
+    assert "is not an SQLite database" in capsys.readouterr().err
+    assert main(["ui", "--port", "0", "--state", str(tmp_path)]) == 1
+    assert "is a folder, not a file" in capsys.readouterr().err
