@@ -268,3 +268,65 @@ def test_the_report_pins_each_inline_script_by_hash(tmp_path: Path) -> None:
         digest = base64.b64encode(hashlib.sha256(body.encode()).digest()).decode()
         assert f"sha256-{digest}" in pinned
     assert "default-src 'none'" in policy and "http" not in policy
+
+
+def test_job_page_shows_the_diff_to_the_previous_revision(tmp_path: Path) -> None:
+    path = tmp_path / "state.db"
+    with StateStore.open(path) as store:
+        first = record_job(store, compiled("churn", batch_size=64), JobState.SUCCEEDED)
+        record_job(store, compiled("churn", batch_size=32), JobState.RUNNING, supersede=first.id)
+    with TestClient(create_app(StateReader(path)), base_url=LOCAL) as c:
+        html = c.get("/jobs/2").text
+        assert "Previous revision" in html and 'href="/jobs/1"' in html
+        removed = re.findall(r'<span class="del">(.*?)</span>', html)
+        added = re.findall(r'<span class="add">(.*?)</span>', html)
+        assert any("64" in line for line in removed) and any("32" in line for line in added)
+        assert "This is the first revision of churn" in c.get("/jobs/1").text
+
+
+def test_first_errors_and_plots_come_from_the_output_files(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    results = [
+        {"key": f"k{i}", "prediction": {"label": "ab"[i % 2], "score": i / 10}} for i in range(9)
+    ]
+    (out / "prediction.results-00000-of-00001").write_text(
+        "".join(json.dumps(r) + "\n" for r in results)
+    )
+    error = {
+        "instance": {"id": "k9", "text": 17, "api_key": "sk-secret"},
+        "error": {"status": "INVALID_ARGUMENT", "message": "in/x.jsonl:10: text is not a string"},
+    }
+    (out / "prediction.errors_stats-00000-of-00001").write_text(json.dumps(error) + "\n")
+    path = tmp_path / "state.db"
+    with StateStore.open(path) as store:
+        record_job(
+            store,
+            compiled("scored"),
+            JobState.SUCCEEDED,
+            remote_name="gone/scored",
+            output_location=str(out),
+            completed_count=9,
+            failed_count=1,
+            total_count=10,
+        )
+    with TestClient(create_app(StateReader(path)), base_url=LOCAL) as c:
+        html = c.get("/jobs/1").text
+        assert "in/x.jsonl:10: text is not a string" in html
+        assert "INVALID_ARGUMENT" in html and "sk-secret" not in html
+        plots = {f["id"]: f for f in c.get("/api/jobs/1/plots").json()["figures"]}
+    assert plots["plot-classes"]["data"][0]["x"] == ["a", "b"]
+    assert plots["plot-classes"]["data"][0]["y"] == [5, 4]
+    assert len(plots["plot-scores"]["data"][0]["x"]) == 9
+    assert plots["plot-shards"]["data"][0]["y"] == [1]  # errors per error file read
+
+
+def test_big_outputs_are_sampled_from_every_file(tmp_path: Path) -> None:
+    from batchspec.ui.samples import list_outputs, sample_results
+
+    for shard in range(4):
+        lines = [json.dumps({"key": f"{shard}-{i}", "prediction": f"c{shard}"}) for i in range(50)]
+        (tmp_path / f"prediction.results-{shard:05d}-of-00004").write_text("\n".join(lines))
+    sample = sample_results(list_outputs([str(tmp_path)]), limit=40)
+    assert sample.sampled and sample.read == 40
+    assert dict(sample.classes) == {"c0": 10, "c1": 10, "c2": 10, "c3": 10}
