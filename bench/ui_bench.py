@@ -166,15 +166,19 @@ def main() -> int:
         )
         with server(state) as (url, pid):
             fetch(url)  # first request: templates compiled, caches filled
+            per_page: dict[str, float] = {}
             for label, urls in page_urls(url, args.pages, args.size, args.jobs).items():
                 wall, cpu, size = measure(pid, urls)
                 n = len(urls)
+                per_page[label] = cpu / n
                 print(
                     f"   {label:<30} {wall / n * 1e3:7.1f} ms wall, {cpu / n * 1e3:7.1f} ms server"
                     f" CPU per page ({size / n / 1e3:.0f} kB);"
                     f" ratio to status in-process: wall {wall / n / s_wall:.3f},"
                     f" CPU {cpu / n / s_cpu:.3f}; to the command: wall {wall / n / c_wall:.3f}"
                 )
+            html, data = per_page["HTML page"], per_page["JSON page (/api/jobs)"]
+            print(f"   HTML page / JSON of the same page: CPU {html / data:.2f}")
     print("   aim: ratio <= 1 (a page costs no more than the JSON status)")
     return 0
 

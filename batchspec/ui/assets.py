@@ -66,8 +66,9 @@ def static_bytes(name: str) -> bytes:
     return _package_text(name).encode("utf-8")
 
 
+@lru_cache(maxsize=8)
 def version(name: str) -> str:
-    """A short content hash for cache-busting URLs."""
+    """A short content hash for cache-busting URLs (plotly.js is 4.8 MB: hashed once)."""
     return hashlib.sha256(static_bytes(name)).hexdigest()[:12]
 
 
@@ -104,6 +105,7 @@ class Assets:
     csp_meta: str = ""
 
 
+@lru_cache(maxsize=1)
 def live_assets() -> Assets:
     """Links to /static/ (versioned URLs, so browsers may cache them)."""
     return Assets(
