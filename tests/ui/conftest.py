@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
+from batchspec.testing.specs import local_job as spec_doc
 from tests.conftest import REPO, SPECS
-from tests.doubles.specs import spec_doc
 
 CHROMIUM = Path("/usr/bin/chromium")
 BROWSER_ARGS = [
