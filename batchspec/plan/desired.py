@@ -103,13 +103,14 @@ def load_desired(
         if not desired.selected(loaded.name) or not desired.targeted(loaded.spec.spec.target.value):
             continue
         try:
-            desired.jobs[loaded.name] = compile_spec(loaded.spec, source=loaded.file)
+            job = compile_spec(loaded.spec, source=loaded.file)
         except CompileError as exc:
             blocked_names.add(loaded.name)
             desired.diagnostics.extend(exc.diagnostics)
             desired.problems.append(
                 Problem(loaded.name, f"does not compile: {exc.message}", file=str(loaded.file))
             )
+            continue
         except NotImplementedError as exc:
             blocked_names.add(loaded.name)
             desired.problems.append(
@@ -121,9 +122,35 @@ def load_desired(
                     file=str(loaded.file),
                 )
             )
+            continue
+        problem = _unset_variables(job)
+        if problem is not None:
+            blocked_names.add(loaded.name)
+            desired.problems.append(problem)
+            continue
+        desired.jobs[loaded.name] = job
     desired.blocked_files = frozenset(blocked_files)
     desired.blocked_names = frozenset(blocked_names)
     return desired
+
+
+def _unset_variables(job: CompiledJob) -> Problem | None:
+    """A job whose `${env:NAME}` references this process cannot resolve is not
+    planned: applying it would fail at submit (or in the engine)."""
+    from batchspec.secrets import missing, resolved_where_submitted
+
+    lost = missing(resolved_where_submitted(job.target.value, job.body))
+    if not lost:
+        return None
+    names = ", ".join(sorted({name for name, _ in lost}))
+    return Problem(
+        job.name,
+        f"environment variable(s) not set: {names}",
+        hint="the spec takes them from the environment (`${env:NAME}`); set them for"
+        " plan, apply and reconcile (their values are read when the job is submitted"
+        " and never stored)",
+        file=str(job.source) if job.source else None,
+    )
 
 
 def desired_from(jobs: Iterable[CompiledJob], *, scope: Sequence[str | Path] = ()) -> Desired:
