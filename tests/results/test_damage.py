@@ -258,3 +258,23 @@ def test_results_of_a_csv_job_and_of_a_damaged_one(
     assert f"damaged: {out / R1}: " in err and "record(s) missing (truncated:" in err
     assert "error: the outputs of 'test_job' are damaged: 2 damaged output file(s)" in err
     assert "Traceback" not in err
+
+
+def test_damage_on_cloud_storage(written: dict[str, Path], gcs, bucket) -> None:  # type: ignore[no-untyped-def]
+    """The same checks through gs:// (fake-gcs-server)."""
+    for path in written["JSONL"].iterdir():
+        if path.is_file():
+            gcs.pipe(f"{bucket}/out/{path.name}", path.read_bytes())
+    data = (written["JSONL"] / R0).read_bytes()
+    gcs.pipe(f"{bucket}/out/{R0}", data[: len(data) // 2])
+    gcs.rm(f"{bucket}/out/{R1}")
+    check = OutputCheck()
+    records = list(read_results(f"gs://{bucket}/out", check=check))
+    assert 0 < len(records) < ROWS
+    assert [(Path(d.file).name, d.problem.split(" (")[0]) for d in check.damage] == [
+        (R0, "1 line(s) are not JSON"),  # the line the cut went through
+        (R0, f"{ROWS - len(records) - 1} of {ROWS} record(s) missing"),
+        (R1, "missing"),
+    ]
+    assert check.lines_affected == 2 * ROWS - len(records)
+    assert check.damage[0].file == f"gs://{bucket}/out/{R0}"
