@@ -18,8 +18,6 @@ import hashlib
 from batchspec.io import storage
 from batchspec.results.manifest import (
     MANIFEST_NAME,
-    MANIFEST_NAMES,
-    Manifest,
     ManifestEntry,
     ManifestError,
     join,
@@ -86,14 +84,6 @@ def _entry_problem(url: str, entry: ManifestEntry) -> tuple[str, str] | None:
     return None
 
 
-__all__ = [
-    "MANIFEST_NAME",
-    "MANIFEST_NAMES",
-    "Manifest",
-    "ManifestEntry",
-    "ManifestError",
-    "check_outputs",
-    "file_sha256",
-    "parse_manifest",
-    "read_manifest",
-]
+# The manifest itself lives in batchspec.results.manifest; these names stay
+# importable from here for the controller and drift.
+__all__ = ["MANIFEST_NAME", "ManifestError", "check_outputs", "parse_manifest", "read_manifest"]

@@ -24,7 +24,8 @@ R0 = "prediction.results-00000-of-00002"
 R1 = "prediction.results-00001-of-00002"
 
 
-def _job(root: Path, fmt: str) -> Path:
+def _workspace(root: Path, fmt: str) -> tuple[Workspace, dict[str, object]]:
+    """Two input files (one shard each) and a spec writing `fmt`."""
     ws = Workspace(root)
     ws.jsonl("in/a.jsonl", [{"id": i, "text": "x" * i} for i in range(ROWS)])
     ws.jsonl("in/b.jsonl", [{"id": 100 + i, "text": "y" * i} for i in range(ROWS)])
@@ -34,6 +35,11 @@ def _job(root: Path, fmt: str) -> Path:
         output={"path": "out", "format": fmt},
         resources={"maxWorkerCount": 1},
     )
+    return ws, doc
+
+
+def _job(root: Path, fmt: str) -> Path:
+    ws, doc = _workspace(root, fmt)
     job = ws.run(doc)
     assert job.state.value == "SUCCEEDED", job.error
     return ws.out()
@@ -222,15 +228,7 @@ def test_cloud_style_outputs_without_a_manifest(tmp_path: Path) -> None:
 def applied(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path]:
     """A CSV job applied through the CLI and followed to its end; (state, output)."""
     monkeypatch.setenv("BATCHSPEC_HOME", str(tmp_path / "home"))
-    ws = Workspace(tmp_path)
-    ws.jsonl("in/a.jsonl", [{"id": i, "text": "x" * i} for i in range(ROWS)])
-    ws.jsonl("in/b.jsonl", [{"id": 100 + i, "text": "y" * i} for i in range(ROWS)])
-    doc = spec_doc(
-        model=python_model("tests.engine.helpers.models:length"),
-        input={"format": "JSONL", "paths": ["in/*"], "keyField": "id"},
-        output={"path": "out", "format": "CSV"},
-        resources={"maxWorkerCount": 1},
-    )
+    ws, doc = _workspace(tmp_path, "CSV")
     spec = ws.write("job.yaml", json.dumps(doc))
     state = tmp_path / "state.db"
     assert main(["apply", str(spec), "--wait", "--no-progress", "--state", str(state)]) == 0

@@ -2,36 +2,16 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 
 from batchspec import secrets
-from batchspec.validate import validate_paths
-
-BASE = {
-    "apiVersion": "batchspec.dev/v1",
-    "kind": "BatchPredictionJob",
-    "metadata": {"name": "scorer"},
-    "spec": {
-        "target": "vertex",
-        "project": "proj-123456",
-        "region": "us-central1",
-        "model": {"resource": "projects/proj-123456/locations/us-central1/models/1"},
-        "input": {"format": "JSONL", "paths": ["gs://in-bucket/in/*"]},
-        "output": {"path": "gs://out-bucket/out/"},
-    },
-}
+from tests.validate.helpers import check, document
 
 
-def diagnostics(tmp_path: Path, **spec: object) -> list[tuple[str, str]]:
-    doc = json.loads(json.dumps(BASE))
-    doc["spec"].update(spec)
-    path = tmp_path / "spec.yaml"
-    path.write_text(json.dumps(doc, indent=1))
-    result = validate_paths([str(path)])
-    return [(d.code, d.pointer) for d in result.diagnostics]
+def diagnostics(tmp_path: Path, target: str = "vertex", **patch: object) -> list[tuple[str, str]]:
+    return [(d.code, d.pointer) for d in check(tmp_path, document(target, **patch))]
 
 
 def test_references_where_secrets_may_stand_are_valid(tmp_path: Path) -> None:
@@ -42,7 +22,7 @@ def test_references_where_secrets_may_stand_are_valid(tmp_path: Path) -> None:
     }
     assert diagnostics(tmp_path, modelParameters=params) == []
     local = {"local": {"runner": "http", "command": ["srv"], "env": {"TOKEN": "${env:TOKEN}"}}}
-    assert diagnostics(tmp_path, target="local", model=local, output={"path": "out"}) == []
+    assert diagnostics(tmp_path, "local", model=local) == []
 
 
 @pytest.mark.parametrize(
@@ -56,9 +36,7 @@ def test_malformed_references(tmp_path: Path, value: str) -> None:
 
 def test_references_out_of_place(tmp_path: Path) -> None:
     found = diagnostics(
-        tmp_path,
-        input={"format": "JSONL", "paths": ["gs://in-bucket/${env:DAY}/*"]},
-        serviceAccount="${env:SA}",
+        tmp_path, **{"input.paths": ["gs://in-bucket/${env:DAY}/*"], "serviceAccount": "${env:SA}"}
     )
     assert ("BS286", "spec.input.paths[0]") in found
     assert ("BS286", "spec.serviceAccount") in found
