@@ -81,23 +81,34 @@ class DamagedOutputError(BatchspecError):
 
 @dataclass
 class FileTally:
-    """What one file held, counted while it was read."""
+    """What one file held, counted while it was read. Digest and duplicate
+    counting cost a little per line, so they run only when there is a
+    manifest entry to compare with (`against`)."""
 
-    sha256: hashlib._Hash = field(default_factory=hashlib.sha256)
+    against: ManifestEntry | None = None
     size: int = 0
     records: int = 0
     bad: dict[str, list[int]] = field(default_factory=dict)
-    _seen: Counter[bytes] = field(default_factory=Counter)
+    sha256: hashlib._Hash | None = None
+    _seen: Counter[int] | None = None
+
+    def __post_init__(self) -> None:
+        if self.against is not None:
+            self._seen = Counter()
+            if self.against.sha256:
+                self.sha256 = hashlib.sha256()
 
     def raw(self, data: bytes) -> None:
-        """Account for bytes as read (hashing them)."""
-        self.sha256.update(data)
+        """Account for bytes as read (a whole chunk at a time)."""
+        if self.sha256 is not None:
+            self.sha256.update(data)
         self.size += len(data)
 
-    def record(self, line: bytes) -> None:
+    def record(self, line: str) -> None:
         """One readable record (its line, to count exact duplicates)."""
         self.records += 1
-        self._seen[hashlib.blake2b(line.rstrip(b"\r\n"), digest_size=12).digest()] += 1
+        if self._seen is not None:
+            self._seen[hash(line)] += 1
 
     def reject(self, why: str, number: int) -> None:
         """A line that is not a record."""
@@ -106,11 +117,12 @@ class FileTally:
     @property
     def duplicates(self) -> int:
         """Records whose exact line appeared earlier in the file."""
-        return sum(n - 1 for n in self._seen.values() if n > 1)
+        return sum(n - 1 for n in (self._seen or {}).values() if n > 1)
 
-    def report(self, url: str, check: OutputCheck, entry: ManifestEntry | None) -> None:
+    def report(self, url: str, check: OutputCheck) -> None:
         """Record this file's problems: unreadable lines, and any difference
         from its manifest entry."""
+        entry = self.against
         check.files += 1
         check.records += self.records
         for why, numbers in self.bad.items():
@@ -122,7 +134,7 @@ class FileTally:
 
     def _against(self, url: str, check: OutputCheck, entry: ManifestEntry) -> None:
         size_ok = entry.size is None or entry.size == self.size
-        sha_ok = entry.sha256 is None or entry.sha256 == self.sha256.hexdigest()
+        sha_ok = self.sha256 is None or entry.sha256 == self.sha256.hexdigest()
         if size_ok and sha_ok:
             return
         expected = entry.records

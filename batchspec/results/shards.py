@@ -33,6 +33,7 @@ from batchspec.results.records import ResultRecord
 NOT_UTF8 = "are not UTF-8"
 NOT_JSON = "are not JSON"
 NOT_OBJECT = "are not JSON objects"
+_CHUNK = 1 << 20
 
 
 def read_shard(
@@ -48,7 +49,7 @@ def read_shard(
     """Every record of one open output file; problems go to `check` once the
     file has been read to its end. `csv_rows`: the file is CSV; `tuples`:
     errors_stats lines may be ML Engine's tuple text."""
-    tally = FileTally()
+    tally = FileTally(entry)
     lines = _lines(handle, tally)
     if csv_rows:
         yield from _csv(lines, url, kind, tally)
@@ -56,26 +57,55 @@ def read_shard(
         yield from _stats(lines, url, tally)
     else:
         yield from _objects(lines, url, kind, tally)
-    tally.report(url, check, entry)
+    tally.report(url, check)
 
 
-def _lines(handle: IO[bytes], tally: FileTally) -> Iterator[tuple[int, bytes, str]]:
-    """(line number, raw bytes, text) of each non-blank UTF-8 line."""
-    for number, raw in enumerate(handle, 1):
-        tally.raw(raw)
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            tally.reject(NOT_UTF8, number)
-            continue
-        if text.strip():
-            yield number, raw, text
+def _lines(handle: IO[bytes], tally: FileTally) -> Iterator[tuple[int, str]]:
+    """(line number, text) of each non-blank UTF-8 line. The file is read,
+    hashed and decoded a chunk at a time; only a chunk that is not valid
+    UTF-8 is decoded line by line, to count the lines that are not."""
+    number = 0
+    rest = b""
+    while chunk := handle.read(_CHUNK):
+        tally.raw(chunk)
+        data = rest + chunk
+        cut = data.rfind(b"\n") + 1
+        rest = data[cut:]
+        for text in _decode(data[:cut], number, tally):
+            number += 1
+            if text is not None and text.strip():
+                yield number, text
+    if rest:
+        (text,) = _decode(rest, number, tally)
+        if text is not None and text.strip():
+            yield number + 1, text
+
+
+def _decode(data: bytes, before: int, tally: FileTally) -> list[str | None]:
+    """The lines of `data` (whole lines, or the last unterminated one); None
+    for a line that is not UTF-8, counted in `tally`."""
+    if not data:
+        return []
+    whole = data.endswith(b"\n")
+    try:
+        lines: list[str | None] = list(data.decode("utf-8").split("\n"))
+    except UnicodeDecodeError:
+        lines = []
+        for number, raw in enumerate(data.split(b"\n"), before + 1):
+            try:
+                lines.append(raw.decode("utf-8"))
+            except UnicodeDecodeError:
+                tally.reject(NOT_UTF8, number)
+                lines.append(None)
+    if whole:
+        lines.pop()
+    return lines
 
 
 def _objects(
-    lines: Iterator[tuple[int, bytes, str]], url: str, kind: FileKind, tally: FileTally
+    lines: Iterator[tuple[int, str]], url: str, kind: FileKind, tally: FileTally
 ) -> Iterator[ResultRecord]:
-    for number, raw, text in lines:
+    for number, text in lines:
         try:
             obj = json.loads(text)
         except (ValueError, RecursionError):
@@ -84,7 +114,7 @@ def _objects(
         if not isinstance(obj, dict):
             tally.reject(NOT_OBJECT, number)
             continue
-        tally.record(raw)
+        tally.record(text)
         if kind is FileKind.ERROR_STATS:
             record = parse_error_stats_line(text, url)
             if record is not None:
@@ -93,25 +123,23 @@ def _objects(
             yield record_from_object(obj, url)
 
 
-def _stats(
-    lines: Iterator[tuple[int, bytes, str]], url: str, tally: FileTally
-) -> Iterator[ResultRecord]:
-    for _, raw, text in lines:
+def _stats(lines: Iterator[tuple[int, str]], url: str, tally: FileTally) -> Iterator[ResultRecord]:
+    for _, text in lines:
         record = parse_error_stats_line(text, url)
         if record is not None:
-            tally.record(raw)
+            tally.record(text)
             yield record
 
 
 def _csv(
-    lines: Iterator[tuple[int, bytes, str]], url: str, kind: FileKind, tally: FileTally
+    lines: Iterator[tuple[int, str]], url: str, kind: FileKind, tally: FileTally
 ) -> Iterator[ResultRecord]:
     current = [0]
 
     def texts() -> Iterator[str]:
-        for number, _, text in lines:
+        for number, text in lines:
             current[0] = number
-            yield text
+            yield text + "\n"  # a quoted cell may span lines
 
     reader = csv.reader(texts())
     header: list[str] | None = None
@@ -129,7 +157,7 @@ def _csv(
         if len(row) != len(header):
             tally.reject(f"are not CSV rows of {len(header)} field(s)", current[0])
             continue
-        tally.record("\x1f".join(row).encode("utf-8", "surrogatepass"))
+        tally.record("\x1f".join(row))
         yield csv_record(dict(zip(header, row, strict=True)), kind, url)
 
 
