@@ -11,6 +11,7 @@ imported only when a `gs://` URL is used.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
@@ -36,9 +37,11 @@ def bounded_class(attempts: int) -> type[Any]:
     return type("BoundedGCSFileSystem", (GCSFileSystem,), overrides)
 
 
-def bounded_gcsfs(endpoint: str | None, bounds: Limits) -> Any:
-    """A gcsfs instance for the emulator at `endpoint` (anonymous) or for
-    Google (Application Default Credentials), with listings never cached."""
+def bounded_gcsfs(endpoint: str | None, bounds: Limits) -> Callable[[], Any]:
+    """A function that builds a gcsfs instance for the emulator at `endpoint`
+    (anonymous) or for Google (Application Default Credentials, which may
+    ask the network), with listings never cached. The libraries are imported
+    here, so that only building the instance runs under the call's deadline."""
     import aiohttp
 
     timeout = aiohttp.ClientTimeout(
@@ -52,8 +55,8 @@ def bounded_gcsfs(endpoint: str | None, bounds: Limits) -> Any:
     }
     cls = bounded_class(bounds.attempts)
     if endpoint is not None:
-        return cls(token="anon", endpoint_url=endpoint, **common)
-    return cls(token="google_default", **common)
+        return lambda: cls(token="anon", endpoint_url=endpoint, **common)
+    return lambda: cls(token="google_default", **common)
 
 
 __all__ = ["bounded_class", "bounded_gcsfs"]

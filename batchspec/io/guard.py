@@ -42,6 +42,7 @@ RETRIES_ENV = "BATCHSPEC_STORAGE_RETRIES"
 DEFAULT_TIMEOUT = 20.0
 DEFAULT_ATTEMPTS = 3
 COOLDOWN = 30.0
+DEADLINE_SLACK = 10.0
 _POLL = 0.1
 _QUIET_LOGGERS = ("gcsfs", "fsspec", "aiohttp", "google.auth")
 
@@ -76,8 +77,9 @@ class Limits:
     @property
     def deadline(self) -> float:
         """The longest one call may take: each attempt connects and waits for
-        a reply, plus the sleeps between attempts, plus one timeout of slack."""
-        return self.attempts * 2 * self.timeout + self.backoff + self.timeout
+        a reply, plus the sleeps between attempts, plus slack, so that the
+        library's own bounds fire first and this one is the backstop."""
+        return self.attempts * 2 * self.timeout + self.backoff + DEADLINE_SLACK
 
 
 def limits() -> Limits:

@@ -124,7 +124,7 @@ def filesystem(url: str) -> tuple[Any, str]:
         key = (endpoint, os.getpid(), bounds)
         fs = _GCS.get(key)
         if fs is None:
-            fs = _remote(url, "connect", lambda: _gcs(endpoint, bounds))
+            fs = _remote(url, "set up the Cloud Storage client", _gcs(endpoint, bounds))
             _GCS.clear()  # one instance per process: an older one belongs to a parent
             _GCS[key] = fs
         return fs, strip_scheme(url)
@@ -155,8 +155,9 @@ def _local() -> Any:
 _GCS: dict[tuple[str | None, int, guard.Limits], Any] = {}
 
 
-def _gcs(endpoint: str | None, bounds: guard.Limits) -> Any:
-    """gcsfs for the emulator or for Google, every request bounded by `bounds`."""
+def _gcs(endpoint: str | None, bounds: guard.Limits) -> Callable[[], Any]:
+    """What builds gcsfs for the emulator or for Google, every request bounded
+    by `bounds` (imported now; built under the call's deadline)."""
     try:
         import gcsfs.core  # noqa: F401 - a clear message when the extra is missing
 
@@ -287,7 +288,12 @@ def entries(folder: str) -> list[Entry] | None:
     when the folder does not exist."""
     folder = folder.rstrip("/") or "/"
     if not is_url(folder):
-        return local_entries(strip_scheme(folder))
+        try:
+            return local_entries(strip_scheme(folder))
+        except NotADirectoryError:
+            return None
+        except OSError as exc:
+            raise StorageError(f"cannot list the folder {folder}: {exc.strerror or exc}") from exc
     fs, inner = filesystem(folder)
     try:
         listing = _remote(folder, f"list {inner}", lambda: fs.ls(inner, detail=True))

@@ -206,9 +206,16 @@ def _read_folder(
     present = {e.name: e for e in storage.entries(folder) or [] if file_kind(e.name)}
     listed = {e.name: e for e in manifest.entries if file_kind(e.name)} if manifest else {}
     wanted = set(present) if names is None else set(names)
+    # Files the manifest lists are all read; asked for a few files, the
+    # others it lists are only checked for being there.
+    lost = {n for n in listed if n not in present or not present[n].is_file}
+    if names is None:
+        wanted |= set(listed)
+    else:
+        wanted |= lost
     if not wanted and not listed:
         raise _nothing_there(folder)
-    for name in sorted(wanted | set(listed), key=_reading_order):
+    for name in sorted(wanted, key=_reading_order):
         url = join(folder, name)
         entry = listed.get(name)
         found = present.get(name, Entry(url, "missing"))

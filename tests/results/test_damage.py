@@ -276,3 +276,19 @@ def test_damage_on_cloud_storage(written: dict[str, Path], gcs, bucket) -> None:
     ]
     assert check.lines_affected == 2 * ROWS - len(records)
     assert check.damage[0].file == f"gs://{bucket}/out/{R0}"
+
+
+def test_files_named_one_by_one_as_a_backend_lists_them(out: Path) -> None:
+    """The local backend names only the files that are there; the manifest
+    still says what is missing, and naming one file reads just that one."""
+    records, check = read_results_of([str(out / R0)])
+    assert len(records) == ROWS and check.ok
+    (out / R1).unlink()
+    records, check = read_results_of([str(out / R0)])
+    assert len(records) == ROWS
+    assert damage_lines(check) == [(R1, f"missing ({ROWS} record(s) lost)", ROWS)]
+
+
+def read_results_of(urls: list[str]) -> tuple[list[object], OutputCheck]:
+    check = OutputCheck()
+    return list(read_results(urls, check=check)), check
