@@ -182,10 +182,10 @@ def stop_on_signals() -> Iterator[threading.Event]:
             warn("stopping: finishing the current action (Ctrl-C again to interrupt)")
         stop.set()
 
-    from batchspec.io.guard import stop_on
-
     previous = {sig: signal.signal(sig, handle) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
+        from batchspec.io.guard import stop_on  # after the handlers: they come first
+
         with stop_on(stop):  # the stop also ends waits on unreachable storage
             yield stop
     finally:
