@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from batchspec.diagnostics import Diagnostic
+from batchspec.load import fastyaml, guard
 
 MAX_FILE_BYTES = 1 << 20  # specs are small; a bigger file is a mistake
 MAX_NODES = 100_000  # after alias expansion; stops "billion laughs"
@@ -127,13 +128,20 @@ def read_text(file: Path) -> tuple[str | None, list[Diagnostic]]:
 
 def parse_documents(file: str, text: str) -> tuple[list[Document], list[Diagnostic]]:
     """Parse every document of a file; problems become diagnostics."""
-    try:
-        datas = _parse_fast(text)
-    except Exception:
-        # libyaml is YAML 1.1 and stricter in places (e.g. `{a: gs://x}`); the
-        # pure-Python parser is the reference. Only its verdict counts.
+    depth = guard.check_depth(text)
+    if depth == "deep":
+        return [], [
+            Diagnostic(
+                "BS009",
+                f"YAML nesting is deeper than {guard.MAX_DEPTH} levels",
+                file=file,
+                hint="specs nest a few levels; check for runaway brackets or dashes",
+            )
+        ]
+    datas = fastyaml.load_all(text) if depth == "ok" else None
+    if datas is None:
         try:
-            datas = _parse_pure(text)
+            datas = _parse_reference(text)
         except Exception as exc:
             return [], [yaml_error_diagnostic(file, text, exc)]
     if not datas or all(d is None for d in datas):
@@ -147,51 +155,63 @@ def parse_documents(file: str, text: str) -> tuple[list[Document], list[Diagnost
                 hint="write a BatchPredictionJob document or delete the file",
             )
         ]
+    escapes = guard.has_escapes(text)
     docs: list[Document] = []
     problems: list[Diagnostic] = []
     for index, data in enumerate(datas):
         if data is None:
             continue  # an empty document between `---` separators
-        problem = _shape_problem(file, index, data)
-        if problem:
-            problems.append(problem)
+        found = _shape_problem(file, index, data) or (
+            _surrogate_problems(file, index, data) if escapes else []
+        )
+        if found:
+            problems.extend(found if isinstance(found, list) else [found])
         else:
             docs.append(Document(file, index, data, text))
     return docs, problems
 
 
 @functools.cache
-def _loader(*, pure: bool) -> Any:
-    """One safe loader per process (building one costs as much as a small parse)."""
+def _reference_loader() -> Any:
+    """ruamel.yaml's pure-Python safe loader: the reference for what a spec
+    means, used when the fast parser cannot vouch for a text (see
+    `batchspec.load.fastyaml`). Its C loader is never used: it crashes on
+    deep nesting."""
     from ruamel.yaml import YAML
     from ruamel.yaml.resolver import VersionedResolver
 
     class Yaml12Resolver(VersionedResolver):
-        """Specs are YAML 1.2. Pinning the version skips ruamel's per-scalar
-        version lookup, which fails (slowly, by exception) under the C parser
-        and took most of the parse time."""
+        """Specs are YAML 1.2; pinning the version skips a per-scalar lookup."""
 
         @property
         def processing_version(self) -> tuple[int, int]:
             return (1, 2)
 
-    yaml = YAML(typ="safe", pure=pure)
+    yaml = YAML(typ="safe", pure=True)
     yaml.Resolver = Yaml12Resolver
     return yaml
 
 
-def _parse_fast(text: str) -> list[Any]:
-    return _load_all(_loader(pure=False), text)
-
-
-def _parse_pure(text: str) -> list[Any]:
-    return _load_all(_loader(pure=True), text)
-
-
-def _load_all(yaml: Any, text: str) -> list[Any]:
+def _parse_reference(text: str) -> list[Any]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return list(yaml.load_all(text))
+        return list(_reference_loader().load_all(text))
+
+
+def _surrogate_problems(file: str, index: int, data: Any) -> list[Diagnostic]:
+    return [
+        Diagnostic(
+            "BS006",
+            "value holds a lone UTF-16 surrogate escape; no UTF-8 file or JSON request"
+            " body can carry it",
+            file=file,
+            document=index,
+            path=path,
+            hint="write the character itself, or one \\U00XXXXXX escape for a character"
+            " beyond U+FFFF",
+        )
+        for path in guard.surrogates(data)
+    ]
 
 
 def _shape_problem(file: str, index: int, data: Any) -> Diagnostic | None:

@@ -1,0 +1,92 @@
+"""Parse spec YAML at parser speed, or say that the reference parser must.
+
+yaml-rs (a Rust YAML 1.2 parser) reads a typical spec about 30 times faster
+than ruamel.yaml's C-backed loader and 10 times faster than PyYAML's
+CSafeLoader (`bench/validate_bench.py`). ruamel.yaml's pure-Python loader
+stays the reference for what a spec *means*: the fast parser is used only
+where the two are known to agree, and `load_all` returns None everywhere
+else so the caller asks the reference. Where they disagree (measured,
+`tests/load/test_fastyaml.py` keeps it so):
+
+* tags: yaml-rs drops them silently; batchspec refuses them (BS004);
+* anchors and aliases: yaml-rs copies, ruamel shares (the node budget that
+  stops "billion laughs" counts shared nodes once) and ruamel allows
+  recursive ones;
+* timestamps: yaml-rs turns *quoted* dates into dates and reads `12:30:45`
+  as a time; the reference reads plain dates only, times never;
+* `.NaN`/`.Inf` spellings, numbers like `_1`, `1e1_0`, `0X1F`, `0B1`,
+  `0O7`; `=` and `<<` (ruamel's value and merge keys);
+* keep-chomping block scalars (`|+`), tabs, `...` end markers, `%`
+  directives, NEL/LS/PS line breaks, a BOM inside the text;
+* `\\u` escapes: yaml-rs joins UTF-16 surrogate pairs, the reference keeps
+  them (and batchspec then reports them, BS006);
+* complex keys (`? `, a flow collection before `:`).
+
+Any error from yaml-rs also goes to the reference, which words every syntax,
+duplicate-key and tag diagnostic exactly as before.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+_SENTINEL = "__batchspec_end_of_stream__"
+_AT_TOKEN = r"(?:^|(?<=[\s\[{,]))"
+_REFERENCE_ONLY = re.compile(
+    "|".join(
+        [
+            _AT_TOKEN + r"[!&*?=]",  # tags, anchors, aliases, complex keys, value key
+            r"<<",  # merge keys
+            r"\d\d\d\d-\d\d?-\d\d?|\d:\d\d",  # timestamps and times
+            r"\.[nNiI][aAnN][nNfF]",  # .nan / .inf in any case
+            _AT_TOKEN + r"[-+]?\.?_",  # numbers such as _1 and ._5
+            r"\d[eE][-+]?\d*_|0[XOB]",  # exponents with `_`, upper-case radix prefixes
+            r"[|>][0-9]*\+",  # keep-chomping block scalars
+            r"^%|^\.\.\.",  # directives, document end markers
+            r"[\t\x85\u2028\u2029\ufeff]",
+            r"\\[uU]",  # unicode escapes (surrogates)
+            r"[\]}]\s*:",  # flow collections as keys
+        ]
+    ),
+    re.MULTILINE,
+)
+_COMMENT_LINE = re.compile(r"^[ \t]*#.*$", re.MULTILINE)
+_BLOCK_SCALAR = re.compile(r"[|>][-+0-9]*[ \t]*(?:#.*)?$", re.MULTILINE)
+
+
+def load_all(text: str) -> list[Any] | None:
+    """Every document of `text` as plain data, or None when only the
+    reference parser can say (see the module docstring)."""
+    if _REFERENCE_ONLY.search(_without_comment_lines(text)) is not None:
+        return None
+    try:
+        import yaml_rs
+    except ImportError:  # pragma: no cover - yaml-rs has wheels for every platform we support
+        return None
+    tail = "" if text.endswith("\n") or not text else "\n"
+    if tail and ("|" in text or ">" in text):
+        return None  # a block scalar at the very end would gain a line break
+    try:
+        # yaml-rs returns a bare value for one document and a list for many;
+        # an end marker plus a sentinel document makes the shape unambiguous.
+        result: Any = yaml_rs.loads(
+            f"{text}{tail}...\n--- {_SENTINEL}\n",
+            duplicate_key_policy=yaml_rs.DuplicateKeyPolicy.Error,
+        )
+    except Exception:
+        return None
+    if result == _SENTINEL:
+        return []
+    if not isinstance(result, list) or not result or result[-1] != _SENTINEL:
+        return None
+    return result[:-1]
+
+
+def _without_comment_lines(text: str) -> str:
+    """The text the guard looks at: whole-line comments (headers quoting
+    dates, `!` or tags in prose) are not YAML content, except inside a block
+    scalar, so they are dropped only when the text has none."""
+    if "#" not in text or _BLOCK_SCALAR.search(text) is not None:
+        return text
+    return _COMMENT_LINE.sub("", text)
