@@ -32,33 +32,28 @@ import re
 from typing import Any
 
 _SENTINEL = "__batchspec_end_of_stream__"
-_AT_TOKEN = r"(?:^|(?<=[\s\[{,]))"
-_REFERENCE_ONLY = re.compile(
-    "|".join(
-        [
-            _AT_TOKEN + r"[!&*?=]",  # tags, anchors, aliases, complex keys, value key
-            r"<<",  # merge keys
-            r"\d\d\d\d-\d\d?-\d\d?|\d:\d\d",  # timestamps and times
-            r"\.[nNiI][aAnN][nNfF]",  # .nan / .inf in any case
-            _AT_TOKEN + r"[-+]?\.?_",  # numbers such as _1 and ._5
-            r"\d[eE][-+]?\d*_|0[XOB]",  # exponents with `_`, upper-case radix prefixes
-            r"[|>][0-9]*\+",  # keep-chomping block scalars
-            r"^%|^\.\.\.",  # directives, document end markers
-            r"[\t\x85\u2028\u2029\ufeff]",
-            r"\\[uU]",  # unicode escapes (surrogates)
-            r"[\]}]\s*:",  # flow collections as keys
-        ]
-    ),
-    re.MULTILINE,
+# Characters a typical spec never holds: any of them sends the text to the
+# reference (tags, anchors, complex and value keys, merge keys, directives,
+# tabs, odd line breaks, escapes, `+` of keep chomping).
+_RARE = frozenset("!&?=<%\t\x85\u2028\u2029\ufeff\\+")
+# Common characters in the combinations where the two parsers part ways:
+# aliases and `_1`-like numbers at the start of a token, upper-case radix
+# prefixes, document end markers, flow collections as keys (`.NaN`/`.Inf`
+# spellings are looked for case-blind).
+_RISKY = (
+    *(p + c for c in "*_" for p in " \n[{,"),
+    *("._", "-_", "0X", "0O", "0B", "0x_", "0o_", "0b_", "\n...", "]:", "}:", "] :", "} :"),
 )
-_COMMENT_LINE = re.compile(r"^[ \t]*#.*$", re.MULTILINE)
+# timestamps, times and exponents with `_` (one regex that only looks at digits)
+_DIGITS = re.compile(r"\d(?:\d\d\d-\d\d?-\d|:\d\d|[eE][-+]?\d*_)")
+_COMMENT_LINE = re.compile(r"^ *#.*$", re.MULTILINE)
 _BLOCK_SCALAR = re.compile(r"[|>][-+0-9]*[ \t]*(?:#.*)?$", re.MULTILINE)
 
 
 def load_all(text: str) -> list[Any] | None:
     """Every document of `text` as plain data, or None when only the
     reference parser can say (see the module docstring)."""
-    if _REFERENCE_ONLY.search(_without_comment_lines(text)) is not None:
+    if "\t" in text or _needs_reference(_without_comment_lines(text)):
         return None
     try:
         import yaml_rs
@@ -81,6 +76,15 @@ def load_all(text: str) -> list[Any] | None:
     if not isinstance(result, list) or not result or result[-1] != _SENTINEL:
         return None
     return result[:-1]
+
+
+def _needs_reference(text: str) -> bool:
+    if not _RARE.isdisjoint(text) or any(s in text for s in _RISKY):
+        return True
+    lowered = text.lower()
+    if ".nan" in lowered or ".inf" in lowered or text.startswith(("...", "*", "_")):
+        return True
+    return _DIGITS.search(text) is not None
 
 
 def _without_comment_lines(text: str) -> str:
