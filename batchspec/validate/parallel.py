@@ -12,13 +12,11 @@ process can copy a held lock).
 
 from __future__ import annotations
 
-import multiprocessing
 import os
-import threading
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from itertools import islice
 from pathlib import Path
+from typing import Any
 
 from batchspec.validate.validator import FileReport, check_file
 
@@ -41,6 +39,8 @@ def check_files(files: Sequence[Path], *, workers: int | None = None) -> Iterato
         for file in files:
             yield check_file(file, keep_specs=False)
         return
+    from concurrent.futures import ProcessPoolExecutor  # only for large trees: slow to import
+
     with ProcessPoolExecutor(count, mp_context=_context()) as pool:
         for reports in pool.map(_check_chunk, _chunks(files)):
             yield from reports
@@ -56,7 +56,10 @@ def _chunks(files: Sequence[Path]) -> Iterator[list[Path]]:
         yield chunk
 
 
-def _context() -> multiprocessing.context.BaseContext:
+def _context() -> Any:
+    import multiprocessing
+    import threading
+
     methods = multiprocessing.get_all_start_methods()
     if "fork" in methods and threading.active_count() == 1:
         return multiprocessing.get_context("fork")
