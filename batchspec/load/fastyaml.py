@@ -35,7 +35,7 @@ _SENTINEL = "__batchspec_end_of_stream__"
 # Characters a typical spec never holds: any of them sends the text to the
 # reference (tags, anchors, complex and value keys, merge keys, directives,
 # tabs, odd line breaks, escapes, `+` of keep chomping).
-_RARE = frozenset("!&?=<%\t\x85\u2028\u2029\ufeff\\+")
+_RARE = re.compile("[!&?=<%\t\x85\u2028\u2029\ufeff\\\\+]")
 # Common characters in the combinations where the two parsers part ways:
 # aliases and `_1`-like numbers at the start of a token, upper-case radix
 # prefixes, document end markers, flow collections as keys (`.NaN`/`.Inf`
@@ -79,7 +79,7 @@ def load_all(text: str) -> list[Any] | None:
 
 
 def _needs_reference(text: str) -> bool:
-    if not _RARE.isdisjoint(text) or any(s in text for s in _RISKY):
+    if _RARE.search(text) is not None or any(s in text for s in _RISKY):
         return True
     lowered = text.lower()
     if ".nan" in lowered or ".inf" in lowered or text.startswith(("...", "*", "_")):
@@ -91,6 +91,8 @@ def _without_comment_lines(text: str) -> str:
     """The text the guard looks at: whole-line comments (headers quoting
     dates, `!` or tags in prose) are not YAML content, except inside a block
     scalar, so they are dropped only when the text has none."""
-    if "#" not in text or _BLOCK_SCALAR.search(text) is not None:
+    if "#" not in text:
+        return text
+    if ("|" in text or ">" in text) and _BLOCK_SCALAR.search(text) is not None:
         return text
     return _COMMENT_LINE.sub("", text)

@@ -21,13 +21,13 @@ The check is two-tiered so ordinary specs pay almost nothing:
 
 from __future__ import annotations
 
+import functools
 import re
 import warnings
 from collections.abc import Iterable, Iterator
 from typing import Any, Literal
 
 MAX_DEPTH = 100  # specs nest 5 to 8 levels; free-form values a few more
-_BLOCK_PREFIX = re.compile(r"^(?:[ \t?:-]|[&!][^ \t\n]*)+", re.MULTILINE)
 _ESCAPE = re.compile(r"\\[uU]")
 
 
@@ -53,11 +53,19 @@ def too_deep(text: str) -> bool:
 
 
 def _depth_bound(text: str) -> int:
+    """An upper bound of the nesting depth, or MAX_DEPTH + 1 when it may be
+    deeper (then the exact check runs)."""
     flow = text.count("[") + text.count("{")
-    if flow > MAX_DEPTH:
-        return flow
-    prefix = max(map(len, _BLOCK_PREFIX.findall(text)), default=0)
-    return flow + 2 * prefix + 2
+    allowed = (MAX_DEPTH - 2 - flow) // 2  # block prefix length the bound allows
+    if allowed < 0 or _long_prefix(allowed + 1).search(text) is not None:
+        return MAX_DEPTH + 1
+    return flow + 2 * allowed + 2
+
+
+@functools.cache
+def _long_prefix(length: int) -> re.Pattern[str]:
+    """A line starting with `length` or more block indicators and spaces."""
+    return re.compile(f"^[ \\t?:&!-]{{{length}}}", re.MULTILINE)
 
 
 def _event_depth(events: Iterable[Any]) -> tuple[int, bool]:

@@ -10,6 +10,7 @@ never constructs arbitrary objects (the safe constructor refuses Python tags).
 from __future__ import annotations
 
 import functools
+import os
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -96,21 +97,22 @@ def read_text(file: Path) -> tuple[str | None, list[Diagnostic]]:
     """The file's text, or a diagnostic saying why there is none."""
     name = str(file)
     try:
-        size = file.stat().st_size
-        if size > MAX_FILE_BYTES:
-            return None, [
-                Diagnostic(
-                    "BS005",
-                    f"file is {size / (1 << 20):.1f} MiB; spec files are limited to"
-                    f" {MAX_FILE_BYTES >> 20} MiB",
-                    file=name,
-                    hint="a spec names its data, it does not hold it: point input.paths at"
-                    " the data files",
-                )
-            ]
-        raw = file.read_bytes()
+        with open(file, "rb") as stream:
+            raw = stream.read(MAX_FILE_BYTES + 1)
+            size = os.fstat(stream.fileno()).st_size if len(raw) > MAX_FILE_BYTES else 0
     except OSError as exc:
         return None, [Diagnostic("BS001", f"cannot read file: {exc.strerror}", file=name)]
+    if size:
+        return None, [
+            Diagnostic(
+                "BS005",
+                f"file is {size / (1 << 20):.1f} MiB; spec files are limited to"
+                f" {MAX_FILE_BYTES >> 20} MiB",
+                file=name,
+                hint="a spec names its data, it does not hold it: point input.paths at"
+                " the data files",
+            )
+        ]
     if b"\x00" in raw:
         return None, [Diagnostic("BS006", "file is binary, not YAML text", file=name)]
     try:
