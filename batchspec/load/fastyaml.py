@@ -2,8 +2,8 @@
 
 yaml-rs (a Rust YAML 1.2 parser) reads a typical spec about 30 times faster
 than ruamel.yaml's C-backed loader and 10 times faster than PyYAML's
-CSafeLoader (`bench/validate_bench.py`). ruamel.yaml's pure-Python loader
-stays the reference for what a spec *means*: the fast parser is used only
+CSafeLoader (`bench/validate_bench.py`). ruamel.yaml's safe loader stays
+the reference for what a spec *means*: the fast parser is used only
 where the two are known to agree, and `load_all` returns None everywhere
 else so the caller asks the reference. Where they disagree (measured,
 `tests/load/test_fastyaml.py` keeps it so):

@@ -179,22 +179,24 @@ def parse_documents(file: str, text: str) -> tuple[list[Document], list[Diagnost
 
 
 @functools.cache
-def _reference_loader() -> Any:
-    """ruamel.yaml's pure-Python safe loader: the reference for what a spec
-    means, used when the fast parser cannot vouch for a text (see
-    `batchspec.load.fastyaml`). Its C loader is never used: it crashes on
-    deep nesting."""
+def _reference_loader(*, pure: bool) -> Any:
+    """ruamel.yaml's safe loader: the reference for what a spec means, used
+    when the fast parser cannot vouch for a text (`batchspec.load.fastyaml`).
+    Its C-backed variant reads first (it crashes only on nesting far past
+    what `batchspec.load.guard` lets through); the pure-Python one, stricter
+    in nothing, has the last word when it fails."""
     from ruamel.yaml import YAML
     from ruamel.yaml.resolver import VersionedResolver
 
     class Yaml12Resolver(VersionedResolver):
-        """Specs are YAML 1.2; pinning the version skips a per-scalar lookup."""
+        """Specs are YAML 1.2. Pinning the version skips ruamel's per-scalar
+        version lookup, which fails (slowly, by exception) under the C parser."""
 
         @property
         def processing_version(self) -> tuple[int, int]:
             return (1, 2)
 
-    yaml = YAML(typ="safe", pure=True)
+    yaml = YAML(typ="safe", pure=pure)
     yaml.Resolver = Yaml12Resolver
     return yaml
 
@@ -202,7 +204,12 @@ def _reference_loader() -> Any:
 def _parse_reference(text: str) -> list[Any]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return list(_reference_loader().load_all(text))
+        try:
+            return list(_reference_loader(pure=False).load_all(text))
+        except Exception:
+            # libyaml (under ruamel's C loader) is YAML 1.1 and stricter in
+            # places; only the pure-Python parser's verdict counts.
+            return list(_reference_loader(pure=True).load_all(text))
 
 
 def _surrogate_problems(file: str, index: int, data: Any) -> list[Diagnostic]:
