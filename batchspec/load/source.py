@@ -1,10 +1,12 @@
 """Read spec files into plain Python documents, safely and fast.
 
-The fast path parses with ruamel.yaml's C-backed safe loader (plain dicts, no
-positions). Positions cost 5x more, so they are looked up only for documents
+Before any parser runs, `batchspec.load.guard` limits the nesting depth (the
+C parsers crash on deep nesting). Then yaml-rs parses where it agrees with
+ruamel.yaml, the reference (`batchspec.load.fastyaml`), and ruamel.yaml
+everywhere else. Positions cost more, so they are looked up only for files
 that have a problem (`batchspec.load.positions`). Whatever the input, this
 module returns documents or diagnostics; it never raises on bad content and
-never constructs arbitrary objects (the safe constructor refuses Python tags).
+never constructs arbitrary objects (tags are refused).
 """
 
 from __future__ import annotations
@@ -168,11 +170,10 @@ def parse_documents(file: str, text: str) -> tuple[list[Document], list[Diagnost
     for index, data in enumerate(datas):
         if data is None:
             continue  # an empty document between `---` separators
-        found = _shape_problem(file, index, data, count=count) or (
-            _surrogate_problems(file, index, data) if escapes else []
-        )
+        shape = _shape_problem(file, index, data, count=count)
+        found = [shape] if shape else _surrogate_problems(file, index, data) if escapes else []
         if found:
-            problems.extend(found if isinstance(found, list) else [found])
+            problems.extend(found)
         else:
             docs.append(Document(file, index, data, text))
     return docs, problems
