@@ -94,3 +94,8 @@ def test_binary_file_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[st
     path.write_bytes(b"\xff\xfe{}")
     assert main(["import", str(path)]) == 1
     assert "not UTF-8" in capsys.readouterr().err
+
+
+def test_endless_device_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["import", "/dev/zero"]) == 1
+    assert "larger than 16 MiB" in capsys.readouterr().err
