@@ -117,13 +117,13 @@ class Run:
 
 
 def _tree_rss_kb(pid: int) -> int:
-    """Resident memory of `pid` and all its descendants (Linux /proc)."""
+    """Memory of `pid` and all its descendants (Linux /proc): proportional set
+    size, so pages forked workers share with their parent count once."""
     total, todo = 0, [pid]
     while todo:
         current = todo.pop()
         try:
-            status = Path(f"/proc/{current}/status").read_text()
-            total += int(status.split("VmRSS:")[1].split()[0])
+            total += _pss_kb(current)
             for task in Path(f"/proc/{current}/task").iterdir():
                 todo.extend(int(c) for c in (task / "children").read_text().split())
         except (OSError, IndexError, ValueError):
@@ -131,9 +131,18 @@ def _tree_rss_kb(pid: int) -> int:
     return total
 
 
+def _pss_kb(pid: int) -> int:
+    try:
+        rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
+        return int(rollup.split("\nPss:")[1].split()[0])
+    except (OSError, IndexError):
+        status = Path(f"/proc/{pid}/status").read_text()
+        return int(status.split("VmRSS:")[1].split()[0])
+
+
 def timed(cmd: list[str]) -> Run:
     """Run `cmd`; wall and CPU seconds (its own and its waited-for children's)
-    and the peak resident memory of its process tree, sampled every 10 ms."""
+    and the peak memory (PSS) of its process tree, sampled every 10 ms."""
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     peak = [0]
@@ -263,7 +272,7 @@ def main() -> None:
         timed(cmds["batchspec validate"])  # warm the page cache
         print(f"specs: {args.specs}, rounds: {args.rounds} (medians, whole process trees)")
         report(median_runs(cmds, args.rounds), args.specs)
-        print(f"memory, {args.small} vs {args.specs} specs (peak RSS of the process tree):")
+        print(f"memory, {args.small} vs {args.specs} specs (peak PSS of the process tree):")
         small_runs = median_runs(commands(root / "small", small, root / "small.txt"), args.rounds)
         big_runs = median_runs({k: cmds[k] for k in ("batchspec validate",)}, 1)
         print(

@@ -2,8 +2,8 @@
 
 Below `MIN_FILES` files (a repository's `specs/`, one spec), everything runs
 in the calling process: starting workers costs more than it saves. Above it,
-files go to a pool in chunks of `CHUNK` (few round trips, little memory in
-flight); `Executor.map` hands results back in submission order, so output is
+files go to a pool in chunks of `CHUNK` (few round trips), at most two
+chunks per worker in flight, results taken in submission order, so output is
 the same as a run in one process. Workers are forked where the platform
 allows it (Linux: they inherit the built pydantic models instead of building
 them again) and when no other thread runs in the caller (forking a threaded
@@ -13,12 +13,16 @@ process can copy a held lock).
 from __future__ import annotations
 
 import os
+from collections import deque
 from collections.abc import Iterator, Sequence
 from itertools import islice
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from batchspec.validate.validator import FileReport, check_file
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
 
 MIN_FILES = 200
 CHUNK = 50
@@ -42,8 +46,15 @@ def check_files(files: Sequence[Path], *, workers: int | None = None) -> Iterato
     from concurrent.futures import ProcessPoolExecutor  # only for large trees: slow to import
 
     with ProcessPoolExecutor(count, mp_context=_context()) as pool:
-        for reports in pool.map(_check_chunk, _chunks(files)):
-            yield from reports
+        # at most two chunks per worker in flight: memory stays flat however
+        # large the tree (Executor.map would submit every chunk at once)
+        pending: deque[Future[list[FileReport]]] = deque()
+        for chunk in _chunks(files):
+            pending.append(pool.submit(_check_chunk, chunk))
+            if len(pending) >= 2 * count:
+                yield from pending.popleft().result()
+        while pending:
+            yield from pending.popleft().result()
 
 
 def _check_chunk(files: list[Path]) -> list[FileReport]:
