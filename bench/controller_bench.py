@@ -34,10 +34,10 @@ from batchspec.plan.saved import render_json  # noqa: E402
 from batchspec.reconcile.controller import Controller, ControllerOptions  # noqa: E402
 from batchspec.retry import RetryPolicy  # noqa: E402
 from batchspec.state import StateStore  # noqa: E402
+from batchspec.testing.backend import FakeBackend  # noqa: E402
+from batchspec.testing.state import record_job  # noqa: E402
 from batchspec.validate import validate_paths  # noqa: E402
-from tests.doubles.backend import FakeBackend  # noqa: E402
 from tests.doubles.specs import compiled, spec_doc  # noqa: E402
-from tests.doubles.state import record_job  # noqa: E402
 
 
 def timed(fn: Callable[[], Any]) -> tuple[Any, float]:

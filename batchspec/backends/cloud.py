@@ -24,7 +24,7 @@ No Google library is imported here.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -174,19 +174,6 @@ def same_revision(remote_fingerprint: str | None, fingerprint: str) -> bool:
     return bool(remote_fingerprint) and fingerprint_label(fingerprint) == remote_fingerprint
 
 
-def choose_adopted(jobs: Iterable[RemoteJob]) -> RemoteJob | None:
-    """Of the jobs carrying one fingerprint, the one to adopt: a live one first
-    (it is the one doing the work), else the newest."""
-    candidates = list(jobs)
-    if not candidates:
-        return None
-    live = [j for j in candidates if not j.terminal]
-    pool = live or candidates
-    return max(
-        pool, key=lambda j: (j.create_time.timestamp() if j.create_time else 0.0, j.remote_name)
-    )
-
-
 # --- Vertex REST JSON -> RemoteJob ----------------------------------------------------
 
 
@@ -282,7 +269,6 @@ __all__ = [
     "VERTEX_STATE_ORDER",
     "Location",
     "as_int",
-    "choose_adopted",
     "label_filter",
     "matches",
     "parse_time",

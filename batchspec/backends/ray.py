@@ -50,7 +50,6 @@ import os
 import re
 import shlex
 import threading
-import time
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -280,13 +279,19 @@ class RayBackend:
 
     # --- the Protocol ------------------------------------------------------------------
 
-    def submit(self, job: CompiledJob, *, rerun: bool = False) -> RemoteJob:
+    def submit(self, job: CompiledJob) -> RemoteJob:
         """Create the job unless one with its fingerprint exists; return it.
 
         An existing job is adopted, except a PAUSED one (its driver was lost),
         which is submitted again as a new attempt that resumes from the shards
-        already published. `rerun` (not part of the Protocol) runs a finished job
-        again from scratch, as a new attempt."""
+        already published."""
+        return self._submit(job, rerun=False)
+
+    def rerun(self, job: CompiledJob) -> RemoteJob:
+        """`submit`, except that a finished job runs again from scratch, as a new attempt."""
+        return self._submit(job, rerun=True)
+
+    def _submit(self, job: CompiledJob, *, rerun: bool) -> RemoteJob:
         if job.target is not Target.RAY:
             raise PermanentBackendError(
                 f"the Ray backend runs jobs compiled for target ray, not {job.target.value}",
@@ -386,7 +391,7 @@ class RayBackend:
         status = self.details(remote_name)
         return [str(f) for f in status.get("outputFiles") or []]
 
-    # --- beyond the Protocol -------------------------------------------------------------
+    # --- capabilities (see batchspec.backends.base) -----------------------------------------
 
     def logs(self, remote_name: str) -> str:
         """The job's log on the cluster: the driver's events and the actors' output."""
@@ -400,22 +405,15 @@ class RayBackend:
         client, _ = self._client(address)
         return last_status(self._logs(client, sid)) or {}
 
-    def find(self, job: CompiledJob) -> str | None:
-        """The remote name of `job`'s latest attempt, or None when never submitted."""
+    def find(self, job: CompiledJob) -> RemoteJob | None:
+        """`job`'s latest attempt on its cluster, or None when never submitted
+        (probing submission ids: Ray lists jobs without their labels' filter)."""
         client, api_url = self._client(self.address_for(job))
         attempt, info = self._latest_attempt(client, job)
-        return remote_name(api_url, submission_id(job, attempt)) if info is not None else None
-
-    def wait(self, remote_name: str, timeout: float | None = None, poll: float = 0.5) -> RemoteJob:
-        """Poll until the job is terminal or PAUSED (or `timeout` passes)."""
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while True:
-            job = self.get(remote_name)
-            if job.terminal or job.state is JobState.PAUSED:
-                return job
-            if deadline is not None and time.monotonic() >= deadline:
-                return job
-            time.sleep(poll)
+        if info is None:
+            return None
+        sid = submission_id(job, attempt)
+        return self._remote(api_url, sid, info, with_logs=True, client=client)
 
     # --- internals ------------------------------------------------------------------------
 

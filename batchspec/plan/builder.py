@@ -50,7 +50,8 @@ def _effective(record: JobRecord, observation: Observation | None) -> tuple[JobS
     """The state to plan with, and whether the backend no longer has the job."""
     if observation is None or record.remote_name is None:
         return record.state, record.missing_since is not None
-    if not observation.observed(record.backend):
+    if not observation.covers(record.backend, record.remote_name):
+        # Not listed where the job lives: what state recorded stands.
         return record.state, record.missing_since is not None
     seen = observation.find(record.backend, record.remote_name)
     if seen is None:

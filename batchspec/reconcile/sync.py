@@ -10,6 +10,7 @@ once per vanished job, so a pass stays O(pages) in backend calls.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from batchspec.backends.registry import BackendProvider
@@ -99,17 +100,21 @@ def sync(
     *,
     actor: str,
     write: bool = True,
+    names: Collection[str] | None = None,
 ) -> SyncResult:
     """Compare every tracked job with the observation; record it unless `write` is False.
 
     With `write=False` (the read-only `drift` command) job records are left
-    alone; findings are returned for the caller to record.
+    alone; findings are returned for the caller to record. With `names`, only
+    the jobs of those specs are compared (and jobs unknown to state are not
+    looked for: that needs every job). A job in a location the observation
+    did not list is left as it was recorded.
     """
     result = SyncResult()
-    tracked = store.tracked_jobs()
+    tracked = [r for r in store.tracked_jobs() if names is None or r.name in names]
     pairs: list[tuple[JobRecord, RemoteJob]] = []
     for record in tracked:
-        if record.remote_name is None or not observation.observed(record.backend):
+        if record.remote_name is None or not observation.covers(record.backend, record.remote_name):
             continue
         seen = observation.find(record.backend, record.remote_name)
         if seen is None:
@@ -118,7 +123,8 @@ def sync(
                 continue
         result.findings.extend(compare(record, seen))
         pairs.append((record, seen))
-    result.findings.extend(_unknown(store, observation, tracked))
+    if names is None:
+        result.findings.extend(_unknown(store, observation, tracked))
     if write:
         result.changed = store.record_observations(pairs, actor=actor)
         for record in result.missing:

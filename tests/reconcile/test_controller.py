@@ -15,8 +15,8 @@ from batchspec.plan import desired_from, load_desired
 from batchspec.plan.attempts import LABEL_ATTEMPT
 from batchspec.reconcile.controller import Controller, ControllerOptions
 from batchspec.state import Disposition, DriftKind, StateStore
-from tests.doubles.backend import FakeBackend, FakeJob
-from tests.doubles.clock import FakeClock
+from batchspec.testing.backend import FakeBackend, FakeJob
+from batchspec.testing.clock import FakeClock
 from tests.doubles.specs import compiled, write_specs
 from tests.reconcile.conftest import FAST_RETRY
 

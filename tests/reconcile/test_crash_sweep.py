@@ -24,8 +24,8 @@ from batchspec.plan.attempts import LABEL_ATTEMPT
 from batchspec.reconcile.apply import ApplyContext, apply_desired
 from batchspec.reconcile.controller import Controller, ControllerOptions
 from batchspec.state import Phase, StateStore
-from tests.doubles.backend import FakeBackend, FakeJob, SimulatedCrash
-from tests.doubles.clock import FakeClock
+from batchspec.testing.backend import FakeBackend, FakeJob, SimulatedCrash
+from batchspec.testing.clock import FakeClock
 from tests.doubles.specs import compiled
 from tests.reconcile.conftest import FAST_RETRY
 

@@ -10,7 +10,7 @@ from batchspec.plan import ActionKind, desired_from
 from batchspec.plan.attempts import LABEL_ATTEMPT, key_label, submit_key
 from batchspec.reconcile.apply import ApplyContext, apply_desired
 from batchspec.state import Disposition, Phase, StateStore
-from tests.doubles.backend import FakeBackend
+from batchspec.testing.backend import FakeBackend
 from tests.doubles.specs import compiled
 
 

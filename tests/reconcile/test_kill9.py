@@ -36,7 +36,7 @@ def env_for(root: Path, **extra: str) -> dict[str, str]:
     env = dict(os.environ)
     env.update(
         PYTHONPATH=str(REPO),
-        BATCHSPEC_BACKEND_LOCAL="tests.doubles.backend:file_backend_from_env",
+        BATCHSPEC_BACKEND_LOCAL="batchspec.testing.files:file_backend_from_env",
         FAKE_BACKEND_FILE=str(root / "service.json"),
         FAKE_BACKEND_IDEMPOTENT="0",
         FAKE_BACKEND_AUTO_ADVANCE="0",
@@ -155,10 +155,14 @@ def test_reconcile_stops_cleanly_on_sigterm(root: Path) -> None:
         stderr=subprocess.PIPE,
         text=True,
     )
-    time.sleep(1.0)
+    assert proc.stderr is not None and proc.stdout is not None
+    started = proc.stderr.readline()  # printed once the leases and signal handlers are set
+    assert "SIGTERM stops it cleanly" in started, started
+    while "pass 1:" not in (line := proc.stdout.readline()):  # stopped while at work
+        assert line, "reconcile ended before its first pass"
     proc.send_signal(signal.SIGTERM)
     _out, err = proc.communicate(timeout=30)
-    assert proc.returncode == 0, err
+    assert proc.returncode == 0, started + err
     assert "leases released" in err
     with StateStore.open(root / "state.db") as store:
         assert store.connection.execute("SELECT count(*) FROM lease").fetchone()[0] == 0

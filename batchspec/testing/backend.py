@@ -27,12 +27,8 @@ from __future__ import annotations
 
 import builtins
 import contextlib
-import fcntl
 import hashlib
 import json
-import os
-import signal
-import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
@@ -427,81 +423,31 @@ class FakeBackend:
             return self._create(s, job).remote_name
 
 
-class FileBackend(FakeBackend):
-    """The same double, its service state in a JSON file shared between processes.
+class ListingBackend(FakeBackend):
+    """The double as a service with no request id, as Vertex AI is.
 
-    `kill_at="submit.created:5"` sends SIGKILL to this process the 5th time
-    the point is reached in it (after the service state is saved, like a real
-    service that created the job before the client died).
-    """
-
-    def __init__(
-        self, path: Path, *, kill_at: str | None = None, delay: float = 0.0, **kwargs: Any
-    ) -> None:
-        super().__init__(**kwargs)
-        self.path = Path(path)
-        self.delay = delay
-        self._kill: tuple[str, int] | None = None
-        if kill_at:
-            point, _, nth = kill_at.rpartition(":")
-            self._kill = (point, int(nth))
-        self._depth = 0
-        self._current: _Service | None = None
-
-    @contextlib.contextmanager
-    def _service(self) -> Iterator[_Service]:
-        if self._depth:
-            assert self._current is not None
-            self._depth += 1
-            try:
-                yield self._current
-            finally:
-                self._depth -= 1
-            return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.path.with_suffix(".lock"), "a+") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            try:
-                text = self.path.read_text() if self.path.exists() else ""
-                service = _Service.from_json(json.loads(text)) if text else _Service()
-                self._current = service
-                self._depth = 1
-                try:
-                    yield service
-                finally:
-                    self._depth = 0
-                    self._current = None
-                tmp = self.path.with_suffix(".tmp")
-                tmp.write_text(json.dumps(service.to_json()))
-                os.replace(tmp, self.path)
-            finally:
-                fcntl.flock(lock, fcntl.LOCK_UN)
-
-    def _hit(self, point: str) -> str | BaseException | None:
-        if self._kill is not None:
-            self.hits[point + "#kill"] += 1
-            if self._kill == (point, self.hits[point + "#kill"]):
-                os.kill(os.getpid(), signal.SIGKILL)
-        return super()._hit(point)
+    `submit` does what `VertexBackend.submit` does: list by the fingerprint
+    label (one counted `list` call per page) and create only when nothing
+    carries it. `create` (the `Creates` capability) creates at once, for a
+    caller that listed the location itself; its faults are injected at the
+    `create` point (`timeout_created`: the job exists, the answer is lost)."""
 
     def submit(self, job: CompiledJob) -> RemoteJob:
-        """Submit, optionally slowly (to make two processes overlap)."""
-        if self.delay:
-            time.sleep(self.delay)
-        return super().submit(job)
+        """Adopt the job carrying this fingerprint label (one list), or create it."""
+        key = job.labels.get(LABEL_FINGERPRINT, job.fingerprint[:63])
+        for found in self.list({LABEL_FINGERPRINT: key}):
+            return found
+        return self.create(job)
 
-
-def file_backend_from_env() -> FileBackend:
-    """Factory for `BATCHSPEC_BACKEND_LOCAL=tests.doubles.backend:file_backend_from_env`."""
-    env = os.environ
-    return FileBackend(
-        Path(env["FAKE_BACKEND_FILE"]),
-        kill_at=env.get("FAKE_BACKEND_KILL_AT") or None,
-        delay=float(env.get("FAKE_BACKEND_DELAY", "0")),
-        name=env.get("FAKE_BACKEND_NAME", "local"),
-        page_size=int(env.get("FAKE_BACKEND_PAGE_SIZE", "20")),
-        idempotent=env.get("FAKE_BACKEND_IDEMPOTENT", "1") == "1",
-        auto_advance=env.get("FAKE_BACKEND_AUTO_ADVANCE", "1") == "1",
-        steps_per_state=int(env.get("FAKE_BACKEND_STEPS", "1")),
-        output_root=Path(env["FAKE_BACKEND_OUTPUTS"]) if env.get("FAKE_BACKEND_OUTPUTS") else None,
-    )
+    def create(self, job: CompiledJob) -> RemoteJob:
+        """Create the job, never looking for it first."""
+        with self._service() as s:
+            self._count(s, "create")
+        fault = self._hit("create")
+        if fault != "timeout_created":
+            self._raise(fault)
+        with self._service() as s:
+            remote = self._create(s, job).remote(self.name)
+        self._raise(fault)
+        self._point("create.created")
+        return remote
