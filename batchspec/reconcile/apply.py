@@ -23,7 +23,13 @@ from batchspec.plan.builder import PlanOptions
 from batchspec.plan.desired import Desired
 from batchspec.plan.observed import Observation
 from batchspec.reconcile.clock import Clock
-from batchspec.reconcile.executor import SUBMIT_RETRY, ApplyReport, Executor, Outcome
+from batchspec.reconcile.executor import (
+    LISTING_MAX_AGE,
+    SUBMIT_RETRY,
+    ApplyReport,
+    Executor,
+    Outcome,
+)
 from batchspec.reconcile.observe import observe, scope_of_actions
 from batchspec.reconcile.step import Step, reconcile_step
 from batchspec.retry import RetryPolicy
@@ -58,6 +64,7 @@ class ApplyContext:
     stop: threading.Event | None = None
     report: Callable[[Outcome], None] | None = None
     log: Callable[[str], None] | None = None
+    listing_max_age: float = LISTING_MAX_AGE
 
     def executor(self) -> Executor:
         """An executor bound to this context."""
@@ -72,6 +79,7 @@ class ApplyContext:
             stop=self.stop,
             report=self.report,
             log=self.log,
+            listing_max_age=self.listing_max_age,
         )
 
 
