@@ -234,9 +234,22 @@ def vertex_output_location(data: Mapping[str, Any]) -> str | None:
     return None
 
 
+def resource_fields(data: Mapping[str, Any]) -> dict[str, Any]:
+    """What every Google job resource says alike, as RemoteJob fields: its
+    labels (the fingerprint among them) and its three timestamps."""
+    labels = {str(k): str(v) for k, v in (data.get("labels") or {}).items()}
+    return {
+        "labels": labels,
+        "fingerprint": labels.get(LABEL_FINGERPRINT),
+        "create_time": parse_time(data.get("createTime")),
+        "start_time": parse_time(data.get("startTime")),
+        "end_time": parse_time(data.get("endTime")),
+    }
+
+
 def remote_from_vertex(backend: str, data: Mapping[str, Any]) -> RemoteJob:
     """A Vertex BatchPredictionJob (REST JSON, camelCase) as a RemoteJob."""
-    labels = {str(k): str(v) for k, v in (data.get("labels") or {}).items()}
+    common = resource_fields(data)
     stats = data.get("completionStats") or {}
     done, failed = as_int(stats.get("successfulCount")), as_int(stats.get("failedCount"))
     incomplete = as_int(stats.get("incompleteCount"))
@@ -245,19 +258,15 @@ def remote_from_vertex(backend: str, data: Mapping[str, Any]) -> RemoteJob:
     return RemoteJob(
         backend=backend,
         remote_name=str(data.get("name", "")),
-        job_name=str(data.get("displayName") or labels.get(LABEL_JOB) or ""),
-        fingerprint=labels.get(LABEL_FINGERPRINT),
+        job_name=str(data.get("displayName") or common["labels"].get(LABEL_JOB) or ""),
         state=vertex_state(data.get("state")),
-        labels=labels,
-        create_time=parse_time(data.get("createTime")),
-        start_time=parse_time(data.get("startTime")),
-        end_time=parse_time(data.get("endTime")),
         completed_count=done,
         failed_count=failed,
         total_count=total or None,
         output_location=vertex_output_location(data),
         error=status_text(data.get("error")),
         partial_failures=failures,
+        **common,
     )
 
 
@@ -275,6 +284,7 @@ __all__ = [
     "quote",
     "remote_from_vertex",
     "resolve_location",
+    "resource_fields",
     "same_revision",
     "setting",
     "split_name",

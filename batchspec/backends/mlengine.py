@@ -28,12 +28,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from batchspec.backends.cloud import (
-    MLENGINE_ENDPOINT_ENV,
-    as_int,
-    label_filter,
-    parse_time,
-)
+from batchspec.backends.cloud import MLENGINE_ENDPOINT_ENV, as_int, label_filter, resource_fields
 from batchspec.backends.google_errors import classify, describe
 from batchspec.backends.googlebase import GoogleBackend, Page
 from batchspec.compile.fingerprint import fingerprint_label
@@ -75,7 +70,7 @@ def spec_name(job_id: str, labels: Mapping[str, str]) -> str:
 
 def remote_from_mlengine(backend: str, project: str, data: Mapping[str, Any]) -> RemoteJob:
     """An ML Engine Job (REST JSON) as a RemoteJob."""
-    labels = {str(k): str(v) for k, v in (data.get("labels") or {}).items()}
+    common = resource_fields(data)
     job_id = str(data.get("jobId", ""))
     output = data.get("predictionOutput") or {}
     prediction = data.get("predictionInput") or {}
@@ -83,18 +78,14 @@ def remote_from_mlengine(backend: str, project: str, data: Mapping[str, Any]) ->
     return RemoteJob(
         backend=backend,
         remote_name=f"projects/{project}/jobs/{job_id}",
-        job_name=spec_name(job_id, labels),
-        fingerprint=labels.get(LABEL_FINGERPRINT),
+        job_name=spec_name(job_id, common["labels"]),
         state=mlengine_state(data.get("state")),
-        labels=labels,
-        create_time=parse_time(data.get("createTime")),
-        start_time=parse_time(data.get("startTime")),
-        end_time=parse_time(data.get("endTime")),
         completed_count=done,
         failed_count=failed,
         total_count=(done + failed) if output else None,
         output_location=output.get("outputPath") or prediction.get("outputPath"),
         error=data.get("errorMessage") or None,
+        **common,
     )
 
 

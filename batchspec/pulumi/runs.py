@@ -37,13 +37,13 @@ from batchspec.backends.registry import (
     BackendRegistry,
     load_factory,
 )
-from batchspec.errors import BatchspecError, JobNotFoundError
+from batchspec.errors import BatchspecError, JobNotFoundError, TemporaryBackendError
 from batchspec.model.enums import CLOUD_TARGETS
 from batchspec.model.jobs import CompiledJob, RemoteJob
 from batchspec.plan.actions import Action, ActionKind
 from batchspec.plan.desired import desired_from
 from batchspec.plan.observed import Observation
-from batchspec.reconcile.executor import Executor
+from batchspec.reconcile.executor import Executor, require_listed
 from batchspec.reconcile.observe import observe
 from batchspec.reconcile.step import Step, reconcile_step
 from batchspec.state.lease import holding, this_process
@@ -129,13 +129,11 @@ def _writer(where: Where) -> Iterator[tuple[StateStore, Callable[[], None]]]:
 
 
 def _require_listed(observation: Observation, backend: str, place: str | None) -> None:
-    failure = observation.unlisted(backend, place)
-    if failure is not None:
-        raise RunError(
-            f"backend {backend} could not be listed, so the job cannot be looked up before"
-            f" submitting: {failure}",
-            hint="nothing was submitted; run `pulumi up` again when the backend answers",
-        )
+    try:
+        require_listed(backend, "the job", observation, place)
+    except TemporaryBackendError as exc:
+        hint = "nothing was submitted; run `pulumi up` again when the backend answers"
+        raise RunError(exc.message, hint=hint) from exc
 
 
 def ensure_run(

@@ -187,7 +187,7 @@ class Executor:
         assert job is not None
         # No backend, or one that cannot be listed: fail before recording any intent.
         self.provider(job.target.value)
-        self._require_listed(job.target.value, job.name, observation, job.parent)
+        require_listed(job.target.value, job.name, observation, job.parent)
         previous = self._fresh(action.previous)
         if (
             previous is not None
@@ -255,7 +255,7 @@ class Executor:
         location it lives in (its remote name, else `parent`) was listed, else
         with one list call by the key's label."""
         where = record.remote_name or parent
-        self._require_listed(record.backend, record.name, observation, where)
+        require_listed(record.backend, record.name, observation, where)
         self._refresh_if_stale(record, where, observation)
         if observation.covers(record.backend, where):
             found = observation.with_key(record.backend, key_label(record.submit_key))
@@ -286,19 +286,7 @@ class Executor:
         if not refresh(
             observation, name, backend, location, policy=self.retry, clock=self.clock, rng=self.rng
         ):
-            self._require_listed(name, record.name, observation, where)
-
-    @staticmethod
-    def _require_listed(
-        backend: str, name: str, observation: Observation, where: str | None = None
-    ) -> None:
-        failure = observation.unlisted(backend, where)
-        if failure is not None:
-            raise TemporaryBackendError(
-                f"backend {backend} could not be listed, so {name} cannot be looked up"
-                f" before submitting: {failure}",
-                hint="nothing was submitted; run again when the backend answers",
-            )
+            require_listed(name, record.name, observation, where)
 
     def _ensure_submitted(
         self, action: Action, record: JobRecord, job: CompiledJob, observation: Observation
@@ -399,6 +387,20 @@ class Executor:
             )
         return self.store.record_cancel_requested(
             record.id, reason=reason, actor=self.actor, remote=remote
+        )
+
+
+def require_listed(
+    backend: str, name: str, observation: Observation, where: str | None = None
+) -> None:
+    """TemporaryBackendError when the location of `where` (a remote name or a
+    parent) could not be listed: nothing may be submitted without a look-up."""
+    failure = observation.unlisted(backend, where)
+    if failure is not None:
+        raise TemporaryBackendError(
+            f"backend {backend} could not be listed, so {name} cannot be looked up"
+            f" before submitting: {failure}",
+            hint="nothing was submitted; run again when the backend answers",
         )
 
 

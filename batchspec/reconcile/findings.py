@@ -13,6 +13,18 @@ from batchspec.reconcile.outputs import check_outputs
 from batchspec.state.records import DriftFinding, DriftKind, JobRecord, Phase
 
 
+def finding(record: JobRecord, kind: DriftKind, detail: str) -> DriftFinding:
+    """A finding about a recorded job."""
+    return DriftFinding(
+        kind,
+        detail,
+        name=record.name,
+        job_id=record.id,
+        backend=record.backend,
+        remote_name=record.remote_name,
+    )
+
+
 def spec_changes(current: Iterable[JobRecord], desired: Desired) -> list[DriftFinding]:
     """Declared specs whose revision differs from the job that ran for them."""
     out = []
@@ -22,14 +34,11 @@ def spec_changes(current: Iterable[JobRecord], desired: Desired) -> list[DriftFi
             continue
         if job.fingerprint != record.fingerprint:
             out.append(
-                DriftFinding(
+                finding(
+                    record,
                     DriftKind.SPEC_CHANGED,
                     f"spec changed after its job ran: job ran revision {record.short_fingerprint},"
                     f" the spec is now revision {job.short_fingerprint}",
-                    name=record.name,
-                    job_id=record.id,
-                    backend=record.backend,
-                    remote_name=record.remote_name,
                 )
             )
     return out
@@ -42,14 +51,7 @@ def output_changes(records: Iterable[JobRecord]) -> list[DriftFinding]:
         if not (record.state and record.state.successful and record.output_location):
             continue
         for kind, detail in check_outputs(record.output_location, record.manifest_sha256):
-            out.append(
-                DriftFinding(
-                    DriftKind.OUTPUTS_MISSING if kind == "missing" else DriftKind.OUTPUTS_CHANGED,
-                    detail,
-                    name=record.name,
-                    job_id=record.id,
-                    backend=record.backend,
-                    remote_name=record.remote_name,
-                )
-            )
+            missing = kind == "missing"
+            drift = DriftKind.OUTPUTS_MISSING if missing else DriftKind.OUTPUTS_CHANGED
+            out.append(finding(record, drift, detail))
     return out

@@ -241,20 +241,28 @@ class FakeBackend:
     def submit(self, job: CompiledJob) -> RemoteJob:
         """Adopt the job with this fingerprint label, or create it."""
         key = job.labels.get(LABEL_FINGERPRINT, job.fingerprint[:63])
-        with self._service() as s:
-            self._count(s, "submit")
-        fault = self._hit("submit")
-        if fault != "timeout_created":
-            self._raise(fault)
-        with self._service() as s:
+
+        def adopt_or_create(s: _Service) -> FakeJob:
             found = [j for j in s.jobs.values() if j.labels.get(LABEL_FINGERPRINT) == key]
             result = found[0] if self.idempotent and found else self._create(s, job)
             if result.state == JobState.PAUSED.value:
                 result.state = JobState.RUNNING.value  # like the local engine: resubmit resumes
-            remote = result.remote(self.name)
-        # The service created the job; the reply may still be lost on the way back.
+            return result
+
+        return self._creating("submit", adopt_or_create)
+
+    def _creating(self, point: str, work: Callable[[_Service], FakeJob]) -> RemoteJob:
+        """`work` done at call point `point`, under its faults (`timeout_created`:
+        the work is done and the answer lost on the way back)."""
+        with self._service() as s:
+            self._count(s, point)
+        fault = self._hit(point)
+        if fault != "timeout_created":
+            self._raise(fault)
+        with self._service() as s:
+            remote = work(s).remote(self.name)
         self._raise(fault)
-        self._point("submit.created")
+        self._point(point + ".created")
         return remote
 
     def _create(self, s: _Service, job: CompiledJob) -> FakeJob:
@@ -441,13 +449,4 @@ class ListingBackend(FakeBackend):
 
     def create(self, job: CompiledJob) -> RemoteJob:
         """Create the job, never looking for it first."""
-        with self._service() as s:
-            self._count(s, "create")
-        fault = self._hit("create")
-        if fault != "timeout_created":
-            self._raise(fault)
-        with self._service() as s:
-            remote = self._create(s, job).remote(self.name)
-        self._raise(fault)
-        self._point("create.created")
-        return remote
+        return self._creating("create", lambda s: self._create(s, job))

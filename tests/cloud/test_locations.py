@@ -11,6 +11,7 @@ from pathlib import Path
 from batchspec.backends.vertex import VertexBackend
 from batchspec.compile import compile_spec
 from batchspec.model.enums import JobState
+from batchspec.model.jobs import CompiledJob
 from batchspec.plan import desired_from
 from batchspec.reconcile.controller import Controller, ControllerOptions
 from batchspec.retry import RetryPolicy
@@ -30,18 +31,16 @@ def lists_per_parent(double) -> Counter[str]:
     )
 
 
-def test_a_spec_in_a_second_region_is_observed(tmp_path: Path, double, make_spec) -> None:
+def controller_for(
+    store: StateStore, clock: FakeClock, double, jobs: list[CompiledJob]
+) -> Controller:
+    """A controller over `jobs` (read again each pass) with a Vertex backend
+    configured for REGION only, talking to the double."""
     double.advance_on_read = False  # jobs move only when the test says
     backend = VertexBackend(
         PROJECT, REGION, credentials=anonymous(), api_endpoint=double.url, timeout=2.0, page_size=2
     )
-    model_there = {"resource": f"projects/{PROJECT}/locations/{ELSEWHERE}/models/9"}
-    jobs = [compile_spec(make_spec("here"))] + [
-        compile_spec(make_spec(f"there_{i}", region=ELSEWHERE, model=model_there)) for i in range(3)
-    ]
-    clock = FakeClock()
-    store = StateStore.open(tmp_path / "state.db", now=clock.now)
-    controller = Controller(
+    return Controller(
         store,
         lambda target: backend,
         lambda: desired_from(jobs),
@@ -50,6 +49,16 @@ def test_a_spec_in_a_second_region_is_observed(tmp_path: Path, double, make_spec
         rng=random.Random(5),
         options=ControllerOptions(submit_retry=FAST, observe_retry=FAST),
     )
+
+
+def test_a_spec_in_a_second_region_is_observed(tmp_path: Path, double, make_spec) -> None:
+    model_there = {"resource": f"projects/{PROJECT}/locations/{ELSEWHERE}/models/9"}
+    jobs = [compile_spec(make_spec("here"))] + [
+        compile_spec(make_spec(f"there_{i}", region=ELSEWHERE, model=model_there)) for i in range(3)
+    ]
+    clock = FakeClock()
+    store = StateStore.open(tmp_path / "state.db", now=clock.now)
+    controller = controller_for(store, clock, double, jobs)
     try:
         first = controller.run_pass()
         assert len(first.report.done) == 4 and not first.report.failed
@@ -80,25 +89,13 @@ def test_a_recorded_job_outside_the_specs_location_is_still_listed(
 ) -> None:
     """The spec moved to another region: its old job, still recorded and
     running, is listed where it lives (and cancelled by the replace)."""
-    double.advance_on_read = False
-    backend = VertexBackend(
-        PROJECT, REGION, credentials=anonymous(), api_endpoint=double.url, timeout=2.0
-    )
     model_there = {"resource": f"projects/{PROJECT}/locations/{ELSEWHERE}/models/9"}
     old = compile_spec(make_spec("moving", region=ELSEWHERE, model=model_there))
     new = compile_spec(make_spec("moving"))
     clock = FakeClock()
     store = StateStore.open(tmp_path / "state.db", now=clock.now)
     desired = [old]
-    controller = Controller(
-        store,
-        lambda target: backend,
-        lambda: desired_from(desired),
-        actor="test",
-        clock=clock,
-        rng=random.Random(5),
-        options=ControllerOptions(submit_retry=FAST, observe_retry=FAST),
-    )
+    controller = controller_for(store, clock, double, desired)
     try:
         controller.run_pass()
         (old_name,) = double.jobs

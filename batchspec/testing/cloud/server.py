@@ -197,6 +197,13 @@ class CloudDouble(JobLife):
     def _next_outcome(self) -> str:
         return self.outcomes.pop(0) if self.outcomes else "SUCCEEDED"
 
+    def _get(self, name: str) -> dict[str, Any]:
+        """A job's resource; reading it may move it on."""
+        job = self._read(name)
+        job.reads += 1
+        self._on_read(job)
+        return job.resource
+
     def _read(self, name: str) -> StoredJob:
         job = self.jobs.get(name)
         if job is None:
@@ -222,10 +229,7 @@ class CloudDouble(JobLife):
             self.jobs[name] = StoredJob(kind, name, resource, path, outcome)
             return resource
         if call == "get":
-            job = self._read(params["name"])
-            job.reads += 1
-            self._on_read(job)
-            return job.resource
+            return self._get(params["name"])
         if call == "list":
             return self._list(("vertex", "genai"), "batchPredictionJobs", params, query)
         if call == "cancel":
@@ -261,10 +265,7 @@ class CloudDouble(JobLife):
             self.jobs[name] = StoredJob("mlengine", name, resource, ML_PATH[1:], outcome)
             return resource
         if call == "get":
-            job = self._read(params["name"])
-            job.reads += 1
-            self._on_read(job)
-            return job.resource
+            return self._get(params["name"])
         if call == "list":
             return self._list(("mlengine",), "jobs", params, query)
         if call == "cancel":
