@@ -1,7 +1,8 @@
 """The controller loop: level-triggered, one pass at a time.
 
-Each pass compares desired (the spec files, read again every pass), recorded
-(state) and observed (one paged list per backend) and acts: submit what is
+Each pass is the reconcile step (`batchspec.reconcile.step`: desired, the
+spec files read again every pass; recorded, the state; observed, one paged
+list per backend and location) and then acts on its plan: submit what is
 missing, replace what changed, resubmit what failed once its backoff is over,
 cancel what was removed or ran past its deadline, forget what is gone. It
 never remembers "events" between passes: whatever happened while it was

@@ -18,9 +18,11 @@ It behaves like a batch service as far as the controller can tell:
 * jobs can be changed outside batchspec: cancelled, deleted, relabelled,
   created by someone else with batchspec's labels.
 
-`FileBackend` keeps the same state in a JSON file under an exclusive lock, so
-several processes (an apply killed with SIGKILL and the one that follows) see
-one service. It can kill its own process at a chosen call point.
+`ListingBackend` is the same service without request ids, as Vertex AI is:
+its `submit` lists by fingerprint before creating (counted), and its `create`
+(the `Creates` capability) does not. `batchspec.testing.files.FileBackend`
+keeps the state in a JSON file under an exclusive lock, so several processes
+(an apply killed with SIGKILL and the one that follows) see one service.
 """
 
 from __future__ import annotations
@@ -31,10 +33,8 @@ import hashlib
 import json
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from batchspec.errors import (
     AmbiguousSubmitError,
@@ -44,77 +44,14 @@ from batchspec.errors import (
 )
 from batchspec.model.enums import JobState
 from batchspec.model.jobs import LABEL_FINGERPRINT, CompiledJob, RemoteJob
+from batchspec.testing.service import LIFECYCLE, FakeJob, Service
 
-LIFECYCLE = (JobState.QUEUED, JobState.RUNNING)
 FAULTS = ("throttled", "unavailable", "timeout", "timeout_created", "permanent", "crash")
 
 
 class SimulatedCrash(BaseException):
     """Raised at a chosen call point: the process 'dies' there (not an Exception,
     so no `except Exception` in the code under test can swallow it)."""
-
-
-@dataclass
-class FakeJob:
-    """One job as the fake service keeps it."""
-
-    remote_name: str
-    job_name: str
-    labels: dict[str, str]
-    seq: int
-    state: str = JobState.QUEUED.value
-    steps: int = 0
-    total: int = 100
-    completed: int = 0
-    failed: int = 0
-    output_location: str | None = None
-    error: str | None = None
-    created_at: str = ""
-    ended_at: str | None = None
-    body_sha: str = ""
-
-    def remote(self, backend: str) -> RemoteJob:
-        """The job in batchspec's vocabulary."""
-        return RemoteJob(
-            backend=backend,
-            remote_name=self.remote_name,
-            job_name=self.job_name,
-            fingerprint=self.labels.get(LABEL_FINGERPRINT),
-            state=JobState(self.state),
-            labels=dict(self.labels),
-            create_time=datetime.fromisoformat(self.created_at) if self.created_at else None,
-            end_time=datetime.fromisoformat(self.ended_at) if self.ended_at else None,
-            completed_count=self.completed,
-            failed_count=self.failed,
-            total_count=self.total,
-            output_location=self.output_location,
-            error=self.error,
-        )
-
-
-@dataclass
-class _Service:
-    jobs: dict[str, FakeJob] = field(default_factory=dict)
-    seq: int = 0
-    creates: int = 0
-    calls: dict[str, int] = field(default_factory=dict)
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "jobs": {k: asdict(v) for k, v in self.jobs.items()},
-            "seq": self.seq,
-            "creates": self.creates,
-            "calls": self.calls,
-        }
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> _Service:
-        return cls(
-            jobs={k: FakeJob(**v) for k, v in data.get("jobs", {}).items()},
-            seq=int(data.get("seq", 0)),
-            creates=int(data.get("creates", 0)),
-            calls=dict(data.get("calls", {})),
-        )
 
 
 Outcome = Callable[[FakeJob], JobState]
@@ -151,7 +88,7 @@ class FakeBackend:
         self.outcome = outcome
         self.output_root = output_root
         self.cancel_takes_effect = cancel_takes_effect
-        self._memory = _Service()
+        self._memory = Service()
         self._faults: dict[str, list[str | BaseException]] = {}
         self._crash_at: dict[str, int] = {}
         self.hits: Counter[str] = Counter()
@@ -159,10 +96,10 @@ class FakeBackend:
     # --- persistence hook (FileBackend overrides) ---------------------------------
 
     @contextlib.contextmanager
-    def _service(self) -> Iterator[_Service]:
+    def _service(self) -> Iterator[Service]:
         yield self._memory
 
-    def _count(self, service: _Service, method: str) -> None:
+    def _count(self, service: Service, method: str) -> None:
         service.calls[method] = service.calls.get(method, 0) + 1
 
     # --- inspection -----------------------------------------------------------------
@@ -242,7 +179,7 @@ class FakeBackend:
         """Adopt the job with this fingerprint label, or create it."""
         key = job.labels.get(LABEL_FINGERPRINT, job.fingerprint[:63])
 
-        def adopt_or_create(s: _Service) -> FakeJob:
+        def adopt_or_create(s: Service) -> FakeJob:
             found = [j for j in s.jobs.values() if j.labels.get(LABEL_FINGERPRINT) == key]
             result = found[0] if self.idempotent and found else self._create(s, job)
             if result.state == JobState.PAUSED.value:
@@ -251,7 +188,7 @@ class FakeBackend:
 
         return self._creating("submit", adopt_or_create)
 
-    def _creating(self, point: str, work: Callable[[_Service], FakeJob]) -> RemoteJob:
+    def _creating(self, point: str, work: Callable[[Service], FakeJob]) -> RemoteJob:
         """`work` done at call point `point`, under its faults (`timeout_created`:
         the work is done and the answer lost on the way back)."""
         with self._service() as s:
@@ -265,7 +202,7 @@ class FakeBackend:
         self._point(point + ".created")
         return remote
 
-    def _create(self, s: _Service, job: CompiledJob) -> FakeJob:
+    def _create(self, s: Service, job: CompiledJob) -> FakeJob:
         s.seq += 1
         s.creates += 1
         remote_name = f"{self.name}-jobs/{job.name}-{s.seq:06d}"
@@ -350,7 +287,7 @@ class FakeBackend:
             for _ in range(steps):
                 self._advance(s)
 
-    def _advance(self, s: _Service) -> None:
+    def _advance(self, s: Service) -> None:
         for job in s.jobs.values():
             state = JobState(job.state)
             if state.terminal:

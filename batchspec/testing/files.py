@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from batchspec.model.jobs import CompiledJob, RemoteJob
-from batchspec.testing.backend import FakeBackend, _Service
+from batchspec.testing.backend import FakeBackend, ListingBackend
+from batchspec.testing.service import Service
 
 
 class FileBackend(FakeBackend):
@@ -40,10 +41,10 @@ class FileBackend(FakeBackend):
             point, _, nth = kill_at.rpartition(":")
             self._kill = (point, int(nth))
         self._depth = 0
-        self._current: _Service | None = None
+        self._current: Service | None = None
 
     @contextlib.contextmanager
-    def _service(self) -> Iterator[_Service]:
+    def _service(self) -> Iterator[Service]:
         if self._depth:
             assert self._current is not None
             self._depth += 1
@@ -57,7 +58,7 @@ class FileBackend(FakeBackend):
             fcntl.flock(lock, fcntl.LOCK_EX)
             try:
                 text = self.path.read_text() if self.path.exists() else ""
-                service = _Service.from_json(json.loads(text)) if text else _Service()
+                service = Service.from_json(json.loads(text)) if text else Service()
                 self._current = service
                 self._depth = 1
                 try:
@@ -85,10 +86,22 @@ class FileBackend(FakeBackend):
         return super().submit(job)
 
 
+class ListingFileBackend(FileBackend, ListingBackend):
+    """The file-backed double as a service without request ids (`create`)."""
+
+    def create(self, job: CompiledJob) -> RemoteJob:
+        """Create, optionally slowly."""
+        if self.delay:
+            time.sleep(self.delay)
+        return super().create(job)
+
+
 def file_backend_from_env() -> FileBackend:
-    """Factory for `BATCHSPEC_BACKEND_LOCAL=batchspec.testing.files:file_backend_from_env`."""
+    """Factory for `BATCHSPEC_BACKEND_LOCAL=batchspec.testing.files:file_backend_from_env`
+    (`FAKE_BACKEND_LISTING=1`: a service without request ids, in Vertex AI's manner)."""
     env = os.environ
-    return FileBackend(
+    kind = ListingFileBackend if env.get("FAKE_BACKEND_LISTING") == "1" else FileBackend
+    return kind(
         Path(env["FAKE_BACKEND_FILE"]),
         kill_at=env.get("FAKE_BACKEND_KILL_AT") or None,
         delay=float(env.get("FAKE_BACKEND_DELAY", "0")),

@@ -44,6 +44,7 @@ def env_for(root: Path, **extra: str) -> dict[str, str]:
         BATCHSPEC_STATE=str(root / "state.db"),
     )
     env.pop("FAKE_BACKEND_KILL_AT", None)
+    env.pop("FAKE_BACKEND_LISTING", None)
     env.update(extra)
     return env
 
@@ -100,6 +101,20 @@ def test_apply_killed_then_rerun_converges_exactly_once(root: Path, kill_at: str
     assert again.returncode == 0, again.stdout + again.stderr
     assert_converged(root)
     assert batchspec(root, "plan", "specs").returncode == 0
+
+
+@pytest.mark.parametrize("kill_at", ["create:1", "create.created:1", "create.created:50"])
+def test_apply_on_the_create_path_killed_then_rerun_converges(root: Path, kill_at: str) -> None:
+    """A backend that creates without a look-up (as Vertex AI's does, after
+    apply's one listing): killed before or right after a create."""
+    killed = batchspec(
+        root, "apply", "specs", FAKE_BACKEND_KILL_AT=kill_at, FAKE_BACKEND_LISTING="1"
+    )
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    again = batchspec(root, "apply", "specs", FAKE_BACKEND_LISTING="1")
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert_converged(root)
+    assert service(root)["calls"].get("submit", 0) == 0
 
 
 def test_apply_killed_from_outside_at_random_times(root: Path) -> None:
