@@ -46,7 +46,8 @@ from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from batchspec.compile.fingerprint import fingerprint_label
-from batchspec.model.enums import JobState
+from batchspec.errors import PermanentBackendError
+from batchspec.model.enums import JobState, Target
 from batchspec.model.jobs import LABEL_FINGERPRINT, CompiledJob, RemoteJob
 
 
@@ -169,6 +170,17 @@ class JobFolders(Protocol):
         ...
 
 
+def check_target(job: CompiledJob, target: Target, backend: str) -> None:
+    """PermanentBackendError (like a service's 400) for a job compiled for
+    another target: its request body is not this backend's."""
+    if job.target is not target:
+        raise PermanentBackendError(
+            f"{job.name} is compiled for {job.target.value}, not {target.value}:"
+            f" the {backend} backend cannot run it",
+            hint=f"compile it with target={target.value}",
+        )
+
+
 def find_job(backend: Backend, job: CompiledJob) -> RemoteJob | None:
     """The job of `job`'s revision on any backend: its own `find`, else one
     list by the fingerprint label (in the job's location when it has one)."""
@@ -228,6 +240,7 @@ __all__ = [
     "JobFolders",
     "Located",
     "Reruns",
+    "check_target",
     "choose_adopted",
     "find_job",
     "wait_for",

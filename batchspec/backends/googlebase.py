@@ -20,7 +20,7 @@ import builtins
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from batchspec.backends.base import choose_adopted
+from batchspec.backends.base import check_target, choose_adopted
 from batchspec.backends.cloud import (
     LOCATION_HINT,
     Location,
@@ -234,12 +234,8 @@ class GoogleBackend:
 
     def _check_target(self, job: CompiledJob) -> str:
         """The job's parent, or PermanentBackendError when it is not for this service."""
-        if job.target is not self.target or job.parent is None:
-            raise PermanentBackendError(
-                f"{job.name} is compiled for {job.target.value}, not {self.target.value}",
-                hint=f"compile it with target={self.target.value}",
-            )
-        if self.location_of(job.parent) is None:
+        check_target(job, self.target, self.service)
+        if job.parent is None or self.location_of(job.parent) is None:
             shape = "projects/PROJECT/locations/REGION" if self.regional else "projects/PROJECT"
             raise PermanentBackendError(
                 f"{job.name}: parent {job.parent!r} is not {shape}",

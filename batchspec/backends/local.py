@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import batchspec
+from batchspec.backends.base import check_target
 from batchspec.engine.fileio import write_json_atomic
 from batchspec.engine.job import EngineJob, spec_dir_of
 from batchspec.engine.jobdir import JobDir, now_iso, parse_iso
@@ -99,11 +100,7 @@ class LocalBackend:
         return self._submit(job, rerun=True)
 
     def _submit(self, job: CompiledJob, *, rerun: bool) -> RemoteJob:
-        if job.target is not Target.LOCAL:
-            raise PermanentBackendError(
-                f"the local backend runs jobs compiled for target local, not {job.target.value}",
-                hint="compile with target=Target.LOCAL",
-            )
+        check_target(job, Target.LOCAL, self.name)
         jd, start = self._ensure(job, rerun=rerun)
         if start:
             self._start(jd)
@@ -220,10 +217,7 @@ class LocalBackend:
         """
         from batchspec.engine.supervisor import supervise
 
-        if job.target is not Target.LOCAL:
-            raise PermanentBackendError(
-                f"the local backend runs jobs compiled for target local, not {job.target.value}"
-            )
+        check_target(job, Target.LOCAL, self.name)
         jd, _ = self._ensure(job, rerun=rerun)
         supervise(jd.path, max_workers=max_workers)
         return self._remote(jd)

@@ -56,6 +56,7 @@ from typing import Any
 import msgspec
 
 import batchspec
+from batchspec.backends.base import check_target
 from batchspec.backends.local import job_record
 from batchspec.backends.rayjobs import (
     BACKEND_NAME,
@@ -223,11 +224,7 @@ class RayBackend:
         return self._submit(job, rerun=True)
 
     def _submit(self, job: CompiledJob, *, rerun: bool) -> RemoteJob:
-        if job.target is not Target.RAY:
-            raise PermanentBackendError(
-                f"the Ray backend runs jobs compiled for target ray, not {job.target.value}",
-                hint="compile with target=Target.RAY",
-            )
+        check_target(job, Target.RAY, "Ray")
         _import_client()
         record = job_record(job)  # refuses what the engine can never run, like a 400
         client, api_url = self._client(self.address_for(job))
