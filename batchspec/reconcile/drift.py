@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from batchspec.backends.registry import BackendProvider
 from batchspec.plan.desired import Desired
 from batchspec.reconcile.clock import Clock
-from batchspec.reconcile.findings import output_changes
+from batchspec.reconcile.findings import output_changes, spec_changes
 from batchspec.reconcile.step import Step, reconcile_step
 from batchspec.state.records import DriftFinding
 from batchspec.state.store import StateStore
@@ -53,3 +53,6 @@ def detect_drift(
     if outputs:
         report.findings.extend(output_changes(store.current_jobs().values()))
     return report
+
+
+__all__ = ["DriftReport", "detect_drift", "output_changes", "spec_changes"]

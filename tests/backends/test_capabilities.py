@@ -28,7 +28,7 @@ from batchspec.backends.vertex import VertexBackend
 from batchspec.errors import PermanentBackendError
 from batchspec.model.enums import JobState
 from batchspec.testing.backend import FakeBackend, ListingBackend
-from tests.doubles.specs import compiled
+from batchspec.testing.specs import compiled
 
 CAPABILITIES = (Located, Creates, Finds, Reruns, Deletes, HasLogs, HasDetails, JobFolders)
 

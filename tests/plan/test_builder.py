@@ -11,8 +11,8 @@ from batchspec.model.enums import JobState
 from batchspec.plan import ActionKind, Observation, PlanOptions, build_plan, desired_from
 from batchspec.plan.desired import Desired
 from batchspec.state import StateStore
+from batchspec.testing.specs import compiled
 from batchspec.testing.state import record_job, remote
-from tests.doubles.specs import compiled
 
 NOW = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
 

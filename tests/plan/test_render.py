@@ -15,8 +15,8 @@ from batchspec.plan.render_markdown import MARKER, render_markdown
 from batchspec.plan.render_text import render_text
 from batchspec.plan.saved import render_json
 from batchspec.state import StateStore
+from batchspec.testing.specs import compiled
 from batchspec.testing.state import record_job
-from tests.doubles.specs import compiled
 
 NOW = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
 

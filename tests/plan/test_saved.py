@@ -13,8 +13,8 @@ from batchspec.plan import ActionKind, build_plan, desired_from
 from batchspec.plan.desired import Problem
 from batchspec.plan.saved import is_plan_file, load_plan, save_plan
 from batchspec.state import StateStore
+from batchspec.testing.specs import compiled
 from batchspec.testing.state import record_job
-from tests.doubles.specs import compiled
 
 
 @pytest.fixture

@@ -27,7 +27,7 @@ from batchspec.state import Phase, StateStore
 from batchspec.testing.backend import FakeBackend, ListingBackend, SimulatedCrash
 from batchspec.testing.clock import FakeClock
 from batchspec.testing.service import FakeJob
-from tests.doubles.specs import compiled
+from batchspec.testing.specs import compiled
 from tests.reconcile.conftest import FAST_RETRY
 
 JOBS = [compiled(f"job_{i:02d}") for i in range(50)]

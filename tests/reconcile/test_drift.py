@@ -15,7 +15,7 @@ from batchspec.reconcile.drift import detect_drift
 from batchspec.state import DriftKind, StateStore
 from batchspec.testing.backend import FakeBackend
 from batchspec.testing.clock import FakeClock
-from tests.doubles.specs import compiled
+from batchspec.testing.specs import compiled
 from tests.reconcile.conftest import FAST_RETRY
 
 

@@ -11,7 +11,7 @@ from batchspec.plan.attempts import LABEL_ATTEMPT, key_label, submit_key
 from batchspec.reconcile.apply import ApplyContext, apply_desired
 from batchspec.state import Disposition, Phase, StateStore
 from batchspec.testing.backend import FakeBackend
-from tests.doubles.specs import compiled
+from batchspec.testing.specs import compiled
 
 
 def names(result) -> dict[str, str]:

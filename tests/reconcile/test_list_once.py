@@ -13,7 +13,7 @@ from batchspec.reconcile.apply import ApplyContext, apply_desired
 from batchspec.state import StateStore
 from batchspec.testing.backend import ListingBackend
 from batchspec.testing.clock import FakeClock
-from tests.doubles.specs import compiled
+from batchspec.testing.specs import compiled
 
 PAGE = 100
 
