@@ -176,7 +176,7 @@ def check_target(job: CompiledJob, target: Target, backend: str) -> None:
     if job.target is not target:
         raise PermanentBackendError(
             f"{job.name} is compiled for {job.target.value}, not {target.value}:"
-            f" the {backend} backend cannot run it",
+            f" the {backend} backend runs jobs compiled for target {target.value}",
             hint=f"compile it with target={target.value}",
         )
 
