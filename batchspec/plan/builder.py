@@ -22,6 +22,7 @@ from batchspec.plan.attempts import key_label
 from batchspec.plan.desired import Desired
 from batchspec.plan.observed import Observation
 from batchspec.state.records import JobRecord, RevisionRecord, StateSnapshot, utc_now
+from batchspec.state.store import StateStore
 
 RevisionLoader = Callable[[Iterable[str]], Mapping[str, RevisionRecord]]
 MAX_BACKOFF_DOUBLINGS = 10
@@ -44,6 +45,24 @@ def retry_not_before(record: JobRecord, policy: Policy) -> datetime | None:
     base = policy.retry_backoff_seconds * (2 ** min(record.retry, MAX_BACKOFF_DOUBLINGS))
     spread = int(hashlib.sha256(record.submit_key.encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
     return record.ended_at + timedelta(seconds=base * (0.9 + 0.2 * spread))
+
+
+def plan_against(
+    desired: Desired,
+    store: StateStore,
+    observation: Observation | None = None,
+    options: PlanOptions | None = None,
+) -> Plan:
+    """`build_plan` against what `store` recorded, read consistently (the
+    snapshot, the revisions it needs, the state file's path for the plan)."""
+    return build_plan(
+        desired,
+        store.snapshot(),
+        observation,
+        revisions=store.revisions,
+        options=options,
+        state_path=str(store.path) if store.path else None,
+    )
 
 
 def _effective(record: JobRecord, observation: Observation | None) -> tuple[JobState | None, bool]:

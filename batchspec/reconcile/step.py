@@ -24,7 +24,7 @@ from datetime import datetime
 
 from batchspec.backends.registry import BackendProvider
 from batchspec.plan.actions import Plan
-from batchspec.plan.builder import PlanOptions, build_plan
+from batchspec.plan.builder import PlanOptions, plan_against
 from batchspec.plan.desired import Desired
 from batchspec.plan.observed import Observation
 from batchspec.reconcile.clock import Clock
@@ -81,14 +81,7 @@ def reconcile_step(
     plan = None
     if step.plan is not None:
         options = replace(step.plan, now=now()) if now is not None else step.plan
-        plan = build_plan(
-            desired,
-            store.snapshot(),
-            observation,
-            revisions=store.revisions,
-            options=options,
-            state_path=str(store.path) if store.path else None,
-        )
+        plan = plan_against(desired, store, observation, options)
     return StepResult(observation, synced, findings, plan)
 
 
