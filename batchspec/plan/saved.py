@@ -123,6 +123,14 @@ def _action_to_dict(action: Action) -> dict[str, Any]:
     }
 
 
+def _summary(plan: Plan) -> dict[str, int]:
+    """Actions per kind; the kinds of recurring specs only when a plan has them."""
+    recurring = (ActionKind.RUN, ActionKind.SCHEDULE, ActionKind.SKIP)
+    counts = plan.counts()
+    shown = any(counts[k] for k in recurring) or plan.upcoming
+    return {k.value: n for k, n in counts.items() if shown or k not in recurring}
+
+
 def plan_to_dict(plan: Plan) -> dict[str, Any]:
     """The whole plan as JSON-ready data, with a digest of its content."""
     data: dict[str, Any] = {
@@ -137,7 +145,7 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
             "hash": plan.state_hash,
         },
         "refreshed": plan.refreshed,
-        "summary": {kind.value: n for kind, n in plan.counts().items()},
+        "summary": _summary(plan),
         "hasChanges": plan.has_changes,
         "hasErrors": plan.has_errors,
         "actions": [_action_to_dict(a) for a in plan.actions],

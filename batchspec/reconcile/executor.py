@@ -44,12 +44,12 @@ from batchspec.errors import (
 )
 from batchspec.model.jobs import CompiledJob, RemoteJob
 from batchspec.plan.actions import Action, ActionKind
-from batchspec.plan.attempts import for_attempt, key_label, submit_key
+from batchspec.plan.attempts import as_submitted, for_run_key, key_label, submit_key
 from batchspec.plan.observed import Observation
 from batchspec.reconcile.clock import Clock, SystemClock
 from batchspec.reconcile.observe import lookup_key, refresh
 from batchspec.retry import RetryPolicy, call_with_retry
-from batchspec.state.records import Disposition, JobRecord
+from batchspec.state.records import Disposition, JobRecord, RunStamp
 from batchspec.state.store import StateStore
 
 T = TypeVar("T")
@@ -170,6 +170,10 @@ class Executor:
     def _one(self, action: Action, observation: Observation) -> Outcome:
         if action.kind is ActionKind.NOOP:
             return Outcome(action, True, "unchanged", action.previous, skipped=True)
+        if action.kind in (ActionKind.SCHEDULE, ActionKind.SKIP):
+            return self._decide(action)
+        if action.run is not None:
+            return self._run(action, observation)
         if action.submits:
             return self._submit(action, observation)
         if action.kind is ActionKind.CANCEL:
@@ -178,7 +182,77 @@ class Executor:
         record = self.store.set_disposition(
             action.previous.id, Disposition.FORGOTTEN, actor=self.actor, reason=action.reason
         )
+        if record.run_key is not None:
+            self.store.drop_schedule(record.name, actor=self.actor)
         return Outcome(action, True, "forgotten", record)
+
+    # --- recurring specs ------------------------------------------------------------
+
+    def _decide(self, action: Action) -> Outcome:
+        """Record a recurring spec's schedule, or ticks that do not run."""
+        job = action.job
+        assert job is not None
+        if action.kind is ActionKind.SCHEDULE:
+            self.store.register_schedule(
+                job.name, action.cursor or self.clock.now(), actor=self.actor
+            )
+            return Outcome(action, True, "schedule recorded", action.previous)
+        cursor = max((d.at for d in action.decided), default=None)
+        self.store.record_ticks(
+            job.name, action.decided, cursor=cursor, fingerprint=job.fingerprint
+        )
+        return Outcome(action, True, f"{len(action.decided)} tick(s) recorded", action.previous)
+
+    def _run(self, action: Action, observation: Observation) -> Outcome:
+        """Submit one run of a recurring spec: resolve an interrupted submit
+        first, cancel the unfinished run when it is replaced, then record the
+        intent (tick decided, cursor moved, one transaction) and submit."""
+        job, run = action.job, action.run
+        assert job is not None and run is not None
+        self.provider(job.target.value)
+        require_listed(job.target.value, job.name, observation, job.parent)
+        self.store.register_schedule(job.name, action.cursor or run.at, actor=self.actor)
+        previous = self.store.current_job(job.name)
+        if previous is not None and previous.in_doubt:
+            found = self._find(previous, observation, job.parent)
+            if found is not None:
+                previous = self.store.record_submitted(
+                    previous.id, found, actor=self.actor, adopted=True
+                )
+                if previous.run_key == run.key:
+                    return Outcome(
+                        action, True, f"adopted existing job {found.remote_name}", previous
+                    )
+            elif previous.run_key == run.key and previous.fingerprint == job.fingerprint:
+                return self._ensure_submitted(action, previous, job, observation)
+            else:
+                previous = self.store.set_disposition(
+                    previous.id,
+                    Disposition.SUPERSEDED,
+                    actor=self.actor,
+                    reason="the interrupted submit never created a job",
+                )
+        if run.replaces and previous is not None and self._running(previous, observation):
+            self._cancel(previous, reason=f"replaced by run {run.key} (concurrency: Replace)")
+        attempt = self.store.next_run_attempt(job.fingerprint, run.key)
+        again = action.kind is ActionKind.RESUBMIT and previous is not None
+        retry = previous.retry + 1 if again and previous is not None else 0
+        stamp = RunStamp(run.key, run.at, run.inputs_digest)
+        record = self.store.record_run_intent(
+            job,
+            stamp,
+            submit_key=submit_key(for_run_key(job, run), attempt),
+            attempt=attempt,
+            retry=retry,
+            supersede=previous.id
+            if previous is not None and previous.disposition is Disposition.CURRENT
+            else None,
+            decisions=action.decided,
+            tick=run.tick,
+            actor=self.actor,
+            reason=f"{action.kind.value} {run.key}: {action.reason}",
+        )
+        return self._ensure_submitted(action, record, job, observation)
 
     # --- submitting -----------------------------------------------------------------
 
@@ -296,7 +370,7 @@ class Executor:
             record = self.store.record_submitted(record.id, found, actor=self.actor, adopted=True)
             return Outcome(action, True, f"adopted existing job {found.remote_name}", record)
         backend = self.provider(record.backend)
-        submitted = for_attempt(job, record.attempt)
+        submitted = as_submitted(job, record)
         send = self._sender(backend, record, job, observation)
         try:
             remote = self._retrying(
@@ -329,7 +403,7 @@ class Executor:
         """Submit `record`'s attempt again, same key: the backend adopts the existing job
         (and a paused one resumes). Refuses a reply naming another job."""
         backend = self.provider(record.backend)
-        submitted = for_attempt(job, record.attempt)
+        submitted = as_submitted(job, record)
         remote = self._retrying(
             lambda: backend.submit(submitted),
             f"resuming {record.name}",

@@ -23,7 +23,8 @@ JOB_COLUMNS = (
     "id, name, fingerprint, submit_key, attempt, retry, target, backend, phase, state,"
     " disposition, remote_name, source, created_at, updated_at, submitted_at, started_at,"
     " ended_at, completed_count, failed_count, total_count, output_location, error,"
-    " cancel_reason, cancel_requested_at, missing_since, manifest_sha256"
+    " cancel_reason, cancel_requested_at, missing_since, manifest_sha256,"
+    " run_key, scheduled_at, inputs_digest"
 )
 _PHASES = {p.value: p for p in Phase}
 _STATES = {s.value: s for s in JobState}
@@ -59,6 +60,9 @@ def _job(row: Sequence[Any]) -> JobRecord:
         cancel_requested_at=from_text(row[24]),
         missing_since=from_text(row[25]),
         manifest_sha256=row[26],
+        run_key=row[27],
+        scheduled_at=from_text(row[28]),
+        inputs_digest=row[29],
     )
 
 

@@ -37,7 +37,7 @@ from batchspec.state.migrations import (
 )
 from batchspec.state.queries import JobQueries
 from batchspec.state.records import utc_now
-from batchspec.state.writes import JobWrites
+from batchspec.state.runs import RunWrites
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 _CORRUPT_HINT = (
@@ -64,7 +64,7 @@ def _split_sql(script: str) -> list[str]:
     return statements
 
 
-class StateStore(HistoryLog, JobWrites, JobQueries):
+class StateStore(HistoryLog, RunWrites, JobQueries):
     """Recorded state: revisions, jobs, transitions, drift, names, the lease."""
 
     @classmethod

@@ -23,7 +23,7 @@ from batchspec.model.spec import (
     PythonRunner,
     SklearnRunner,
 )
-from batchspec.validate import targets
+from batchspec.validate import recurring, targets
 
 Rule = Callable[[BatchPredictionJobSpec], Iterator[Diagnostic]]
 
@@ -145,7 +145,7 @@ def input_paths(doc: BatchPredictionJobSpec) -> Iterator[Diagnostic]:
                 where,
                 hint="upload the files and write gs://bucket/path",
             )
-        problem = wildcard_problem(path)
+        problem = wildcard_problem(recurring.blank_variables(path))
         if problem:
             yield _err(
                 "BS232",
@@ -424,6 +424,7 @@ RULES: tuple[Rule, ...] = (
     resources,
     labels,
     policy,
+    *recurring.RULES,
 )
 
 
