@@ -37,6 +37,12 @@ def add_parser(sub: Any) -> None:
         help="run NAME again as a new job even if nothing changed (repeatable)",
     )
     p.add_argument(
+        "--now",
+        action="store_true",
+        help="run each scheduled or input-triggered spec once now, besides its schedule"
+        " (without it, apply records the schedule and the first tick runs it)",
+    )
+    p.add_argument(
         "--max-running",
         type=int,
         default=0,
@@ -100,7 +106,8 @@ def _apply_specs(ctx: Any, args: argparse.Namespace, paths: list[str]) -> int:
 
     first = desired()
     rt.check_replace(args.replace, first)
-    result = apply_desired(ctx, first, replace=args.replace)
+    run_now = [n for n, j in first.jobs.items() if j.effective.recurring] if args.now else []
+    result = apply_desired(ctx, first, replace=args.replace, run_now=run_now)
     if not first.ok:
         rt.say(render_text(result.plan))
         rt.warn("error: nothing applied: fix the specs above (or --select the others)")
@@ -134,6 +141,9 @@ _DONE = {
     "resubmit": "resubmitted",
     "cancel": "cancelled",
     "forget": "forgotten",
+    "run": "run(s) started",
+    "schedule": "schedule(s) recorded",
+    "skip": "tick decision(s) recorded",
     "noop": "unchanged",
 }
 

@@ -58,6 +58,8 @@ SYMBOLS = {
     ActionKind.SKIP: "~",
     ActionKind.NOOP: " ",
 }
+RECURRING = (ActionKind.RUN, ActionKind.SCHEDULE, ActionKind.SKIP)
+"""The kinds only recurring specs have (summaries show them only when present)."""
 SUBMITTING = frozenset({ActionKind.CREATE, ActionKind.REPLACE, ActionKind.RESUBMIT, ActionKind.RUN})
 
 
@@ -125,6 +127,23 @@ class Upcoming:
             "timeZone": self.zone,
             "next": [to_text(t) for t in self.times],
         }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Upcoming:
+        """Inverse of `to_dict`."""
+        times = (from_text(t) for t in data.get("next") or ())
+        return cls(
+            data["name"],
+            data["schedule"],
+            data.get("timeZone", "UTC"),
+            tuple(t for t in times if t is not None),
+        )
+
+    def shown(self) -> list[str]:
+        """`2026-12-04 02:00 Europe/Berlin` for each coming run."""
+        from batchspec.schedule.cron import zone
+
+        return [f"{t.astimezone(zone(self.zone)):%Y-%m-%d %H:%M} {self.zone}" for t in self.times]
 
 
 @dataclass(frozen=True)
@@ -207,8 +226,7 @@ class Plan:
             f"{counts[ActionKind.CANCEL]} to cancel",
             f"{counts[ActionKind.FORGET]} to forget",
         ]
-        recurring = (ActionKind.RUN, ActionKind.SCHEDULE, ActionKind.SKIP)
-        if any(counts[kind] for kind in recurring):
+        if self.upcoming or any(counts[kind] for kind in RECURRING):
             parts += [
                 f"{counts[ActionKind.RUN]} to run",
                 f"{counts[ActionKind.SCHEDULE]} to schedule",

@@ -27,9 +27,7 @@ def nightly(name: str = "nightly", model: str | None = None, **schedule: Any) ->
     """A local job that runs at 02:30 Berlin time, one output folder per run."""
     sched = {"cron": "30 2 * * *", "timeZone": "Europe/Berlin", **schedule}
     extra = {"model": model} if model else {}
-    return local_job(
-        name, output={"path": f"out/{name}/{{run.date}}"}, schedule=sched, **extra
-    )
+    return local_job(name, output={"path": f"out/{name}/{{run.date}}"}, schedule=sched, **extra)
 
 
 @dataclass

@@ -203,9 +203,11 @@ def test_two_controllers_one_acts(world: World, tmp_path: Path) -> None:
         clock=world.clock,
     )
     with holding(world.store, this_process("reconcile"), name=CONTROLLER_LEASE):
-        with pytest.raises(LeaseHeldError):
-            with holding(other_store, this_process("reconcile 2"), name=CONTROLLER_LEASE):
-                pass
+        with (
+            pytest.raises(LeaseHeldError),
+            holding(other_store, this_process("reconcile 2"), name=CONTROLLER_LEASE),
+        ):
+            pass
         world.at(datetime(2026, 3, 26, 1, 40, tzinfo=UTC))
     # Even a second controller that got past the lease finds the tick decided.
     other.run_pass()

@@ -1,0 +1,107 @@
+"""Recurring specs through the commands, in process, against the file-backed double.
+
+The clock is the real one here (the fault tests own the fake clock), so the
+expected next runs are worked out from the same time the command saw.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from batchspec.cli.main import main
+from batchspec.schedule.cron import Cron
+from batchspec.testing.files import FileBackend
+from batchspec.testing.specs import local_job, write_specs
+from tests.schedule.conftest import nightly
+
+HOURLY = {"cron": "0 * * * *", "timeZone": "Asia/Kolkata"}
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("BATCHSPEC_BACKEND_LOCAL", "batchspec.testing.files:file_backend_from_env")
+    monkeypatch.setenv("FAKE_BACKEND_FILE", str(tmp_path / "service.json"))
+    monkeypatch.setenv("FAKE_BACKEND_OUTPUTS", str(tmp_path / "outputs"))
+    monkeypatch.setenv("FAKE_BACKEND_AUTO_ADVANCE", "0")
+    monkeypatch.delenv("BATCHSPEC_STATE", raising=False)
+    write_specs(tmp_path / "specs", [nightly(), local_job("oneoff")])
+    return tmp_path
+
+
+def service(project: Path) -> FileBackend:
+    return FileBackend(project / "service.json", output_root=project / "outputs")
+
+
+def next_berlin_tick() -> str:
+    tick = Cron.parse("30 2 * * *", "Europe/Berlin").next(datetime.now(UTC))[0]
+    return Cron("30 2 * * *", "Europe/Berlin").shown(tick)
+
+
+def test_apply_records_the_schedule_and_runs_nothing_until_the_first_tick(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["plan"]) == 2
+    out = capsys.readouterr().out
+    assert "+ schedule nightly" in out and "+ create   oneoff" in out
+    assert f"nightly @ {next_berlin_tick()}" in out  # the Next runs section
+    assert main(["apply"]) == 0
+    out = capsys.readouterr().out
+    assert "1 created" in out and "1 schedule(s) recorded" in out
+    assert [j.job_name for j in service(project).jobs()] == ["oneoff"]
+    assert main(["plan"]) == 0  # recorded: nothing to do before the tick
+    assert "Next runs:" in capsys.readouterr().out
+
+
+def test_apply_now_runs_once_into_the_runs_own_folder(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["apply", "--now", "--select", "nightly"]) == 0
+    assert "1 run(s) started" in capsys.readouterr().out
+    (job,) = service(project).jobs()
+    key = job.labels["batchspec-run"]
+    assert re.fullmatch(r"\d{8}t\d{6}z", key)  # --now: the run's time is now
+    assert main(["plan", "--select", "nightly"]) == 0
+
+
+def test_saved_plan_of_a_recurring_spec_applies_exactly(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["plan", "--out", "plan.json", "-o", "json"]) == 2
+    data = json.loads(capsys.readouterr().out)
+    (action,) = [a for a in data["actions"] if a["name"] == "nightly"]
+    assert action["kind"] == "schedule" and action["cursor"] and action["job"]
+    (up,) = data["upcoming"]
+    assert up["name"] == "nightly" and up["timeZone"] == "Europe/Berlin" and len(up["next"]) == 3
+    assert data["summary"]["schedule"] == 1
+    assert main(["apply", "plan.json"]) == 0
+    assert "1 schedule(s) recorded" in capsys.readouterr().out
+    assert main(["plan", "--select", "nightly"]) == 0
+
+
+def test_markdown_plan_has_a_next_runs_table(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    hourly = local_job("hourly", schedule=HOURLY, output={"path": "out/{run.id}"})
+    write_specs(project / "specs", [hourly])
+    assert main(["plan", "-o", "markdown"]) == 2
+    out = capsys.readouterr().out
+    assert "#### Next runs" in out and "| schedule |" in out
+    assert "Asia/Kolkata" in out and "| run | 0 |" in out
+
+
+def test_plan_of_one_off_specs_keeps_its_shape(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (project / "specs" / "nightly.yaml").unlink()
+    assert main(["plan", "-o", "json"]) == 2
+    data = json.loads(capsys.readouterr().out)
+    assert "run" not in data["summary"] and data["upcoming"] == []
+    assert main(["plan"]) == 2
+    out = capsys.readouterr().out
+    assert "to run" not in out and "Next runs" not in out
