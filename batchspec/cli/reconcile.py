@@ -56,7 +56,7 @@ def add_parser(sub: Any) -> None:
         help="at most N jobs running at once; 0 for no limit (default 20)",
     )
     rt.add_select_option(p)
-    rt.add_state_option(p)
+    rt.add_state_option(p, init=True)
     rt.add_lease_options(p)
 
 

@@ -123,8 +123,7 @@ def _writer(where: Where) -> Iterator[tuple[StateStore, Callable[[], None]]]:
     keeper: LeaseKeeper | None = None
     try:
         lease.acquire(wait=where.lock_timeout)
-        assert store.path is not None
-        keeper = LeaseKeeper(store.path, holder, ttl=where.lease_ttl, name=WRITER_LEASE)
+        keeper = LeaseKeeper(store, holder, ttl=where.lease_ttl, name=WRITER_LEASE)
         keeper.start()
         yield store, keeper.check
     finally:

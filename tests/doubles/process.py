@@ -9,6 +9,8 @@ Tests instead wait for what the child promises: a line it prints once ready
 
 from __future__ import annotations
 
+import contextlib
+import io
 import re
 import subprocess
 import threading
@@ -19,6 +21,16 @@ from typing import IO, Any, TypeVar
 
 T = TypeVar("T")
 POLL_SECONDS = 0.02
+
+
+def run_cli(*argv: str) -> tuple[int, str, str]:
+    """One batchspec command in this process: (exit code, stdout, stderr)."""
+    from batchspec.cli.main import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(list(argv))
+    return code, out.getvalue(), err.getvalue()
 
 
 def wait_until(

@@ -21,7 +21,6 @@ recorded once, and `PRAGMA integrity_check` is ok.
 from __future__ import annotations
 
 import contextlib
-import io
 import json
 import os
 import signal
@@ -31,8 +30,8 @@ from pathlib import Path
 
 import pytest
 
-from batchspec.cli.main import main
 from tests.doubles.process import Child, wait_until
+from tests.doubles.process import run_cli as cli
 from tests.doubles.specs import write_specs
 
 REPO = Path(__file__).resolve().parents[2]
@@ -51,14 +50,6 @@ def controller_env(root: Path) -> dict[str, str]:
         BATCHSPEC_STATE=str(root / "state.db"),
     )
     return env
-
-
-def cli(*argv: str) -> tuple[int, str, str]:
-    """One batchspec command in this process (a second process beside the controller)."""
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main(list(argv))
-    return code, out.getvalue(), err.getvalue()
 
 
 def open_state_files(pid: int, state: Path) -> list[str]:
@@ -104,8 +95,8 @@ def test_commands_beside_a_live_controller_keep_its_wal_and_every_row(tmp_path: 
             before = serial(state)
             write_specs(root / "specs", [f"job_{round_:02d}"])
 
-            def moved(before: int = before) -> bool:
-                assert_wal_linked(controller.pid, state, f"round {round_}")  # frozen serial?
+            def moved(before: int = before, when: str = f"round {round_}") -> bool:
+                assert_wal_linked(controller.pid, state, when)  # a frozen serial: look here
                 return serial(state) > before
 
             wait_until(moved, what="a controller pass")
