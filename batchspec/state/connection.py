@@ -184,7 +184,7 @@ class SharedConnection:
                 return
             if self.key is not None and _OPEN.get(self.key) is self:
                 del _OPEN[self.key]
-                _GUARD.unwatch(self.path)
+                _GUARD.unwatch(self.path, self.key)
             if self.pid == os.getpid():
                 with suppress(sqlite3.Error):
                     self.raw.close()
@@ -220,7 +220,7 @@ def connect(path: Path, key: tuple[int, int], *, readonly: bool) -> SharedConnec
         conn = SharedConnection(raw, path, readonly=readonly)
         conn.key = key
         _OPEN[key] = conn
-        _GUARD.watch(path)
+        _GUARD.watch(path, key)
         return conn
 
 
@@ -272,6 +272,7 @@ class _OpenGuard:
     def __init__(self) -> None:
         self.watched: dict[str, int] = {}
         self.names: tuple[str, ...] = ()
+        self.files: dict[tuple[int, int], int] = {}
         self.hooked = False
 
     @staticmethod
@@ -279,16 +280,17 @@ class _OpenGuard:
         real = os.path.realpath(path)
         return [real + suffix for suffix in SIDE_FILES]
 
-    def watch(self, path: Path) -> None:
+    def watch(self, path: Path, key: tuple[int, int]) -> None:
         if not self.hooked:
             sys.addaudithook(self.audit)
             self.hooked = True
         for name in self.variants(path):
             self.watched[name] = self.watched.get(name, 0) + 1
+        self.files[key] = self.files.get(key, 0) + 1
         self.names = tuple({os.path.basename(name) for name in self.watched})
 
-    def unwatch(self, path: Path | None) -> None:
-        if path is None:
+    def unwatch(self, path: Path | None, key: tuple[int, int] | None) -> None:
+        if path is None or key is None:
             return
         for name in self.variants(path):
             left = self.watched.get(name, 0) - 1
@@ -296,6 +298,10 @@ class _OpenGuard:
                 self.watched[name] = left
             else:
                 self.watched.pop(name, None)
+        if self.files.get(key, 0) > 1:
+            self.files[key] -= 1
+        else:
+            self.files.pop(key, None)
         self.names = tuple({os.path.basename(name) for name in self.watched})
 
     def audit(self, event: str, args: tuple[Any, ...]) -> None:
@@ -308,10 +314,16 @@ class _OpenGuard:
             name = os.fsdecode(target)
         except TypeError:
             return
-        if not name.endswith(self.names):
-            return
-        real = os.path.realpath(name)
-        if real in self.watched:
+        if name.endswith(self.names):
+            real = os.path.realpath(name)
+            hit = real in self.watched
+        else:  # another name for the same file: a symbolic or hard link
+            try:
+                found = os.stat(name)
+            except (OSError, ValueError):
+                return
+            real, hit = name, file_key(found) in self.files
+        if hit:
             raise UnsafeStateAccessError(
                 f"refusing to open {real} outside SQLite while this process holds a"
                 " connection to it: closing that descriptor would drop SQLite's locks and"
