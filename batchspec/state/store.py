@@ -79,35 +79,11 @@ class StateStore(HistoryLog, JobWrites, JobQueries):
         """
         check_sequence(migrations)
         target = Path(path)
-        found = stat_state_file(target)
-        if found is None:
-            if not create:
-                return cls.memory(migrations=migrations, now=now)
-            cls._create(target, migrations, now=now)
-        elif found.st_size == 0:
-            if not init or readonly:
-                raise StateError(
-                    f"state file {target} is empty (0 bytes): that is not empty state; a state"
-                    " file lost its contents, or something else created it",
-                    hint=f"{damaged_hint(target)}; to start new state in it on purpose, run"
-                    " `batchspec apply --init` (or `reconcile --init`)",
-                )
-            cls._create(target, migrations, now=now, replace_empty=True)
-        if not readonly:
-            check_writable(target)
-        writable = not readonly or writable_location(target)
-        found = stat_state_file(target)
-        if found is None:
-            raise StateError(f"state file {target} disappeared while it was being opened")
-        try:
-            conn = connect(target, file_key(found), readonly=not writable)
-        except sqlite3.Error as exc:
-            raise as_state_error(exc, target) or StateError(
-                f"cannot open state file {target}: {exc}", hint=damaged_hint(target)
-            ) from exc
-        if conn.readonly and not readonly:
-            conn.close()
-            check_writable(target, force=True)
+        if not cls._ensure_file(
+            target, create=create, readonly=readonly, init=init, now=now, migrations=migrations
+        ):
+            return cls.memory(migrations=migrations, now=now)
+        conn = cls._connect(target, readonly=readonly)
         store = cls(conn, target, now=now)
         try:
             store._prepare(migrations, write=not readonly)
@@ -120,6 +96,57 @@ class StateStore(HistoryLog, JobWrites, JobQueries):
             store.close()
             raise
         return store
+
+    @classmethod
+    def _ensure_file(
+        cls,
+        target: Path,
+        *,
+        create: bool,
+        readonly: bool,
+        init: bool,
+        now: Callable[[], datetime],
+        migrations: Sequence[Migration] = MIGRATIONS,
+    ) -> bool:
+        """Make sure a usable file stands at `target`; False when there is none and
+        none may be created (the caller then reads empty state from memory)."""
+        found = stat_state_file(target)
+        if found is None:
+            if not create:
+                return False
+            cls._create(target, migrations, now=now)
+        elif found.st_size == 0:
+            if not init or readonly:
+                raise StateError(
+                    f"state file {target} is empty (0 bytes): that is not empty state; a state"
+                    " file lost its contents, or something else created it",
+                    hint=f"{damaged_hint(target)}; to start new state in it on purpose, run"
+                    " `batchspec apply --init` (or `reconcile --init`)",
+                )
+            cls._create(target, migrations, now=now, replace_empty=True)
+        return True
+
+    @staticmethod
+    def _connect(target: Path, *, readonly: bool) -> SharedConnection:
+        """This process's connection to the file; read-only only for readers of a
+        file or folder that cannot be written."""
+        if not readonly:
+            check_writable(target)
+        found = stat_state_file(target)
+        if found is None:
+            raise StateError(f"state file {target} disappeared while it was being opened")
+        try:
+            conn = connect(
+                target, file_key(found), readonly=readonly and not writable_location(target)
+            )
+        except sqlite3.Error as exc:
+            raise as_state_error(exc, target) or StateError(
+                f"cannot open state file {target}: {exc}", hint=damaged_hint(target)
+            ) from exc
+        if conn.readonly and not readonly:  # a reader's connection, shared, cannot write
+            conn.close()
+            check_writable(target, force=True)
+        return conn
 
     @classmethod
     def _create(
