@@ -6,9 +6,8 @@ queue instead of failing half-way), which also bumps the serial number.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from datetime import datetime
 from enum import Enum
 from pathlib import Path
@@ -153,27 +152,11 @@ class StoreBase:
                 finally:
                     conn.depth -= 1
                 return
-            try:
-                conn.execute("BEGIN IMMEDIATE")
-            except sqlite3.OperationalError as exc:
-                raise StateError(
-                    f"state file {self.path} is busy: {exc}",
-                    hint="another batchspec process is writing; try again",
-                ) from exc
-            conn.depth = 1
-            try:
+            with conn.immediate():
                 yield conn
                 conn.execute(
                     "UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'serial'"
                 )
-                conn.execute("COMMIT")
-            except BaseException:
-                if conn.in_transaction:
-                    with suppress(sqlite3.Error, StateError):
-                        conn.execute("ROLLBACK")
-                raise
-            finally:
-                conn.depth = 0
 
     @contextmanager
     def _read(self) -> Iterator[SharedConnection]:

@@ -29,7 +29,7 @@ import sqlite3
 import sys
 import threading
 from collections.abc import Iterator, Sequence
-from contextlib import suppress
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -165,6 +165,30 @@ class SharedConnection:
                     raise translated from exc
                 raise
             return Rows(rows, cursor.lastrowid, cursor.rowcount)
+
+    @contextmanager
+    def immediate(self) -> Iterator[SharedConnection]:
+        """BEGIN IMMEDIATE ... COMMIT with the lock held throughout; ROLLBACK on any
+        exception (BEGIN IMMEDIATE: two writers queue instead of failing half-way)."""
+        with self.lock:
+            try:
+                self.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:
+                raise StateError(
+                    f"state file {self.path} is busy: {exc}",
+                    hint="another batchspec process is writing; try again",
+                ) from exc
+            self.depth = 1
+            try:
+                yield self
+                self.execute("COMMIT")
+            except BaseException:
+                if self.in_transaction:
+                    with suppress(sqlite3.Error, StateError):
+                        self.execute("ROLLBACK")
+                raise
+            finally:
+                self.depth = 0
 
     @property
     def in_transaction(self) -> bool:

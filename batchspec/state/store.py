@@ -308,24 +308,14 @@ class StateStore(HistoryLog, JobWrites, JobQueries):
         return bool(row[0])
 
     def _apply_migration(self, migration: Migration) -> None:
-        conn = self._conn
-        with conn.lock:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                # Another process may have migrated while we waited for the write lock.
-                if self._user_version() >= migration.number:
-                    conn.execute("ROLLBACK")
-                    return
-                for statement in split_sql(migration.sql):
-                    conn.execute(statement)
-                conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
-                conn.execute(f"PRAGMA user_version = {migration.number}")
-                conn.execute("COMMIT")
-            except BaseException:
-                if conn.in_transaction:
-                    with suppress(sqlite3.Error, StateError):
-                        conn.execute("ROLLBACK")
-                raise
+        with self._conn.immediate() as conn:
+            # Another process may have migrated while we waited for the write lock.
+            if self._user_version() >= migration.number:
+                return
+            for statement in split_sql(migration.sql):
+                conn.execute(statement)
+            conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+            conn.execute(f"PRAGMA user_version = {migration.number}")
 
     def _backup(self, version: int) -> Path:
         """Copy the file (consistently, with SQLite's online backup) before migrating."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
 import re
 import subprocess
 import threading
@@ -21,6 +22,21 @@ from typing import IO, Any, TypeVar
 
 T = TypeVar("T")
 POLL_SECONDS = 0.02
+REPO = Path(__file__).resolve().parents[2]
+
+
+def double_env(root: Path, **extra: str) -> dict[str, str]:
+    """The environment of a `batchspec` child whose local backend is the
+    file-backed double keeping its service in `root/service.json`."""
+    env = dict(os.environ)
+    env.update(
+        PYTHONPATH=str(REPO),
+        BATCHSPEC_BACKEND_LOCAL="tests.doubles.backend:file_backend_from_env",
+        FAKE_BACKEND_FILE=str(root / "service.json"),
+    )
+    env.pop("FAKE_BACKEND_KILL_AT", None)
+    env.update(extra)
+    return env
 
 
 def run_cli(*argv: str) -> tuple[int, str, str]:

@@ -12,7 +12,6 @@ next run must converge: 50 jobs, each created once, all recorded.
 from __future__ import annotations
 
 import json
-import os
 import random
 import signal
 import subprocess
@@ -23,29 +22,22 @@ from pathlib import Path
 import pytest
 
 from batchspec.state import Phase, StateStore
-from tests.doubles.process import Child, wait_until
+from tests.doubles.process import Child, double_env, wait_until
 from tests.doubles.specs import write_specs
 
-REPO = Path(__file__).resolve().parents[2]
 NAMES = [f"job_{i:02d}" for i in range(50)]
 
 pytestmark = pytest.mark.slow
 
 
 def env_for(root: Path, **extra: str) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(
-        PYTHONPATH=str(REPO),
-        BATCHSPEC_BACKEND_LOCAL="tests.doubles.backend:file_backend_from_env",
-        FAKE_BACKEND_FILE=str(root / "service.json"),
-        FAKE_BACKEND_IDEMPOTENT="0",
-        FAKE_BACKEND_AUTO_ADVANCE="0",
-        FAKE_BACKEND_PAGE_SIZE="7",
-        BATCHSPEC_STATE=str(root / "state.db"),
-    )
-    env.pop("FAKE_BACKEND_KILL_AT", None)
-    env.update(extra)
-    return env
+    settings = {
+        "FAKE_BACKEND_IDEMPOTENT": "0",
+        "FAKE_BACKEND_AUTO_ADVANCE": "0",
+        "FAKE_BACKEND_PAGE_SIZE": "7",
+        "BATCHSPEC_STATE": str(root / "state.db"),
+    }
+    return double_env(root, **{**settings, **extra})
 
 
 def batchspec(root: Path, *args: str, **extra: str) -> subprocess.CompletedProcess[str]:

@@ -16,18 +16,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parents[2]
+from tests.doubles.process import double_env
 
 
 def batchspec(root: Path, *argv: str) -> dict[str, Any]:
-    env = dict(os.environ)
-    env.update(
-        PYTHONPATH=str(REPO),
-        BATCHSPEC_BACKEND_LOCAL="tests.doubles.backend:file_backend_from_env",
-        FAKE_BACKEND_FILE=str(root / "service.json"),
-        FAKE_BACKEND_IDEMPOTENT="0",
-        FAKE_BACKEND_AUTO_ADVANCE="0",
-    )
+    env = double_env(root, FAKE_BACKEND_IDEMPOTENT="0", FAKE_BACKEND_AUTO_ADVANCE="0")
     done = subprocess.run(
         [sys.executable, "-m", "batchspec", *argv],
         check=False,

@@ -30,26 +30,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.doubles.process import Child, wait_until
+from tests.doubles.process import Child, double_env, wait_until
 from tests.doubles.process import run_cli as cli
 from tests.doubles.specs import write_specs
 
-REPO = Path(__file__).resolve().parents[2]
 ROUNDS = 50
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(sys.platform != "linux", reason="/proc")]
-
-
-def controller_env(root: Path) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(
-        PYTHONPATH=str(REPO),
-        BATCHSPEC_BACKEND_LOCAL="tests.doubles.backend:file_backend_from_env",
-        FAKE_BACKEND_FILE=str(root / "service.json"),
-        FAKE_BACKEND_AUTO_ADVANCE="1",
-        BATCHSPEC_STATE=str(root / "state.db"),
-    )
-    return env
 
 
 def open_state_files(pid: int, state: Path) -> list[str]:
@@ -85,7 +72,8 @@ def test_commands_beside_a_live_controller_keep_its_wal_and_every_row(tmp_path: 
     argv = [sys.executable, "-m", "batchspec", "reconcile", "specs", "--interval", "0.05"]
     argv += ["--max-interval", "0.2", "--max-running", "0"]
     seen: set[int] = set()
-    with Child(argv, cwd=root, env=controller_env(root)) as controller:
+    env = double_env(root, BATCHSPEC_STATE=str(state), FAKE_BACKEND_AUTO_ADVANCE="1")
+    with Child(argv, cwd=root, env=env) as controller:
         controller.wait_for_err(r"^controller ready: ")
         controller.wait_for_out(r" pass 1: ")
         plan = root / "plan.json"

@@ -267,3 +267,6 @@ def test_processes_opening_a_fresh_file_together_all_succeed(tmp_path: Path) -> 
         results = [p.communicate(timeout=60) for p in procs]
         assert [p.returncode for p in procs] == [0] * 5, results
         assert len({out for out, _ in results}) == 1  # one file, one lineage
+    # New files are built beside the path and linked in whole: a second process never
+    # finds a half-made (0-byte) file there, and no temporary file stays behind.
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fresh0.db", "fresh1.db"]
