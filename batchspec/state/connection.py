@@ -202,7 +202,9 @@ class SharedConnection:
 
     def close(self) -> None:
         """Give back one reference; the last one closes the connection."""
-        with _REGISTRY_LOCK, self.lock:
+        # Always this connection's lock before the registry's (as a thread inside a
+        # transaction that opens another store takes them): never the reverse.
+        with self.lock, _REGISTRY_LOCK:
             self.refs -= 1
             if self.refs > 0:
                 return
