@@ -2,7 +2,7 @@
 
 Codes are stable: tools and CI configurations match on them. Never reuse a
 retired code. Ranges: BS0xx reading files, BS1xx schema, BS2xx rules from the
-seeds and the services, BS3xx compiling for a target.
+services' documentation, BS3xx compiling for a target.
 """
 
 from __future__ import annotations

@@ -20,12 +20,12 @@ to get a filesystem for a URL, one set of wildcard rules and one answer to
 
 Filesystem libraries are imported only when such a URL is used.
 
-Wildcards follow seed 001: at most one `*`, in the last path segment, either
-the whole name (`dir/*`: every file in the folder) or the end of a prefix
-(`dir/part-*`). Validation enforces that shape; `expand` lists the matches,
-sorted by name, files only. Hidden files (a leading `.`) are skipped: they
-are editor and tool droppings, never data, and the engine's own staging
-folder is one of them.
+Wildcards follow Cloud ML Engine's documented rules: at most one `*`, in
+the last path segment, either the whole name (`dir/*`: every file in the
+folder) or the end of a prefix (`dir/part-*`). Validation enforces that
+shape; `expand` lists the matches, sorted by name, files only. Hidden files
+(a leading `.`) are skipped: they are editor and tool droppings, never data,
+and the engine's own staging folder is one of them.
 """
 
 from __future__ import annotations
@@ -228,7 +228,7 @@ def _list(folder: str, prefix: str, *, hidden: bool, missing_ok: bool) -> list[s
 
 
 def expand(pattern: str) -> list[str]:
-    """The files a path names (seed 001's wildcard rules), sorted; raises
+    """The files a path names (ML Engine's wildcard rules), sorted; raises
     StorageError when there are none."""
     if "*" not in pattern:
         if not is_file(pattern):

@@ -3,7 +3,7 @@
 Why the shape is what it is:
 
 * The models check *structure* only (types, unknown keys, enums). Every rule
-  that has a name in the seeds (job names, regions, formats per target, path
+  a service documents (job names, regions, formats per target, path
   wildcards, one output, one model) lives in `batchspec.validate.rules`, so
   each gets its own stable diagnostic code and a hint, instead of a generic
   "does not match pattern". The same constraints are still published in the
@@ -58,7 +58,7 @@ class _Model(BaseModel):
 
 
 class Metadata(_Model):
-    """Identity of the job. `name` is the job name of seed 001's rules."""
+    """Identity of the job. `name` follows the services' job-name rules."""
 
     name: StrictStr = Field(
         description=(
@@ -144,7 +144,7 @@ class HttpRunner(_Model):
 
 
 class CommandRunner(_Model):
-    """A command following batchspec's local file contract (seed 002).
+    """A command following batchspec's local file contract for custom containers.
 
     The command reads the files listed in AIP_BATCH_INPUT_URIS (comma separated)
     and writes JSON lines into AIP_BATCH_OUTPUT_DIR. These variables are

@@ -10,13 +10,12 @@ cancelled or forgotten. Removals are also limited to the paths given (a
 
 from __future__ import annotations
 
-import fnmatch
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from batchspec.compile.paths import compile_paths, selected
 from batchspec.diagnostics import Diagnostic, has_errors
-from batchspec.errors import CompileError
 from batchspec.model.jobs import CompiledJob
 from batchspec.state.records import JobRecord
 
@@ -59,7 +58,7 @@ class Desired:
 
     def selected(self, name: str) -> bool:
         """True when `name` matches `--select` (or there is no selection)."""
-        return not self.select or any(fnmatch.fnmatchcase(name, p) for p in self.select)
+        return selected(name, self.select)
 
     def targeted(self, target: str) -> bool:
         """True when `target` matches `--target` (or there is no target filter)."""
@@ -87,43 +86,20 @@ def load_desired(
     `select` (name globs) and `targets` narrow the set: other specs are neither
     compiled nor planned, and their recorded jobs are never removed.
     """
-    from batchspec.compile import compile_spec
-    from batchspec.validate import validate_paths
-
-    result = validate_paths(paths)
-    desired = Desired(
-        diagnostics=list(result.diagnostics),
+    compiled = compile_paths(paths, select=select, targets=targets)
+    return Desired(
+        jobs=compiled.by_name(),
+        diagnostics=compiled.diagnostics,
+        problems=[
+            Problem(f.name, f"does not compile: {f.error.message}", file=str(f.file))
+            for f in compiled.failures
+        ],
         scope=tuple(_resolve(p) for p in paths),
+        blocked_files=frozenset(_resolve(f) for f in compiled.invalid_files),
+        blocked_names=frozenset(f.name for f in compiled.failures),
         select=tuple(select),
         targets=tuple(targets),
     )
-    blocked_files = {_resolve(d.file) for d in result.diagnostics if d.is_error and d.file}
-    blocked_names: set[str] = set()
-    for loaded in result.specs:
-        if not desired.selected(loaded.name) or not desired.targeted(loaded.spec.spec.target.value):
-            continue
-        try:
-            desired.jobs[loaded.name] = compile_spec(loaded.spec, source=loaded.file)
-        except CompileError as exc:
-            blocked_names.add(loaded.name)
-            desired.diagnostics.extend(exc.diagnostics)
-            desired.problems.append(
-                Problem(loaded.name, f"does not compile: {exc.message}", file=str(loaded.file))
-            )
-        except NotImplementedError as exc:
-            blocked_names.add(loaded.name)
-            desired.problems.append(
-                Problem(
-                    loaded.name,
-                    f"cannot be compiled: {exc}",
-                    hint="this batchspec build cannot compile that target yet; use"
-                    " --target or --select to plan the other jobs",
-                    file=str(loaded.file),
-                )
-            )
-    desired.blocked_files = frozenset(blocked_files)
-    desired.blocked_names = frozenset(blocked_names)
-    return desired
 
 
 def desired_from(jobs: Iterable[CompiledJob], *, scope: Sequence[str | Path] = ()) -> Desired:

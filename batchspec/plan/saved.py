@@ -42,18 +42,27 @@ def job_to_dict(job: CompiledJob) -> dict[str, Any]:
         "parent": job.parent,
         "source": str(job.source) if job.source else None,
         "spec": job.spec.model_dump(mode="json", by_alias=True),
+        "project": job.effective.project,
+        "region": job.effective.region,
     }
 
 
 def job_from_dict(data: Mapping[str, Any]) -> CompiledJob:
     """Inverse of `job_to_dict`."""
     spec = BatchPredictionJobSpec.model_validate_json(json.dumps(data["spec"]))
+    target, written = Target(data["target"]), spec.spec
+    settled = {
+        "target": target,
+        "project": data.get("project", written.project),
+        "region": data.get("region", written.region),
+    }
     return CompiledJob(
         name=data["name"],
-        target=Target(data["target"]),
+        target=target,
         body=data["body"],
         fingerprint=data["fingerprint"],
         spec=spec,
+        effective=written.model_copy(update=settled),
         labels=dict(data.get("labels") or {}),
         parent=data.get("parent"),
         source=Path(data["source"]) if data.get("source") else None,

@@ -226,7 +226,7 @@ class Controller:
             if record.terminal or record.remote_name is None or record.cancel_requested_at:
                 continue
             job = desired.jobs.get(record.name)
-            policy: Policy | None = job.spec.spec.policy if job else None
+            policy: Policy | None = job.effective.policy if job else None
             if policy is None or policy.deadline_seconds is None or record.submitted_at is None:
                 continue
             if now - record.submitted_at < timedelta(seconds=policy.deadline_seconds):

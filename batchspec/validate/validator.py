@@ -29,6 +29,7 @@ class LoadedSpec:
     spec: BatchPredictionJobSpec
     file: Path
     document: int
+    rules: tuple[Diagnostic, ...] | None = None  # the rules' findings (warnings): not asked twice
 
     @property
     def name(self) -> str:
@@ -63,7 +64,7 @@ def validate_loaded(loaded: LoadResult) -> ValidationResult:
         spec, problems = validate_document(doc)
         result.diagnostics.extend(problems)
         if spec is not None and not has_errors(problems):
-            result.specs.append(LoadedSpec(spec, Path(doc.file), doc.index))
+            result.specs.append(LoadedSpec(spec, Path(doc.file), doc.index, tuple(problems)))
     result.diagnostics.extend(_duplicate_names(result.specs))
     result.specs = _without_duplicates(result.specs)
     result.diagnostics = _locate(result.diagnostics, loaded.texts)

@@ -22,8 +22,8 @@ from pathlib import Path
 import pytest
 
 from batchspec.state import Phase, StateStore
+from batchspec.testing.specs import local_job, write_specs
 from tests.doubles.process import Child, double_env, wait_until
-from tests.doubles.specs import write_specs
 
 NAMES = [f"job_{i:02d}" for i in range(50)]
 
@@ -70,7 +70,7 @@ def assert_converged(root: Path) -> None:
 
 @pytest.fixture
 def root(tmp_path: Path) -> Path:
-    write_specs(tmp_path / "specs", NAMES)
+    write_specs(tmp_path / "specs", [local_job(n) for n in NAMES])
     return tmp_path
 
 

@@ -19,8 +19,8 @@ import pytest
 from batchspec.errors import StateError
 from batchspec.model.enums import JobState
 from batchspec.state import StateStore
+from batchspec.testing.specs import compiled
 from tests.doubles.process import run_cli
-from tests.doubles.specs import compiled
 from tests.doubles.state import record_job
 
 REPO = Path(__file__).resolve().parents[2]

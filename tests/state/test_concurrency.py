@@ -30,9 +30,9 @@ from pathlib import Path
 
 import pytest
 
+from batchspec.testing.specs import local_job, write_specs
 from tests.doubles.process import Child, double_env, wait_until
 from tests.doubles.process import run_cli as cli
-from tests.doubles.specs import write_specs
 
 ROUNDS = 50
 
@@ -68,7 +68,7 @@ def serial(state: Path) -> int:
 def test_commands_beside_a_live_controller_keep_its_wal_and_every_row(tmp_path: Path) -> None:
     root = tmp_path
     state = root / "state.db"
-    write_specs(root / "specs", ["job_seed"])
+    write_specs(root / "specs", [local_job("job_seed")])
     argv = [sys.executable, "-m", "batchspec", "reconcile", "specs", "--interval", "0.05"]
     argv += ["--max-interval", "0.2", "--max-running", "0"]
     seen: set[int] = set()
@@ -81,7 +81,7 @@ def test_commands_beside_a_live_controller_keep_its_wal_and_every_row(tmp_path: 
             code, _, err = cli("plan", "specs", "--state", str(state), "--out", str(plan))
             assert code in (0, 2), err  # 2: the plan has changes
             before = serial(state)
-            write_specs(root / "specs", [f"job_{round_:02d}"])
+            write_specs(root / "specs", [local_job(f"job_{round_:02d}")])
 
             def moved(before: int = before, when: str = f"round {round_}") -> bool:
                 assert_wal_linked(controller.pid, state, when)  # a frozen serial: look here

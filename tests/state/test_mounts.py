@@ -21,7 +21,7 @@ import pytest
 
 from batchspec.model.enums import JobState
 from batchspec.state import StateStore
-from tests.doubles.specs import compiled, write_specs
+from batchspec.testing.specs import compiled, local_job, write_specs
 from tests.doubles.state import record_job
 
 REPO = Path(__file__).resolve().parents[2]
@@ -71,7 +71,7 @@ def assert_clear(run: dict[str, Any], *needles: str) -> None:
 
 @pytest.fixture
 def ro_root(tmp_path: Path) -> Path:
-    write_specs(tmp_path / "specs", NAMES[:3])
+    write_specs(tmp_path / "specs", [local_job(n) for n in NAMES[:3]])
     with StateStore.open(tmp_path / "ro" / "state.db") as store:
         for name in NAMES[:3]:
             record_job(store, compiled(name), state=JobState.RUNNING)
@@ -110,7 +110,7 @@ def test_a_read_only_state_file_still_reads_and_writers_fail_clearly(ro_root: Pa
 
 
 def test_a_full_disk_is_reported_as_such_and_nothing_is_half_written(tmp_path: Path) -> None:
-    write_specs(tmp_path / "specs", NAMES)
+    write_specs(tmp_path / "specs", [local_job(n) for n in NAMES])
     (tmp_path / "full").mkdir()
     mounts = f"mount -t tmpfs -o size=4m tmpfs {tmp_path / 'full'}"
     result = in_namespace(mounts, "disk_full", tmp_path)
