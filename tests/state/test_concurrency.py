@@ -74,8 +74,9 @@ def test_commands_beside_a_live_controller_keep_its_wal_and_every_row(tmp_path: 
     seen: set[int] = set()
     env = double_env(root, BATCHSPEC_STATE=str(state), FAKE_BACKEND_AUTO_ADVANCE="1")
     with Child(argv, cwd=root, env=env) as controller:
-        controller.wait_for_err(r"^controller ready: ")
-        controller.wait_for_out(r" pass 1: ")
+        # Bounded deadlines, generous for a loaded CI runner: only a hang reaches them.
+        controller.wait_for_err(r"^controller ready: ", timeout=180)
+        controller.wait_for_out(r" pass 1: ", timeout=180)
         plan = root / "plan.json"
         for round_ in range(ROUNDS):
             code, _, err = cli("plan", "specs", "--state", str(state), "--out", str(plan))
@@ -87,7 +88,7 @@ def test_commands_beside_a_live_controller_keep_its_wal_and_every_row(tmp_path: 
                 assert_wal_linked(controller.pid, state, when)  # a frozen serial: look here
                 return serial(state) > before
 
-            wait_until(moved, what="a controller pass")
+            wait_until(moved, timeout=120, what="a controller pass")
             code, _, err = cli("status", "--state", str(state), "--all")
             assert code == 0, err
             code, out, err = cli(
@@ -105,7 +106,7 @@ def test_commands_beside_a_live_controller_keep_its_wal_and_every_row(tmp_path: 
             rows = json.loads(out) if code == 0 else []
             return {r["name"] for r in rows if r["state"] == "SUCCEEDED"} == names
 
-        wait_until(all_succeeded, timeout=120, what="every job to succeed")
+        wait_until(all_succeeded, timeout=240, what="every job to succeed")
         assert_wal_linked(controller.pid, state)
         controller.proc.send_signal(signal.SIGTERM)
         code, _, err = controller.finish()
