@@ -22,8 +22,8 @@ from pathlib import Path
 import pytest
 
 from batchspec.state import Phase, StateStore
+from batchspec.testing.process import Child, double_env, wait_until
 from batchspec.testing.specs import local_job, write_specs
-from tests.doubles.process import Child, double_env, wait_until
 
 NAMES = [f"job_{i:02d}" for i in range(50)]
 
@@ -98,6 +98,20 @@ def created(root: Path) -> int:
     """Jobs the shared service has created so far (0 before the first create)."""
     path = root / "service.json"
     return int(json.loads(path.read_text())["creates"]) if path.exists() else 0
+
+
+@pytest.mark.parametrize("kill_at", ["create:1", "create.created:1", "create.created:50"])
+def test_apply_on_the_create_path_killed_then_rerun_converges(root: Path, kill_at: str) -> None:
+    """A backend that creates without a look-up (as Vertex AI's does, after
+    apply's one listing): killed before or right after a create."""
+    killed = batchspec(
+        root, "apply", "specs", FAKE_BACKEND_KILL_AT=kill_at, FAKE_BACKEND_LISTING="1"
+    )
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    again = batchspec(root, "apply", "specs", FAKE_BACKEND_LISTING="1")
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert_converged(root)
+    assert service(root)["calls"].get("submit", 0) == 0
 
 
 def test_apply_killed_from_outside_at_random_times(root: Path) -> None:

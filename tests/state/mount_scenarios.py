@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from tests.doubles.process import double_env
+from batchspec.testing.process import double_env
 
 
 def batchspec(root: Path, *argv: str) -> dict[str, Any]:

@@ -19,9 +19,9 @@ import pytest
 from batchspec.errors import StateError
 from batchspec.model.enums import JobState
 from batchspec.state import StateStore
+from batchspec.testing.process import run_cli
 from batchspec.testing.specs import compiled
-from tests.doubles.process import run_cli
-from tests.doubles.state import record_job
+from batchspec.testing.state import record_job
 
 REPO = Path(__file__).resolve().parents[2]
 

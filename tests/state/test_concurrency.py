@@ -30,9 +30,9 @@ from pathlib import Path
 
 import pytest
 
+from batchspec.testing.process import Child, double_env, wait_until
+from batchspec.testing.process import run_cli as cli
 from batchspec.testing.specs import local_job, write_specs
-from tests.doubles.process import Child, double_env, wait_until
-from tests.doubles.process import run_cli as cli
 
 ROUNDS = 50
 

@@ -12,7 +12,7 @@ import pytest
 
 from batchspec.errors import LeaseHeldError
 from batchspec.state import Lease, LeaseKeeper, StateStore, this_process
-from tests.doubles.process import wait_until
+from batchspec.testing.process import wait_until
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ import pytest
 from batchspec.model.enums import JobState
 from batchspec.state import StateStore
 from batchspec.testing.specs import compiled, local_job, write_specs
-from tests.doubles.state import record_job
+from batchspec.testing.state import record_job
 
 REPO = Path(__file__).resolve().parents[2]
 NAMES = [f"job_{i:03d}" for i in range(40)]

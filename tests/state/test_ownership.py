@@ -21,8 +21,8 @@ import pytest
 
 from batchspec.state import Lease, LeaseKeeper, StateStore, this_process
 from batchspec.state.connection import UnsafeStateAccessError
+from batchspec.testing.process import wait_until
 from batchspec.testing.specs import compiled
-from tests.doubles.process import wait_until
 
 PACKAGE = Path(__file__).resolve().parents[2] / "batchspec"
 # Calls that open (or create and close) a file outside SQLite.

@@ -31,10 +31,11 @@ def double_env(root: Path, **extra: str) -> dict[str, str]:
     env = dict(os.environ)
     env.update(
         PYTHONPATH=str(REPO),
-        BATCHSPEC_BACKEND_LOCAL="tests.doubles.backend:file_backend_from_env",
+        BATCHSPEC_BACKEND_LOCAL="batchspec.testing.files:file_backend_from_env",
         FAKE_BACKEND_FILE=str(root / "service.json"),
     )
     env.pop("FAKE_BACKEND_KILL_AT", None)
+    env.pop("FAKE_BACKEND_LISTING", None)
     env.update(extra)
     return env
 
