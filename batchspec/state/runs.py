@@ -11,13 +11,13 @@ adopts by its key: a tick never runs twice and is never lost.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from batchspec.model.jobs import CompiledJob
+from batchspec.state.connection import SharedConnection
 from batchspec.state.records import (
     JobRecord,
     RunOutcome,
@@ -69,7 +69,7 @@ class RunWrites(JobWrites):
                 self._audit_schedule(conn, name, actor, stamp, "schedule forgotten")
 
     def _audit_schedule(
-        self, conn: sqlite3.Connection, name: str, actor: str, stamp: str, message: str
+        self, conn: SharedConnection, name: str, actor: str, stamp: str, message: str
     ) -> None:
         conn.execute(
             "INSERT INTO audit(at, actor, kind, message) VALUES (?, ?, 'schedule', ?)",
@@ -90,7 +90,7 @@ class RunWrites(JobWrites):
 
     def _decide(
         self,
-        conn: sqlite3.Connection,
+        conn: SharedConnection,
         name: str,
         decisions: list[TickDecision],
         cursor: datetime | None,
