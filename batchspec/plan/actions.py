@@ -80,9 +80,9 @@ class PlannedRun:
 
     def shown(self) -> str:
         """`2026-12-03 02:00 Europe/Berlin`."""
-        from batchspec.schedule.cron import zone
+        from batchspec.schedule.cron import shown
 
-        return f"{self.at.astimezone(zone(self.zone)):%Y-%m-%d %H:%M} {self.zone}"
+        return shown(self.at, self.zone)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready mapping."""
@@ -141,9 +141,9 @@ class Upcoming:
 
     def shown(self) -> list[str]:
         """`2026-12-04 02:00 Europe/Berlin` for each coming run."""
-        from batchspec.schedule.cron import zone
+        from batchspec.schedule.cron import shown
 
-        return [f"{t.astimezone(zone(self.zone)):%Y-%m-%d %H:%M} {self.zone}" for t in self.times]
+        return [shown(t, self.zone) for t in self.times]
 
 
 @dataclass(frozen=True)

@@ -193,9 +193,7 @@ class Executor:
         job = action.job
         assert job is not None
         if action.kind is ActionKind.SCHEDULE:
-            self.store.register_schedule(
-                job.name, action.cursor or self.clock.now(), actor=self.actor
-            )
+            self.store.register_schedule(job, action.cursor or self.clock.now(), actor=self.actor)
             return Outcome(action, True, "schedule recorded", action.previous)
         cursor = max((d.at for d in action.decided), default=None)
         self.store.record_ticks(
@@ -211,7 +209,7 @@ class Executor:
         assert job is not None and run is not None
         self.provider(job.target.value)
         require_listed(job.target.value, job.name, observation, job.parent)
-        self.store.register_schedule(job.name, action.cursor or run.at, actor=self.actor)
+        self.store.register_schedule(job, action.cursor or run.at, actor=self.actor)
         previous = self.store.current_job(job.name)
         if previous is not None and previous.in_doubt:
             found = self._find(previous, observation, job.parent)

@@ -83,6 +83,11 @@ def zone(name: str) -> ZoneInfo:
         ) from None
 
 
+def shown(moment: datetime, zone_name: str) -> str:
+    """`moment` as `2026-12-03 02:00 Europe/Berlin`: how every reader shows a run."""
+    return f"{moment.astimezone(zone(zone_name)):%Y-%m-%d %H:%M} {zone_name}"
+
+
 @dataclass(frozen=True)
 class Cron:
     """A checked expression in a zone; every time it hands out is aware UTC."""
@@ -162,4 +167,4 @@ class Cron:
 
     def shown(self, moment: datetime) -> str:
         """`2026-12-03 02:00 Europe/Berlin`."""
-        return f"{self.local(moment):%Y-%m-%d %H:%M} {self.zone_name}"
+        return shown(moment, self.zone_name)

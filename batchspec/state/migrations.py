@@ -156,12 +156,14 @@ ALTER TABLE jobs ADD COLUMN inputs_digest TEXT;
 CREATE INDEX jobs_run ON jobs(name, run_key) WHERE run_key IS NOT NULL;
 
 -- One row per recurring spec: from when its ticks count, the latest tick
--- decided, the input snapshot last run, and the last failure to list inputs.
+-- decided, the input snapshot last run, the revision last declared, and the
+-- last failure to list inputs.
 CREATE TABLE schedules (
     name          TEXT PRIMARY KEY,
     since         TEXT NOT NULL,
     cursor        TEXT,
     inputs_digest TEXT,
+    fingerprint   TEXT,
     error         TEXT,
     error_at      TEXT,
     errors        INTEGER NOT NULL DEFAULT 0,

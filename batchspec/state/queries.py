@@ -19,7 +19,7 @@ from batchspec.state.records import (
     from_text,
 )
 
-_SCHEDULE_COLUMNS = "name, since, cursor, inputs_digest, error, error_at, errors"
+_SCHEDULE_COLUMNS = "name, since, cursor, inputs_digest, error, error_at, errors, fingerprint"
 
 
 def _schedule(row: Sequence[Any]) -> ScheduleRecord:
@@ -31,6 +31,7 @@ def _schedule(row: Sequence[Any]) -> ScheduleRecord:
         error=row[4],
         error_at=from_text(row[5]),
         errors=row[6],
+        fingerprint=row[7],
     )
 
 

@@ -346,6 +346,7 @@ class ScheduleRecord:
     error: str | None = None
     error_at: datetime | None = None
     errors: int = 0
+    fingerprint: str | None = None  # the revision last declared
 
     @property
     def decided_until(self) -> datetime:

@@ -51,15 +51,26 @@ _RUN_COLUMNS = (
 class RunWrites(JobWrites):
     """Schedules and runs, read and written in transactions."""
 
-    def register_schedule(self, name: str, since: datetime, *, actor: str) -> None:
-        """Record a recurring spec: its ticks after `since` count (idempotent)."""
+    def register_schedule(self, job: CompiledJob, since: datetime, *, actor: str) -> None:
+        """Record a recurring spec: its ticks after `since` count (idempotent), and
+        the revision declaring it (so readers without the spec files see its schedule)."""
         stamp = self._stamp()
         with self.transaction() as conn:
-            conn.execute(
-                "INSERT OR IGNORE INTO schedules(name, since, updated_at) VALUES (?, ?, ?)",
-                (name, to_text(since), stamp),
-            )
-            self._audit_schedule(conn, name, actor, stamp, f"schedule recorded from {since}")
+            self._ensure_revision(conn, job, stamp)
+            added = conn.execute(
+                "INSERT OR IGNORE INTO schedules(name, since, fingerprint, updated_at)"
+                " VALUES (?, ?, ?, ?)",
+                (job.name, to_text(since), job.fingerprint, stamp),
+            ).rowcount
+            if added:
+                self._audit_schedule(
+                    conn, job.name, actor, stamp, f"schedule recorded from {since}"
+                )
+            else:
+                conn.execute(
+                    "UPDATE schedules SET fingerprint = ? WHERE name = ? AND fingerprint IS NOT ?",
+                    (job.fingerprint, job.name, job.fingerprint),
+                )
 
     def drop_schedule(self, name: str, *, actor: str) -> None:
         """Forget a recurring spec's schedule (its runs stay in history)."""
