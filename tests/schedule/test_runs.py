@@ -136,3 +136,42 @@ def test_overview_reports_ticks_nobody_decided_and_runs_that_never_finished(
     ]
     assert [r.run_key for r in found.unfinished()] == ["20260326T013000Z"]
     assert found.last is not None and found.last.outcome is RunOutcome.RUN
+
+
+def test_drift_reports_missed_ticks_and_runs_that_never_finished(world: World) -> None:
+    from batchspec.reconcile.drift import detect_drift
+    from batchspec.state.records import DriftKind
+
+    world.docs = [nightly(startingDeadline="1h")]
+    world.at(START)
+    world.at(datetime(2026, 3, 26, 4, 0, tzinfo=UTC))  # too late: missed
+    world.at(datetime(2026, 3, 27, 1, 40, tzinfo=UTC))  # runs, and never finishes
+    world.clock.current = datetime(2026, 3, 29, 12, 0, tzinfo=UTC)  # no controller since
+
+    def check() -> list[tuple[str, str]]:
+        report = detect_drift(
+            world.store, lambda _t: world.backend, desired=world.desired(), clock=world.clock
+        )
+        kinds = (DriftKind.MISSED_TICKS, DriftKind.UNFINISHED_RUN)
+        return [(f.kind.value, f.detail) for f in report.findings if f.kind in kinds]
+
+    found = check()
+    assert found == [
+        ("missed_ticks", found[0][1]),
+        ("missed_ticks", found[1][1]),
+        ("missed_ticks", found[2][1]),
+        ("unfinished_run", found[3][1]),
+    ]
+    assert "2026-03-26 02:30 Europe/Berlin was missed" in found[0][1]
+    assert "startingDeadline 1h" in found[0][1]
+    assert "2026-03-28 02:30 Europe/Berlin is due and no controller decided it" in found[1][1]
+    assert "2026-03-29 03:00" in found[2][1]  # spring forward: 02:30 does not exist
+    assert "run 20260327T013000Z" in found[3][1] and "QUEUED" in found[3][1]
+    world.store.record_drift(detect_drift(world.store, lambda _t: world.backend).findings)
+    # The controller comes back: the ticks are decided, the old run finishes.
+    world.backend.advance(5)
+    world.at(datetime(2026, 3, 29, 12, 1, tzinfo=UTC))
+    world.backend.advance(5)
+    world.at(datetime(2026, 3, 29, 12, 2, tzinfo=UTC))
+    found = check()
+    assert not [f for f in found if "no controller" in f[1] or f[0] == "unfinished_run"]
