@@ -175,3 +175,28 @@ def test_drift_reports_missed_ticks_and_runs_that_never_finished(world: World) -
     world.at(datetime(2026, 3, 29, 12, 2, tzinfo=UTC))
     found = check()
     assert not [f for f in found if "no controller" in f[1] or f[0] == "unfinished_run"]
+
+
+def test_the_job_page_shows_the_schedule_next_runs_and_recent_runs(
+    world: World, state: str
+) -> None:
+    pytest.importorskip("starlette")
+    from starlette.testclient import TestClient
+
+    from batchspec.ui.app import create_app
+    from batchspec.ui.source import StateReader
+
+    world.docs = [nightly(keep=2)]
+    three_nights(world)
+    newest = world.store.runs("nightly")[0].job
+    assert newest is not None
+    app = create_app(StateReader(Path(state)), now=world.clock.now)
+    with TestClient(app, base_url="http://127.0.0.1") as client:
+        page = client.get(f"/jobs/{newest.id}").text
+    assert "<h2>Schedule</h2>" in page and "At 02:30 every day (Europe/Berlin)" in page
+    assert "concurrency Allow, catchUp 0" in page
+    next_runs = page.split('data-testid="next-runs"')[1].split("</p>")[0]
+    assert next_runs.count("<time") == 3
+    recent = page.split('data-testid="recent-runs"')[1].split("</p>")[0]
+    assert recent.count('href="/jobs/') == 2  # keep: 2
+    assert f'href="/jobs/{newest.id}"' in recent
