@@ -59,8 +59,8 @@ from typing import Any
 import msgspec
 
 import batchspec
-from batchspec.backends.local import job_record
 from batchspec.engine.jobdir import parse_iso
+from batchspec.engine.jobhome import job_record
 from batchspec.errors import (
     BatchspecError,
     JobNotFoundError,

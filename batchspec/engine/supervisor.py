@@ -38,10 +38,12 @@ from batchspec.engine.fileio import encode_json
 from batchspec.engine.instances import FieldConfig
 from batchspec.engine.job import EngineJob
 from batchspec.engine.jobdir import JobDir, now_iso
-from batchspec.engine.output import MANIFEST_NAME, OutputStore, make_store
+from batchspec.engine.output import MANIFEST_NAME, OutputStore
 from batchspec.engine.plan import ShardPlan, check_unchanged, plan_shards
-from batchspec.engine.runners.base import RunnerContext, preload
+from batchspec.engine.runners.base import RunnerContext
+from batchspec.engine.runners.loader import preload
 from batchspec.engine.shard import ShardJob, ShardResult
+from batchspec.engine.stores import make_store
 from batchspec.engine.worker import THREAD_VARS, WorkerConfig, worker_main
 from batchspec.errors import BatchspecError
 from batchspec.io import storage

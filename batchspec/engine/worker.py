@@ -18,7 +18,8 @@ from typing import Any
 
 from batchspec.engine.jobdir import JobDir
 from batchspec.engine.plan import Shard
-from batchspec.engine.runners.base import RunnerContext, load_runner
+from batchspec.engine.runners.base import RunnerContext
+from batchspec.engine.runners.loader import load_runner
 from batchspec.engine.shard import ShardJob, process_shard
 from batchspec.errors import BatchspecError
 from batchspec.model.spec import LocalModel

@@ -22,7 +22,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from batchspec.engine.plan import Shard
-from batchspec.engine.runners.base import Runner, RunnerContext, load_runner
+from batchspec.engine.runners.base import Runner, RunnerContext
+from batchspec.engine.runners.loader import load_runner
 from batchspec.engine.shard import ShardJob, process_shard
 from batchspec.errors import EngineError
 from batchspec.model.spec import LocalModel

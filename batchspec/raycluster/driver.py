@@ -37,10 +37,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from batchspec.backends.local import LocalBackend
 from batchspec.engine.budget import Budget
 from batchspec.engine.job import EngineJob
 from batchspec.engine.jobdir import JobDir, now_iso
+from batchspec.engine.jobhome import JobHome
 from batchspec.engine.output import OutputStore
 from batchspec.engine.plan import ShardPlan
 from batchspec.engine.runners.base import RunnerContext
@@ -453,7 +453,7 @@ def main(argv: list[str] | None = None) -> int:
                 "submit jobs with RayBackend.submit (`batchspec run --target ray`)",
             )
         home = Path(args.home).expanduser() if args.home else default_cluster_home()
-        path = LocalBackend(home).open_record(record, rerun=args.rerun)
+        path = JobHome(home.resolve() / "jobs").ensure(record, rerun=args.rerun)[0].path
     except BatchspecError as exc:
         return _fail_early(exc.message, exc.hint)
     except (ValueError, KeyError, OSError) as exc:
