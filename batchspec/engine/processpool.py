@@ -23,6 +23,7 @@ from typing import Any
 
 from batchspec.engine.messages import Fatal, Progress, Published, Ready, ShardFailed, WorkerMessage
 from batchspec.engine.pool import MAX_SHARD_ATTEMPTS, TICK, PoolHost, PoolWork, ShardQueue, Stop
+from batchspec.engine.runners.loader import preload
 from batchspec.engine.worker import THREAD_VARS, WorkerConfig, worker_main
 from batchspec.model.enums import JobState
 from batchspec.model.spec import HttpRunner
@@ -105,10 +106,20 @@ class _ProcessRun:
     # --- workers ------------------------------------------------------------------------
 
     def start(self) -> None:
-        """Start the workers (each loads the model, then asks for work)."""
+        """Start the workers (each loads the model, then asks for work).
+
+        Several forked workers share one import of the model's libraries
+        (scikit-learn, onnxruntime) when the supervisor imports them first,
+        a saving of one import per extra worker. A single worker gains
+        nothing from it, and the supervisor would carry the libraries (and
+        their thread pools) for the whole job, which measured slower; so the
+        supervisor preloads only for two workers or more (figures in
+        docs/local-engine.md, "Cost")."""
         if self.count > 1:
             for var in THREAD_VARS:  # one core per worker; set before numpy loads
                 os.environ.setdefault(var, "1")
+            if start_method() == "fork":
+                preload(self.work.job.model)
         self.host.log(f"starting {self.count} worker(s) for {len(self.work.todo)} shard(s)")
         for _ in range(self.count):
             self.start_worker()

@@ -53,9 +53,9 @@ PRELOAD = {
 
 
 def preload(model: LocalModel) -> None:
-    """Import the runner's heavy libraries now, before workers are forked, so
-    each worker inherits them instead of importing them again. Failures are
-    left for the workers to report properly."""
+    """Import the runner's heavy libraries now, before several workers are
+    forked, so they share one import instead of each paying for its own.
+    Failures are left for the workers to report properly."""
     for module in PRELOAD.get(model.runner, ()):
         try:
             importlib.import_module(module)
