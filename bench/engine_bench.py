@@ -16,7 +16,9 @@ the hand-written loop's one process) beside wall time:
 The engine runs as users run it, `LocalBackend.submit` (a detached
 supervisor, min(maxWorkerCount, cores) workers), timed from submit until the
 supervisor exits. For each workload it prints the engine's CPU overhead over
-the raw loop, the part of the raw loop spent in the model, and the peak
+the raw loop for the whole job and per instance (the CPU the last 90 % of
+the instances added, from a second run at N/10: start-up and model loads
+cancel out), the part of the raw loop spent in the model, and the peak
 memory of the engine's whole process tree (PSS and RSS) at N and at N/10
 (memory must stay flat when the input grows tenfold). Each part is printed
 as it finishes.
@@ -189,7 +191,7 @@ def fixed_cost(work: Path) -> dict[str, Any]:
     return {"raw": raw, "engine": eng}
 
 
-def overhead(kind: str, n: int, workers: int, work: Path, memory: bool) -> dict[str, Any]:
+def overhead(kind: str, n: int, workers: int, work: Path, tenth: bool) -> dict[str, Any]:
     """One workload: the raw loop, then the engine, on the same N instances."""
     write = WORKLOADS[kind][0]
     inp = work / f"in-{kind}-{n}"
@@ -199,25 +201,35 @@ def overhead(kind: str, n: int, workers: int, work: Path, memory: bool) -> dict[
     eng = run_engine(kind, inp, work, workers)
     assert eng["instances"] == n, eng
     row = {"workload": kind, "instances": n, "workers": workers, "raw": raw, "engine": eng}
-    if memory:
+    line = (
+        f"  {kind}: raw loop {raw['cpu']:.1f} s CPU ({raw['wall']:.1f} s wall, model"
+        f" {raw['model_cpu']:.1f} s); engine {eng['cpu']:.1f} s CPU ({eng['wall']:.1f} s wall,"
+        f" {eng['shards']} shards): overhead {eng['cpu'] / raw['cpu'] - 1:+.1%} CPU"
+    )
+    if tenth:
         small = max(n // 10, 1)
         small_inp = work / f"in-{kind}-{small}"
         write(small_inp, small)
+        row["raw_tenth"] = run_raw(kind, small_inp, work / f"raw-{kind}-tenth.jsonl")
         row["engine_tenth"] = run_engine(kind, small_inp, work, workers)
-    print(
-        f"  {kind}: raw loop {raw['cpu']:.1f} s CPU ({raw['wall']:.1f} s wall, model"
-        f" {raw['model_cpu']:.1f} s); engine {eng['cpu']:.1f} s CPU ({eng['wall']:.1f} s wall,"
-        f" {eng['shards']} shards): overhead {eng['cpu'] / raw['cpu'] - 1:+.1%} CPU",
-        flush=True,
-    )
+        line += f"; per instance {marginal(row):+.1%} (N minus N/10: no fixed costs)"
+    print(line, flush=True)
     return row
+
+
+def marginal(row: dict[str, Any]) -> float:
+    """The engine's CPU overhead per instance: the CPU the last 90 % of the
+    instances added, engine over raw loop (start-up and model loads cancel)."""
+    eng = row["engine"]["cpu"] - row["engine_tenth"]["cpu"]
+    raw = row["raw"]["cpu"] - row["raw_tenth"]["cpu"]
+    return eng / raw - 1
 
 
 def report(rows: list[dict[str, Any]]) -> None:
     print()
     head = (
         f"{'workload':<15}{'N':>10}{'raw CPU s':>11}{'wall s':>8}{'engine CPU s':>14}{'wall s':>8}"
-        f"{'CPU overhead':>14}{'wall ratio':>12}{'model share':>13}"
+        f"{'CPU overhead':>14}{'per instance':>14}{'wall ratio':>12}{'model share':>13}"
     )
     print(head)
     print("-" * len(head))
@@ -226,7 +238,8 @@ def report(rows: list[dict[str, Any]]) -> None:
         print(
             f"{r['workload']:<15}{r['instances']:>10,}{raw['cpu']:>11.1f}{raw['wall']:>8.1f}"
             f"{eng['cpu']:>14.1f}{eng['wall']:>8.1f}{eng['cpu'] / raw['cpu'] - 1:>+14.1%}"
-            f"{eng['wall'] / raw['wall']:>12.2f}{raw['model_cpu'] / raw['cpu']:>13.0%}"
+            + (f"{marginal(r):>+14.1%}" if "engine_tenth" in r else f"{'-':>14}")
+            + f"{eng['wall'] / raw['wall']:>12.2f}{raw['model_cpu'] / raw['cpu']:>13.0%}"
         )
     print()
     for r in rows:
@@ -249,7 +262,9 @@ def main() -> int:
     parser.add_argument("--instances", type=int, default=500_000)
     parser.add_argument("--workers", type=int, default=None, help="default: all cores")
     parser.add_argument("--only", choices=sorted(WORKLOADS))
-    parser.add_argument("--no-memory", action="store_true", help="skip the N/10 memory run")
+    parser.add_argument(
+        "--no-tenth", action="store_true", help="skip the N/10 runs (memory growth, per instance)"
+    )
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args()
     workers = args.workers or available_cores()
@@ -265,7 +280,7 @@ def main() -> int:
         fixed = fixed_cost(work)
         print(f"overhead over {args.instances:,} instances", flush=True)
         for kind in [args.only] if args.only else list(WORKLOADS):
-            rows.append(overhead(kind, args.instances, workers, work, not args.no_memory))
+            rows.append(overhead(kind, args.instances, workers, work, not args.no_tenth))
     report(rows)
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
