@@ -37,7 +37,6 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -51,7 +50,7 @@ from batchspec.demo import iris, reviews  # noqa: E402
 from batchspec.engine.processpool import available_cores  # noqa: E402
 from batchspec.model.enums import JobState, Target  # noqa: E402
 from batchspec.validate import validate_paths  # noqa: E402
-from bench.usage import MB, ChildCpu, Usage, reap, tree_of  # noqa: E402
+from bench.usage import MB, ChildCpu, measure_local  # noqa: E402
 
 BATCH = 64
 FILES = 8
@@ -153,14 +152,7 @@ def run_engine(kind: str, inp: Path, work: Path, workers: int) -> dict[str, Any]
     assert loaded.ok, loaded.diagnostics
     job = compile_spec(loaded.specs[0].spec, target=Target.LOCAL, source=spec)
     backend = LocalBackend(work / "home")
-    holder: dict[str, int] = {}
-    with ChildCpu() as cpu, Usage(tree_of(lambda: holder.get("pid"))) as mem:
-        remote = backend.submit(job, rerun=True)
-        launch = json.loads((backend.job_dir(remote.remote_name) / "launch.json").read_text())
-        holder["pid"] = int(launch["pid"])
-        while not (remote := backend.get(remote.remote_name)).terminal:
-            time.sleep(0.02)
-        reap(holder["pid"])
+    remote, cpu, mem = measure_local(backend, job)
     assert remote.state is JobState.SUCCEEDED, remote.error
     details = backend.details(remote.remote_name)
     return {

@@ -52,7 +52,7 @@ from batchspec.engine.processpool import available_cores  # noqa: E402
 from batchspec.model.enums import JobState, Target  # noqa: E402
 from batchspec.raycluster.localcluster import CLIENT_ENV, LocalCluster  # noqa: E402
 from batchspec.validate import validate_paths  # noqa: E402
-from bench.usage import MB, ChildCpu, Usage, reap, tree_of  # noqa: E402
+from bench.usage import MB, Usage, measure_local  # noqa: E402
 
 BATCH = 64
 FILES = 8
@@ -98,14 +98,7 @@ def run_local(work: Path, inp: Path, n: int, args: Any) -> dict[str, Any]:
     out = work / f"out-local-{n}"
     job = compiled(work, f"bench_local_{n}", Target.LOCAL, inp, out, args)
     backend = LocalBackend(work / "home")
-    holder: dict[str, int] = {}
-    with ChildCpu() as cpu, Usage(tree_of(lambda: holder.get("pid"))) as mem:
-        remote = backend.submit(job, rerun=True)
-        launch = json.loads((backend.job_dir(remote.remote_name) / "launch.json").read_text())
-        holder["pid"] = int(launch["pid"])
-        while not (remote := backend.get(remote.remote_name)).terminal:
-            time.sleep(0.02)
-        reap(holder["pid"])
+    remote, cpu, mem = measure_local(backend, job)
     assert remote.state is JobState.SUCCEEDED, remote.error
     assert remote.completed_count == n, remote
     return {"seconds": cpu.wall, "peak": mem.peak, "cpu_seconds": cpu.seconds}

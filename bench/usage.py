@@ -18,12 +18,14 @@ counted in each: an upper bound), never the largest single process.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import resource
 import threading
 import time
 from collections.abc import Callable
 from types import TracebackType
+from typing import Any
 
 from batchspec.raycluster.localcluster import memory_of, process_tree
 
@@ -118,3 +120,19 @@ def _cpu_ticks(pid: int) -> int:
         return int(fields[11]) + int(fields[12])
     except (OSError, IndexError, ValueError):
         return 0
+
+
+def measure_local(backend: Any, job: Any) -> tuple[Any, ChildCpu, Usage]:
+    """Submit `job` to a `LocalBackend` as users do (a detached supervisor) and
+    wait until its supervisor exits: the finished job, the exact CPU of the
+    supervisor and its workers (reaped here: it is our child), and the peak
+    memory of that process tree."""
+    holder: dict[str, int] = {}
+    with ChildCpu() as cpu, Usage(tree_of(lambda: holder.get("pid"))) as mem:
+        remote = backend.submit(job, rerun=True)
+        launch = json.loads((backend.job_dir(remote.remote_name) / "launch.json").read_text())
+        holder["pid"] = int(launch["pid"])
+        while not (remote := backend.get(remote.remote_name)).terminal:
+            time.sleep(0.02)
+        reap(holder["pid"])
+    return remote, cpu, mem

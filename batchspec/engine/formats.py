@@ -169,9 +169,7 @@ def _jsonl_line(number: int, line: bytes, decode: Callable[[bytes], Any]) -> Ite
         return number, raw_text(line), (INVALID, f"malformed JSON: {exc}")
 
 
-def _one_by_one(
-    first: int, lines: list[bytes], read: Callable[[int, bytes], Item | None]
-) -> Block:
+def _one_by_one(first: int, lines: list[bytes], read: Callable[[int, bytes], Item | None]) -> Block:
     numbers: list[int] = []
     values: list[Any] = []
     problems: list[Problem | None] = []

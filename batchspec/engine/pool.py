@@ -25,6 +25,7 @@ from typing import Protocol
 
 from batchspec.engine.job import EngineJob
 from batchspec.engine.jobdir import JobDir
+from batchspec.engine.messages import Fatal
 from batchspec.engine.plan import Shard
 from batchspec.engine.runners.base import RunnerContext
 from batchspec.engine.shard import ShardJob, ShardResult
@@ -126,3 +127,10 @@ class ShardQueue:
         if tries < MAX_SHARD_ATTEMPTS:
             self._pending.appendleft(shard)
         return tries
+
+
+def fatal_stop(host: PoolHost, who: str, fatal: Fatal) -> Stop:
+    """A broken model fails the job, as any other worker would meet it too:
+    say which worker found it, and the `Stop` to raise."""
+    host.log(f"{who}: {fatal.message}")
+    return Stop(JobState.FAILED, fatal.message, fatal.hint)

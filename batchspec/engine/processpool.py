@@ -16,14 +16,22 @@ import multiprocessing
 import multiprocessing.connection as mp_connection
 import os
 import pickle
-import signal
 import time
 from dataclasses import dataclass
 from typing import Any
 
 from batchspec.engine.messages import Fatal, Progress, Published, Ready, ShardFailed, WorkerMessage
-from batchspec.engine.pool import MAX_SHARD_ATTEMPTS, TICK, PoolHost, PoolWork, ShardQueue, Stop
+from batchspec.engine.pool import (
+    MAX_SHARD_ATTEMPTS,
+    TICK,
+    PoolHost,
+    PoolWork,
+    ShardQueue,
+    Stop,
+    fatal_stop,
+)
 from batchspec.engine.runners.loader import preload
+from batchspec.engine.runners.process import exit_text
 from batchspec.engine.worker import THREAD_VARS, WorkerConfig, worker_main
 from batchspec.model.enums import JobState
 from batchspec.model.spec import HttpRunner
@@ -46,16 +54,6 @@ def start_method() -> str:
     if wanted:
         return wanted
     return "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-
-
-def exit_text(code: int) -> str:
-    """How a process ended, for messages."""
-    if code < 0:
-        try:
-            return f"was killed by {signal.Signals(-code).name}"
-        except ValueError:
-            return f"was killed by signal {-code}"
-    return f"exited with code {code}"
 
 
 @dataclass
@@ -197,9 +195,8 @@ class _ProcessRun:
             case Published(result):
                 self.host.shard_published(result, f"worker {w.wid}")
                 self.assign(w)
-            case Fatal(message, hint):
-                self.host.log(f"worker {w.wid}: {message}")
-                raise Stop(JobState.FAILED, message, hint)
+            case Fatal() as fatal:
+                raise fatal_stop(self.host, f"worker {w.wid}", fatal)
             case ShardFailed(shard, message):
                 self.host.log(f"worker {w.wid}: shard {shard} failed: {message}")
                 w.process.kill()  # `reap` retries the shard on a new worker

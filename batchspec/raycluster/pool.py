@@ -24,7 +24,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from batchspec.engine.messages import Fatal, Progress, Published, Ready, ShardFailed
-from batchspec.engine.pool import MAX_SHARD_ATTEMPTS, TICK, PoolHost, PoolWork, ShardQueue, Stop
+from batchspec.engine.pool import (
+    MAX_SHARD_ATTEMPTS,
+    TICK,
+    PoolHost,
+    PoolWork,
+    ShardQueue,
+    Stop,
+    fatal_stop,
+)
 from batchspec.errors import EngineError
 from batchspec.model.enums import JobState
 from batchspec.model.spec import HttpRunner, RaySettings
@@ -221,9 +229,8 @@ class _ActorRun:
                 slot.shard = None
                 self.host.shard_published(result, f"actor {wid}")
                 self.assign(slot)
-            case Fatal(message, hint):
-                self.host.log(f"actor {wid}: {message}")
-                raise Stop(JobState.FAILED, message, hint)
+            case Fatal() as fatal:
+                raise fatal_stop(self.host, f"actor {wid}", fatal)
             case ShardFailed(_, message):
                 self.lost(slot, f"failed: {message}")
             case Progress():  # actors report whole shards only
