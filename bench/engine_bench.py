@@ -45,11 +45,10 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from batchspec.backends.local import LocalBackend  # noqa: E402
-from batchspec.compile import compile_spec  # noqa: E402
+from batchspec.compile import compile_paths  # noqa: E402
 from batchspec.demo import iris, reviews  # noqa: E402
 from batchspec.engine.processpool import available_cores  # noqa: E402
 from batchspec.model.enums import JobState, Target  # noqa: E402
-from batchspec.validate import validate_paths  # noqa: E402
 from bench.usage import MB, ChildCpu, measure_local  # noqa: E402
 
 BATCH = 64
@@ -148,9 +147,9 @@ def run_engine(kind: str, inp: Path, work: Path, workers: int) -> dict[str, Any]
             model=model.format(model=iris.MODEL_PATH, sha=sha), input=inputs.format(inp=inp),
         )
     )  # fmt: skip
-    loaded = validate_paths([str(spec)])
-    assert loaded.ok, loaded.diagnostics
-    job = compile_spec(loaded.specs[0].spec, target=Target.LOCAL, source=spec)
+    compiled = compile_paths([spec], target=Target.LOCAL)
+    assert compiled.ok, compiled.diagnostics
+    job = compiled.jobs[0]
     backend = LocalBackend(work / "home")
     remote, cpu, mem = measure_local(backend, job)
     assert remote.state is JobState.SUCCEEDED, remote.error

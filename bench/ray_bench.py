@@ -46,12 +46,11 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from batchspec.backends.local import LocalBackend  # noqa: E402
-from batchspec.compile import compile_spec  # noqa: E402
+from batchspec.compile import compile_paths  # noqa: E402
 from batchspec.demo import reviews  # noqa: E402
 from batchspec.engine.processpool import available_cores  # noqa: E402
 from batchspec.model.enums import JobState, Target  # noqa: E402
 from batchspec.raycluster.localcluster import CLIENT_ENV, LocalCluster  # noqa: E402
-from batchspec.validate import validate_paths  # noqa: E402
 from bench.usage import MB, Usage, measure_local  # noqa: E402
 
 BATCH = 64
@@ -80,9 +79,9 @@ def compiled(work: Path, name: str, target: Target, inp: Path, out: Path, args: 
             batch=BATCH, cpus=args.cpus_per_actor,
         )
     )  # fmt: skip
-    loaded = validate_paths([str(spec)])
-    assert loaded.ok, loaded.diagnostics
-    return compile_spec(loaded.specs[0].spec, target=target, source=spec)
+    result = compile_paths([spec], target=target)
+    assert result.ok, result.diagnostics
+    return result.jobs[0]
 
 
 def count_lines(folder: Path, pattern: str) -> int:

@@ -27,6 +27,7 @@ from batchspec.engine.jobdir import JobDir, now_iso
 from batchspec.errors import BatchspecError, PermanentBackendError
 from batchspec.model.enums import JobState
 from batchspec.model.jobs import CompiledJob
+from batchspec.state.redact import marked_keys
 
 HISTORY = ".history"
 
@@ -50,6 +51,7 @@ def job_record(job: CompiledJob) -> dict[str, Any]:
         "source": str(job.source) if job.source else None,
         "specDir": str(spec_dir_of(job.source)),
         "createTime": now_iso(),
+        "secretKeys": list(marked_keys(job.spec)),
     }
     try:
         engine_job = EngineJob.from_record(record)
@@ -101,7 +103,7 @@ class JobHome:
         self.jobs.mkdir(parents=True, exist_ok=True)
         tmp = self.jobs / f".creating-{jd.id}-{secrets.token_hex(4)}"
         tmp.mkdir()
-        write_json_atomic(tmp / "job.json", record)
+        JobDir(tmp).write_job(record)  # redacted, mode 0600
         write_json_atomic(
             tmp / "status.json",
             {

@@ -46,7 +46,7 @@ class JobRun:
         self.store = store
         self.plan = plan
         self.done = dict(done)
-        self.budget = Budget.from_policy(job.spec.spec.policy)
+        self.budget = Budget.from_policy(job.effective.policy)
         self.completed = sum(r.completed for r in done.values())
         self.failed = sum(r.failed for r in done.values())
         self.inflight: dict[int, list[int]] = {}
@@ -195,7 +195,7 @@ class JobRun:
             "job": self.job.name,
             "fingerprint": self.job.fingerprint,
             "state": state.value,
-            "outputFormat": self.job.spec.spec.output.format.value,
+            "outputFormat": self.job.effective.output.format.value,
             "shards": len(self.plan.shards),
             "completedCount": completed,
             "failedCount": failed,

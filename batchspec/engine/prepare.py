@@ -49,7 +49,7 @@ def load_or_plan(jd: JobDir, job: EngineJob) -> Planned:
         plan = ShardPlan.from_json(saved)
         check_unchanged(plan)
         return Planned(plan, saved=True)
-    spec = job.spec.spec
+    spec = job.effective
     files = list(job.inputs) if job.reads_table else storage.expand_all(list(job.inputs))
     plan = plan_shards(
         files,
@@ -65,7 +65,7 @@ def claim_output(jd: JobDir, job: EngineJob, store: OutputStore) -> str | None:
     remove earlier results. Returns what was done, for the event log."""
     _check_not_shared(jd, job)
     existing = store.existing()
-    if existing and not job.spec.spec.output.overwrite:
+    if existing and not job.effective.output.overwrite:
         shown = ", ".join(existing[:3]) + (", ..." if len(existing) > 3 else "")
         raise OutputError(
             f"the output location {job.output} already holds results ({shown})",

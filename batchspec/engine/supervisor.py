@@ -99,7 +99,7 @@ class Supervisor:
         )
         self.log(f"supervisor {os.getpid()} started (start {starts})")
         try:
-            self.job = EngineJob.from_record(self.jd.read_job())
+            self.job = EngineJob.from_record(self.jd.read_job_to_run())
             return self._execute(self.job)
         except Stop as stop:
             if stop.state is None:
@@ -171,7 +171,7 @@ class Supervisor:
     def _work(
         self, job: EngineJob, store: OutputStore, plan: ShardPlan, todo: tuple[int, ...]
     ) -> PoolWork:
-        spec = job.spec.spec
+        spec = job.effective
         limit = spec.resources.max_worker_count
         if self.max_workers is not None:
             limit = min(limit, self.max_workers)

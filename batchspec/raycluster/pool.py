@@ -68,7 +68,7 @@ def _connect(ray: Any) -> None:
 
 def pool_size(ray: Any, work: PoolWork) -> PoolSize:
     """How many actors of what size this job gets on this cluster."""
-    spec = work.job.spec.spec
+    spec = work.job.effective
     settings = spec.ray or RaySettings()
     resources = ray.cluster_resources()
     accelerator = spec.resources.accelerator

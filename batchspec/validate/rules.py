@@ -1,4 +1,4 @@
-"""Rules from the seeds and the services, each with its own diagnostic code.
+"""Rules from the services' documentation, each with its own diagnostic code.
 
 A rule is a function of one typed spec that yields diagnostics with document
 paths; the validator fills in file, line and column. Rules that need every
@@ -51,7 +51,7 @@ def _warn(code: str, msg: str, path: tuple[str | int, ...], hint: str | None = N
 
 
 def job_name(doc: BatchPredictionJobSpec) -> Iterator[Diagnostic]:
-    """Seed 001: letters, digits, underscores; starts with a letter; <= 128 chars."""
+    """ML Engine's job names: letters, digits, underscores; a letter first; <= 128."""
     name, path = doc.metadata.name, ("metadata", "name")
     if len(name) > JOB_NAME_MAX:
         yield _err("BS202", f"job name is {len(name)} characters; the limit is 128", path)
@@ -69,7 +69,7 @@ def job_name(doc: BatchPredictionJobSpec) -> Iterator[Diagnostic]:
 
 
 def region(doc: BatchPredictionJobSpec) -> Iterator[Diagnostic]:
-    """Region allow-lists per target (ML Engine: seed 001's four; Vertex: the SDK's)."""
+    """Region allow-lists per target (ML Engine: its documented four; Vertex: the SDK's)."""
     target, value = doc.spec.target, doc.spec.region
     allowed = targets.REGIONS.get(target)
     if allowed is None or value is None:
@@ -134,7 +134,7 @@ def input_location(doc: BatchPredictionJobSpec) -> Iterator[Diagnostic]:
 
 
 def input_paths(doc: BatchPredictionJobSpec) -> Iterator[Diagnostic]:
-    """Cloud Storage for cloud targets; seed 001's single-asterisk wildcard rules."""
+    """Cloud Storage for cloud targets; Cloud Storage's single-asterisk wildcards."""
     cloud = doc.spec.target in CLOUD_TARGETS
     for i, path in enumerate(doc.spec.input.paths or ()):
         where = ("spec", "input", "paths", i)
@@ -205,7 +205,8 @@ def output_location(doc: BatchPredictionJobSpec) -> Iterator[Diagnostic]:
             "BS240",
             "give exactly one output location: `path` or `bigquery`",
             base,
-            hint="seed 001: you can only specify one output path",
+            hint="a batch prediction job writes to one output location (Cloud ML Engine's"
+            " documentation: you can only specify one output path)",
         )
         return
     if out.bigquery is not None:
@@ -315,8 +316,8 @@ def _model_references(doc: BatchPredictionJobSpec) -> Iterator[Diagnostic]:
 
 
 def ignored_settings(doc: BatchPredictionJobSpec) -> Iterator[Diagnostic]:
-    """Warn about settings the target's service ignores (seed 001: omit
-    runtimeVersion for deployed model versions)."""
+    """Warn about settings the target's service ignores (ML Engine's
+    documentation: omit runtimeVersion for deployed model versions)."""
     spec, target = doc.spec, doc.spec.target
     if spec.runtime_version is not None:
         if target is not Target.MLENGINE:

@@ -18,6 +18,7 @@ from batchspec.diagnostics import Diagnostic, has_errors, sort_key
 from batchspec.load.positions import PositionIndex
 from batchspec.load.source import Document, LoadResult, load_paths
 from batchspec.model.spec import BatchPredictionJobSpec
+from batchspec.validate.references import check_references
 from batchspec.validate.rules import check_rules
 from batchspec.validate.structure import check_structure
 
@@ -29,6 +30,7 @@ class LoadedSpec:
     spec: BatchPredictionJobSpec
     file: Path
     document: int
+    rules: tuple[Diagnostic, ...] | None = None  # the rules' findings (warnings): not asked twice
 
     @property
     def name(self) -> str:
@@ -63,7 +65,7 @@ def validate_loaded(loaded: LoadResult) -> ValidationResult:
         spec, problems = validate_document(doc)
         result.diagnostics.extend(problems)
         if spec is not None and not has_errors(problems):
-            result.specs.append(LoadedSpec(spec, Path(doc.file), doc.index))
+            result.specs.append(LoadedSpec(spec, Path(doc.file), doc.index, tuple(problems)))
     result.diagnostics.extend(_duplicate_names(result.specs))
     result.specs = _without_duplicates(result.specs)
     result.diagnostics = _locate(result.diagnostics, loaded.texts)
@@ -83,6 +85,7 @@ def validate_document(doc: Document) -> tuple[BatchPredictionJobSpec | None, lis
         problems = check_rules(spec)
     else:
         problems.extend(_rules_after_pruning(doc.data, problems))
+    problems.extend(check_references(doc.data))
     return spec if not has_errors(problems) else None, [
         p.at(file=doc.file, document=doc.index) for p in problems
     ]
