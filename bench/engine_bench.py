@@ -25,6 +25,7 @@ as it finishes.
 
     python bench/engine_bench.py --instances 50000             # quick check
     python bench/engine_bench.py                               # 500,000 each
+    python bench/engine_bench.py --preload 5                   # preload or not
 """
 
 from __future__ import annotations
@@ -175,7 +176,7 @@ def fixed_cost(work: Path) -> dict[str, Any]:
     eng = run_engine("tabular-csv", inp, work, 1)
     print(
         f"  raw loop {raw['cpu']:.2f} s CPU ({raw['wall']:.2f} s wall); engine {eng['cpu']:.2f} s"
-        f" CPU ({eng['wall']:.2f} s wall): +{eng['cpu'] - raw['cpu']:.2f} s CPU,"
+        f" CPU ({eng['wall']:.2f} s wall): {eng['cpu'] - raw['cpu']:+.2f} s CPU,"
         f" ratio {eng['cpu'] / raw['cpu']:.2f}",
         flush=True,
     )
@@ -214,6 +215,31 @@ def marginal(row: dict[str, Any]) -> float:
     eng = row["engine"]["cpu"] - row["engine_tenth"]["cpu"]
     raw = row["raw"]["cpu"] - row["raw_tenth"]["cpu"]
     return eng / raw - 1
+
+
+def preload_check(work: Path, runs: int) -> None:
+    """Whether the supervisor should import the model's libraries before it
+    forks its workers: whole-tree CPU of iris jobs with one worker (the demo's
+    150 flowers) and with two (20,000 flowers), preloading always or never,
+    the median of `runs` runs each, alternating."""
+    demo = work / "in-demo"
+    demo.mkdir(exist_ok=True)
+    (demo / DEMO_CSV.name).write_bytes(DEMO_CSV.read_bytes())
+    two = work / "in-preload-20000"
+    write_flowers_csv(two, 20_000)
+    for workers, inp in ((1, demo), (2, two)):
+        cpu: dict[str, list[float]] = {"never": [], "always": []}
+        for _ in range(runs):
+            for how, seconds in cpu.items():
+                os.environ["BATCHSPEC_PRELOAD"] = how
+                seconds.append(run_engine("tabular-csv", inp, work, workers)["cpu"])
+        os.environ.pop("BATCHSPEC_PRELOAD")
+        never, always = (sorted(v)[len(v) // 2] for v in cpu.values())
+        print(
+            f"  {workers} worker(s): preload never {never:.2f} s CPU, always {always:.2f} s CPU"
+            f" (median of {runs})",
+            flush=True,
+        )
 
 
 def report(rows: list[dict[str, Any]]) -> None:
@@ -257,7 +283,15 @@ def main() -> int:
         "--no-tenth", action="store_true", help="skip the N/10 runs (memory growth, per instance)"
     )
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument(
+        "--preload", type=int, metavar="RUNS", help="only compare preloading in the supervisor"
+    )
     args = parser.parse_args()
+    if args.preload:
+        with tempfile.TemporaryDirectory(prefix="batchspec-bench-") as tmp:
+            print("preloading the model's libraries before forking workers (iris, CSV)")
+            preload_check(Path(tmp), args.preload)
+        return 0
     workers = args.workers or available_cores()
     print(
         f"{args.instances:,} instances, {workers} worker(s), {available_cores()} core(s);"

@@ -37,6 +37,7 @@ from batchspec.model.enums import JobState
 from batchspec.model.spec import HttpRunner
 
 STOP_GRACE = 3.0  # seconds a worker gets to exit before it is killed
+PRELOAD_ENV = "BATCHSPEC_PRELOAD"  # auto (2+ workers), always, never
 
 
 def available_cores() -> int:
@@ -45,6 +46,11 @@ def available_cores() -> int:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # not Linux
         return os.cpu_count() or 1
+
+
+def _preload_wanted(workers: int) -> bool:
+    wanted = os.environ.get(PRELOAD_ENV, "auto")
+    return wanted == "always" or (wanted != "never" and workers > 1)
 
 
 def start_method() -> str:
@@ -112,12 +118,13 @@ class _ProcessRun:
         nothing from it, and the supervisor would carry the libraries (and
         their thread pools) for the whole job, which measured slower; so the
         supervisor preloads only for two workers or more (figures in
-        docs/local-engine.md, "Cost")."""
+        docs/local-engine.md, "Cost"; BATCHSPEC_PRELOAD=always|never
+        overrides, for measuring)."""
         if self.count > 1:
             for var in THREAD_VARS:  # one core per worker; set before numpy loads
                 os.environ.setdefault(var, "1")
-            if start_method() == "fork":
-                preload(self.work.job.model)
+        if start_method() == "fork" and _preload_wanted(self.count):
+            preload(self.work.job.model)
         self.host.log(f"starting {self.count} worker(s) for {len(self.work.todo)} shard(s)")
         for _ in range(self.count):
             self.start_worker()
