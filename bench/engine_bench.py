@@ -14,8 +14,11 @@ the hand-written loop's one process) beside wall time:
     tabular-csv    keyed flowers (CSV) classified by the iris model.
 
 The engine runs as users run it, `LocalBackend.submit` (a detached
-supervisor, min(maxWorkerCount, cores) workers), timed from submit until the
-supervisor exits. For each workload it prints the engine's CPU overhead over
+supervisor and its worker processes), timed from submit until the supervisor
+exits. It gets one worker by default, like the raw loop's one process: on a
+shared machine the CPU seconds of two processes running side by side swell
+with the contention for caches and cores, which is no cost of the engine
+(`--workers 2` shows it). For each workload it prints the engine's CPU overhead over
 the raw loop for the whole job and per instance (the CPU the last 90 % of
 the instances added, from a second run at N/10: start-up and model loads
 cancel out), the part of the raw loop spent in the model, and the peak
@@ -277,7 +280,13 @@ def report(rows: list[dict[str, Any]]) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--instances", type=int, default=500_000)
-    parser.add_argument("--workers", type=int, default=None, help="default: all cores")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="engine workers (default 1: one process, as the raw loop; the CPU seconds of"
+        " processes running side by side on shared cores swell with contention)",
+    )
     parser.add_argument("--only", choices=sorted(WORKLOADS))
     parser.add_argument(
         "--no-tenth", action="store_true", help="skip the N/10 runs (memory growth, per instance)"
@@ -292,7 +301,7 @@ def main() -> int:
             print("preloading the model's libraries before forking workers (iris, CSV)")
             preload_check(Path(tmp), args.preload)
         return 0
-    workers = args.workers or available_cores()
+    workers = args.workers
     print(
         f"{args.instances:,} instances, {workers} worker(s), {available_cores()} core(s);"
         " CPU seconds are whole process trees"

@@ -124,7 +124,7 @@ class _ProcessRun:
             for var in THREAD_VARS:  # one core per worker; set before numpy loads
                 os.environ.setdefault(var, "1")
         if start_method() == "fork" and _preload_wanted(self.count):
-            preload(self.work.job.model)
+            preload(self.work.job.model, self.work.runner)
         self.host.log(f"starting {self.count} worker(s) for {len(self.work.todo)} shard(s)")
         for _ in range(self.count):
             self.start_worker()

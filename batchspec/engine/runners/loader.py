@@ -10,6 +10,7 @@ import importlib
 
 from batchspec.engine.errors import ModelLoadError
 from batchspec.engine.runners.base import Runner, RunnerContext
+from batchspec.io import storage
 from batchspec.model.spec import (
     CommandRunner,
     HttpRunner,
@@ -46,18 +47,24 @@ def load_runner(model: LocalModel, ctx: RunnerContext) -> Runner:
     raise ModelLoadError(f"unknown runner {type(model).__name__}")
 
 
-PRELOAD = {
-    "sklearn": ("numpy", "joblib", "sklearn"),
-    "onnx": ("numpy", "onnxruntime"),
-}
+def preload(model: LocalModel, ctx: RunnerContext) -> None:
+    """Import what the runner's model needs now, before several workers are
+    forked, so they share one import instead of each paying for its own. For
+    a scikit-learn model in a local file that means loading it once (the
+    modules its pickle names are the heavy part; the model itself is dropped:
+    each worker loads its own). Failures are left for the workers to report
+    properly."""
+    try:
+        match model:
+            case SklearnRunner() if not storage.is_url(model.path):
+                from batchspec.engine.runners.sklearn import SklearnModel
 
-
-def preload(model: LocalModel) -> None:
-    """Import the runner's heavy libraries now, before several workers are
-    forked, so they share one import instead of each paying for its own.
-    Failures are left for the workers to report properly."""
-    for module in PRELOAD.get(model.runner, ()):
-        try:
-            importlib.import_module(module)
-        except Exception:
-            continue
+                SklearnModel.load(model, ctx)
+            case SklearnRunner():
+                for module in ("numpy", "joblib", "sklearn"):
+                    importlib.import_module(module)
+            case OnnxRunner():  # sessions are not fork-safe: the library only
+                for module in ("numpy", "onnxruntime"):
+                    importlib.import_module(module)
+    except Exception:
+        return
