@@ -129,7 +129,7 @@ def measure_local(backend: Any, job: Any) -> tuple[Any, ChildCpu, Usage]:
     memory of that process tree."""
     holder: dict[str, int] = {}
     with ChildCpu() as cpu, Usage(tree_of(lambda: holder.get("pid"))) as mem:
-        remote = backend.submit(job, rerun=True)
+        remote = backend.rerun(job)
         launch = json.loads((backend.job_dir(remote.remote_name) / "launch.json").read_text())
         holder["pid"] = int(launch["pid"])
         while not (remote := backend.get(remote.remote_name)).terminal:

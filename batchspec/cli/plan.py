@@ -69,13 +69,12 @@ def run(args: argparse.Namespace) -> int:
     desired = load_desired(rt.paths_of(args), select=args.select, targets=args.targets)
     rt.check_replace(args.replace, desired)
     # A saved plan must name a real state file (its lineage), so --out creates one.
-    with rt.open_state(args, create=bool(args.out)) as store:
+    with rt.open_state(args, create=bool(args.out), readonly=not args.out) as store:
         observation = None
         if args.refresh:
-            from batchspec.reconcile.observe import observe
+            from batchspec.reconcile.observe import observe, scope_of
 
-            backends = store.tracked_backends() | {j.target.value for j in desired.jobs.values()}
-            observation = observe(backends, rt.registry())
+            observation = observe(scope_of(store, desired), rt.registry())
         plan = build_plan(
             desired,
             store.snapshot(),
