@@ -18,7 +18,7 @@ from typing import Any
 
 from batchspec.diagnostics import Diagnostic, has_errors, sort_key
 from batchspec.load.positions import PositionIndex
-from batchspec.load.source import Document, LoadResult, discover, parse_documents, read_text
+from batchspec.load.source import Document, LoadResult, parse_documents, read_text
 from batchspec.model.spec import BatchPredictionJobSpec
 from batchspec.validate.references import check_references
 from batchspec.validate.rules import check_rules
@@ -68,24 +68,6 @@ class FileReport:
     diagnostics: list[Diagnostic]
     names: list[tuple[str, int]] = field(default_factory=list)
     specs: list[LoadedSpec] = field(default_factory=list)
-
-
-def validate_paths(
-    paths: Iterable[str], *, keep_specs: bool = True, workers: int | None = None
-) -> ValidationResult:
-    """Load and validate every spec file under `paths`.
-
-    `keep_specs=False` keeps only diagnostics and counts (what `batchspec
-    validate` prints), which lets large trees use worker processes; `workers`
-    overrides how many (1: in this process)."""
-    files, problems = discover(list(paths))
-    if keep_specs or workers == 1:
-        reports: Iterable[FileReport] = (check_file(f, keep_specs=keep_specs) for f in files)
-    else:
-        from batchspec.validate.parallel import check_files
-
-        reports = check_files(files, workers=workers)
-    return merge(reports, problems)
 
 
 def check_file(path: Path, *, keep_specs: bool) -> FileReport:
