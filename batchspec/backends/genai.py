@@ -20,12 +20,18 @@ each public method is one operation of `batchspec.retry`'s loop (`submit`:
 list, then create). Credentials come from ADC unless given; each job is
 reached in the project and region its name says; `base_url` (or
 `BATCHSPEC_GENAI_BASE_URL`) overrides the endpoint.
+
+Jobs compiled for the Gemini Developer API (`genai.api: gemini`) and batch
+names `batches/ID` go to `batchspec.backends.gemini.GeminiBatches` (an API
+key from the environment, no project or region; `gemini_base_url` or
+`BATCHSPEC_GEMINI_BASE_URL` overrides its endpoint).
 """
 
 from __future__ import annotations
 
 import builtins
 import copy
+import os
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -40,6 +46,8 @@ from batchspec.backends.cloud import (
     setting,
     split_name,
 )
+from batchspec.backends.gemini import BASE_URL_ENV as GEMINI_BASE_URL_ENV
+from batchspec.backends.gemini import GeminiBatches, is_gemini_name
 from batchspec.backends.google_errors import (
     CallContext,
     ServiceCaller,
@@ -48,6 +56,7 @@ from batchspec.backends.google_errors import (
 )
 from batchspec.backends.vertex import output_files
 from batchspec.compile.fingerprint import fingerprint_label
+from batchspec.compile.identity import gemini_api_body
 from batchspec.errors import PermanentBackendError
 from batchspec.model.enums import Target
 from batchspec.model.jobs import LABEL_FINGERPRINT, CompiledJob, RemoteJob
@@ -122,6 +131,7 @@ class GenaiBackend:
         timeout: float = DEFAULT_TIMEOUT,
         page_size: int = DEFAULT_PAGE_SIZE,
         env: Mapping[str, str] | None = None,
+        gemini_base_url: str | None = None,
     ) -> None:
         self.location: Location = resolve_location(project, region, env)
         self.credentials = credentials
@@ -131,6 +141,13 @@ class GenaiBackend:
         self.timeout = timeout
         self.page_size = page_size
         self._clients: dict[tuple[str, str], Any] = {}
+        self.gemini = GeminiBatches(
+            self.calls,
+            env=os.environ if env is None else env,
+            base_url=setting(gemini_base_url, GEMINI_BASE_URL_ENV, env),
+            timeout=timeout,
+            page_size=page_size,
+        )
 
     def _client(self, project: str, region: str) -> Any:
         key = (project, region)
@@ -174,7 +191,10 @@ class GenaiBackend:
 
     def submit(self, job: CompiledJob) -> RemoteJob:
         """Adopt the job carrying `job`'s fingerprint, or create it (once), in the
-        project and region of the job's own `parent`."""
+        project and region of the job's own `parent` (or on the Gemini Developer API)."""
+        if job.target is Target.GENAI and gemini_api_body(job.target, job.body):
+            fp = job.labels.get(LABEL_FINGERPRINT) or fingerprint_label(job.fingerprint)
+            return self.gemini.submit(self.name, job, fp)
         if job.target is not Target.GENAI or job.parent is None:
             raise PermanentBackendError(
                 f"{job.name} is compiled for {job.target.value}, not genai",
@@ -213,6 +233,8 @@ class GenaiBackend:
 
     def get(self, remote_name: str) -> RemoteJob:
         """The job's state (labels are not returned by google-genai)."""
+        if is_gemini_name(remote_name):
+            return self.gemini.get(self.name, remote_name)
         project, region = self._where(remote_name)
         ctx = self._ctx(f"get {remote_name}", project, region, job_read=True)
         found = self.calls.call(
@@ -258,18 +280,22 @@ class GenaiBackend:
         current = self.get(remote_name)
         if current.terminal:
             return current
-        project, region = self._where(remote_name)
-        ctx = self._ctx(f"cancel {remote_name}", project, region, job_read=True)
         try:
-            translating(
-                lambda: self._client(project, region).batches.cancel(name=remote_name), ctx
-            )()
+            self._send_cancel(remote_name)
         except PermanentBackendError:
             after = self.get(remote_name)
             if after.terminal:
                 return after
             raise
         return self.get(remote_name)
+
+    def _send_cancel(self, remote_name: str) -> None:
+        if is_gemini_name(remote_name):
+            self.gemini.cancel(remote_name)
+            return
+        project, region = self._where(remote_name)
+        ctx = self._ctx(f"cancel {remote_name}", project, region, job_read=True)
+        translating(lambda: self._client(project, region).batches.cancel(name=remote_name), ctx)()
 
     def delete(self, remote_name: str) -> None:
         """Delete a finished job."""
@@ -282,12 +308,18 @@ class GenaiBackend:
                 f"{remote_name} is {current.state.value}: only finished jobs can be deleted",
                 hint="cancel it first, and delete it once it is CANCELLED",
             )
+        if is_gemini_name(remote_name):
+            self.gemini.delete(remote_name)
+            return
         project, region = self._where(remote_name)
         ctx = self._ctx(f"delete {remote_name}", project, region, job_read=True)
         translating(lambda: self._client(project, region).batches.delete(name=remote_name), ctx)()
 
     def outputs(self, remote_name: str) -> builtins.list[str]:
-        """The job's result and error files, found through `outputInfo`."""
+        """The job's result and error files, found through `outputInfo` (for the
+        Gemini Developer API: its responses file, when it wrote one)."""
+        if is_gemini_name(remote_name):
+            return self.gemini.outputs(self.name, remote_name)
         return output_files(self.get(remote_name))
 
 

@@ -18,7 +18,7 @@ from batchspec.diagnostics import Diagnostic, has_errors, sort_key
 from batchspec.load.positions import PositionIndex
 from batchspec.load.source import Document, LoadResult, load_paths
 from batchspec.model.spec import BatchPredictionJobSpec
-from batchspec.validate.rules import check_rules
+from batchspec.validate.rules import check_all
 from batchspec.validate.structure import check_structure
 
 
@@ -80,7 +80,7 @@ def validate_document(doc: Document) -> tuple[BatchPredictionJobSpec | None, lis
     """
     spec, problems = check_structure(doc.data)
     if spec is not None:
-        problems = check_rules(spec)
+        problems = check_all(spec)
     else:
         problems.extend(_rules_after_pruning(doc.data, problems))
     return spec if not has_errors(problems) else None, [
@@ -97,7 +97,7 @@ def _rules_after_pruning(data: Any, problems: list[Diagnostic]) -> list[Diagnost
     if spec is None:
         return []
     seen = {(d.code, d.path) for d in problems}
-    return [d for d in check_rules(spec) if (d.code, d.path) not in seen]
+    return [d for d in check_all(spec) if (d.code, d.path) not in seen]
 
 
 def _delete(data: Any, path: tuple[str | int, ...]) -> None:

@@ -11,6 +11,8 @@ import pytest
 from ruamel.yaml import YAML
 
 from batchspec.model.spec import BatchPredictionJobSpec
+from batchspec.validate.rules import check_all
+from batchspec.validate.structure import check_structure
 from tests.compile.strategies import valid_spec
 
 BASE: dict[str, dict[str, Any]] = {
@@ -68,6 +70,25 @@ def make_spec(
         "spec": merge(BASE[target], changes or {}),
     }
     return valid_spec(data)
+
+
+def structural_spec(target: str, changes: dict[str, Any] | None = None) -> BatchPredictionJobSpec:
+    """A spec that passes the structure check only: for tests of what compiling
+    refuses (`validate` refuses the same, which those tests also check)."""
+    data = {
+        "apiVersion": "batchspec.dev/v1",
+        "kind": "BatchPredictionJob",
+        "metadata": {"name": "scores"},
+        "spec": merge(BASE[target], changes or {}),
+    }
+    spec, problems = check_structure(data)
+    assert spec is not None, problems
+    return spec
+
+
+def validate_codes(spec: BatchPredictionJobSpec) -> set[tuple[str, str]]:
+    """(code, path) of every error `batchspec validate` reports for `spec`."""
+    return {(d.code, d.pointer) for d in check_all(spec) if d.is_error}
 
 
 def from_yaml(text: str) -> BatchPredictionJobSpec:
