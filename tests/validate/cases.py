@@ -17,7 +17,7 @@ from batchspec.diagnostics import Diagnostic
 from batchspec.load.source import Document
 from batchspec.model.spec import BatchPredictionJobSpec
 from batchspec.validate.validator import validate_document
-from tests.validate.helpers import BASES, DROP
+from tests.validate.helpers import BASES, patched
 
 GEMINI_API_BASE: dict[str, Any] = {
     "target": "genai",
@@ -58,16 +58,7 @@ class Case:
     def document(self) -> dict[str, Any]:
         """The base document for `base` with the patch applied (dotted keys;
         DROP removes a key; `metadata` is merged into metadata)."""
-        spec = copy.deepcopy(ALL_BASES[self.base])
-        for dotted, value in self.patch.items():
-            node = spec
-            *parents, last = dotted.split(".")
-            for part in parents:
-                node = node.setdefault(part, {})
-            if value is DROP:
-                node.pop(last, None)
-            else:
-                node[last] = copy.deepcopy(value)
+        spec = patched(ALL_BASES[self.base], self.patch)
         return {
             "apiVersion": "batchspec.dev/v1",
             "kind": "BatchPredictionJob",

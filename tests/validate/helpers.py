@@ -48,21 +48,28 @@ BASES: dict[str, dict[str, Any]] = {
 DROP = object()
 
 
-def document(target: str = "vertex", name: str = "job_one", **patch: Any) -> dict[str, Any]:
-    """A valid document for `target`, with `patch` merged into `spec`.
-
-    Patch keys use dots for nesting (`input.format`); the value DROP removes a key.
-    """
-    spec = copy.deepcopy(BASES[target])
+def patched(base: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
+    """A copy of `base` with `patch` applied: dotted keys (`input.format`) for
+    nesting, the value DROP to remove a key."""
+    out = copy.deepcopy(base)
     for dotted, value in patch.items():
-        node = spec
+        node = out
         *parents, last = dotted.split(".")
         for part in parents:
             node = node.setdefault(part, {})
         if value is DROP:
             node.pop(last, None)
         else:
-            node[last] = value
+            node[last] = copy.deepcopy(value)
+    return out
+
+
+def document(target: str = "vertex", name: str = "job_one", **patch: Any) -> dict[str, Any]:
+    """A valid document for `target`, with `patch` merged into `spec`.
+
+    Patch keys use dots for nesting (`input.format`); the value DROP removes a key.
+    """
+    spec = patched(BASES[target], patch)
     return {
         "apiVersion": "batchspec.dev/v1",
         "kind": "BatchPredictionJob",
