@@ -6,8 +6,9 @@ this is a helper of `GenaiBackend` rather than a backend of its own (the
 target and the protocol are the same):
 
 * The API key is read from the environment (the variable the spec names in
-  `genai.apiKeyEnv`, else google-genai's own GEMINI_API_KEY / GOOGLE_API_KEY)
-  when a client is made; it is never written to a spec, a body, a plan, state
+  `genai.apiKeyEnv`, else the one $BATCHSPEC_GEMINI_KEY_ENV names, for a
+  process that only reads jobs, else google-genai's own GEMINI_API_KEY /
+  GOOGLE_API_KEY) when a client is made; it is never written to a spec, a body, a plan, state
   or a log. A missing key is a clear permanent error naming the variable.
 * Batches have no labels. batchspec's fingerprint rides at the end of the
   display name (`batchspec.compile.identity`), so exactly-once submission
@@ -43,6 +44,7 @@ from batchspec.model.jobs import (
 
 API_HOST = "generativelanguage.googleapis.com"
 BASE_URL_ENV = "BATCHSPEC_GEMINI_BASE_URL"
+KEY_ENV_ENV = "BATCHSPEC_GEMINI_KEY_ENV"
 DEFAULT_KEY_ENVS = ("GEMINI_API_KEY", "GOOGLE_API_KEY")
 BATCH_PREFIX = "batches/"
 
@@ -77,7 +79,7 @@ class GeminiBatches:
         self.base_url = base_url
         self.timeout = timeout
         self.page_size = page_size
-        self.key_env: str | None = None
+        self.key_env: str | None = env.get(KEY_ENV_ENV) or None
         self._clients: dict[str, Any] = {}
 
     def _key_names(self) -> tuple[str, ...]:

@@ -98,3 +98,14 @@ def test_cancel_and_adoption_across_pages(gemini: GeminiDouble, fast_retry: dict
     assert genai.submit(job_for(name="wanted")).remote_name == target.remote_name
     assert len({o.remote_name for o in others}) == 3 and len(gemini.creates) == 4
     assert genai.cancel(target.remote_name).state is JobState.CANCELLED
+
+
+def test_a_reading_process_finds_the_key_variable_from_the_environment(
+    gemini: GeminiDouble, fast_retry: dict[str, Any]
+) -> None:
+    env = {"MY_KEY": KEY}
+    remote = backend(gemini, env, fast_retry).submit(job_for({"genai.apiKeyEnv": "MY_KEY"}))
+    reader = backend(gemini, {**env, "BATCHSPEC_GEMINI_KEY_ENV": "MY_KEY"}, fast_retry)
+    assert reader.get(remote.remote_name).remote_name == remote.remote_name
+    with pytest.raises(PermanentBackendError):
+        backend(gemini, env, fast_retry).get(remote.remote_name)  # GEMINI_API_KEY unset

@@ -28,7 +28,8 @@ def problems(text: str, **kwargs: object) -> list[tuple[str, str]]:
 def test_every_flag_lands_in_the_spec() -> None:
     spec = spec_of(
         "gcloud beta ml-engine jobs submit prediction my_job --model=census --version v3"
-        " --input-paths 'gs://bucket/a/*,gs://bucket/c.json' --output-path gs://bucket/out/ --region us-east1"
+        " --input-paths 'gs://bucket/a/*,gs://bucket/c.json' --output-path gs://bucket/out/"
+        " --region us-east1"
         " --data-format tf-record-gzip --max-worker-count 7 --batch-size=128"
         " --runtime-version 1.15 --signature-name serving_v2 --labels team=census,env=prod"
         " --project acme-ml --quiet --format=json --verbosity debug"
@@ -110,7 +111,7 @@ def test_full_model_resource_from_another_project_is_kept_whole() -> None:
         (("my_job", "my_job extra"), "extra", "unexpected argument"),
         (("my_job", "my-job"), "JOB", "letters, digits and underscores"),
         (("us-central1", "europe-west4"), "--region", "does not run batch prediction"),
-        (("gs://bucket/in/*", "gs://bucket/*/in"), "--input-paths", "only in the last path segment"),
+        (("gs://bucket/in/*", "gs://bucket/*/in"), "--input-paths", "in the last path segment"),
         (("gs://bucket/out/", "/tmp/out"), "--output-path", "Cloud Storage only"),
     ],
 )
@@ -180,8 +181,14 @@ def test_unset_variables_and_substitutions_are_errors() -> None:
 
 
 def test_single_quotes_do_not_expand() -> None:
-    assert spec_of(BASE.replace("gs://bucket/out/", "'gs://bucket/$out/'")).output.path == "gs://bucket/$out/"
-    assert spec_of("O=x\n" + BASE.replace("gs://bucket/out/", '"gs://bucket/$O/"')).output.path == "gs://bucket/x/"
+    assert (
+        spec_of(BASE.replace("gs://bucket/out/", "'gs://bucket/$out/'")).output.path
+        == "gs://bucket/$out/"
+    )
+    assert (
+        spec_of("O=x\n" + BASE.replace("gs://bucket/out/", '"gs://bucket/$O/"')).output.path
+        == "gs://bucket/x/"
+    )
 
 
 def test_one_gcloud_command_is_expected() -> None:

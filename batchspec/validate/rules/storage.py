@@ -166,7 +166,9 @@ def gcs_problems(
             hint="write gs://bucket/path/file or gs://bucket/folder/*",
         )
         return
-    problem = names.object_problem(parts.name.rstrip("/") if folder else parts.name)
+    # A folder is a prefix (Vertex AI appends `/`), so only a file can be `.` or `..`.
+    name = parts.name + "/" if folder and not parts.name.endswith("/") else parts.name
+    problem = names.object_problem(name)
     if problem and parts.name:
         yield OBJECT.error(f"{problem}: {uri!r}", path)
     elif parts.name:
@@ -232,7 +234,7 @@ def output_path(doc: BatchPredictionJobSpec) -> Iterator[Diagnostic]:
             where,
             hint="write gs://bucket/folder",
         )
-    if any(c in path for c in "*?["):
+    if "*" in path:
         yield OUTPUT_SCHEME.error("an output path cannot hold wildcards", where)
     elif path.startswith(GS):
         yield from gcs_problems(path, where, folder=True)
