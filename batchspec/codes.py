@@ -2,7 +2,7 @@
 
 Codes are stable: tools and CI configurations match on them. Never reuse a
 retired code. Ranges: BS0xx reading files, BS1xx schema, BS2xx rules from the
-seeds and the services, BS3xx compiling for a target.
+services' documentation, BS3xx compiling for a target.
 """
 
 from __future__ import annotations
@@ -100,6 +100,12 @@ CODES: dict[str, Code] = {
             "A machine type and accelerator that do not go together (Compute Engine's GPU tables).",
         ),
         Code("BS280", "pickle-unpinned", "Unpickling runs code: pin the model file's sha256."),
+        Code("BS285", "secret-reference", "A `${env:NAME}` reference that is malformed."),
+        Code(
+            "BS286",
+            "secret-reference-place",
+            "A `${env:NAME}` reference where no secret may stand.",
+        ),
         Code("BS290", "policy", "A job policy that cannot work."),
         Code(
             "BS300",

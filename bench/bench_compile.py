@@ -3,9 +3,11 @@
     python -m bench.bench_compile [--rounds N]
 
 Validation (load + structure + rules) of specs/ is the baseline, measured in
-the same run; compile, the discovery-schema check and one import are printed
-as multiples of it. Ratios, not wall-clock promises: they travel between
-machines, absolute times do not.
+the same run; compile (for each spec's own target and for another), the whole
+desired side of a plan (the front door: validate, then compile), the
+discovery-schema check and one import are printed as multiples of it.
+Ratios, not wall-clock promises: they travel between machines, absolute
+times do not.
 """
 
 from __future__ import annotations
@@ -16,9 +18,11 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from batchspec.compile import compile_spec
+from batchspec.compile import compile_diagnostics, compile_spec
 from batchspec.compile.conformance import conformance_problems
 from batchspec.migrate import import_text
+from batchspec.model.enums import Target
+from batchspec.plan import load_desired
 from batchspec.validate import validate_paths
 
 SPECS = Path(__file__).resolve().parent.parent / "specs"
@@ -46,6 +50,11 @@ def main() -> None:
         "compile (own target)": per_call(
             lambda: [compile_spec(s.spec, env={}) for s in specs], rounds
         ),
+        "check for another target (local)": per_call(
+            lambda: [compile_diagnostics(s.spec, target=Target.LOCAL, env={}) for s in specs],
+            rounds,
+        ),
+        "validate + compile, as plan does": per_call(lambda: load_desired([str(SPECS)]), rounds),
         "discovery-schema check": per_call(lambda: [conformance_problems(j) for j in jobs], rounds),
         "import one ML Engine body": per_call(lambda: import_text(ml_body), rounds),
     }

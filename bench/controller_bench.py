@@ -34,9 +34,9 @@ from batchspec.plan.saved import render_json  # noqa: E402
 from batchspec.reconcile.controller import Controller, ControllerOptions  # noqa: E402
 from batchspec.retry import RetryPolicy  # noqa: E402
 from batchspec.state import StateStore  # noqa: E402
+from batchspec.testing.specs import compiled, local_job  # noqa: E402
 from batchspec.validate import validate_paths  # noqa: E402
 from tests.doubles.backend import FakeBackend  # noqa: E402
-from tests.doubles.specs import compiled, spec_doc  # noqa: E402
 from tests.doubles.state import record_job  # noqa: E402
 
 
@@ -55,7 +55,7 @@ def write_spec_files(folder: Path, count: int) -> None:
         for i in range(start, min(count, start + per_file)):
             # every 10th spec changed since its job ran (replace); the rest unchanged
             size = 32 if i % 10 == 0 else 64
-            docs.append(json.dumps(spec_doc(f"job_{i:05d}", batch_size=size, max_retries=1)))
+            docs.append(json.dumps(local_job(f"job_{i:05d}", batch_size=size, max_retries=1)))
         (folder / f"jobs_{start:05d}.yaml").write_text("\n---\n".join(docs) + "\n")
 
 

@@ -40,11 +40,10 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from batchspec.backends.local import LocalBackend  # noqa: E402
-from batchspec.compile import compile_spec  # noqa: E402
+from batchspec.compile import compile_paths  # noqa: E402
 from batchspec.demo import iris, reviews  # noqa: E402
 from batchspec.engine.supervisor import available_cores  # noqa: E402
 from batchspec.model.enums import JobState, Target  # noqa: E402
-from batchspec.validate import validate_paths  # noqa: E402
 
 BATCH = 64
 FILES = 8
@@ -209,9 +208,9 @@ def run_engine(kind: str, inp: Path, work: Path, n: int, workers: int) -> dict[s
             model=iris.MODEL_PATH, sha=hashlib.sha256(iris.MODEL_PATH.read_bytes()).hexdigest(),
         )
     )  # fmt: skip
-    loaded = validate_paths([str(spec)])
-    assert loaded.ok, loaded.diagnostics
-    job = compile_spec(loaded.specs[0].spec, target=Target.LOCAL, source=spec)
+    compiled = compile_paths([spec], target=Target.LOCAL)
+    assert compiled.ok, compiled.diagnostics
+    job = compiled.jobs[0]
     backend = LocalBackend(work / "home")
     start = time.perf_counter()
     remote = backend.submit(job, rerun=True)

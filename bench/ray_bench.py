@@ -47,7 +47,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from batchspec.backends.local import LocalBackend  # noqa: E402
-from batchspec.compile import compile_spec  # noqa: E402
+from batchspec.compile import compile_paths  # noqa: E402
 from batchspec.demo import reviews  # noqa: E402
 from batchspec.engine.supervisor import available_cores  # noqa: E402
 from batchspec.model.enums import JobState, Target  # noqa: E402
@@ -57,7 +57,6 @@ from batchspec.raycluster.localcluster import (  # noqa: E402
     memory_of,
     process_tree,
 )
-from batchspec.validate import validate_paths  # noqa: E402
 
 BATCH = 64
 FILES = 8
@@ -140,9 +139,9 @@ def compiled(work: Path, name: str, target: Target, inp: Path, out: Path, args: 
             batch=BATCH, cpus=args.cpus_per_actor,
         )
     )  # fmt: skip
-    loaded = validate_paths([str(spec)])
-    assert loaded.ok, loaded.diagnostics
-    return compile_spec(loaded.specs[0].spec, target=target, source=spec)
+    compiled = compile_paths([spec], target=target)
+    assert compiled.ok, compiled.diagnostics
+    return compiled.jobs[0]
 
 
 def count_lines(folder: Path, pattern: str) -> int:

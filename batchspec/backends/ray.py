@@ -211,7 +211,7 @@ class RayBackend:
 
     def address_for(self, job: CompiledJob) -> str:
         """Where `job` runs: the constructor's address, the spec's, the environment's."""
-        settings = job.spec.spec.ray
+        settings = job.effective.ray
         address = self.address or (settings.address if settings else None)
         address = address or self.default_address()
         if not address:
@@ -439,7 +439,7 @@ class RayBackend:
 
     def _runtime_env(self, job: CompiledJob, record: dict[str, Any]) -> dict[str, Any]:
         """The spec's runtime environment plus batchspec's package and the job record."""
-        settings = job.spec.spec.ray
+        settings = job.effective.ray
         env: dict[str, Any] = dict(settings.runtime_env or {}) if settings else {}
         working_dir = env.get("working_dir")
         if isinstance(working_dir, str) and "://" not in working_dir:
@@ -447,8 +447,10 @@ class RayBackend:
         if self.ship_package:
             package = str(Path(batchspec.__file__).resolve().parent)
             env["py_modules"] = [*env.get("py_modules", []), package]
+        from batchspec.secrets import resolve
+
         env["env_vars"] = {
-            **dict(env.get("env_vars") or {}),
+            **resolve(dict(env.get("env_vars") or {})),  # `${env:NAME}` on the submitting side
             JOB_ENV: msgspec.json.encode(record).decode(),
         }
         return env

@@ -93,7 +93,8 @@ def _change(before: str | None, after: str | None) -> str:
 
 
 def _names(store: Any, output: str) -> int:
-    """Every name ever used: job names are never to be reused (seed 001)."""
+    """Every name ever used: job names are never to be reused (ML Engine
+    keeps every job name ever created in a project)."""
     rows = [
         (kind, backend, name, first)
         for kind in ("spec", "remote")

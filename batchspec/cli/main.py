@@ -38,6 +38,8 @@ COMMANDS: dict[str, str] = {
     "cancel": "batchspec.cli.cancel",
     "results": "batchspec.cli.results",
     "logs": "batchspec.cli.logs",
+    "ui": "batchspec.cli.ui",
+    "report": "batchspec.cli.report",
 }
 
 EXIT_OK = 0

@@ -3,7 +3,9 @@
 Output is meant for review and `diff`: keys sorted at every level, two-space
 indents, one document per spec (a JSON list or YAML `---` documents when there
 are several). Each document says which call the body is for (method, URL,
-parent) and the fingerprint. stdout holds only the rendering; diagnostics and
+parent) and the fingerprint. Secret values are redacted (`<redacted>`) and
+`${env:NAME}` references are shown as written: they are resolved only when
+the job is submitted. stdout holds only the rendering; diagnostics and
 warnings go to stderr. Nothing is printed to stdout unless every selected spec
 compiles, so a pipeline never sees half an answer.
 """
@@ -11,10 +13,8 @@ compiles, so a pipeline never sees half an answer.
 from __future__ import annotations
 
 import argparse
-import difflib
 import json
 import sys
-from collections.abc import Mapping
 from typing import Any
 
 TARGET_CHOICES = ["vertex", "mlengine", "genai", "local", "ray"]
@@ -61,45 +61,36 @@ def add_parser(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Validate, compile, print."""
+    from batchspec.compile.paths import compile_paths, require_matches
     from batchspec.errors import BatchspecError
     from batchspec.model.enums import Target
-    from batchspec.validate import validate_paths
 
-    result = validate_paths(args.paths)
-    if not result.ok:
-        _report(result.diagnostics, files=result.files, specs=len(result.specs))
+    compiled = compile_paths(
+        args.paths,
+        select=args.name,
+        target=Target(args.target) if args.target else None,
+        keep_going=False,
+        conformance=_want_check(args.check),
+    )
+    if not compiled.validation.ok:
+        _report(compiled.diagnostics, files=compiled.files, specs=len(compiled.validation.specs))
         return 1
-    selected = _select(result.specs, args.name)
-    if args.body_only and len(selected) != 1:
+    require_matches(compiled.validation, args.name, "these specs")
+    chosen = len(compiled.jobs) + len(compiled.failures)
+    if args.body_only and chosen != 1:
         raise BatchspecError(
-            f"--body-only needs exactly one spec, found {len(selected)}",
+            f"--body-only needs exactly one spec, found {chosen}",
             hint="pick one with --name",
         )
-    target = Target(args.target) if args.target else None
-    rendered, diagnostics = render_specs(selected, target, check=_want_check(args.check))
-    diagnostics = list(result.diagnostics) + diagnostics
-    if any(d.is_error for d in diagnostics):
-        _report(diagnostics, files=result.files, specs=len(rendered))
+    rendered = [render_document(job) for job in compiled.jobs]
+    if any(d.is_error for d in compiled.diagnostics):
+        _report(compiled.diagnostics, files=compiled.files, specs=len(rendered))
         return 1
-    if diagnostics:
-        _report(diagnostics, files=result.files, specs=len(rendered))
+    if compiled.diagnostics:
+        _report(compiled.diagnostics, files=compiled.files, specs=len(rendered))
     documents = [r["body"] for r in rendered] if args.body_only else rendered
     sys.stdout.write(format_documents(documents, args.output))
     return 0
-
-
-def _select(specs: list[Any], names: list[str]) -> list[Any]:
-    if not names:
-        return specs
-    from batchspec.errors import BatchspecError
-
-    known = {s.name: s for s in specs}
-    for name in names:
-        if name not in known:
-            guess = difflib.get_close_matches(name, list(known), n=1)
-            hint = f"did you mean `{guess[0]}`?" if guess else "specs here: " + ", ".join(known)
-            raise BatchspecError(f"no spec named {name!r}", hint=hint)
-    return [s for s in specs if s.name in names]
 
 
 def _want_check(flag: bool | None) -> bool:
@@ -108,38 +99,6 @@ def _want_check(flag: bool | None) -> bool:
     import importlib.util
 
     return importlib.util.find_spec("googleapiclient") is not None
-
-
-def render_specs(
-    specs: list[Any],
-    target: Any,
-    *,
-    check: bool,
-    env: Mapping[str, str] | None = None,
-) -> tuple[list[dict[str, Any]], list[Any]]:
-    """Compile each `LoadedSpec`; return the documents of those that compile and
-    every diagnostic (located in its file)."""
-    from batchspec.compile import compile_with_diagnostics
-    from batchspec.errors import CompileError
-    from batchspec.validate import locate
-
-    rendered: list[dict[str, Any]] = []
-    diagnostics: list[Any] = []
-    for loaded in specs:
-        try:
-            job, warnings = compile_with_diagnostics(
-                loaded.spec, target=target, source=loaded.file, env=env
-            )
-        except CompileError as exc:
-            diagnostics.extend(locate(exc.diagnostics, loaded))
-            continue
-        diagnostics.extend(locate(warnings, loaded))
-        if check:
-            from batchspec.compile.conformance import conformance_diagnostics
-
-            diagnostics.extend(locate(conformance_diagnostics(job), loaded))
-        rendered.append(render_document(job))
-    return rendered, diagnostics
 
 
 def _report(diagnostics: list[Any], *, files: int, specs: int) -> None:
@@ -153,13 +112,14 @@ def _report(diagnostics: list[Any], *, files: int, specs: int) -> None:
 def render_document(job: Any) -> dict[str, Any]:
     """One compiled job as the document `render` prints."""
     from batchspec.compile.wire import call_description
+    from batchspec.state.redact import redact_job_body
 
     return {
         "name": job.name,
         "target": job.target.value,
         "fingerprint": job.fingerprint,
         **call_description(job),
-        "body": job.body,
+        "body": redact_job_body(job),  # secrets never reach a terminal or a CI log
     }
 
 

@@ -83,35 +83,34 @@ def choose_target(args: argparse.Namespace, spec_target: str) -> Target:
 def compile_one(args: argparse.Namespace, console: Console) -> CompiledJob | None:
     """The one job of `args.spec` (or `--name`) compiled for the chosen target;
     None after printing the diagnostics when it does not compile."""
-    from batchspec.compile import compile_spec
-    from batchspec.errors import BatchspecError, CompileError
-    from batchspec.validate import locate, validate_paths
+    from batchspec.compile.paths import compile_paths, require_matches
+    from batchspec.errors import BatchspecError
     from batchspec.validate.report import render_text
 
-    result = validate_paths([args.spec])
-    if not result.ok:
-        console.print(render_text(result.diagnostics, files=result.files, specs=0), markup=False)
-        return None
-    specs = result.specs
-    if args.name:
-        specs = [s for s in specs if s.name == args.name]
-        if not specs:
-            names = ", ".join(s.name for s in result.specs) or "none"
-            raise BatchspecError(f"{args.spec} has no job named {args.name!r} (it has: {names})")
-    if len(specs) != 1:
-        names = ", ".join(s.name for s in specs)
-        raise BatchspecError(
-            f"{args.spec} holds {len(specs)} jobs ({names})",
-            hint="choose one with --name",
+    names = [args.name] if args.name else []
+    compiled = compile_paths(
+        [args.spec],
+        select=names,
+        target=lambda loaded: choose_target(args, loaded.spec.spec.target.value),
+        keep_going=False,
+    )
+    if not compiled.validation.ok:
+        console.print(
+            render_text(compiled.diagnostics, files=compiled.files, specs=0), markup=False
         )
-    chosen = specs[0]
-    target = choose_target(args, chosen.spec.spec.target.value)
-    try:
-        return compile_spec(chosen.spec, target=target, source=chosen.file)
-    except CompileError as exc:
-        problems = locate(exc.diagnostics, chosen)
-        console.print(render_text(problems, files=result.files, specs=0), markup=False)
         return None
+    require_matches(compiled.validation, names, args.spec)
+    chosen = len(compiled.jobs) + len(compiled.failures)
+    if chosen != 1:
+        listed = ", ".join(s.name for s in compiled.validation.specs)
+        raise BatchspecError(
+            f"{args.spec} holds {chosen} jobs ({listed})", hint="choose one with --name"
+        )
+    if compiled.failures:
+        problems = list(compiled.failures[0].diagnostics)
+        console.print(render_text(problems, files=compiled.files, specs=0), markup=False)
+        return None
+    return compiled.jobs[0]
 
 
 def run(args: argparse.Namespace) -> int:

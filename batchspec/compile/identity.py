@@ -71,7 +71,7 @@ def mlengine_job_id(name: str, fp: str, attempt: int = 0) -> str:
     the id must change with the revision (a new fingerprint) and with each
     resubmit after a failure, yet stay the same for a retried create of the same
     attempt, which the service then refuses with 409: server-side idempotency.
-    Job-name rules (seed 001): letters, digits, underscores, a letter first, at
+    Job-name rules (ML Engine's documentation): letters, digits, underscores, a letter first, at
     most 128 characters; the name is cut to make room for the suffix."""
     suffix = f"_{fp[:JOB_ID_FINGERPRINT_DIGITS]}" + (f"_r{attempt}" if attempt else "")
     return name[: JOB_NAME_MAX - len(suffix)] + suffix

@@ -1,6 +1,6 @@
 """Cloud ML Engine (`ml` v1) `projects.jobs.create`: the Job body.
 
-Shaped as seed 001's `make_batch_job_body` builds it, with two differences
+Shaped as Cloud ML Engine's documented `make_batch_job_body` builds it, with two differences
 that make the body a pure function of the spec: every value the spec model
 fills in (maxWorkerCount 10, batchSize 64, outputDataFormat JSON, the
 service's own defaults) is written out, so writing a default explicitly in the

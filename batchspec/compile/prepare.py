@@ -6,10 +6,15 @@ region filled in, from the environment where the spec leaves them out) and
 the diagnostics that stand in the way:
 
 * project and region for cloud targets (BS261, BS210);
-* the target-dependent rules of `batchspec.validate.rules`, run again against
-  the requested target when it is not the spec's own (BS300), so a BigQuery
-  source for ML Engine or a region outside an allow-list is caught by the same
-  code that catches it in `batchspec validate`;
+* the rules of `batchspec.validate.rules`, against the effective spec, when
+  it differs from the spec as written: a requested target that is not the
+  spec's own (reported as BS300), or a project or region taken from the
+  environment. A BigQuery source for ML Engine or a region outside an
+  allow-list is so caught by the same code that catches it in `batchspec
+  validate`. The rules run once per (spec, effective target): the validator
+  has already judged the spec as written, its findings are passed in, and a
+  spec compiled for its own target with its own project and region is not
+  judged again at all;
 * settings the target's API cannot carry (BS301), a Vertex model in another
   region (BS302), and free-form values JSON cannot hold (BS303); these checks
   live with the rules (`batchspec.validate.rules`), so `batchspec validate`
@@ -19,7 +24,7 @@ the diagnostics that stand in the way:
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from batchspec.diagnostics import Diagnostic, has_errors
@@ -56,8 +61,14 @@ def prepare(
     doc: BatchPredictionJobSpec,
     target: Target | None = None,
     env: Mapping[str, str] | None = None,
+    *,
+    written: Sequence[Diagnostic] | None = None,
 ) -> Prepared:
-    """Resolve `doc` for `target` (default: its own) and collect every problem."""
+    """Resolve `doc` for `target` (default: its own) and collect every problem.
+
+    `written` is what the rules found in `doc` as written, when the caller
+    already knows (`LoadedSpec.rules`); without it the rules run on `doc`
+    too, but only when the effective spec differs from it."""
     env = os.environ if env is None else env
     target = target or doc.spec.target
     problems: list[Diagnostic] = []
@@ -77,7 +88,7 @@ def prepare(
                 problems.append(_region_missing(target))
     spec = doc.spec.model_copy(update={"target": target, "project": project, "region": region})
     effective = doc.model_copy(update={"spec": spec})
-    problems.extend(_rules_for(doc, effective, target, region_source))
+    problems.extend(_rules_for(doc, effective, region_source, written))
     problems.extend(unsupported_settings(effective))
     problems.extend(model_location(effective))
     problems.extend(json_values(effective))
@@ -93,32 +104,35 @@ def _from_env(env: Mapping[str, str], names: tuple[str, ...]) -> tuple[str | Non
 
 
 def _project_missing(target: Target) -> Diagnostic:
-    return Diagnostic(
-        "BS261",
-        f"{target.value} needs a Google Cloud project",
-        path=("spec", "project"),
-        hint="add `project:` to the spec or set BATCHSPEC_PROJECT (or GOOGLE_CLOUD_PROJECT)",
-    )
+    return _missing(target, "BS261", "project", "a Google Cloud project", PROJECT_ENV)
 
 
 def _region_missing(target: Target) -> Diagnostic:
+    return _missing(target, "BS210", "region", "a region", REGION_ENV)
+
+
+def _missing(target: Target, code: str, key: str, what: str, env: tuple[str, ...]) -> Diagnostic:
+    names = env[0] + (f" (or {', '.join(env[1:])})" if env[1:] else "")
     return Diagnostic(
-        "BS210",
-        f"{target.value} needs a region",
-        path=("spec", "region"),
-        hint="add `region:` to the spec or set BATCHSPEC_REGION",
+        code,
+        f"{target.value} needs {what}",
+        path=("spec", key),
+        hint=f"add `{key}:` to the spec or set {names}",
     )
 
 
 def _rules_for(
     doc: BatchPredictionJobSpec,
     effective: BatchPredictionJobSpec,
-    target: Target,
     region_source: str | None,
+    written: Sequence[Diagnostic] | None,
 ) -> list[Diagnostic]:
     """Diagnostics the rules raise for the effective spec and not for the spec as
     written: what the requested target (or an environment value) changes."""
-    known = set(check_rules(doc))
+    target = effective.spec.target
+    if _settled(effective) == _settled(doc):
+        return []  # the rules have judged exactly this spec already
+    known = {_unplaced(d) for d in (check_rules(doc) if written is None else written)}
     out = []
     for found in check_rules(effective):
         if found in known:
@@ -135,6 +149,15 @@ def _rules_for(
             )
         out.append(d)
     return out
+
+
+def _settled(doc: BatchPredictionJobSpec) -> tuple[Target, str | None, str | None]:
+    """What `prepare` may change in a spec: the rules see nothing else move."""
+    return doc.spec.target, doc.spec.project, doc.spec.region
+
+
+def _unplaced(d: Diagnostic) -> Diagnostic:
+    return d.at(file=None, line=None, column=None, document=None)
 
 
 __all__ = ["Prepared", "prepare", "unsupported_settings"]

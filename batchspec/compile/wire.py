@@ -7,6 +7,7 @@ same bytes whatever google-api-python-client version is installed.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from types import ModuleType
 from typing import Any
 
 from batchspec.compile import genai, mlengine, vertex
@@ -50,36 +51,19 @@ def wire_request(job: CompiledJob) -> WireRequest | None:
         return None
     body = dict(job.body)
     if job.target is Target.MLENGINE:
-        return WireRequest(
-            mlengine.API,
-            mlengine.VERSION,
-            mlengine.METHOD,
-            "POST",
-            f"https://ml.googleapis.com/v1/{parent}/jobs",
-            {"parent": parent},
-            body,
-        )
+        return _post(mlengine, f"https://ml.googleapis.com/v1/{parent}/jobs", parent, body)
+    collection = f"{parent}/batchPredictionJobs"
     if job.target is Target.VERTEX:
-        return WireRequest(
-            vertex.API,
-            vertex.VERSION,
-            vertex.METHOD,
-            "POST",
-            f"{_vertex_root(_location(parent))}/v1/{parent}/batchPredictionJobs",
-            {"parent": parent},
-            body,
-        )
+        return _post(vertex, f"{_vertex_root(_location(parent))}/v1/{collection}", parent, body)
     if job.target is Target.GENAI:
-        return WireRequest(
-            genai.API,
-            genai.VERSION,
-            genai.METHOD,
-            "POST",
-            f"{_vertex_root(_location(parent))}/v1beta1/{parent}/batchPredictionJobs",
-            {"parent": parent},
-            genai.wire_body(body),
-        )
+        url = f"{_vertex_root(_location(parent))}/v1beta1/{collection}"
+        return _post(genai, url, parent, genai.wire_body(body))
     return None
+
+
+def _post(api: ModuleType, url: str, parent: str, body: dict[str, Any]) -> WireRequest:
+    """A create call of `api` (a target module naming its API, VERSION and METHOD)."""
+    return WireRequest(api.API, api.VERSION, api.METHOD, "POST", url, {"parent": parent}, body)
 
 
 def call_description(job: CompiledJob) -> dict[str, Any]:

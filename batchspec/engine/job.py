@@ -13,7 +13,7 @@ from batchspec.engine.errors import ModelLoadError, OutputError
 from batchspec.io import bigquery, storage
 from batchspec.io.bigquery import OutputTables
 from batchspec.model.enums import DataFormat
-from batchspec.model.spec import BatchPredictionJobSpec, LocalModel
+from batchspec.model.spec import BatchPredictionJobSpec, JobSpec, LocalModel
 
 
 @dataclass(frozen=True)
@@ -34,16 +34,22 @@ class EngineJob:
     output_tables: OutputTables | None = None
 
     @property
+    def effective(self) -> JobSpec:
+        """The `spec:` block the engine runs: the local body is the effective
+        spec of the compiled job (`CompiledJob.effective`), defaults filled in."""
+        return self.spec.spec
+
+    @property
     def model(self) -> LocalModel:
         """The local model (validated to exist)."""
-        model = self.spec.spec.model.local
+        model = self.effective.model.local
         assert model is not None
         return model
 
     @property
     def reads_table(self) -> bool:
         """True when the input is a BigQuery table."""
-        return self.spec.spec.input.format is DataFormat.BIGQUERY
+        return self.effective.input.format is DataFormat.BIGQUERY
 
     @classmethod
     def from_record(cls, record: dict[str, Any]) -> EngineJob:
@@ -53,8 +59,9 @@ class EngineJob:
         malformed bq:// URL), so submitting refuses it at once."""
         spec = BatchPredictionJobSpec.model_validate(record["body"])
         spec_dir = Path(record["specDir"])
-        inp, out = spec.spec.input, spec.spec.output
-        if spec.spec.model.local is None:
+        settings = spec.spec
+        inp, out = settings.input, settings.output
+        if settings.model.local is None:
             raise ModelLoadError(
                 f"job {spec.name} names no local model (`model.local`), so the local engine"
                 " cannot run it",

@@ -145,7 +145,7 @@ class Supervisor:
         )
         self.log(f"supervisor {os.getpid()} started (start {starts})")
         try:
-            self.job = EngineJob.from_record(self.jd.read_job())
+            self.job = EngineJob.from_record(self.jd.read_job_to_run())
             return self._execute(self.job)
         except Stop as stop:
             if stop.state is None:
@@ -176,7 +176,7 @@ class Supervisor:
             self.owns_output = True
             self.log(f"resuming with the saved plan ({len(plan.shards)} shards)")
             return plan
-        spec = job.spec.spec
+        spec = job.effective
         files = list(job.inputs) if job.reads_table else storage.expand_all(list(job.inputs))
         plan = plan_shards(
             files,
@@ -197,7 +197,7 @@ class Supervisor:
     def _check_output(self, job: EngineJob, store: OutputStore) -> None:
         self._check_not_shared(job)
         existing = store.existing()
-        if existing and not job.spec.spec.output.overwrite:
+        if existing and not job.effective.output.overwrite:
             shown = ", ".join(existing[:3]) + (", ..." if len(existing) > 3 else "")
             raise OutputError(
                 f"the output location {job.output} already holds results ({shown})",
@@ -255,7 +255,7 @@ class Supervisor:
             self.log(f"{len(self.done)} of {len(plan.shards)} shards already published")
         self._write_progress(durable=True)
         todo = [s.index for s in plan.shards if s.index not in self.done]
-        budget = Budget.from_policy(job.spec.spec.policy)
+        budget = Budget.from_policy(job.effective.policy)
         self._check_budget(budget)
         if todo:
             self._run_pool(job, store, plan, todo, budget)
@@ -304,7 +304,7 @@ class Supervisor:
             )
 
     def _shard_job(self, job: EngineJob, store: OutputStore, plan: ShardPlan) -> ShardJob:
-        spec = job.spec.spec
+        spec = job.effective
         return ShardJob(
             input_format=spec.input.format,
             output_format=spec.output.format,
@@ -316,7 +316,7 @@ class Supervisor:
         )
 
     def _worker_count(self, job: EngineJob, todo: int) -> int:
-        limit = job.spec.spec.resources.max_worker_count
+        limit = job.effective.resources.max_worker_count
         if self.max_workers is not None:
             limit = min(limit, self.max_workers)
         model = job.model
@@ -334,9 +334,9 @@ class Supervisor:
         runner_ctx = RunnerContext(
             spec_dir=job.spec_dir,
             job_name=job.name,
-            batch_size=job.spec.spec.resources.batch_size,
+            batch_size=job.effective.resources.batch_size,
             log_dir=self.jd.logs,
-            parameters=job.spec.spec.model_parameters,
+            parameters=job.effective.model_parameters,
         )
         pending = list(todo)
         attempts: dict[int, int] = {}
@@ -548,7 +548,7 @@ class Supervisor:
             "job": self.job.name,
             "fingerprint": self.job.fingerprint,
             "state": state.value,
-            "outputFormat": self.job.spec.spec.output.format.value,
+            "outputFormat": self.job.effective.output.format.value,
             "shards": len(self.plan.shards),
             "completedCount": completed,
             "failedCount": failed,

@@ -1,6 +1,6 @@
 """Just enough shell to read the scripts people wrote around gcloud.
 
-Seed 001's example sets variables first and then runs
+Cloud ML Engine's documented example sets variables first and then runs
 `gcloud ml-engine jobs submit prediction $JOB_NAME --model $MODEL_NAME ...`.
 This module joins `\\` continuations, drops comments, records simple
 assignments (`NAME=value`, `export NAME=value`) and expands `$NAME` and

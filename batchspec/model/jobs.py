@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from batchspec.model.enums import JobState, Target
-from batchspec.model.spec import BatchPredictionJobSpec
+from batchspec.model.spec import BatchPredictionJobSpec, JobSpec
 
 # Labels batchspec owns on every job it submits. The fingerprint label is how a
 # backend finds a job it already created (exactly-once submission).
@@ -26,6 +26,13 @@ class CompiledJob:
     `body` is what the service's create call receives; `fingerprint` is the
     sha256 of its canonical form (without batchspec's own labels) and names
     this revision of the job everywhere: labels, state, plans.
+
+    `spec` is the document as written, which state and saved plans record;
+    `effective` is its `spec:` block as it runs on `target`: the target
+    itself, and the project and region settled (from the environment where
+    the document names none). Everything downstream of compile (the engine,
+    the controller's policy, the Pulumi layout) reads `effective`, so no
+    stage has to settle the target again.
     """
 
     name: str
@@ -33,6 +40,7 @@ class CompiledJob:
     body: Mapping[str, Any]
     fingerprint: str
     spec: BatchPredictionJobSpec
+    effective: JobSpec
     labels: Mapping[str, str] = field(default_factory=dict)
     parent: str | None = None
     source: Path | None = None

@@ -3,7 +3,7 @@
 Why the shape is what it is:
 
 * The models check *structure* only (types, unknown keys, enums). Every rule
-  that has a name in the seeds (job names, regions, formats per target, path
+  a service documents (job names, regions, formats per target, path
   wildcards, one output, one model) lives in `batchspec.validate.rules`, so
   each gets its own stable diagnostic code and a hint, instead of a generic
   "does not match pattern". The same constraints are still published in the
@@ -58,7 +58,7 @@ class _Model(BaseModel):
 
 
 class Metadata(_Model):
-    """Identity of the job. `name` is the job name of seed 001's rules."""
+    """Identity of the job. `name` follows the services' job-name rules."""
 
     name: StrictStr = Field(
         description=(
@@ -72,6 +72,12 @@ class Metadata(_Model):
         description="Labels copied onto the job (Vertex rules: lowercase, at most 63 chars).",
     )
     description: StrictStr | None = None
+    secret_keys: list[StrictStr] = Field(
+        default_factory=list,
+        description="Keys whose values are secret wherever they appear in the spec"
+        " (besides keys that look secret: token, password, api_key...): redacted in plans,"
+        " `render`, state and job files. Not part of the job's fingerprint.",
+    )
     display_name: StrictStr | None = Field(
         default=None,
         description="The job's display name on Vertex AI and google-genai (any Unicode text,"
@@ -149,7 +155,7 @@ class HttpRunner(_Model):
 
 
 class CommandRunner(_Model):
-    """A command following batchspec's local file contract (seed 002).
+    """A command following batchspec's local file contract for custom containers.
 
     The command reads the files listed in AIP_BATCH_INPUT_URIS (comma separated)
     and writes JSON lines into AIP_BATCH_OUTPUT_DIR. These variables are

@@ -216,7 +216,7 @@ def _settled(
         else:
             why = "cancelled outside batchspec (drift)"
         return act(ActionKind.NOOP, f"{why}; `apply --replace {job.name}` runs it again")
-    policy = job.spec.spec.policy
+    policy = job.effective.policy
     attempts = record.retry + 1
     if record.retry < policy.max_retries:
         left = policy.max_retries - record.retry

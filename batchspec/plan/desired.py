@@ -10,13 +10,12 @@ cancelled or forgotten. Removals are also limited to the paths given (a
 
 from __future__ import annotations
 
-import fnmatch
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from batchspec.compile.paths import compile_paths, selected
 from batchspec.diagnostics import Diagnostic, has_errors
-from batchspec.errors import CompileError
 from batchspec.model.jobs import CompiledJob
 from batchspec.state.records import JobRecord
 
@@ -59,7 +58,7 @@ class Desired:
 
     def selected(self, name: str) -> bool:
         """True when `name` matches `--select` (or there is no selection)."""
-        return not self.select or any(fnmatch.fnmatchcase(name, p) for p in self.select)
+        return selected(name, self.select)
 
     def targeted(self, target: str) -> bool:
         """True when `target` matches `--target` (or there is no target filter)."""
@@ -87,43 +86,47 @@ def load_desired(
     `select` (name globs) and `targets` narrow the set: other specs are neither
     compiled nor planned, and their recorded jobs are never removed.
     """
-    from batchspec.compile import compile_spec
-    from batchspec.validate import validate_paths
-
-    result = validate_paths(paths)
-    desired = Desired(
-        diagnostics=list(result.diagnostics),
+    compiled = compile_paths(paths, select=select, targets=targets)
+    problems = [
+        Problem(f.name, f"does not compile: {f.error.message}", file=str(f.file))
+        for f in compiled.failures
+    ]
+    jobs: dict[str, CompiledJob] = {}
+    for name, job in compiled.by_name().items():
+        unset = _unset_variables(job)
+        if unset is None:
+            jobs[name] = job
+        else:
+            problems.append(unset)
+    return Desired(
+        jobs=jobs,
+        diagnostics=compiled.diagnostics,
+        problems=problems,
         scope=tuple(_resolve(p) for p in paths),
+        blocked_files=frozenset(_resolve(f) for f in compiled.invalid_files),
+        blocked_names=frozenset(p.name for p in problems if p.name),
         select=tuple(select),
         targets=tuple(targets),
     )
-    blocked_files = {_resolve(d.file) for d in result.diagnostics if d.is_error and d.file}
-    blocked_names: set[str] = set()
-    for loaded in result.specs:
-        if not desired.selected(loaded.name) or not desired.targeted(loaded.spec.spec.target.value):
-            continue
-        try:
-            desired.jobs[loaded.name] = compile_spec(loaded.spec, source=loaded.file)
-        except CompileError as exc:
-            blocked_names.add(loaded.name)
-            desired.diagnostics.extend(exc.diagnostics)
-            desired.problems.append(
-                Problem(loaded.name, f"does not compile: {exc.message}", file=str(loaded.file))
-            )
-        except NotImplementedError as exc:
-            blocked_names.add(loaded.name)
-            desired.problems.append(
-                Problem(
-                    loaded.name,
-                    f"cannot be compiled: {exc}",
-                    hint="this batchspec build cannot compile that target yet; use"
-                    " --target or --select to plan the other jobs",
-                    file=str(loaded.file),
-                )
-            )
-    desired.blocked_files = frozenset(blocked_files)
-    desired.blocked_names = frozenset(blocked_names)
-    return desired
+
+
+def _unset_variables(job: CompiledJob) -> Problem | None:
+    """A job whose `${env:NAME}` references this process cannot resolve is not
+    planned: applying it would fail at submit (or in the engine)."""
+    from batchspec.secrets import missing, resolved_where_submitted
+
+    lost = missing(resolved_where_submitted(job.target.value, job.body))
+    if not lost:
+        return None
+    names = ", ".join(sorted({name for name, _ in lost}))
+    return Problem(
+        job.name,
+        f"environment variable(s) not set: {names}",
+        hint="the spec takes them from the environment (`${env:NAME}`); set them for"
+        " plan, apply and reconcile (their values are read when the job is submitted"
+        " and never stored)",
+        file=str(job.source) if job.source else None,
+    )
 
 
 def desired_from(jobs: Iterable[CompiledJob], *, scope: Sequence[str | Path] = ()) -> Desired:

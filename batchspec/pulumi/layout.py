@@ -25,14 +25,13 @@ render` show the same request and the same fingerprint.
 
 from __future__ import annotations
 
-import fnmatch
 import hashlib
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from batchspec.compile.prepare import prepare
+from batchspec.compile.paths import selected
 from batchspec.io.bigquery import BigQueryRef, parse_uri
 from batchspec.model.enums import Target
 from batchspec.model.jobs import LABEL_MANAGED_BY, MANAGED_BY_VALUE, CompiledJob
@@ -159,7 +158,7 @@ class JobLayout:
     @property
     def output_path(self) -> str | None:
         """The declared output location (`gs://...`, `bq://...` or a local path)."""
-        out = self.job.spec.spec.output
+        out = self.job.effective.output
         return out.path or out.bigquery
 
 
@@ -192,19 +191,14 @@ def bucket_of(url: str | None) -> str | None:
     return name or None
 
 
-def selected(name: str, patterns: Sequence[str]) -> bool:
-    """True when `name` matches one of the globs (no globs: everything)."""
-    return not patterns or any(fnmatch.fnmatchcase(name, p) for p in patterns)
-
-
 def job_layout(job: CompiledJob, settings: StackSettings) -> JobLayout:
     """Identity, buckets, BigQuery references and IAM grants of one job."""
-    effective = prepare(job.spec, job.target, settings.compile_env).spec.spec
+    effective = job.effective
     project, region = effective.project, effective.region
     cloud = job.target in (Target.VERTEX, Target.GENAI, Target.MLENGINE)
     identity = _identity(job, project, settings) if cloud and project else None
-    output = job.spec.spec.output
-    inputs = job.spec.spec.input
+    output = effective.output
+    inputs = effective.input
     out_bucket = bucket_of(output.path) if cloud else None
     in_buckets = (
         tuple(sorted({b for b in map(bucket_of, inputs.paths or ()) if b})) if cloud else ()
@@ -241,7 +235,7 @@ def job_layout(job: CompiledJob, settings: StackSettings) -> JobLayout:
 
 
 def _identity(job: CompiledJob, project: str, settings: StackSettings) -> Identity:
-    account = job.spec.spec.service_account
+    account = job.effective.service_account
     if job.target is Target.VERTEX and account:
         match = USER_ACCOUNT.match(account)
         managed = bool(settings.manage_service_accounts and match and match.group(2) == project)

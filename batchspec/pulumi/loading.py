@@ -1,7 +1,7 @@
 """Read a stack's specs: validate, select, compile with the stack's project and region.
 
-The same stages as `batchspec plan` (validate_paths, compile_spec), with
-the stack configuration standing in for the environment. A spec with errors
+The same front door as `batchspec plan` (`compile_paths`), with the stack
+configuration standing in for the environment. A spec with errors
 stops the program: deploying the other specs while one silently vanished
 from the stack would make Pulumi delete what that spec had created.
 """
@@ -10,11 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from batchspec.compile import compile_with_diagnostics
+from batchspec.compile import compile_paths
 from batchspec.diagnostics import Diagnostic
-from batchspec.errors import CompileError
 from batchspec.model.jobs import CompiledJob
-from batchspec.pulumi.layout import selected
 from batchspec.pulumi.settings import StackConfigError, StackSettings
 
 
@@ -29,33 +27,16 @@ class LoadedJobs:
 
 def load_jobs(settings: StackSettings) -> LoadedJobs:
     """Every selected spec, compiled; StackConfigError listing every problem."""
-    from batchspec.validate import validate_paths
-
     missing = [str(p) for p in settings.specs if not p.exists()]
     if missing:
         raise StackConfigError(
             f"spec path(s) not found: {', '.join(missing)}",
             hint="config batchspec:specs holds paths relative to the Pulumi project folder",
         )
-    result = validate_paths([str(p) for p in settings.specs])
-    errors = [d for d in result.diagnostics if d.is_error]
-    out = LoadedJobs(warnings=[d for d in result.diagnostics if not d.is_error])
-    for loaded in result.specs:
-        target = loaded.spec.spec.target
-        if not selected(loaded.name, settings.select) or (
-            settings.targets and target not in settings.targets
-        ):
-            out.skipped.append(loaded.name)
-            continue
-        try:
-            job, found = compile_with_diagnostics(
-                loaded.spec, source=loaded.file, env=settings.compile_env
-            )
-        except CompileError as exc:
-            errors.extend(d for d in exc.diagnostics if d.is_error)
-            continue
-        out.jobs.append(job)
-        out.warnings.extend(found)
+    compiled = compile_paths(
+        settings.specs, select=settings.select, targets=settings.targets, env=settings.compile_env
+    )
+    errors = [d for d in compiled.diagnostics if d.is_error]
     if errors:
         raise StackConfigError(
             f"{len(errors)} error(s) in the stack's specs:\n"
@@ -64,9 +45,13 @@ def load_jobs(settings: StackSettings) -> LoadedJobs:
             " batchspec:project / batchspec:region (or gcp:project / gcp:region) for specs"
             " that name none",
         )
-    if not out.jobs:
+    if not compiled.jobs:
         raise StackConfigError(
             "no spec is selected for this stack",
             hint="check batchspec:specs, batchspec:select and batchspec:targets",
         )
-    return out
+    return LoadedJobs(
+        jobs=compiled.jobs,
+        warnings=[d for d in compiled.diagnostics if not d.is_error],
+        skipped=[s.name for s in compiled.skipped],
+    )

@@ -19,9 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from batchspec.compile import compile_spec
+from batchspec.compile import compile_paths
 from batchspec.diagnostics import Diagnostic
-from batchspec.errors import CompileError
 from batchspec.model.enums import Target
 from batchspec.model.jobs import CompiledJob
 from batchspec.pulumi.layout import JobLayout
@@ -197,7 +196,7 @@ def request_summary(job: CompiledJob) -> dict[str, Any]:
     Built from the spec, not the body, and redacted; runner commands and
     environments (where a pasted token would live) are left out entirely.
     """
-    spec = job.spec.spec
+    spec = job.effective
     model = spec.model.model_dump(mode="json", by_alias=True, exclude_none=True)
     local = model.get("local")
     if isinstance(local, dict):
@@ -220,30 +219,27 @@ def load_job(props: JobProps) -> CompiledJob:
     RunError when the file is gone, no longer valid, no longer holds the
     spec, or compiles to another revision than the one Pulumi planned.
     """
-    from batchspec.validate import validate_paths
-
     path = Path(props.spec_file)
     if not path.is_file():
         raise RunError(
             f"spec file {path} of {props.name} is missing",
             hint="run `pulumi up` from the project whose program read it",
         )
-    result = validate_paths([str(path)])
-    errors = [d for d in result.diagnostics if d.is_error]
-    loaded = next((s for s in result.specs if s.name == props.name), None)
-    if loaded is None:
-        detail = _first(errors) or f"{path} no longer declares {props.name}"
-        raise RunError(f"spec {props.name}: {detail}", hint="fix the spec, then preview again")
-    try:
-        job = compile_spec(
-            loaded.spec, target=Target(props.target), source=loaded.file, env=props.compile_env
-        )
-    except CompileError as exc:
+    compiled = compile_paths(
+        [path], select=[props.name], target=Target(props.target), env=props.compile_env
+    )
+    if compiled.failures:
+        failure = compiled.failures[0]
         raise RunError(
             f"spec {props.name} does not compile for {props.target}: "
-            + (_first(exc.diagnostics) or exc.message),
+            + (_first(list(failure.diagnostics)) or failure.error.message),
             hint="`batchspec render` shows every problem",
-        ) from None
+        )
+    if not compiled.jobs:
+        errors = [d for d in compiled.validation.diagnostics if d.is_error]
+        detail = _first(errors) or f"{path} no longer declares {props.name}"
+        raise RunError(f"spec {props.name}: {detail}", hint="fix the spec, then preview again")
+    job = compiled.jobs[0]
     if job.fingerprint != props.fingerprint:
         raise RunError(
             f"spec {props.name} changed since the program read it (revision"

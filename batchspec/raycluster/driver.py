@@ -161,7 +161,7 @@ class RaySupervisor(Supervisor):
             signal.signal(signal.SIGTERM, lambda *_: setattr(self, "stopping", True))
 
     def _size(self, ray: Any, job: EngineJob, shards: int) -> PoolSize:
-        spec = job.spec.spec
+        spec = job.effective
         settings = spec.ray or RaySettings()
         resources = ray.cluster_resources()
         accelerator = spec.resources.accelerator
@@ -234,7 +234,7 @@ class _ActorPool:
         """Start one actor and ask it to load the model."""
         wid = self.next_wid
         self.next_wid += 1
-        spec = self.job.spec.spec
+        spec = self.job.effective
         cfg = ActorConfig(
             job=self.shard_job,
             shards=self.plan.shards,

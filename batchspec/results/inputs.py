@@ -1,6 +1,6 @@
 """Read a job's input instances, to join predictions back to them.
 
-JSON lines and CSV files (local or `gs://`, with the seed's wildcards expanded
+JSON lines and CSV files (local or `gs://`, with Cloud Storage wildcards expanded
 as the engine expands them: `batchspec.io.storage.expand`) and BigQuery
 tables. TFRecord inputs carry no readable key, so joins of TFRecord jobs rely
 on the outputs alone.

@@ -43,7 +43,7 @@ CREATE TABLE revisions (
     created_at  TEXT NOT NULL
 );
 
--- Every job name ever used, spec names and remote names alike (seed 001:
+-- Every job name ever used, spec names and remote names alike (ML Engine:
 -- a name is unique among all jobs ever created in the project).
 CREATE TABLE names (
     kind          TEXT NOT NULL CHECK (kind IN ('spec', 'remote')),

@@ -1,4 +1,4 @@
-"""The validate stage: JSON Schema structure plus the rules from the seeds."""
+"""The validate stage: JSON Schema structure plus the rules of the services."""
 
 from batchspec.validate.validator import (
     LoadedSpec,

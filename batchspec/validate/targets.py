@@ -12,7 +12,7 @@ from batchspec.model.enums import DataFormat, Target
 
 F = DataFormat
 
-# Seed 001: "Cloud ML Engine batch prediction is only available in a subset of regions".
+# Cloud ML Engine's batch prediction documentation: "only available in a subset of regions".
 MLENGINE_REGIONS = frozenset({"us-central1", "us-east1", "europe-west1", "asia-east1"})
 
 VERTEX_REGIONS = frozenset(

@@ -18,7 +18,8 @@ from batchspec.diagnostics import Diagnostic, has_errors, sort_key
 from batchspec.load.positions import PositionIndex
 from batchspec.load.source import Document, LoadResult, load_paths
 from batchspec.model.spec import BatchPredictionJobSpec
-from batchspec.validate.rules import check_all
+from batchspec.validate.references import check_references
+from batchspec.validate.rules import check_rules, check_target_rules
 from batchspec.validate.structure import check_structure
 
 
@@ -29,6 +30,7 @@ class LoadedSpec:
     spec: BatchPredictionJobSpec
     file: Path
     document: int
+    rules: tuple[Diagnostic, ...] | None = None  # the rules' findings (warnings): not asked twice
 
     @property
     def name(self) -> str:
@@ -63,7 +65,7 @@ def validate_loaded(loaded: LoadResult) -> ValidationResult:
         spec, problems = validate_document(doc)
         result.diagnostics.extend(problems)
         if spec is not None and not has_errors(problems):
-            result.specs.append(LoadedSpec(spec, Path(doc.file), doc.index))
+            result.specs.append(LoadedSpec(spec, Path(doc.file), doc.index, tuple(problems)))
     result.diagnostics.extend(_duplicate_names(result.specs))
     result.specs = _without_duplicates(result.specs)
     result.diagnostics = _locate(result.diagnostics, loaded.texts)
@@ -80,9 +82,10 @@ def validate_document(doc: Document) -> tuple[BatchPredictionJobSpec | None, lis
     """
     spec, problems = check_structure(doc.data)
     if spec is not None:
-        problems = check_all(spec)
+        problems = check_rules(spec) + check_target_rules(spec)
     else:
         problems.extend(_rules_after_pruning(doc.data, problems))
+    problems.extend(check_references(doc.data))
     return spec if not has_errors(problems) else None, [
         p.at(file=doc.file, document=doc.index) for p in problems
     ]
@@ -97,7 +100,8 @@ def _rules_after_pruning(data: Any, problems: list[Diagnostic]) -> list[Diagnost
     if spec is None:
         return []
     seen = {(d.code, d.path) for d in problems}
-    return [d for d in check_all(spec) if (d.code, d.path) not in seen]
+    found = check_rules(spec) + check_target_rules(spec)
+    return [d for d in found if (d.code, d.path) not in seen]
 
 
 def _delete(data: Any, path: tuple[str | int, ...]) -> None:

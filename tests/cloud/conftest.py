@@ -80,10 +80,32 @@ def vertex(double: CloudDouble, fast_retry: dict[str, Any]) -> Any:
     )
 
 
+# Where the cloud tests' bases differ from the shared ones: buckets the
+# emulators hold, and models the REST double knows.
+VARIANTS: dict[str, dict[str, Any]] = {
+    "vertex": {
+        "input": {"paths": ["gs://in-bucket/in/*"]},
+        "output": {"path": "gs://out-bucket/out/"},
+    },
+    "mlengine": {
+        "model": {"version": "v2"},
+        "input": {"format": "JSONL", "paths": ["gs://in-bucket/in/*"]},
+        "output": {"path": "gs://out-bucket/out/"},
+    },
+    "genai": {
+        "model": {"publisher": "gemini-2.0-flash-001"},
+        "input": {"paths": ["gs://in-bucket/in/*"]},
+        "output": {"path": "gs://out-bucket/out/"},
+    },
+}
+
+
 @pytest.fixture
 def make_spec() -> Callable[..., Any]:
-    """Build a validated spec document from keyword overrides."""
+    """Build a typed spec from keyword overrides (the shared builder; with
+    `merge=False` a mapping replaces the base's instead of updating it)."""
     from batchspec.model.spec import BatchPredictionJobSpec
+    from batchspec.testing.specs import spec_doc, typed_spec
 
     def make(
         name: str = "scores",
@@ -92,29 +114,7 @@ def make_spec() -> Callable[..., Any]:
         merge: bool = True,
         **spec: Any,
     ) -> BatchPredictionJobSpec:
-        base: dict[str, Any] = {
-            "target": target,
-            "project": PROJECT,
-            "region": REGION,
-            "input": {"format": "JSONL", "paths": ["gs://in-bucket/in/*"]},
-            "output": {"path": "gs://out-bucket/out/"},
-        }
-        if target == "mlengine":
-            base["model"] = {"name": "census", "version": "v2"}
-        elif target == "genai":
-            base["model"] = {"publisher": "gemini-2.0-flash-001"}
-        else:
-            base["model"] = {"resource": f"projects/{PROJECT}/locations/{REGION}/models/123"}
-        for key, value in spec.items():
-            merged = merge and isinstance(value, dict)
-            base[key] = {**base.get(key, {}), **value} if merged else value
-        return BatchPredictionJobSpec.model_validate(
-            {
-                "apiVersion": "batchspec.dev/v1",
-                "kind": "BatchPredictionJob",
-                "metadata": {"name": name, **({"labels": labels} if labels else {})},
-                "spec": base,
-            }
-        )
+        doc = spec_doc(name, target, VARIANTS[target], labels=labels or None, merge=merge, **spec)
+        return typed_spec(doc, rules=False)
 
     return make

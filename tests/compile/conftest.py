@@ -1,8 +1,8 @@
-"""Helpers to build typed specs from small YAML snippets."""
+"""Typed specs for the compile tests: the shared builder (`batchspec.testing.specs`)
+with this suite's variants of the ML Engine and google-genai bases."""
 
 from __future__ import annotations
 
-import copy
 import textwrap
 from collections.abc import Callable
 from typing import Any
@@ -11,79 +11,33 @@ import pytest
 from ruamel.yaml import YAML
 
 from batchspec.model.spec import BatchPredictionJobSpec
+from batchspec.testing.specs import spec_doc, typed_spec
 from batchspec.validate.rules import check_all
-from batchspec.validate.structure import check_structure
-from tests.compile.strategies import valid_spec
 
-BASE: dict[str, dict[str, Any]] = {
-    "vertex": {
-        "target": "vertex",
-        "project": "proj-123456",
-        "region": "us-central1",
-        "model": {"resource": "projects/proj-123456/locations/us-central1/models/123"},
-        "input": {"format": "JSONL", "paths": ["gs://bucket/in/*"]},
-        "output": {"path": "gs://bucket/out/"},
-    },
-    "mlengine": {
-        "target": "mlengine",
-        "project": "legacy-proj",
-        "region": "us-central1",
-        "model": {"name": "census"},
-        "input": {"format": "JSONL", "paths": ["gs://bucket/in/*"]},
-        "output": {"path": "gs://bucket/out/"},
-    },
+# Where the compile tests' bases differ from the shared ones.
+VARIANTS: dict[str, dict[str, Any]] = {
+    "mlengine": {"project": "legacy-proj", "input": {"format": "JSONL"}},
     "genai": {
-        "target": "genai",
-        "project": "proj-123456",
         "region": "us-east5",
         "model": {"publisher": "publishers/anthropic/models/claude-3-5-haiku"},
-        "input": {"format": "JSONL", "paths": ["gs://bucket/requests.jsonl"]},
-        "output": {"path": "gs://bucket/out/"},
+        "input": {"paths": ["gs://bucket/requests.jsonl"]},
     },
 }
-
-
-def merge(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
-    """Deep-merge `changes` into a copy of `base`; a None value deletes the key."""
-    out = copy.deepcopy(base)
-    for key, value in changes.items():
-        if value is None:
-            out.pop(key, None)
-        elif isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = merge(out[key], value)
-        else:
-            out[key] = value
-    return out
 
 
 def make_spec(
     target: str, changes: dict[str, Any] | None = None, *, name: str = "scores", labels: Any = None
 ) -> BatchPredictionJobSpec:
     """A validated spec: the target's base spec with `changes` merged in."""
-    metadata: dict[str, Any] = {"name": name}
-    if labels:
-        metadata["labels"] = labels
-    data = {
-        "apiVersion": "batchspec.dev/v1",
-        "kind": "BatchPredictionJob",
-        "metadata": metadata,
-        "spec": merge(BASE[target], changes or {}),
-    }
-    return valid_spec(data)
+    doc = spec_doc(name, target, VARIANTS.get(target, {}), changes or {}, labels=labels or None)
+    return typed_spec(doc)
 
 
 def structural_spec(target: str, changes: dict[str, Any] | None = None) -> BatchPredictionJobSpec:
     """A spec that passes the structure check only: for tests of what compiling
     refuses (`validate` refuses the same, which those tests also check)."""
-    data = {
-        "apiVersion": "batchspec.dev/v1",
-        "kind": "BatchPredictionJob",
-        "metadata": {"name": "scores"},
-        "spec": merge(BASE[target], changes or {}),
-    }
-    spec, problems = check_structure(data)
-    assert spec is not None, problems
-    return spec
+    doc = spec_doc("scores", target, VARIANTS.get(target, {}), changes or {})
+    return typed_spec(doc, rules=False)
 
 
 def validate_codes(spec: BatchPredictionJobSpec) -> set[tuple[str, str]]:
@@ -93,7 +47,7 @@ def validate_codes(spec: BatchPredictionJobSpec) -> set[tuple[str, str]]:
 
 def from_yaml(text: str) -> BatchPredictionJobSpec:
     """A validated spec from YAML text."""
-    return valid_spec(YAML(typ="safe").load(textwrap.dedent(text)))
+    return typed_spec(YAML(typ="safe").load(textwrap.dedent(text)))
 
 
 @pytest.fixture

@@ -12,10 +12,9 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from batchspec.load.source import Document
 from batchspec.model.spec import BatchPredictionJobSpec
+from batchspec.testing.specs import typed_spec
 from batchspec.validate.targets import MLENGINE_REGIONS, VERTEX_REGIONS
-from batchspec.validate.validator import validate_document
 
 LETTERS = string.ascii_letters
 NAME_CHARS = string.ascii_letters + string.digits + "_"
@@ -271,10 +270,7 @@ any_cloud_documents = mlengine_documents() | vertex_documents() | genai_document
 
 def valid_spec(data: dict[str, Any]) -> BatchPredictionJobSpec:
     """The typed spec; fails loudly when a strategy made an invalid document."""
-    spec, problems = validate_document(Document("<generated>", 0, data, ""))
-    errors = [d for d in problems if d.is_error]
-    assert spec is not None and not errors, [(d.code, d.pointer, d.message) for d in errors]
-    return spec
+    return typed_spec(data)
 
 
 def reversed_keys(value: Any) -> Any:

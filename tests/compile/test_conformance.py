@@ -13,6 +13,7 @@ through the real google-genai client.
 from __future__ import annotations
 
 import copy
+import dataclasses
 from typing import Any
 
 import pytest
@@ -112,7 +113,7 @@ def test_the_check_fails_on_a_broken_body() -> None:
     broken = copy.deepcopy(dict(job.body))
     broken["dedicatedResources"]["machineSpec"]["acceleratorType"] = "NVIDIA_TESLA_T5"
     broken["inputConfig"]["gcsSource"]["uri"] = "gs://typo"
-    bad = CompiledJob(job.name, job.target, broken, job.fingerprint, job.spec, parent=job.parent)
+    bad = dataclasses.replace(job, body=broken)
     messages = [d.message for d in conformance_diagnostics(bad)]
     assert any("acceleratorType" in m for m in messages)
     assert any("unknown field `uri`" in m for m in messages)
@@ -124,7 +125,7 @@ def test_the_check_fails_on_a_broken_body() -> None:
 
 def test_wrong_parent_is_caught() -> None:
     job = next(j for _, t, j in EXAMPLES if t is Target.MLENGINE)
-    bad = CompiledJob(job.name, job.target, job.body, job.fingerprint, job.spec, parent="projects/")
+    bad = dataclasses.replace(job, parent="projects/")
     assert conformance_problems(bad)
 
 

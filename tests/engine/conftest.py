@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 
 from batchspec.backends.local import LocalBackend
-from batchspec.compile import compile_spec
+from batchspec.compile import compile_paths
 from batchspec.model.enums import Target
 from batchspec.model.jobs import CompiledJob, RemoteJob
-from batchspec.validate import validate_paths
+from batchspec.testing import specs
 
 HELPERS = Path(__file__).resolve().parent / "helpers"
 
@@ -26,30 +26,22 @@ def spec_doc(
     model: dict[str, Any],
     input: dict[str, Any],
     output: dict[str, Any] | None = None,
-    resources: dict[str, Any] | None = None,
-    policy: dict[str, Any] | None = None,
     name: str = "test_job",
     labels: dict[str, str] | None = None,
     **spec: Any,
 ) -> dict[str, Any]:
-    """A local spec document (JSON is YAML, so it is written as JSON)."""
-    body: dict[str, Any] = {
-        "target": "local",
-        "model": {"local": model},
-        "input": input,
-        "output": output or {"path": "out"},
+    """A local spec document: the shared builder, each block given replacing
+    the base's (`model` is the `model.local` runner)."""
+    return specs.spec_doc(
+        name,
+        "local",
+        labels=labels or {},
+        merge=False,
+        model={"local": model},
+        input=input,
+        output=output or {"path": "out"},
         **spec,
-    }
-    if resources:
-        body["resources"] = resources
-    if policy:
-        body["policy"] = policy
-    return {
-        "apiVersion": "batchspec.dev/v1",
-        "kind": "BatchPredictionJob",
-        "metadata": {"name": name, "labels": labels or {}},
-        "spec": body,
-    }
+    )
 
 
 def python_model(callable_: str, **extra: Any) -> dict[str, Any]:
@@ -81,10 +73,9 @@ class Workspace:
     def compile(self, doc: dict[str, Any], name: str = "spec.yaml") -> CompiledJob:
         """Write, validate and compile a spec for the local target."""
         path = self.write(name, json.dumps(doc, indent=1))
-        result = validate_paths([str(path)])
-        assert result.ok, [d.message for d in result.diagnostics]
-        loaded = result.specs[0]
-        return compile_spec(loaded.spec, target=Target.LOCAL, source=loaded.file)
+        compiled = compile_paths([path], target=Target.LOCAL)
+        assert compiled.ok, [d.message for d in compiled.diagnostics]
+        return compiled.jobs[0]
 
     def run(self, doc: dict[str, Any], *, name: str = "spec.yaml", **kw: Any) -> RemoteJob:
         """Compile and run to the end in this process (workers are processes)."""

@@ -16,7 +16,8 @@ import contextlib
 import sys
 from pathlib import Path
 
-from batchspec.cli.render import format_documents, render_document, render_specs
+from batchspec.cli.render import format_documents, render_document
+from batchspec.compile import compile_paths
 from batchspec.diagnostics import sort_key
 from batchspec.model.enums import Target
 from batchspec.validate import validate_paths
@@ -34,17 +35,17 @@ def generate() -> dict[Path, str]:
         for file in sorted(Path("specs").glob("*.yaml")):
             result = validate_paths([str(file)])
             assert result.ok, f"{file} is not a valid example spec"
-            for loaded in result.specs:
-                for target in Target:
-                    rendered, diagnostics = render_specs([loaded], target, check=False, env={})
-                    stem = Path(file.stem) / f"{loaded.name}.{target.value}"
-                    if rendered:
-                        out[Path(f"{stem}.json")] = format_documents(rendered, "json")
-                    else:
-                        ordered = sorted(diagnostics, key=sort_key)
-                        text = render_text(ordered, files=1, specs=0)
-                        body = "\n".join(text.splitlines()[:-1])  # drop the summary line
-                        out[Path(f"{stem}.diagnostics.txt")] = body + "\n"
+            for target in Target:
+                compiled = compile_paths(result, target=target, env={})
+                for job in compiled.jobs:
+                    stem = Path(file.stem) / f"{job.name}.{target.value}"
+                    out[Path(f"{stem}.json")] = format_documents([render_document(job)], "json")
+                for failure in compiled.failures:
+                    stem = Path(file.stem) / f"{failure.name}.{target.value}"
+                    ordered = sorted(failure.diagnostics, key=sort_key)
+                    text = render_text(ordered, files=1, specs=0)
+                    body = "\n".join(text.splitlines()[:-1])  # drop the summary line
+                    out[Path(f"{stem}.diagnostics.txt")] = body + "\n"
     return out
 
 

@@ -11,7 +11,7 @@ from batchspec.model.enums import JobState
 from batchspec.plan import ActionKind, Observation, PlanOptions, build_plan, desired_from
 from batchspec.plan.desired import Desired
 from batchspec.state import StateStore
-from tests.doubles.specs import compiled
+from batchspec.testing.specs import compiled
 from tests.doubles.state import record_job, remote
 
 NOW = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)

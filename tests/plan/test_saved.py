@@ -13,7 +13,7 @@ from batchspec.plan import ActionKind, build_plan, desired_from
 from batchspec.plan.desired import Problem
 from batchspec.plan.saved import is_plan_file, load_plan, save_plan
 from batchspec.state import StateStore
-from tests.doubles.specs import compiled
+from batchspec.testing.specs import compiled
 from tests.doubles.state import record_job
 
 

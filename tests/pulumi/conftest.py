@@ -19,30 +19,16 @@ from batchspec.pulumi.layout import job_layout
 from batchspec.pulumi.loading import load_jobs
 from batchspec.pulumi.props import JobProps, props_for
 from batchspec.pulumi.settings import StackSettings, settings_from
+from batchspec.testing.specs import local_job
 
 ECHO = "tests.engine.helpers.models:echo"
 SLOW = "tests.engine.helpers.models:slow"
 REPO = Path(__file__).resolve().parents[2]
 
 
-def local_spec(
-    name: str = "scores", *, model: str = ECHO, rows: int = 6, **extra: Any
-) -> dict[str, Any]:
-    """A small local spec document reading in/*.jsonl."""
-    spec: dict[str, Any] = {
-        "target": "local",
-        "model": {"local": {"runner": "python", "callable": model}},
-        "input": {"format": "JSONL", "paths": ["in/part-*"], "keyField": "id"},
-        "output": {"path": f"out/{name}", "overwrite": True},
-        "resources": {"maxWorkerCount": 1, "batchSize": 8},
-        **extra,
-    }
-    return {
-        "apiVersion": "batchspec.dev/v1",
-        "kind": "BatchPredictionJob",
-        "metadata": {"name": name, "labels": {"team": "tests"}},
-        "spec": spec,
-    }
+def local_spec(name: str = "scores", *, model: str = ECHO, **changes: Any) -> dict[str, Any]:
+    """A small local spec document reading in/*.jsonl (the shared `local_job`)."""
+    return local_job(name, model=model, paths=["in/part-*"], batch_size=8, **changes)
 
 
 @dataclass

@@ -9,8 +9,8 @@ import pytest
 
 from batchspec.cli.main import main
 from batchspec.state import Lease, StateStore, this_process
+from batchspec.testing.specs import local_job, write_specs
 from tests.doubles.backend import FileBackend
-from tests.doubles.specs import write_specs
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -23,7 +23,7 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("FAKE_BACKEND_OUTPUTS", str(tmp_path / "outputs"))
     monkeypatch.setenv("FAKE_BACKEND_AUTO_ADVANCE", "0")
     monkeypatch.delenv("BATCHSPEC_STATE", raising=False)
-    write_specs(tmp_path / "specs", ["alpha", "beta"], on_removal="cancel")
+    write_specs(tmp_path / "specs", [local_job(n, on_removal="cancel") for n in ("alpha", "beta")])
     return tmp_path
 
 

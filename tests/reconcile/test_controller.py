@@ -15,9 +15,9 @@ from batchspec.plan import desired_from, load_desired
 from batchspec.plan.attempts import LABEL_ATTEMPT
 from batchspec.reconcile.controller import Controller, ControllerOptions
 from batchspec.state import Disposition, DriftKind, StateStore
+from batchspec.testing.specs import compiled, local_job, write_specs
 from tests.doubles.backend import FakeBackend, FakeJob
 from tests.doubles.clock import FakeClock
-from tests.doubles.specs import compiled, write_specs
 from tests.reconcile.conftest import FAST_RETRY
 
 
@@ -180,7 +180,7 @@ def test_unreadable_spec_file_never_cancels_its_jobs(
 ) -> None:
     monkeypatch.chdir(tmp_path)
     specs = tmp_path / "specs"
-    [path] = write_specs(specs, ["a"], on_removal="cancel")
+    [path] = write_specs(specs, [local_job("a", on_removal="cancel")])
     backend = FakeBackend(now=clock.now)
     loop = controller(store, backend, lambda: load_desired([str(specs)]), clock)
     loop.run_pass()

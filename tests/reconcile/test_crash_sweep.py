@@ -24,9 +24,9 @@ from batchspec.plan.attempts import LABEL_ATTEMPT
 from batchspec.reconcile.apply import ApplyContext, apply_desired
 from batchspec.reconcile.controller import Controller, ControllerOptions
 from batchspec.state import Phase, StateStore
+from batchspec.testing.specs import compiled
 from tests.doubles.backend import FakeBackend, FakeJob, SimulatedCrash
 from tests.doubles.clock import FakeClock
-from tests.doubles.specs import compiled
 from tests.reconcile.conftest import FAST_RETRY
 
 JOBS = [compiled(f"job_{i:02d}") for i in range(50)]

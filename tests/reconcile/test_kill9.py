@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 
 from batchspec.state import Phase, StateStore
-from tests.doubles.specs import write_specs
+from batchspec.testing.specs import local_job, write_specs
 
 REPO = Path(__file__).resolve().parents[2]
 NAMES = [f"job_{i:02d}" for i in range(50)]
@@ -78,7 +78,7 @@ def assert_converged(root: Path) -> None:
 
 @pytest.fixture
 def root(tmp_path: Path) -> Path:
-    write_specs(tmp_path / "specs", NAMES)
+    write_specs(tmp_path / "specs", [local_job(n) for n in NAMES])
     return tmp_path
 
 

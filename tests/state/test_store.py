@@ -13,7 +13,7 @@ from batchspec.model.jobs import RemoteJob
 from batchspec.state import Disposition, DriftFinding, DriftKind, Phase, StateStore
 from batchspec.state.migrations import MIGRATIONS, Migration
 from batchspec.state.paths import resolve_state_path
-from tests.doubles.specs import compiled
+from batchspec.testing.specs import compiled
 
 
 def remote(name: str, state: JobState = JobState.QUEUED, **extra: object) -> RemoteJob:
@@ -125,9 +125,9 @@ def test_secrets_are_redacted_in_recorded_revisions(store: StateStore) -> None:
 
     from batchspec.compile import compile_spec
     from batchspec.model.spec import BatchPredictionJobSpec
-    from tests.doubles.specs import spec_doc
+    from batchspec.testing.specs import local_job
 
-    doc = spec_doc("a")
+    doc = local_job("a")
     doc["spec"]["model"]["local"] = {
         "runner": "command",
         "command": ["serve"],

@@ -16,29 +16,35 @@ from typing import Any
 from batchspec.diagnostics import Diagnostic
 from batchspec.load.source import Document
 from batchspec.model.spec import BatchPredictionJobSpec
+from batchspec.testing.specs import DROP, spec_doc
 from batchspec.validate.validator import validate_document
-from tests.validate.helpers import BASES, patched
 
-GEMINI_API_BASE: dict[str, Any] = {
-    "target": "genai",
-    "genai": {"api": "gemini"},
-    "model": {"publisher": "models/gemini-2.0-flash"},
-    "input": {
-        "format": "JSONL",
-        "requests": [{"contents": [{"role": "user", "parts": [{"text": "Hello"}]}]}],
-    },
-    "output": {},
-}
-PUBLISHER_BASE: dict[str, Any] = {
-    **BASES["vertex"],
-    "model": {"publisher": "publishers/google/models/gemini-2.0-flash-001"},
-    "input": {"format": "JSONL", "paths": ["gs://bucket/in/requests.jsonl"]},
-}
-ALL_BASES: dict[str, dict[str, Any]] = {
-    **BASES,
-    "gemini": GEMINI_API_BASE,
-    "publisher": PUBLISHER_BASE,
-    "ray": {**BASES["local"], "target": "ray"},
+# Bases beyond the shared ones, as layers on a shared base.
+LAYERS: dict[str, tuple[str, dict[str, Any]]] = {
+    "gemini": (
+        "genai",
+        {
+            "genai": {"api": "gemini"},
+            "project": DROP,
+            "region": DROP,
+            "model": {"publisher": "models/gemini-2.0-flash"},
+            "input": {
+                "paths": DROP,
+                "requests": [{"contents": [{"role": "user", "parts": [{"text": "Hello"}]}]}],
+            },
+            "output": {"path": DROP},
+        },
+    ),
+    "publisher": (
+        "vertex",
+        {
+            "model": {
+                "resource": DROP,
+                "publisher": "publishers/google/models/gemini-2.0-flash-001",
+            },
+            "input": {"paths": ["gs://bucket/in/requests.jsonl"]},
+        },
+    ),
 }
 
 
@@ -56,15 +62,12 @@ class Case:
     metadata: dict[str, Any] = field(default_factory=dict)
 
     def document(self) -> dict[str, Any]:
-        """The base document for `base` with the patch applied (dotted keys;
-        DROP removes a key; `metadata` is merged into metadata)."""
-        spec = patched(ALL_BASES[self.base], self.patch)
-        return {
-            "apiVersion": "batchspec.dev/v1",
-            "kind": "BatchPredictionJob",
-            "metadata": {"name": "job_one", **copy.deepcopy(self.metadata)},
-            "spec": spec,
-        }
+        """The base document with the patch applied (dotted keys replace what is
+        there; DROP removes a key; `metadata` is merged into metadata)."""
+        target, layer = LAYERS.get(self.base, (self.base, {}))
+        doc = spec_doc("job_one", target, layer, merge=False, **self.patch)
+        doc["metadata"].update(copy.deepcopy(self.metadata))
+        return doc
 
 
 def diagnose(case: Case) -> tuple[BatchPredictionJobSpec | None, list[Diagnostic]]:
@@ -92,4 +95,4 @@ def ids(cases: list[Case]) -> list[str]:
     return [c.id for c in cases]
 
 
-__all__ = ["ALL_BASES", "Case", "check_case", "diagnose", "ids"]
+__all__ = ["LAYERS", "Case", "check_case", "diagnose", "ids"]

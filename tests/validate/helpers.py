@@ -1,8 +1,8 @@
-"""Build spec documents for rule tests: a valid base per target, then a patch."""
+"""Spec documents for rule tests (the shared builder, patched without merging),
+written to a file and validated."""
 
 from __future__ import annotations
 
-import copy
 import io
 from pathlib import Path
 from typing import Any
@@ -10,72 +10,19 @@ from typing import Any
 from ruamel.yaml import YAML
 
 from batchspec.diagnostics import Diagnostic
+from batchspec.testing.specs import DROP, spec_doc
 from batchspec.validate import validate_paths
 
-BASES: dict[str, dict[str, Any]] = {
-    "local": {
-        "target": "local",
-        "model": {"local": {"runner": "python", "callable": "pkg.mod:predict"}},
-        "input": {"format": "JSONL", "paths": ["data/*"]},
-        "output": {"path": "out/"},
-    },
-    "vertex": {
-        "target": "vertex",
-        "project": "proj-123456",
-        "region": "us-central1",
-        "model": {"resource": "projects/proj-123456/locations/us-central1/models/123"},
-        "input": {"format": "JSONL", "paths": ["gs://bucket/in/*"]},
-        "output": {"path": "gs://bucket/out/"},
-    },
-    "mlengine": {
-        "target": "mlengine",
-        "project": "proj-123456",
-        "region": "us-central1",
-        "model": {"name": "census"},
-        "input": {"format": "TEXT", "paths": ["gs://bucket/in/*"]},
-        "output": {"path": "gs://bucket/out/"},
-    },
-    "genai": {
-        "target": "genai",
-        "project": "proj-123456",
-        "region": "us-central1",
-        "model": {"publisher": "publishers/google/models/gemini-2.0-flash-001"},
-        "input": {"format": "JSONL", "paths": ["gs://bucket/in/requests.jsonl"]},
-        "output": {"path": "gs://bucket/out/"},
-    },
-}
-
-DROP = object()
-
-
-def patched(base: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
-    """A copy of `base` with `patch` applied: dotted keys (`input.format`) for
-    nesting, the value DROP to remove a key."""
-    out = copy.deepcopy(base)
-    for dotted, value in patch.items():
-        node = out
-        *parents, last = dotted.split(".")
-        for part in parents:
-            node = node.setdefault(part, {})
-        if value is DROP:
-            node.pop(last, None)
-        else:
-            node[last] = copy.deepcopy(value)
-    return out
+__all__ = ["DROP", "check", "codes", "document", "dump"]
 
 
 def document(target: str = "vertex", name: str = "job_one", **patch: Any) -> dict[str, Any]:
-    """A valid document for `target`, with `patch` merged into `spec`.
+    """A valid document for `target`, with `patch` applied to `spec`.
 
-    Patch keys use dots for nesting (`input.format`); the value DROP removes a key.
+    Patch keys use dots for nesting (`input.format`); a value replaces what is
+    there, and DROP removes a key (the shared builder's rules, without merging).
     """
-    spec = patched(BASES[target], patch)
-    return {
-        "apiVersion": "batchspec.dev/v1",
-        "kind": "BatchPredictionJob",
-        "metadata": {"name": name},
-        "spec": spec,
-    }
+    return spec_doc(name, target, merge=False, **patch)
 
 
 def dump(*docs: dict[str, Any]) -> str:

@@ -307,7 +307,7 @@ ACCESS: list[Case] = [
         {"region": "europe-west4"},
         "BS211",
         "spec.region",
-        "seed 001 (batch prediction regions)",
+        "https://cloud.google.com/ai-platform/prediction/docs/batch-predict (regions)",
     ),
 ]
 

@@ -9,9 +9,10 @@ from tests.validate.cases import Case, check_case, diagnose, ids
 from tests.validate.helpers import DROP
 
 BUCKETS = "https://cloud.google.com/storage/docs/buckets#naming"
+MLE_DOCS = "https://cloud.google.com/ai-platform/prediction/docs/batch-predict"
 OBJECTS = "https://cloud.google.com/storage/docs/objects#naming"
 WILDCARDS = "https://cloud.google.com/storage/docs/wildcards; aiplatform v1 GcsSource.uris"
-SEED = "seed 001; gcloud ai-platform jobs submit prediction --input-paths"
+MLE = f"{MLE_DOCS}; gcloud ai-platform jobs submit prediction --input-paths"
 DEST = "aiplatform v1 GcsDestination.outputUriPrefix (a '/' is appended)"
 BQ_SOURCE = "aiplatform v1 BigQuerySource.inputUri"
 BQ_DEST = "aiplatform v1 BigQueryDestination.outputUri"
@@ -100,7 +101,7 @@ GCS: list[Case] = [
         IN,
         "aiplatform v1 GcsSource.uris",
     ),
-    # wildcards: Cloud Storage's on Vertex, seed 001's on ML Engine and the local engine
+    # wildcards: Cloud Storage's on Vertex, ML Engine's on ML Engine and the local engine
     Case(
         "vertex-double-star",
         "vertex",
@@ -113,10 +114,10 @@ GCS: list[Case] = [
     Case("vertex-mid-star", "vertex", inp("gs://bucket/a*b"), None, source=WILDCARDS),
     Case("genai-star", "genai", inp("gs://bucket/in/*.jsonl"), None, source=WILDCARDS),
     Case("vertex-bucket-wildcard", "vertex", inp("gs://buck*/x"), "BS232", IN, WILDCARDS, True),
-    Case("mle-two-stars", "mlengine", inp("gs://bucket/*/x*"), "BS232", IN, SEED),
-    Case("mle-mid-star", "mlengine", inp("gs://bucket/a*b"), "BS232", IN, SEED),
-    Case("mle-prefix-star", "mlengine", inp("gs://bucket/in/data*"), None, source=SEED),
-    Case("local-qmark", "local", inp("data/?.jsonl"), "BS232", IN, SEED),
+    Case("mle-two-stars", "mlengine", inp("gs://bucket/*/x*"), "BS232", IN, MLE),
+    Case("mle-mid-star", "mlengine", inp("gs://bucket/a*b"), "BS232", IN, MLE),
+    Case("mle-prefix-star", "mlengine", inp("gs://bucket/in/data*"), None, source=MLE),
+    Case("local-qmark", "local", inp("data/?.jsonl"), "BS232", IN, MLE),
     Case(
         "local-any-scheme",
         "local",
@@ -300,6 +301,6 @@ def test_bigquery_uris_split_into_their_parts(uri: str, parts: tuple[str, ...]) 
         ("gs://path/to/[ab].json", False),
     ],
 )
-def test_seed_001_wildcards(path: str, ok: bool) -> None:
-    """Seed 001's examples, the rule ML Engine and the local engine follow."""
+def test_ml_engine_wildcards(path: str, ok: bool) -> None:
+    """ML Engine's documented examples, the rule it and the local engine follow."""
     assert (wildcard_problem(path) is None) is ok

@@ -1,4 +1,4 @@
-"""Each rule from the seeds and the services, shown to fire and to stay quiet."""
+"""Each rule from the services, shown to fire and to stay quiet."""
 
 from __future__ import annotations
 

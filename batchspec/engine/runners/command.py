@@ -1,4 +1,4 @@
-"""A command following batchspec's local file contract (after seed 002).
+"""A command following batchspec's local file contract for custom containers.
 
 For each chunk of instances the engine writes one input file, one JSON
 instance per line, and runs the command with:
@@ -8,8 +8,8 @@ instance per line, and runs the command with:
 
 The command must write, for each input file, a file of the same name in
 AIP_BATCH_OUTPUT_DIR holding one JSON prediction per input line, in order,
-and exit 0. These variables are batchspec's own local convention, taken from
-seed 002's troubleshooting story: Vertex AI does not set them (it talks to
+and exit 0. These variables are batchspec's own local convention, modelled on
+how Vertex AI hands a batch container its files: Vertex AI does not set them (it talks to
 serving containers over HTTP; use the `http` runner to test that contract).
 A command that exits non-zero, writes to a fixed path instead of the given
 folder, or writes the wrong number of lines fails the job with a message
@@ -106,7 +106,8 @@ class CommandModel:
                 + (f" (it wrote: {', '.join(found)})" if found else " (the folder is empty)"),
                 hint="read the files listed in AIP_BATCH_INPUT_URIS and write, for each, a file"
                 " of the same name into AIP_BATCH_OUTPUT_DIR with one JSON prediction per"
-                " line; fixed paths instead of these variables are seed 002's classic failure",
+                " line; fixed paths instead of these variables are how custom containers"
+                " classically fail Vertex AI batch prediction",
             )
         lines = [ln for ln in out_file.read_bytes().splitlines() if ln.strip()]
         if len(lines) != len(instances):

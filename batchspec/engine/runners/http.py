@@ -7,7 +7,7 @@ route answers 200, then POSTs `{"instances": [...]}` (plus `"parameters"`
 when the spec has modelParameters) in batches of batchSize and expects
 `{"predictions": [...]}` with one prediction per instance, in order.
 
-Everything that makes such a container fail on Vertex AI (seed 002) fails
+Everything that makes such a container fail on Vertex AI fails
 here first, with a message that says which part of the contract broke: a
 server that exits or never answers the health route (often: it ignores
 AIP_HTTP_PORT), a wrong number of predictions, an answer that is not JSON, a

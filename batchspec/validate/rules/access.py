@@ -43,7 +43,7 @@ REGIONS: dict[Target, Rule] = {
         "BS211",
         (MLENGINE,),
         "ML Engine batch prediction regions: us-central1, us-east1, europe-west1, asia-east1",
-        "seed 001; https://cloud.google.com/ai-platform/prediction/docs/regions",
+        "https://cloud.google.com/ai-platform/prediction/docs/batch-predict; https://cloud.google.com/ai-platform/prediction/docs/regions",
     ),
 }
 REGIONS[Target.GENAI] = REGIONS[Target.VERTEX]
@@ -83,7 +83,7 @@ DISPLAY_NAME = rule(
 
 
 def region(doc: BatchPredictionJobSpec) -> Iterator[Diagnostic]:
-    """Region allow-lists per target (ML Engine: seed 001's four; Vertex: the SDK's)."""
+    """Region allow-lists per target (ML Engine: its documented four; Vertex: the SDK's)."""
     target, value = doc.spec.target, doc.spec.region
     allowed = targets.REGIONS.get(target)
     if allowed is None or value is None or gemini_api(doc):

@@ -43,8 +43,7 @@ JOB_NAME = rule(
     ALL,
     "Job names: letters, digits, underscores, a letter first (they become ML Engine job ids"
     " and batchspec's identity label on every target)",
-    "seed 001; https://cloud.google.com/ai-platform/prediction/docs/managing-models-jobs"
-    " (naming resources)",
+    "https://cloud.google.com/ai-platform/prediction/docs/managing-models-jobs (naming resources)",
 )
 JOB_NAME_LENGTH = rule(
     "job-name-length",
@@ -67,7 +66,8 @@ OUTPUT_ONE = rule(
     ALL,
     "Exactly one output location (path or bigquery; none for the Gemini Developer API);"
     " format BIGQUERY exactly when the destination is BigQuery",
-    "seed 001 (one output path); aiplatform v1 OutputConfig.destination is a oneof",
+    "https://cloud.google.com/ai-platform/prediction/docs/batch-predict (one output path);"
+    " aiplatform v1 OutputConfig.destination is a oneof",
 )
 MODEL_ONE = rule(
     "model-one-way",
@@ -196,7 +196,8 @@ def output_location(doc: BatchPredictionJobSpec) -> Iterator[Diagnostic]:
         yield OUTPUT_ONE.error(
             "give exactly one output location: `path` or `bigquery`",
             base,
-            hint="seed 001: you can only specify one output path",
+            hint="a batch prediction job writes to one output location (Cloud ML Engine's"
+            " documentation: you can only specify one output path)",
         )
         return
     if out.bigquery is not None and out.format is not DataFormat.BIGQUERY:

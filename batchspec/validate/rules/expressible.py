@@ -69,7 +69,8 @@ IGNORED = rule(
     "Warnings: runtimeVersion and signatureName are ML Engine's; runtimeVersion is ignored"
     " for deployed model versions; ML Engine and google-genai ignore machineType and"
     " accelerators",
-    "seed 001; ml v1 PredictionInput.runtimeVersion, signatureName",
+    "https://cloud.google.com/ai-platform/prediction/docs/batch-predict;"
+    " ml v1 PredictionInput.runtimeVersion, signatureName",
 )
 
 
@@ -230,7 +231,7 @@ def unsupported_settings(doc: BatchPredictionJobSpec) -> Iterator[Diagnostic]:
 
 
 def ignored_settings(doc: BatchPredictionJobSpec) -> Iterator[Diagnostic]:
-    """Settings the target's service ignores (seed 001: omit runtimeVersion for
+    """Settings the target's service ignores (ML Engine's documentation: omit runtimeVersion for
     deployed model versions)."""
     spec, target = doc.spec, doc.spec.target
     if spec.runtime_version is not None:

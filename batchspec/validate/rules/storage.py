@@ -5,7 +5,7 @@ service that reads them.
   URI, whoever reads it.
 * Wildcards differ by reader: Vertex AI reads `gcsSource.uris` with Cloud
   Storage's wildcard semantics (`*`, `**`, `?`, `[...]`); Cloud ML Engine and
-  batchspec's local engine follow seed 001's narrower rule (one `*`, at the
+  batchspec's local engine follow ML Engine's narrower documented rule (one `*`, at the
   end of the last segment).
 * BigQuery URIs are parsed into project, dataset and table, and each part is
   checked by its own owner's rule, so a message names the part that is wrong.
@@ -67,13 +67,14 @@ VERTEX_WILDCARDS = rule(
     " name; a wildcard in the bucket name is warned about (not documented for batch jobs)",
     "aiplatform v1 GcsSource.uris; https://cloud.google.com/storage/docs/wildcards",
 )
-SEED_WILDCARDS = rule(
-    "seed-wildcards",
+MLENGINE_WILDCARDS = rule(
+    "mlengine-wildcards",
     "BS232",
     (MLENGINE, *ENGINES),
     "At most one `*`, in the last segment, as the whole name or at the end of a prefix;"
     " no `?`, `[]`, `{}` (ML Engine, and batchspec's local engine which implements it)",
-    "seed 001; gcloud ai-platform jobs submit prediction --input-paths"
+    "https://cloud.google.com/ai-platform/prediction/docs/batch-predict;"
+    " gcloud ai-platform jobs submit prediction --input-paths"
     " (https://cloud.google.com/sdk/gcloud/reference/ai-platform/jobs/submit/prediction)",
 )
 INPUT_SCHEME = rule(
@@ -180,7 +181,7 @@ def gcs_problems(
 
 
 def wildcard_problem(path: str) -> str | None:
-    """Why `path` breaks seed 001's wildcard rules, or None when it follows them."""
+    """Why `path` breaks ML Engine's wildcard rules, or None when it follows them."""
     for ch in "?[]{}":
         if ch in path:
             return f"{ch!r} is not a wildcard batch prediction understands: {path!r}"
@@ -210,10 +211,10 @@ def input_paths(doc: BatchPredictionJobSpec) -> Iterator[Diagnostic]:
                 where,
                 hint="upload the files and write gs://bucket/path",
             )
-        if applies(SEED_WILDCARDS, doc):
+        if applies(MLENGINE_WILDCARDS, doc):
             problem = wildcard_problem(path)
             if problem:
-                yield SEED_WILDCARDS.error(
+                yield MLENGINE_WILDCARDS.error(
                     problem,
                     where,
                     hint="use `dir/*` for a whole folder or `dir/prefix*` for files by prefix",
