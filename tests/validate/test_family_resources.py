@@ -14,8 +14,8 @@ OPTIMIZED = (
 )
 TPU = "https://cloud.google.com/vertex-ai/docs/predictions/use-tpu"
 ENUM = "aiplatform v1 MachineSpec.accelerator_type (AcceleratorType)"
-INT32 = "aiplatform v1 BatchDedicatedResources (format int32)"
-INT64 = "ml v1 PredictionInput.batchSize, maxWorkerCount (format int64)"
+INT32 = "aiplatform v1 BatchDedicatedResources, ManualBatchTuningParameters (format int32)"
+INT64 = "ml v1 PredictionInput.batchSize, maxWorkerCount (format int64); the schema's bound"
 DEDICATED = "aiplatform v1 BatchDedicatedResources"
 PROJECT = "https://cloud.google.com/resource-manager/reference/rest/v1/projects (projectId)"
 SA = "aiplatform v1 BatchPredictionJob.service_account; IAM service account emails"
@@ -122,7 +122,7 @@ RESOURCES: list[Case] = [
         "replicas-int32-over",
         "vertex",
         {"resources": {"machineType": "n1-standard-4", "replicaCount": 2**31}},
-        "BS270",
+        "BS105",
         "spec.resources.replicaCount",
         INT32,
     ),
@@ -139,7 +139,7 @@ RESOURCES: list[Case] = [
         "workers-int64-over",
         "mlengine",
         {"resources": {"maxWorkerCount": 2**63}},
-        "BS270",
+        "BS105",
         "spec.resources.maxWorkerCount",
         INT64,
     ),

@@ -69,7 +69,6 @@ SPEC_RULES: tuple[Check, ...] = (
     formats.explanations,
     labels.labels,
     resources.vertex_resources,
-    resources.mlengine_resources,
     genai.gemini_inputs,
     genai.gemini_key,
     expressible.ignored_settings,

@@ -3,7 +3,9 @@
 Vertex AI's `dedicatedResources` needs a `machineSpec.machineType`; the
 accelerator that goes with it is Compute Engine's business (see
 `batchspec.validate.machines`). Counts travel as int32 on Vertex AI and as
-int64 strings on Cloud ML Engine, and the services refuse numbers beyond.
+int64 strings on Cloud ML Engine: the schema bounds replica and accelerator
+counts (int32 wherever they go) and every count at int64 (BS105); `batchSize`
+is int64 on ML Engine but int32 on Vertex AI, which is this module's rule.
 """
 
 from __future__ import annotations
@@ -11,12 +13,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from batchspec.diagnostics import Diagnostic
-from batchspec.model.spec import Accelerator, BatchPredictionJobSpec, Resources
+from batchspec.model.spec import INT32_MAX, Accelerator, BatchPredictionJobSpec, Resources
 from batchspec.validate import machines
-from batchspec.validate.rules.core import MLENGINE, VERTEX, Rule, applies, is_set, rule
+from batchspec.validate.rules.core import VERTEX, applies, is_set, rule
 
-INT32_MAX = 2**31 - 1
-INT64_MAX = 2**63 - 1
 BASE = ("spec", "resources")
 
 DEDICATED = rule(
@@ -28,19 +28,11 @@ DEDICATED = rule(
     "aiplatform v1 BatchDedicatedResources.machine_spec, starting_replica_count",
 )
 INT32 = rule(
-    "vertex-int32",
+    "vertex-batch-size-int32",
     "BS270",
     (VERTEX,),
-    "replicaCount, maxReplicaCount, batchSize and accelerator count are int32 (at most 2147483647)",
-    "aiplatform v1 BatchDedicatedResources, ManualBatchTuningParameters.batch_size,"
-    " MachineSpec.accelerator_count (format int32)",
-)
-INT64 = rule(
-    "mlengine-int64",
-    "BS270",
-    (MLENGINE,),
-    "maxWorkerCount and batchSize are int64",
-    "ml v1 PredictionInput.maxWorkerCount, batchSize (format int64)",
+    "batchSize is int32 on Vertex AI (at most 2147483647; ML Engine's is int64)",
+    "aiplatform v1 ManualBatchTuningParameters.batch_size (format int32)",
 )
 ACCELERATOR_TYPE = rule(
     "vertex-accelerator-type",
@@ -115,36 +107,11 @@ def vertex_resources(doc: BatchPredictionJobSpec) -> Iterator[Diagnostic]:
             " Model resources",
             (*BASE, "machineType"),
         )
-    yield from _int_bounds(INT32, INT32_MAX, _vertex_counts(res))
+    if res.batch_size > INT32_MAX:
+        yield INT32.error(
+            f"{res.batch_size} is beyond Vertex AI's limit of {INT32_MAX}", (*BASE, "batchSize")
+        )
     yield from accelerators(res)
-
-
-def _vertex_counts(res: Resources) -> list[tuple[tuple[str, ...], int | None]]:
-    return [
-        (("replicaCount",), res.replica_count),
-        (("maxReplicaCount",), res.max_replica_count),
-        (("batchSize",), res.batch_size),
-        (("accelerator", "count"), res.accelerator.count if res.accelerator else None),
-    ]
-
-
-def mlengine_resources(doc: BatchPredictionJobSpec) -> Iterator[Diagnostic]:
-    """int64 counts on ML Engine."""
-    if applies(INT64, doc):
-        res = doc.spec.resources
-        counts: list[tuple[tuple[str, ...], int | None]] = [
-            (("maxWorkerCount",), res.max_worker_count),
-            (("batchSize",), res.batch_size),
-        ]
-        yield from _int_bounds(INT64, INT64_MAX, counts)
-
-
-def _int_bounds(
-    cited: Rule, limit: int, counts: list[tuple[tuple[str, ...], int | None]]
-) -> Iterator[Diagnostic]:
-    for key, value in counts:
-        if value is not None and value > limit:
-            yield cited.error(f"{value} is beyond the service's limit of {limit}", (*BASE, *key))
 
 
 def accelerators(res: Resources) -> Iterator[Diagnostic]:
@@ -237,4 +204,4 @@ def _n1(machine: str, acc: Accelerator | None) -> Iterator[Diagnostic]:
         )
 
 
-__all__ = ["INT32_MAX", "INT64_MAX", "accelerators", "mlengine_resources", "vertex_resources"]
+__all__ = ["accelerators", "vertex_resources"]
