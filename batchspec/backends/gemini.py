@@ -14,7 +14,9 @@ target and the protocol are the same):
   display name (`batchspec.compile.identity`), so exactly-once submission
   lists the account's batches and adopts the one whose display name carries
   the fingerprint, as on Vertex with a label filter.
-* Names are `batches/ID`, with no project or location.
+* Names are `batches/ID`, with no project or location. `GenaiBackend` reads,
+  cancels and deletes them through the shared Google backend machinery,
+  with this client.
 * Results come back in the batch (inline responses, or a Files API file), not
   in Cloud Storage: `outputs` names the responses file when there is one.
 """
@@ -25,7 +27,8 @@ import copy
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from batchspec.backends.cloud import choose_adopted
+from batchspec.backends.base import choose_adopted
+from batchspec.backends.cloud import matches
 from batchspec.backends.google_errors import (
     CallContext,
     ServiceCaller,
@@ -85,7 +88,8 @@ class GeminiBatches:
     def _key_names(self) -> tuple[str, ...]:
         return (self.key_env,) if self.key_env else DEFAULT_KEY_ENVS
 
-    def _client(self) -> Any:
+    def client(self) -> Any:
+        """The google-genai client for the key in the environment (made once per variable)."""
         names = self._key_names()
         name = next((n for n in names if self.env.get(n)), None)
         if name is None:
@@ -106,7 +110,8 @@ class GeminiBatches:
             self._clients[name] = genai.Client(api_key=self.env[name], http_options=options)
         return self._clients[name]
 
-    def _ctx(self, action: str, **flags: bool) -> CallContext:
+    def ctx(self, action: str, **flags: bool) -> CallContext:
+        """What was being attempted, for error messages."""
         base = CallContext(self.service, action, API_HOST, "an API key of the project")
         return with_context(base, **flags)
 
@@ -115,10 +120,10 @@ class GeminiBatches:
         self.key_env = key_env_of(job) or self.key_env
         find = translating(
             lambda: choose_adopted(self.pages(backend, {LABEL_FINGERPRINT: fp})),
-            self._ctx("list batches"),
+            self.ctx("list batches"),
         )
         create = translating(
-            lambda: self._create(backend, job), self._ctx("create a batch", create=True)
+            lambda: self._create(backend, job), self.ctx("create a batch", create=True)
         )
 
         def attempt() -> RemoteJob:
@@ -128,22 +133,17 @@ class GeminiBatches:
         return self.calls.run(attempt)
 
     def _create(self, backend: str, job: CompiledJob) -> RemoteJob:
-        body = copy.deepcopy(dict(job.body))
-        created = self._client().batches.create(
+        from batchspec.secrets import resolve
+
+        body: dict[str, Any] = resolve(copy.deepcopy(dict(job.body)))
+        created = self.client().batches.create(
             model=body["model"], src=body["src"], config=body.get("config")
         )
         return remote_from_gemini(backend, created)
 
-    def get(self, backend: str, name: str) -> RemoteJob:
-        """The batch's state."""
-        ctx = self._ctx(f"get {name}", job_read=True)
-        return remote_from_gemini(
-            backend, self.calls.call(lambda: self._client().batches.get(name=name), ctx)
-        )
-
     def pages(self, backend: str, selector: Mapping[str, str] | None) -> Iterator[RemoteJob]:
         """Every batch whose batchspec labels (from its display name) include `selector`."""
-        ctx = self._ctx("list batches")
+        ctx = self.ctx("list batches")
         token: str | None = None
         while True:
             config: dict[str, Any] = {"page_size": self.page_size}
@@ -151,35 +151,21 @@ class GeminiBatches:
                 config["page_token"] = token
 
             def fetch(config: dict[str, Any] = config) -> Any:
-                return self._client().batches.list(config=config)
+                return self.client().batches.list(config=config)
 
             pager = self.calls.call(fetch, ctx)
             for item in pager.page:
                 remote = remote_from_gemini(backend, item)
-                if all(remote.labels.get(k) == v for k, v in (selector or {}).items()):
+                if matches(remote.labels, selector):
                     yield remote
             token = pager.config.get("page_token")
             if not token:
                 return
 
-    def cancel(self, name: str) -> None:
-        """Ask the batch to stop."""
-        translating(
-            lambda: self._client().batches.cancel(name=name),
-            self._ctx(f"cancel {name}", job_read=True),
-        )()
-
-    def delete(self, name: str) -> None:
-        """Delete a finished batch."""
-        translating(
-            lambda: self._client().batches.delete(name=name),
-            self._ctx(f"delete {name}", job_read=True),
-        )()
-
     def outputs(self, backend: str, name: str) -> list[str]:
         """The Files API file holding the responses, when the batch wrote one."""
         found = self.calls.call(
-            lambda: self._client().batches.get(name=name), self._ctx(f"get {name}")
+            lambda: self.client().batches.get(name=name), self.ctx(f"get {name}")
         )
         dest = getattr(found, "dest", None)
         file_name = getattr(dest, "file_name", None) if dest is not None else None

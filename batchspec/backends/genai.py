@@ -30,42 +30,23 @@ key from the environment, no project or region; `gemini_base_url` or
 from __future__ import annotations
 
 import builtins
-import copy
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
-from batchspec.backends.cloud import (
-    GENAI_BASE_URL_ENV,
-    LOCATION_HINT,
-    Location,
-    choose_adopted,
-    label_filter,
-    remote_from_vertex,
-    resolve_location,
-    setting,
-    split_name,
-)
+from batchspec.backends.base import check_target
+from batchspec.backends.cloud import GENAI_BASE_URL_ENV, label_filter, remote_from_vertex, setting
 from batchspec.backends.gemini import BASE_URL_ENV as GEMINI_BASE_URL_ENV
-from batchspec.backends.gemini import GeminiBatches, is_gemini_name
-from batchspec.backends.google_errors import (
-    CallContext,
-    ServiceCaller,
-    translating,
-    with_context,
-)
-from batchspec.backends.vertex import output_files
+from batchspec.backends.gemini import GeminiBatches, is_gemini_name, remote_from_gemini
+from batchspec.backends.google_errors import CallContext
+from batchspec.backends.googlebase import BatchJobsBackend, Page
 from batchspec.compile.fingerprint import fingerprint_label
 from batchspec.compile.identity import gemini_api_body
-from batchspec.errors import PermanentBackendError
 from batchspec.model.enums import Target
 from batchspec.model.jobs import LABEL_FINGERPRINT, CompiledJob, RemoteJob
-from batchspec.retry import RandomSource, RetryClock, RetryPolicy
 
 API_HOST = "aiplatform.googleapis.com"
 ROLE = "roles/aiplatform.user"
-DEFAULT_TIMEOUT = 60.0
-DEFAULT_PAGE_SIZE = 100
 
 
 def remote_from_batch_job(
@@ -112,116 +93,107 @@ def _destination_dataset(job: Any) -> str | None:
     return None
 
 
-class GenaiBackend:
-    """`google.genai.Client(vertexai=True).batches` for one project."""
+class GenaiBackend(BatchJobsBackend):
+    """`google.genai.Client(vertexai=True).batches`, one client per project and region."""
 
     name = "genai"
     service = "Vertex AI (google-genai)"
+    target = Target.GENAI
+    api_host = API_HOST
+    role = ROLE
+
+    endpoint_env = GENAI_BASE_URL_ENV
+    _list_action = "list batch jobs"
+    _create_action = "create batch job"
 
     def __init__(
         self,
         project: str | None = None,
         region: str | None = None,
         *,
-        credentials: Any = None,
         base_url: str | None = None,
-        retry: RetryPolicy | None = None,
-        clock: RetryClock | None = None,
-        rng: RandomSource | None = None,
-        timeout: float = DEFAULT_TIMEOUT,
-        page_size: int = DEFAULT_PAGE_SIZE,
-        env: Mapping[str, str] | None = None,
         gemini_base_url: str | None = None,
+        **options: Any,
     ) -> None:
-        self.location: Location = resolve_location(project, region, env)
-        self.credentials = credentials
-        self.base_url = setting(base_url, GENAI_BASE_URL_ENV, env)
-        self.retry = retry or RetryPolicy()
-        self.calls = ServiceCaller(self.retry, clock, rng)
-        self.timeout = timeout
-        self.page_size = page_size
-        self._clients: dict[tuple[str, str], Any] = {}
+        """`base_url` (else $BATCHSPEC_GENAI_BASE_URL) replaces the service's
+        address, `gemini_base_url` (else $BATCHSPEC_GEMINI_BASE_URL) the Gemini
+        Developer API's; `options` are `GoogleBackend`'s (credentials, retry,
+        clock, rng, timeout, page_size, env)."""
+        super().__init__(project, region, endpoint=base_url, **options)
+        env = options.get("env")
         self.gemini = GeminiBatches(
             self.calls,
             env=os.environ if env is None else env,
             base_url=setting(gemini_base_url, GEMINI_BASE_URL_ENV, env),
-            timeout=timeout,
-            page_size=page_size,
+            timeout=self.timeout,
+            page_size=self.page_size,
         )
 
-    def _client(self, project: str, region: str) -> Any:
-        key = (project, region)
-        if key not in self._clients:
-            from google import genai
-            from google.genai import types
-
-            options = types.HttpOptions(
-                base_url=self.base_url,
-                timeout=int(self.timeout * 1000),
-                retry_options=types.HttpRetryOptions(attempts=1),
-            )
-            self._clients[key] = genai.Client(
-                vertexai=True,
-                project=project,
-                location=region,
-                credentials=self.credentials,
-                http_options=options,
-            )
-        return self._clients[key]
-
-    def _where(self, name_or_parent: str) -> tuple[str, str]:
-        """The project and region a job (or parent) names; the configured ones fill gaps."""
-        parts = split_name(name_or_parent)
-        project = parts.get("projects") or self.location.project
-        region = parts.get("locations") or self.location.region
-        if not project or not region:
-            raise PermanentBackendError(
-                f"{self.service}: {name_or_parent!r} names no project and location,"
-                " and none is configured",
-                hint=LOCATION_HINT,
-            )
-        return project, region
-
-    def _ctx(self, action: str, project: str, region: str, **flags: bool) -> CallContext:
-        return with_context(
-            CallContext(self.service, action, API_HOST, ROLE, project, region), **flags
-        )
-
-    # --- the Backend protocol -----------------------------------------------------------
+    # --- the Gemini Developer API: its own jobs, its own names ------------------------
 
     def submit(self, job: CompiledJob) -> RemoteJob:
-        """Adopt the job carrying `job`'s fingerprint, or create it (once), in the
-        project and region of the job's own `parent` (or on the Gemini Developer API)."""
-        if job.target is Target.GENAI and gemini_api_body(job.target, job.body):
+        """Adopt or create the job: on Vertex AI in its parent's location, or on
+        the Gemini Developer API for jobs compiled for it."""
+        if gemini_api_body(job.target, job.body):
+            check_target(job, self.target, self.service)
             fp = job.labels.get(LABEL_FINGERPRINT) or fingerprint_label(job.fingerprint)
             return self.gemini.submit(self.name, job, fp)
-        if job.target is not Target.GENAI or job.parent is None:
-            raise PermanentBackendError(
-                f"{job.name} is compiled for {job.target.value}, not genai",
-                hint="compile it with target=genai",
-            )
-        project, region = self._where(job.parent)
-        fp = job.labels.get(LABEL_FINGERPRINT) or fingerprint_label(job.fingerprint)
-        find = translating(
-            lambda: choose_adopted(self._pages(project, region, {LABEL_FINGERPRINT: fp})),
-            self._ctx("list batch jobs", project, region),
+        return super().submit(job)
+
+    def create(self, job: CompiledJob) -> RemoteJob:
+        """As `submit` for the Gemini Developer API (its batches are listed first)."""
+        if gemini_api_body(job.target, job.body):
+            return self.submit(job)
+        return super().create(job)
+
+    def _job_ctx(self, action: str, remote_name: str) -> tuple[CallContext, str, str | None]:
+        if is_gemini_name(remote_name):  # no project, no location: an API key
+            return self.gemini.ctx(action, job_read=True), "", None
+        return super()._job_ctx(action, remote_name)
+
+    def outputs(self, remote_name: str) -> builtins.list[str]:
+        """Result files: `outputInfo` on Vertex AI, the responses file on the
+        Gemini Developer API (inline responses have none)."""
+        if is_gemini_name(remote_name):
+            return self.gemini.outputs(self.name, remote_name)
+        return super().outputs(remote_name)
+
+    # --- the client library's calls -----------------------------------------------------
+
+    def _new_client(self, project: str, region: str | None) -> Any:
+        from google import genai
+        from google.genai import types
+
+        options = types.HttpOptions(
+            base_url=self.endpoint,
+            timeout=int(self.timeout * 1000),
+            retry_options=types.HttpRetryOptions(attempts=1),
         )
-        create = translating(
-            lambda: self._create(project, region, job, fp),
-            self._ctx(f"create batch job {job.name!r}", project, region, create=True),
+        return genai.Client(
+            vertexai=True,
+            project=project,
+            location=region,
+            credentials=self.credentials,
+            http_options=options,
         )
 
-        def attempt() -> RemoteJob:
-            # Every attempt lists first: after a lost answer the job may exist.
-            found = find()
-            return found if found is not None else create()
+    def _list_page(
+        self, project: str, region: str | None, selector: Mapping[str, str] | None, token: str
+    ) -> Any:
+        config: dict[str, Any] = {"page_size": self.page_size}
+        if selector:
+            config["filter"] = label_filter(selector)
+        if token:
+            config["page_token"] = token
+        return self._client(project, region).batches.list(config=config)
 
-        return self.calls.run(attempt)
+    def _read_page(self, raw: Any, project: str, selector: Mapping[str, str] | None) -> Page:
+        # google-genai drops labels: what the filter asked for is what is known of them.
+        jobs = [remote_from_batch_job(self.name, item, selector) for item in raw.page]
+        return jobs, raw.config.get("page_token")
 
-    def _create(self, project: str, region: str, job: CompiledJob, fp: str) -> RemoteJob:
-        from batchspec.secrets import resolve
-
-        body = resolve(copy.deepcopy(dict(job.body)))  # `${env:NAME}`: on the way out only
+    def _create_call(self, job: CompiledJob, project: str, region: str, fp: str) -> RemoteJob:
+        body = self._outgoing_body(job)
         created = self._client(project, region).batches.create(
             model=body["model"], src=body["src"], config=body.get("config")
         )
@@ -233,96 +205,26 @@ class GenaiBackend:
         )
         return remote_from_batch_job(self.name, created, labels)
 
-    def get(self, remote_name: str) -> RemoteJob:
-        """The job's state (labels are not returned by google-genai)."""
+    def _batches(self, remote_name: str, project: str, region: str | None) -> Any:
         if is_gemini_name(remote_name):
-            return self.gemini.get(self.name, remote_name)
-        project, region = self._where(remote_name)
-        ctx = self._ctx(f"get {remote_name}", project, region, job_read=True)
-        found = self.calls.call(
-            lambda: self._client(project, region).batches.get(name=remote_name), ctx
-        )
-        return remote_from_batch_job(self.name, found)
+            return self.gemini.client().batches
+        return self._client(project, region).batches
 
-    def list(self, selector: Mapping[str, str] | None = None) -> Iterator[RemoteJob]:
-        """Jobs in the configured project and region whose labels include
-        `selector` (PermanentBackendError at once when no location is configured)."""
-        project, region = self.location.require(self.service)
-        assert region is not None
-        return self._pages(project, region, selector)
+    def _get_call(self, remote_name: str, project: str, region: str | None) -> Any:
+        return self._batches(remote_name, project, region).get(name=remote_name)
 
-    def _pages(
-        self, project: str, region: str, selector: Mapping[str, str] | None
-    ) -> Iterator[RemoteJob]:
-        """One call per page, each retried on its own (or by the enclosing loop)."""
-        ctx = self._ctx("list batch jobs", project, region)
-        token: str | None = None
-        while True:
-            config: dict[str, Any] = {"page_size": self.page_size}
-            if selector:
-                config["filter"] = label_filter(selector)
-            if token:
-                config["page_token"] = token
+    def _cancel_call(self, remote_name: str, project: str, region: str | None) -> None:
+        self._batches(remote_name, project, region).cancel(name=remote_name)
 
-            def fetch(config: dict[str, Any] = config) -> Any:
-                return self._client(project, region).batches.list(config=config)
+    def _delete_call(self, remote_name: str, project: str, region: str | None) -> None:
+        self._batches(remote_name, project, region).delete(name=remote_name)
 
-            pager = self.calls.call(fetch, ctx)
-            for item in pager.page:
-                yield remote_from_batch_job(self.name, item, selector)
-            token = pager.config.get("page_token")
-            if not token:
-                return
-
-    def cancel(self, remote_name: str) -> RemoteJob:
-        """Ask a running job to stop; a finished job is returned as it is."""
-        return self.calls.run(lambda: self._cancel_once(remote_name))
-
-    def _cancel_once(self, remote_name: str) -> RemoteJob:
-        current = self.get(remote_name)
-        if current.terminal:
-            return current
-        try:
-            self._send_cancel(remote_name)
-        except PermanentBackendError:
-            after = self.get(remote_name)
-            if after.terminal:
-                return after
-            raise
-        return self.get(remote_name)
-
-    def _send_cancel(self, remote_name: str) -> None:
-        if is_gemini_name(remote_name):
-            self.gemini.cancel(remote_name)
-            return
-        project, region = self._where(remote_name)
-        ctx = self._ctx(f"cancel {remote_name}", project, region, job_read=True)
-        translating(lambda: self._client(project, region).batches.cancel(name=remote_name), ctx)()
-
-    def delete(self, remote_name: str) -> None:
-        """Delete a finished job."""
-        self.calls.run(lambda: self._delete_once(remote_name))
-
-    def _delete_once(self, remote_name: str) -> None:
-        current = self.get(remote_name)
-        if not current.terminal:
-            raise PermanentBackendError(
-                f"{remote_name} is {current.state.value}: only finished jobs can be deleted",
-                hint="cancel it first, and delete it once it is CANCELLED",
-            )
-        if is_gemini_name(remote_name):
-            self.gemini.delete(remote_name)
-            return
-        project, region = self._where(remote_name)
-        ctx = self._ctx(f"delete {remote_name}", project, region, job_read=True)
-        translating(lambda: self._client(project, region).batches.delete(name=remote_name), ctx)()
-
-    def outputs(self, remote_name: str) -> builtins.list[str]:
-        """The job's result and error files, found through `outputInfo` (for the
-        Gemini Developer API: its responses file, when it wrote one)."""
-        if is_gemini_name(remote_name):
-            return self.gemini.outputs(self.name, remote_name)
-        return output_files(self.get(remote_name))
+    def _remote(self, raw: Any, project: str) -> RemoteJob:
+        """The job's state (labels are not returned by google-genai; on the
+        Gemini Developer API the display name carries the fingerprint)."""
+        if is_gemini_name(raw.name or ""):
+            return remote_from_gemini(self.name, raw)
+        return remote_from_batch_job(self.name, raw)
 
 
 __all__ = ["GenaiBackend", "remote_from_batch_job"]

@@ -15,7 +15,7 @@ from batchspec.compile import compile_spec
 from batchspec.errors import PermanentBackendError
 from batchspec.model.enums import JobState
 from batchspec.model.jobs import LABEL_FINGERPRINT
-from tests.cloud.double.gemini import GeminiDouble
+from batchspec.testing.cloud.gemini import GeminiDouble
 from tests.validate.cases import Case, diagnose
 from tests.validate.helpers import DROP
 

@@ -1,5 +1,5 @@
 """Every compiled google-genai call goes through the real google-genai client:
-on Vertex AI against the REST double (tests/cloud/double), which routes by
+on Vertex AI against the REST double (batchspec.testing.cloud), which routes by
 the discovery document and refuses bodies its schema refuses; on the Gemini
 Developer API against the Gemini double. Checked for every example spec, every
 golden spec and every genai case of the rule tables, plus a few shapes of
@@ -20,9 +20,9 @@ from batchspec.compile.identity import gemini_api_body
 from batchspec.errors import CompileError
 from batchspec.model.enums import Target
 from batchspec.model.jobs import CompiledJob
+from batchspec.testing.cloud import CloudDouble
+from batchspec.testing.cloud.gemini import GeminiDouble
 from batchspec.validate import validate_paths
-from tests.cloud.double import CloudDouble
-from tests.cloud.double.gemini import GeminiDouble
 from tests.compile.conftest import make_spec
 from tests.compile.test_validate_agrees import ALL_CASES
 from tests.conftest import SPECS

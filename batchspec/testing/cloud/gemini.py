@@ -1,4 +1,6 @@
-"""A local HTTP double of the Gemini Developer API's batches, for google-genai.
+"""A local HTTP double of the Gemini Developer API's batches, for google-genai
+(`GeminiDouble().start()`, then point `GenaiBackend(gemini_base_url=...)` at
+its `url`).
 
 google-genai in Gemini Developer API mode (`genai.Client(api_key=...)`)
 calls `POST /v1beta/models/M:batchGenerateContent`, `GET /v1beta/batches/ID`,
@@ -46,7 +48,7 @@ _REQUEST_KEYS = {
 }
 
 
-class Refused(Exception):
+class RefusedError(Exception):
     """An error answer."""
 
     def __init__(self, status: int, message: str) -> None:
@@ -137,7 +139,7 @@ class GeminiDouble:
             problems = request_problems(body)
             if problems:
                 self.rejected.append(problems)
-                raise Refused(400, "Invalid JSON payload received. " + "; ".join(problems))
+                raise RefusedError(400, "Invalid JSON payload received. " + "; ".join(problems))
             self.creates.append(body)
             name = f"batches/{next(self._ids)}"
             batch = body["batch"]
@@ -162,7 +164,7 @@ class GeminiDouble:
             return answer
         name = route.split(":")[0]
         if name not in self.batches:
-            raise Refused(404, f"batch {name} not found")
+            raise RefusedError(404, f"batch {name} not found")
         batch = self.batches[name]
         if method == "GET":
             if batch["state"] not in TERMINAL:
@@ -170,13 +172,13 @@ class GeminiDouble:
             return self._operation(name)
         if method == "POST" and route.endswith(":cancel"):
             if batch["state"] in TERMINAL:
-                raise Refused(400, f"batch {name} is already {batch['state']}")
+                raise RefusedError(400, f"batch {name} is already {batch['state']}")
             batch["state"] = "BATCH_STATE_CANCELLED"
             return {}
         if method == "DELETE":
             del self.batches[name]
             return {}
-        raise Refused(404, f"the double does not serve {method} {path}")
+        raise RefusedError(404, f"the double does not serve {method} {path}")
 
     def _operation(self, name: str) -> dict[str, Any]:
         batch = self.batches[name]
@@ -224,11 +226,11 @@ class _Handler(BaseHTTPRequestHandler):
         key = self.headers.get("x-goog-api-key")
         try:
             if not key:
-                raise Refused(401, "API key not valid. Please pass a valid API key.")
+                raise RefusedError(401, "API key not valid. Please pass a valid API key.")
             self.owner.keys.append(key)
             body = json.loads(raw) if raw else {}
             self._answer(200, self.owner.handle(method, split.path, query, body))
-        except Refused as refused:
+        except RefusedError as refused:
             self._answer(
                 refused.status, {"error": {"code": refused.status, "message": str(refused)}}
             )
