@@ -52,7 +52,7 @@ def add_parser(sub: Any) -> None:
     )
     p.add_argument("--no-progress", action="store_true", help="log lines instead of bars")
     rt.add_select_option(p)
-    rt.add_state_option(p)
+    rt.add_state_option(p, init=True)
     rt.add_lease_options(p)
 
 

@@ -69,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
     desired = load_desired(rt.paths_of(args), select=args.select, targets=args.targets)
     rt.check_replace(args.replace, desired)
     # A saved plan must name a real state file (its lineage), so --out creates one.
-    with rt.open_state(args, create=bool(args.out)) as store:
+    with rt.open_state(args, create=bool(args.out), readonly=not args.out) as store:
         observation = None
         if args.refresh:
             from batchspec.reconcile.observe import observe, scope_of
