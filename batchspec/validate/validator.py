@@ -21,7 +21,7 @@ from batchspec.load.positions import PositionIndex
 from batchspec.load.source import Document, LoadResult, parse_documents, read_text
 from batchspec.model.spec import BatchPredictionJobSpec
 from batchspec.validate.references import check_references
-from batchspec.validate.rules import check_rules
+from batchspec.validate.rules import check_rules, check_target_rules
 from batchspec.validate.structure import check_structure
 
 
@@ -135,7 +135,7 @@ def validate_document(doc: Document) -> tuple[BatchPredictionJobSpec | None, lis
     """
     spec, problems = check_structure(doc.data)
     if spec is not None:
-        problems = check_rules(spec)
+        problems = check_rules(spec) + check_target_rules(spec)
     else:
         problems.extend(_rules_after_pruning(doc.data, problems))
     problems.extend(check_references(doc.data))
@@ -153,7 +153,8 @@ def _rules_after_pruning(data: Any, problems: list[Diagnostic]) -> list[Diagnost
     if spec is None:
         return []
     seen = {(d.code, d.path) for d in problems}
-    return [d for d in check_rules(spec) if (d.code, d.path) not in seen]
+    found = check_rules(spec) + check_target_rules(spec)
+    return [d for d in found if (d.code, d.path) not in seen]
 
 
 def _delete(data: Any, path: tuple[str | int, ...]) -> None:
