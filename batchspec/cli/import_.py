@@ -14,6 +14,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
+EXAMPLES = [
+    ("batchspec import job.json -o specs/census.yaml", "an ML Engine job body as a spec"),
+    ("batchspec import submit.sh --from gcloud --set MODEL=census", "a gcloud script as a spec"),
+]
+
 
 def add_parser(sub: Any) -> None:
     """Register the command."""
