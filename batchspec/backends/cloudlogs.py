@@ -9,7 +9,9 @@ and `stdout` streams to Cloud Logging by default"
 (`reference/batch_subset_schemas.json`, `GoogleCloudAiplatformV1BatchPredictionJob`).
 
 The entries are those of the monitored resource `ml_job`, labelled with the
-job's numeric id: `resource.type="ml_job" AND resource.labels.job_id="ID"`.
+job's numeric id: `resource.type="ml_job" AND resource.labels.job_id="ID"`
+(and a `timestamp>=` from the job's creation: without a timestamp term the
+client library only asks for the last 24 hours).
 That is the filter the services put in their own job error messages ("To find
 out more about why your job exited please check the logs: ...
 advancedFilter=resource.type="ml_job" resource.labels.job_id=...") and the
@@ -27,6 +29,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from batchspec.backends.cloud import quote, setting, split_name
@@ -61,6 +64,13 @@ class LogEntry:
         """The line as `logs` prints it."""
         head = " ".join(p for p in (self.timestamp, self.severity, self.source) if p)
         return f"{head}  {self.message}" if head else self.message
+
+
+def stamp(moment: datetime) -> str:
+    """RFC 3339 in UTC with microseconds, as Cloud Logging writes timestamps."""
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def job_location(remote_name: str) -> tuple[str, str]:
@@ -150,7 +160,7 @@ def _entry(entry: Any) -> LogEntry:
     labels = dict(entry.labels or {})
     resource_labels = dict(getattr(entry.resource, "labels", None) or {})
     source = labels.get("ml.googleapis.com/tf_task") or resource_labels.get("task_name")
-    timestamp = entry.timestamp.isoformat().replace("+00:00", "Z") if entry.timestamp else None
+    timestamp = stamp(entry.timestamp) if entry.timestamp else None
     return LogEntry(
         timestamp=timestamp,
         severity=entry.severity,

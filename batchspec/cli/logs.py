@@ -204,11 +204,12 @@ def _line(line: str) -> LogEntry:
 
 def _cloud_source(backend: Any, remote_name: str, ended: Callable[[], bool]) -> Source:
     """Cloud Logging entries, each once, newest last."""
-    from batchspec.backends.cloudlogs import CloudLogReader, job_location
+    from batchspec.backends.cloudlogs import CloudLogReader, job_location, stamp
 
     project, job_id = job_location(remote_name)
     reader = CloudLogReader(project, credentials=getattr(backend, "credentials", None))
-    last: list[str | None] = [None]
+    created = backend.get(remote_name).create_time
+    last: list[str | None] = [stamp(created) if created else None]
     seen: set[str] = set()
 
     def read(final: bool) -> list[LogEntry]:

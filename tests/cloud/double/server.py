@@ -41,6 +41,8 @@ from batchspec.compile.discovery import match_path, request_problems, schema_pro
 from batchspec.model.jobs import LABEL_FINGERPRINT
 from tests.cloud.double.executor import ExecutionRequest, ExecutionResult, Executor, FileExecutor
 from tests.cloud.double.faults import STATUS_NAMES, Faults
+from tests.cloud.double.logging_api import PATH as LOGGING_PATH
+from tests.cloud.double.logging_api import LogStore
 
 VERTEX_PATH = ["JOB_STATE_PENDING", "JOB_STATE_RUNNING"]
 ML_PATH = ["QUEUED", "PREPARING", "RUNNING"]
@@ -130,6 +132,7 @@ class CloudDouble:
     errors: list[str] = field(default_factory=list)
     executor_failures: list[str] = field(default_factory=list)
     outcomes: list[str] = field(default_factory=list)
+    logs: LogStore = field(default_factory=LogStore)  # Cloud Logging entries:list
 
     def __post_init__(self) -> None:
         self._lock = threading.RLock()
@@ -230,6 +233,7 @@ class CloudDouble:
 
     def _enter(self, job: StoredJob, state: str) -> None:
         job.resource["state"] = state
+        self.logs.job_entered(job.name, state)
         if job.kind != "mlengine":
             job.resource["updateTime"] = now()
         if state.endswith("RUNNING"):
@@ -593,6 +597,9 @@ class _Handler(BaseHTTPRequestHandler):
             body = json.loads(raw) if raw.strip() else {}
         except ValueError:
             self._answer(400, _error(400, "request body is not JSON", "INVALID_ARGUMENT"))
+            return
+        if http_method == "POST" and split.path == LOGGING_PATH:
+            self._answer(*double.logs.answer(body))
             return
         routed = _route(http_method, split.path)
         if routed is None:
