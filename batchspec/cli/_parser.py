@@ -92,3 +92,22 @@ def unknown_command(word: str, commands: Iterable[str]) -> str:
     else:
         message += "\n  hint: `batchspec --help` lists every command"
     return message
+
+
+def unrecognized(
+    parser: argparse.ArgumentParser, command: str | None, extra: list[str]
+) -> NoReturn:
+    """Report arguments no parser took, with the command's own usage and the
+    option that was probably meant."""
+    target = parser
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction) and command in action.choices:
+            target = action.choices[command]
+    message = f"unrecognized arguments: {' '.join(extra)}"
+    first = next((e for e in extra if e.startswith("--")), None)
+    if first is not None:
+        options = [o for a in target._actions for o in a.option_strings if o.startswith("--")]
+        guess = closest(first.split("=", 1)[0], options)
+        if guess:
+            message += f"\n  hint: did you mean `{guess}`?"
+    target.error(message)

@@ -98,7 +98,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_ERROR
     parser = build_parser(only=first)
     try:
-        args = parser.parse_args(argv)
+        args, extra = parser.parse_known_args(argv)
+        if extra:
+            from batchspec.cli._parser import unrecognized
+
+            unrecognized(parser, args.command, extra)
     except SystemExit as stop:  # --help, --version (0) and usage errors (1)
         return stop.code if isinstance(stop.code, int) else EXIT_ERROR
     from batchspec.cli import _output
