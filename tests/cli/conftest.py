@@ -34,5 +34,6 @@ def break_spec(root: Path) -> Path:
     """Add a spec with an error (an unknown key) to the project."""
     bad = root / "specs" / "broken.yaml"
     text = (root / "specs" / "tickets_local.yaml").read_text()
-    bad.write_text(text.replace("name: ticket_priority", "name: broken").replace("format: JSONL", "formt: JSONL", 1))
+    text = text.replace("name: ticket_priority", "name: broken")
+    bad.write_text(text.replace("format: JSONL", "formt: JSONL", 1))
     return bad
