@@ -22,7 +22,7 @@ TARGET_CHOICES = ["vertex", "mlengine", "genai", "local", "ray"]
 
 EXAMPLES = [
     ("batchspec render specs/tickets_vertex.yaml", "the exact request Vertex AI will receive"),
-    ("batchspec render specs --target local -o yaml", "every spec compiled for the local engine"),
+    ("batchspec render specs -n ticket_priority -o yaml", "one job of a folder, as YAML"),
     ("batchspec render specs/tickets_vertex.yaml --body-only", "only the request body"),
 ]
 
