@@ -60,6 +60,12 @@ CODES: dict[str, Code] = {
         Code("BS261", "project-missing", "Cloud targets need a project."),
         Code("BS270", "resources", "Resources the target cannot use as given."),
         Code("BS280", "pickle-unpinned", "Unpickling runs code: pin the model file's sha256."),
+        Code("BS285", "secret-reference", "A `${env:NAME}` reference that is malformed."),
+        Code(
+            "BS286",
+            "secret-reference-place",
+            "A `${env:NAME}` reference where no secret may stand.",
+        ),
         Code("BS290", "policy", "A job policy that cannot work."),
         Code(
             "BS300",

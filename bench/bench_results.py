@@ -5,13 +5,15 @@
 A temporary folder gets Vertex-style `predictions_0001.jsonl` / `errors_0001.jsonl`
 files (one error in ten) for N keyed inputs. The baseline, measured in the same
 run, is `json.loads` of every output line: the least any reader must do.
-Reading with `read_results` and reading plus joining to the inputs by key are
-printed as multiples of it.
+Reading with `read_results`, reading plus joining to the inputs by key, and
+reading the same lines as local-engine shards checked against a manifest
+(sha256, sizes, record counts, duplicate lines) are printed as multiples of it.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import random
 import tempfile
@@ -47,6 +49,22 @@ def write_outputs(folder: Path, rows: int) -> list[dict[str, object]]:
     return inputs
 
 
+def write_engine_outputs(folder: Path, source: Path) -> None:
+    """The same predictions as one local-engine shard plus its manifest."""
+    folder.mkdir()
+    name = "prediction.results-00000-of-00001"
+    data = (source / "predictions_0001.jsonl").read_bytes()
+    (folder / name).write_bytes(data)
+    entry = {
+        "name": name,
+        "sha256": hashlib.sha256(data).hexdigest(),
+        "bytes": len(data),
+        "records": data.count(b"\n"),
+    }
+    manifest = {"outputFormat": "JSONL", "files": [entry]}
+    (folder / "batchspec-manifest.json").write_text(json.dumps(manifest))
+
+
 def main() -> None:
     """Print one line per measurement."""
     parser = argparse.ArgumentParser()
@@ -57,6 +75,8 @@ def main() -> None:
         folder = Path(tmp)
         inputs = write_outputs(folder, args.rows)
         files = sorted(folder.glob("*.jsonl"))
+        engine = folder / "engine"
+        write_engine_outputs(engine, folder)
 
         def baseline() -> int:
             count = 0
@@ -75,6 +95,9 @@ def main() -> None:
                     1 for _ in join_inputs(read_results(str(folder)), inputs, key_field="id")
                 ),
                 args.rounds,
+            ),
+            "read_results, checked against a manifest (predictions only)": per_call(
+                lambda: sum(1 for _ in read_results(str(engine))), args.rounds
             ),
         }
     print(f"baseline: json.loads of {args.rows} output lines = {base * 1e3:.1f} ms")

@@ -199,7 +199,9 @@ class GenaiBackend:
         return self.calls.run(attempt)
 
     def _create(self, project: str, region: str, job: CompiledJob, fp: str) -> RemoteJob:
-        body = copy.deepcopy(dict(job.body))
+        from batchspec.secrets import resolve
+
+        body = resolve(copy.deepcopy(dict(job.body)))  # `${env:NAME}`: on the way out only
         created = self._client(project, region).batches.create(
             model=body["model"], src=body["src"], config=body.get("config")
         )

@@ -36,6 +36,7 @@ from batchspec.engine.output import make_store
 from batchspec.errors import BatchspecError, JobNotFoundError, PermanentBackendError
 from batchspec.model.enums import JobState, Target
 from batchspec.model.jobs import CompiledJob, RemoteJob
+from batchspec.state.redact import marked_keys
 
 BACKEND_NAME = "local"
 STALE_HEARTBEAT_SECONDS = 30.0
@@ -65,6 +66,7 @@ def job_record(job: CompiledJob) -> dict[str, Any]:
         "source": str(job.source) if job.source else None,
         "specDir": str(spec_dir_of(job.source)),
         "createTime": now_iso(),
+        "secretKeys": list(marked_keys(job.spec)),
     }
     try:
         engine_job = EngineJob.from_record(record)
@@ -240,7 +242,7 @@ class LocalBackend:
         self.jobs.mkdir(parents=True, exist_ok=True)
         tmp = self.jobs / f".creating-{jd.id}-{secrets.token_hex(4)}"
         tmp.mkdir()
-        write_json_atomic(tmp / "job.json", record)
+        JobDir(tmp).write_job(record)  # redacted, mode 0600
         write_json_atomic(
             tmp / "status.json",
             {

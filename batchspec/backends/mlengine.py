@@ -217,7 +217,9 @@ class MLEngineBackend:
     ) -> RemoteJob | None:
         """The job under `job_id`: created, or adopted on 409 when it is ours;
         None when the id is taken by a job with another fingerprint."""
-        body = {**dict(job.body), "jobId": job_id}
+        from batchspec.secrets import resolve
+
+        body = {**resolve(dict(job.body)), "jobId": job_id}  # `${env:NAME}`: on the way out
         parent = f"projects/{project}"
         try:
             created = self._jobs().create(parent=parent, body=body).execute(num_retries=0)

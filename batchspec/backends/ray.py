@@ -447,8 +447,10 @@ class RayBackend:
         if self.ship_package:
             package = str(Path(batchspec.__file__).resolve().parent)
             env["py_modules"] = [*env.get("py_modules", []), package]
+        from batchspec.secrets import resolve
+
         env["env_vars"] = {
-            **dict(env.get("env_vars") or {}),
+            **resolve(dict(env.get("env_vars") or {})),  # `${env:NAME}` on the submitting side
             JOB_ENV: msgspec.json.encode(record).decode(),
         }
         return env

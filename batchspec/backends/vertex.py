@@ -178,7 +178,10 @@ class VertexBackend:
     def _create(self, region: str, job: CompiledJob) -> RemoteJob:
         from google.cloud import aiplatform_v1
 
-        message = aiplatform_v1.BatchPredictionJob.from_json(json.dumps(dict(job.body)))
+        from batchspec.secrets import resolve
+
+        # `${env:NAME}` references are resolved here, on the way out, and nowhere else.
+        message = aiplatform_v1.BatchPredictionJob.from_json(json.dumps(resolve(dict(job.body))))
         created = self._client(region).create_batch_prediction_job(
             parent=job.parent, batch_prediction_job=message, retry=None, timeout=self.timeout
         )

@@ -166,7 +166,10 @@ def leased(
 
 @contextlib.contextmanager
 def stop_on_signals() -> Iterator[threading.Event]:
-    """SIGTERM / first SIGINT set an event (graceful stop); a second SIGINT interrupts."""
+    """SIGTERM / first SIGINT set an event (graceful stop); a second SIGINT interrupts.
+
+    A storage call waiting on an unreachable bucket is interrupted by the same
+    event (`batchspec.io.guard.stop_on`), so a stop never waits for its timeouts."""
     stop = threading.Event()
     if threading.current_thread() is not threading.main_thread():
         yield stop
@@ -181,7 +184,10 @@ def stop_on_signals() -> Iterator[threading.Event]:
 
     previous = {sig: signal.signal(sig, handle) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
-        yield stop
+        from batchspec.io.guard import stop_on  # after the handlers: they come first
+
+        with stop_on(stop):  # the stop also ends waits on unreachable storage
+            yield stop
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)

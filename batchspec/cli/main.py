@@ -48,6 +48,8 @@ COMMANDS: dict[str, str] = {
     "cancel": "batchspec.cli.cancel",
     "results": "batchspec.cli.results",
     "logs": "batchspec.cli.logs",
+    "ui": "batchspec.cli.ui",
+    "report": "batchspec.cli.report",
     "completion": "batchspec.cli.completion",
 }
 

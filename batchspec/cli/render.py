@@ -3,7 +3,9 @@
 Output is meant for review and `diff`: keys sorted at every level, two-space
 indents, one document per spec (a JSON list or YAML `---` documents when there
 are several). Each document says which call the body is for (method, URL,
-parent) and the fingerprint. stdout holds only the rendering; diagnostics and
+parent) and the fingerprint. Secret values are redacted (`<redacted>`) and
+`${env:NAME}` references are shown as written: they are resolved only when
+the job is submitted. stdout holds only the rendering; diagnostics and
 warnings go to stderr. Nothing is printed to stdout unless every selected spec
 compiles, so a pipeline never sees half an answer.
 """
@@ -119,13 +121,14 @@ def _report(diagnostics: list[Any], *, files: int, specs: int) -> None:
 def render_document(job: Any) -> dict[str, Any]:
     """One compiled job as the document `render` prints."""
     from batchspec.compile.wire import call_description
+    from batchspec.state.redact import redact_job_body
 
     return {
         "name": job.name,
         "target": job.target.value,
         "fingerprint": job.fingerprint,
         **call_description(job),
-        "body": job.body,
+        "body": redact_job_body(job),  # secrets never reach a terminal or a CI log
     }
 
 

@@ -3,7 +3,9 @@
 Reads the job's outputs through `batchspec.results` (every file shape Vertex
 AI, ML Engine and the local engine write, from local paths, gs:// or
 BigQuery). With `--inputs` it also reads the spec's inputs and reports every
-input instance: predicted, failed, or missing from the outputs.
+input instance: predicted, failed, or missing from the outputs. Damaged
+outputs (checked against the engine's manifest; lines that are not records)
+are reported after the rows, one line per file with counts, and exit 1.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any
 
 from batchspec.cli import _runtime as rt
 from batchspec.cli._output import add_output_option
+from batchspec.errors import BatchspecError
 
 EXAMPLES = [
     ("batchspec results ticket_priority", "predictions joined to their keys, as JSON lines"),
@@ -43,10 +46,9 @@ def add_parser(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Stream the rows."""
+    """Stream the rows, then report damaged outputs (exit 1)."""
     from batchspec.cli.get import find
-    from batchspec.errors import BackendError
-    from batchspec.results import Outcome, job_results
+    from batchspec.results import Outcome, OutputCheck, job_results
     from batchspec.results.write import prediction_columns, write_csv, write_jsonl
 
     with rt.open_state(args, create=False) as store:
@@ -54,50 +56,71 @@ def run(args: argparse.Namespace) -> int:
         revision = store.revision(record.fingerprint)
     spec = revision.spec.get("spec", {}) if revision is not None else {}
     key_field = spec.get("input", {}).get("keyField")
-    outputs: list[str] = []
-    if record.remote_name:
-        try:
-            outputs = rt.registry()(record.backend).outputs(record.remote_name)
-        except BackendError:
-            outputs = []
-    if not outputs and record.output_location:
-        outputs = [record.output_location]
-    if not outputs:
-        state = record.state.value if record.state else "not submitted"
-        from batchspec.errors import BatchspecError
-
-        raise BatchspecError(
-            f"job {record.name!r} ({state}) has no result files yet",
-            hint="results appear when the job ends; `batchspec apply --wait` follows it",
-        )
+    outputs = _outputs(record)
     inputs = _inputs(spec, record) if args.inputs else None
     shown = {Outcome.PREDICTED, Outcome.MISSING, Outcome.UNMATCHED}
     if args.errors:
         shown.add(Outcome.FAILED)
+    check = OutputCheck()
 
-    def rows() -> Any:
-        fmt = spec.get("input", {}).get("format", "JSONL")
-        joined = job_results(outputs, inputs=inputs, key_field=key_field, data_format=fmt)
+    def rows(check: OutputCheck) -> Any:
+        joined = job_results(
+            outputs,
+            inputs=inputs,
+            key_field=key_field,
+            data_format=spec.get("input", {}).get("format", "JSONL"),
+            output_format=spec.get("output", {}).get("format"),
+            check=check,
+        )
         return (r for r in joined if r.outcome in shown)
 
     out = open(args.out, "w", encoding="utf-8", newline="") if args.out else sys.stdout  # noqa: SIM115
     try:
         if args.output == "csv":
-            count = write_csv(rows(), out, columns=prediction_columns(rows()))
+            columns = prediction_columns(rows(OutputCheck()))
+            count = write_csv(rows(check), out, columns=columns)
         else:
-            count = write_jsonl(rows(), out)
+            count = write_jsonl(rows(check), out)
     finally:
         if args.out:
             out.close()
+        else:
+            out.flush()
     if args.out:
         rt.warn(f"{count} row(s) written to {args.out}")
+    if not check.ok:
+        for damage in check.damage:
+            rt.warn(f"damaged: {damage}")
+        raise BatchspecError(
+            f"the outputs of {record.name!r} are damaged: {check.summary()}",
+            hint="the rows above are what could be read; run the job again to rewrite its outputs",
+        )
     return 0
+
+
+def _outputs(record: Any) -> list[str]:
+    """Where the job's outputs are: the backend's answer, else the recorded folder."""
+    from batchspec.errors import BackendError
+
+    outputs: list[str] = []
+    if record.remote_name:
+        try:
+            outputs = rt.registry()(record.backend).outputs(record.remote_name)
+        except (BackendError, OSError):  # a damaged folder is read (and reported) below
+            outputs = []
+    if not outputs and record.output_location:
+        outputs = [record.output_location]
+    if not outputs:
+        state = record.state.value if record.state else "not submitted"
+        raise BatchspecError(
+            f"job {record.name!r} ({state}) has no result files yet",
+            hint="results appear when the job ends; `batchspec apply --wait` follows it",
+        )
+    return outputs
 
 
 def _inputs(spec: dict[str, Any], record: Any) -> list[str]:
     """The spec's input locations, relative paths resolved against its file."""
-    from batchspec.errors import BatchspecError
-
     inp = spec.get("input", {})
     if inp.get("bigquery"):
         return [inp["bigquery"]]

@@ -3,7 +3,8 @@
 There is no remote API to shape a request for; the engine reads the spec. The
 body is the spec's JSON with defaults filled in, so writing a default out
 explicitly does not change the fingerprint, and without the description, which
-does not change what runs.
+does not change what runs. `${env:NAME}` references stay references: the
+fingerprint is taken over the reference, never over the secret's value.
 
 The `ray` block (cluster address, actor sizing, runtime environment) belongs
 to the Ray target alone: the local body leaves it out, so tuning the cluster
@@ -22,6 +23,7 @@ def local_body(doc: BatchPredictionJobSpec) -> dict[str, Any]:
     """The normalised spec as a JSON-ready mapping (without the `ray` block)."""
     body: dict[str, Any] = doc.model_dump(mode="json", by_alias=True)
     body["metadata"].pop("description", None)
+    body["metadata"].pop("secretKeys", None)  # which values to redact does not change what runs
     body["spec"].pop("ray", None)
     return body
 

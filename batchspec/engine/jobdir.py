@@ -1,7 +1,10 @@
 """A local job's folder: the durable record of a job, like a service's database row.
 
     <root>/jobs/<name>-<fingerprint[:12]>/
-        job.json          what to run: compiled body, labels, spec folder (written once)
+        job.json          what to run: compiled body, labels, spec folder (written once,
+                          mode 0600, secrets redacted; `${env:NAME}` kept as written)
+        secrets.json      the literal values redaction took out of job.json (mode 0600;
+                          only when the spec holds some)
         status.json       state, times, counts, heartbeat, error (atomic rewrites)
         plan.json         the shard plan (written once, before the first shard)
         shards/NNNNN.json one record per published shard (counts, checksums)
@@ -22,12 +25,14 @@ import contextlib
 import fcntl
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from batchspec.engine.fileio import read_json, read_json_or_none, write_json_atomic
+from batchspec.secrets import resolve
+from batchspec.state.redact import restore, split
 
 JOB_FILE = "job.json"
 STATUS_FILE = "status.json"
@@ -35,6 +40,7 @@ PLAN_FILE = "plan.json"
 CANCEL_FILE = "cancel"
 LOCK_FILE = "supervisor.lock"
 LAUNCH_FILE = "launch.json"
+SECRETS_FILE = "secrets.json"
 
 
 def now_iso() -> str:
@@ -81,9 +87,33 @@ class JobDir:
     # --- records -----------------------------------------------------------------
 
     def read_job(self) -> dict[str, Any]:
-        """The immutable job record."""
+        """The immutable job record (secrets redacted)."""
         data: dict[str, Any] = read_json(self.path / JOB_FILE)
         return data
+
+    def write_job(self, record: dict[str, Any]) -> None:
+        """Write the job record once: job.json with secrets redacted, and the
+        values redaction took out (a literal the spec holds under a secret
+        key) in a file of their own, both readable by the owner only.
+        `${env:NAME}` references are kept as references."""
+        marked = record.get("secretKeys") or ()
+        body, taken = split(record["body"], marked)
+        write_json_atomic(self.path / JOB_FILE, {**record, "body": body}, mode=0o600)
+        if taken:
+            values = [[list(path), value] for path, value in taken]
+            write_json_atomic(self.path / SECRETS_FILE, {"values": values}, mode=0o600)
+
+    def read_job_to_run(self, env: Mapping[str, str] | None = None) -> dict[str, Any]:
+        """The job record with its real values, for the supervisor only: the
+        redacted values put back and every `${env:NAME}` resolved from `env`
+        (default: this process's environment). Never write the result.
+        Raises MissingSecretError naming every variable that is not set."""
+        record = self.read_job()
+        kept = read_json_or_none(self.path / SECRETS_FILE)
+        body = record["body"]
+        if kept:
+            body = restore(body, [(tuple(path), value) for path, value in kept["values"]])
+        return {**record, "body": resolve(body, env)}
 
     def read_status(self) -> dict[str, Any]:
         """The current status record."""

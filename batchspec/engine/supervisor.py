@@ -145,7 +145,7 @@ class Supervisor:
         )
         self.log(f"supervisor {os.getpid()} started (start {starts})")
         try:
-            self.job = EngineJob.from_record(self.jd.read_job())
+            self.job = EngineJob.from_record(self.jd.read_job_to_run())
             return self._execute(self.job)
         except Stop as stop:
             if stop.state is None:

@@ -72,6 +72,12 @@ class Metadata(_Model):
         description="Labels copied onto the job (Vertex rules: lowercase, at most 63 chars).",
     )
     description: StrictStr | None = None
+    secret_keys: list[StrictStr] = Field(
+        default_factory=list,
+        description="Keys whose values are secret wherever they appear in the spec"
+        " (besides keys that look secret: token, password, api_key...): redacted in plans,"
+        " `render`, state and job files. Not part of the job's fingerprint.",
+    )
 
 
 # --- local model runners (the embedded engine) --------------------------------

@@ -87,18 +87,45 @@ def load_desired(
     compiled nor planned, and their recorded jobs are never removed.
     """
     compiled = compile_paths(paths, select=select, targets=targets)
+    problems = [
+        Problem(f.name, f"does not compile: {f.error.message}", file=str(f.file))
+        for f in compiled.failures
+    ]
+    jobs: dict[str, CompiledJob] = {}
+    for name, job in compiled.by_name().items():
+        unset = _unset_variables(job)
+        if unset is None:
+            jobs[name] = job
+        else:
+            problems.append(unset)
     return Desired(
-        jobs=compiled.by_name(),
+        jobs=jobs,
         diagnostics=compiled.diagnostics,
-        problems=[
-            Problem(f.name, f"does not compile: {f.error.message}", file=str(f.file))
-            for f in compiled.failures
-        ],
+        problems=problems,
         scope=tuple(_resolve(p) for p in paths),
         blocked_files=frozenset(_resolve(f) for f in compiled.invalid_files),
-        blocked_names=frozenset(f.name for f in compiled.failures),
+        blocked_names=frozenset(p.name for p in problems if p.name),
         select=tuple(select),
         targets=tuple(targets),
+    )
+
+
+def _unset_variables(job: CompiledJob) -> Problem | None:
+    """A job whose `${env:NAME}` references this process cannot resolve is not
+    planned: applying it would fail at submit (or in the engine)."""
+    from batchspec.secrets import missing, resolved_where_submitted
+
+    lost = missing(resolved_where_submitted(job.target.value, job.body))
+    if not lost:
+        return None
+    names = ", ".join(sorted({name for name, _ in lost}))
+    return Problem(
+        job.name,
+        f"environment variable(s) not set: {names}",
+        hint="the spec takes them from the environment (`${env:NAME}`); set them for"
+        " plan, apply and reconcile (their values are read when the job is submitted"
+        " and never stored)",
+        file=str(job.source) if job.source else None,
     )
 
 

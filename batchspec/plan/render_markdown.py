@@ -15,7 +15,7 @@ import re
 from collections.abc import Sequence
 
 from batchspec.plan.actions import KIND_ORDER, SYMBOLS, Action, ActionKind, Plan
-from batchspec.plan.diff import body_diff
+from batchspec.plan.diff import action_diff
 from batchspec.plan.render_text import format_diagnostic
 
 GITHUB_COMMENT_LIMIT = 65_536
@@ -83,7 +83,7 @@ def _section(action: Action, budget: int) -> str:
     notes = "".join(f"\n> {_escape(note)}" for note in action.notes)
     body = ""
     if action.submits and action.job is not None:
-        lines = body_diff(action.before_body, dict(action.job.body))
+        lines = action_diff(action)
         body = _diff_block(lines, budget - len(summary) - len(notes) - 200)
     return f"<details><summary>{summary}</summary>\n{notes}\n\n{body}\n</details>"
 

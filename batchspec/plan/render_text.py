@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from batchspec.diagnostics import Diagnostic
 from batchspec.plan.actions import SYMBOLS, Action, ActionKind, Plan
-from batchspec.plan.diff import body_diff
+from batchspec.plan.diff import action_diff
 
 
 def format_diagnostic(d: Diagnostic) -> list[str]:
@@ -26,7 +26,7 @@ def render_text(plan: Plan, *, verbose: bool = False, diff: bool = False) -> str
         lines.append(_line(action, width))
         lines.extend(f"        note: {note}" for note in action.notes)
         if diff and action.submits:
-            lines.extend("        " + row for row in body_diff(action.before_body, _body(action)))
+            lines.extend("        " + row for row in action_diff(action))
     unchanged = [a for a in plan.actions if a.kind is ActionKind.NOOP]
     if verbose:
         lines.extend(_line(a, width) for a in unchanged)
@@ -39,10 +39,6 @@ def render_text(plan: Plan, *, verbose: bool = False, diff: bool = False) -> str
     verdict = "Plan" if not plan.has_errors else "Plan (with errors, cannot be applied)"
     lines.append(f"{verdict}: {plan.summary()}.")
     return "\n".join(lines)
-
-
-def _body(action: Action) -> dict[str, object] | None:
-    return dict(action.job.body) if action.job else None
 
 
 def _line(action: Action, width: int) -> str:

@@ -1,7 +1,9 @@
 """Plans as JSON: the machine renderer and the saved plan `apply` executes.
 
 A saved plan holds the compiled jobs it would submit (so apply runs exactly
-what was reviewed, even if the specs changed since), the identity of the
+what was reviewed, even if the specs changed since), secrets redacted (a
+job with redacted values is compiled again from its spec at apply and must
+come out as the same revision), the identity of the
 state it was made against (lineage and a hash of the job rows) and a digest
 of its own content. `load_plan` refuses a plan for another state file, a
 plan whose state moved on, a plan with errors and a plan edited by hand.
@@ -24,7 +26,9 @@ from batchspec.model.jobs import CompiledJob
 from batchspec.model.spec import BatchPredictionJobSpec
 from batchspec.plan.actions import Action, ActionKind, Plan
 from batchspec.plan.desired import Problem
+from batchspec.secrets import strings
 from batchspec.state.records import from_text, to_text
+from batchspec.state.redact import REDACTED, marked_keys, redact
 from batchspec.state.store import StateStore
 
 PLAN_FORMAT = "batchspec-plan"
@@ -32,23 +36,27 @@ PLAN_FORMAT_VERSION = 1
 
 
 def job_to_dict(job: CompiledJob) -> dict[str, Any]:
-    """A compiled job as JSON-ready data (the spec included, to rebuild it)."""
+    """A compiled job as JSON-ready data (the spec included, to rebuild it),
+    secrets redacted: a saved plan is a CI artifact."""
+    marked = marked_keys(job.spec)
     return {
         "name": job.name,
         "target": job.target.value,
         "fingerprint": job.fingerprint,
-        "body": job.body,
+        "body": redact(job.body, marked),
         "labels": dict(job.labels),
         "parent": job.parent,
         "source": str(job.source) if job.source else None,
-        "spec": job.spec.model_dump(mode="json", by_alias=True),
+        "spec": redact(job.spec.model_dump(mode="json", by_alias=True), marked),
         "project": job.effective.project,
         "region": job.effective.region,
     }
 
 
 def job_from_dict(data: Mapping[str, Any]) -> CompiledJob:
-    """Inverse of `job_to_dict`."""
+    """Inverse of `job_to_dict`. A job whose values were redacted is compiled
+    again from its spec file, and accepted only as the same revision (the
+    fingerprint covers every value): apply runs exactly what was reviewed."""
     spec = BatchPredictionJobSpec.model_validate_json(json.dumps(data["spec"]))
     target, written = Target(data["target"]), spec.spec
     settled = {
@@ -56,7 +64,7 @@ def job_from_dict(data: Mapping[str, Any]) -> CompiledJob:
         "project": data.get("project", written.project),
         "region": data.get("region", written.region),
     }
-    return CompiledJob(
+    job = CompiledJob(
         name=data["name"],
         target=target,
         body=data["body"],
@@ -66,6 +74,29 @@ def job_from_dict(data: Mapping[str, Any]) -> CompiledJob:
         labels=dict(data.get("labels") or {}),
         parent=data.get("parent"),
         source=Path(data["source"]) if data.get("source") else None,
+    )
+    if any(REDACTED in text for _, text in strings([data["body"], data["spec"]])):
+        return _with_secret_values(job)
+    return job
+
+
+def _with_secret_values(saved: CompiledJob) -> CompiledJob:
+    from batchspec.compile.paths import compile_paths
+
+    where = f"job {saved.name!r} of the plan holds redacted values"
+    if saved.source is None or not saved.source.is_file():
+        raise PlanError(
+            f"{where} and its spec file {saved.source or '(unknown)'} is gone",
+            hint="make a new plan where the spec files are",
+        )
+    again = compile_paths([saved.source], select=[saved.name], target=saved.target)
+    for job in again.jobs:
+        if job.name == saved.name and job.fingerprint == saved.fingerprint:
+            return job
+    raise PlanError(
+        f"{where}, and {saved.source} no longer compiles to the planned revision"
+        f" {saved.fingerprint[:12]}",
+        hint="the spec changed since the plan was made: make a new plan and review it",
     )
 
 

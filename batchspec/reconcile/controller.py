@@ -25,6 +25,7 @@ from datetime import datetime, timedelta
 
 from batchspec.backends.registry import BackendProvider
 from batchspec.errors import BackendError, LeaseHeldError
+from batchspec.io.storage import StorageError, StorageInterruptedError
 from batchspec.model.enums import JobState
 from batchspec.model.spec import Policy
 from batchspec.plan.actions import Action, ActionKind, Plan
@@ -286,6 +287,11 @@ class Controller:
                 continue
             try:
                 manifest = read_manifest(after.output_location)
+            except StorageInterruptedError:
+                return
+            except StorageError as exc:  # one line naming the bucket, the pass goes on
+                self.log(f"{after.name}: output manifest not recorded: {exc.message}")
+                continue
             except (ManifestError, OSError):
                 continue
             if manifest is not None:

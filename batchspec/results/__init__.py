@@ -5,8 +5,9 @@
 
 Reads Vertex AI (`predictions_*`, `errors_*`), ML Engine and the local engine
 (`prediction.results-*`, `prediction.errors_stats-*`, including the tuple
-lines), from local paths, `gs://` and BigQuery. A library: `batchspec results`
-is the CLI on top.
+lines), from local paths, `gs://` and BigQuery, checking them against the
+engine's manifest and counting every line that is not a record
+(`check.OutputCheck`). A library: `batchspec results` is the CLI on top.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from batchspec.results.check import Damage, DamagedOutputError, OutputCheck
 from batchspec.results.formats import FileKind, file_kind
 from batchspec.results.inputs import read_instances
 from batchspec.results.join import join_inputs, output_key, summarize
@@ -27,10 +29,17 @@ def job_results(
     inputs: str | Iterable[str] | None = None,
     key_field: str | None = None,
     data_format: str = "JSONL",
+    output_format: str | None = None,
     bigquery_client: Any = None,
+    check: OutputCheck | None = None,
 ) -> Iterator[JoinedRecord]:
-    """A job's outputs joined to its inputs (or, without inputs, as they are)."""
-    records = read_results(outputs, bigquery_client=bigquery_client)
+    """A job's outputs joined to its inputs (or, without inputs, as they are).
+
+    Damaged outputs are reported to `check` (or raise `DamagedOutputError`
+    after the last record when there is none)."""
+    records = read_results(
+        outputs, bigquery_client=bigquery_client, output_format=output_format, check=check
+    )
     if inputs is None:
         for r in records:
             outcome = Outcome.FAILED if r.error is not None else Outcome.PREDICTED
@@ -42,9 +51,12 @@ def job_results(
 
 
 __all__ = [
+    "Damage",
+    "DamagedOutputError",
     "FileKind",
     "JoinedRecord",
     "Outcome",
+    "OutputCheck",
     "ResultError",
     "ResultRecord",
     "file_kind",

@@ -104,19 +104,16 @@ def record_from_object(obj: Any, source: str | None = None) -> ResultRecord:
 def parse_prediction_lines(
     lines: Iterable[str], source: str | None = None
 ) -> Iterator[ResultRecord]:
-    """Records from a JSON-lines predictions or errors file."""
+    """Records from a JSON-lines predictions or errors file. A line that is not
+    a JSON object raises ValueError: reading a file whole goes through
+    `batchspec.results.shards`, which counts such lines instead."""
     for number, line in enumerate(lines, 1):
         text = line.strip()
         if not text:
             continue
-        try:
-            obj = json.loads(text)
-        except ValueError:
-            yield ResultRecord(
-                error=ResultError(f"unreadable output line {number}: {text[:200]}"),
-                source=source,
-            )
-            continue
+        obj = json.loads(text)
+        if not isinstance(obj, dict):
+            raise ValueError(f"line {number} of {source or 'the output'} is not a JSON object")
         yield record_from_object(obj, source)
 
 
@@ -195,16 +192,20 @@ def parse_error_stats(lines: Iterable[str], source: str | None = None) -> Iterat
 def parse_csv(text: str, kind: FileKind, source: str | None = None) -> Iterator[ResultRecord]:
     """Records from a CSV predictions/errors file (header row; JSON cells decoded)."""
     for row in csv.DictReader(io.StringIO(text)):
-        values = {k: _cell(v) for k, v in row.items() if k is not None}
-        key = values.pop("key", None)
-        if kind is FileKind.ERRORS:
-            error = parse_error(values.pop("error", values.pop("errors", "prediction failed")))
-            yield ResultRecord(key=key, instance=values or None, error=error, source=source)
-        else:
-            prediction = values.pop("prediction", None)
-            yield ResultRecord(
-                key=key, instance=values or None, prediction=prediction, source=source
-            )
+        yield csv_record({k: v for k, v in row.items() if k is not None}, kind, source)
+
+
+def csv_record(row: dict[str, str | None], kind: FileKind, source: str | None) -> ResultRecord:
+    """One CSV row (column -> cell): `key`, the instance columns, and
+    `prediction` (or `error`/`errors` in an errors file)."""
+    values = {k: _cell(v) for k, v in row.items()}
+    key = values.pop("key", None)
+    if kind is FileKind.ERRORS:
+        error = parse_error(values.pop("error", values.pop("errors", "prediction failed")))
+        return ResultRecord(key=key, instance=values or None, error=error, source=source)
+    prediction = values.pop("prediction", None)
+    instance = values.pop("instance", None) if set(values) == {"instance"} else values or None
+    return ResultRecord(key=key, instance=instance, prediction=prediction, source=source)
 
 
 def _cell(value: str | None) -> Any:
@@ -219,6 +220,7 @@ __all__ = [
     "RESULTS_PREFIX",
     "SHARD_PREFIXES",
     "FileKind",
+    "csv_record",
     "file_kind",
     "is_shard_name",
     "parse_csv",

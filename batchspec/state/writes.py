@@ -17,7 +17,7 @@ from batchspec.model.enums import JobState
 from batchspec.model.jobs import CompiledJob, RemoteJob
 from batchspec.state.base import StoreBase, source_text
 from batchspec.state.records import Disposition, JobRecord, Phase, to_text
-from batchspec.state.redact import redact
+from batchspec.state.redact import marked_keys, redact
 
 
 class JobWrites(StoreBase):
@@ -32,8 +32,8 @@ class JobWrites(StoreBase):
                 job.fingerprint,
                 job.name,
                 job.target.value,
-                json.dumps(redact(job.body), sort_keys=True),
-                json.dumps(redact(spec), sort_keys=True),
+                json.dumps(redact(job.body, marked_keys(spec)), sort_keys=True),
+                json.dumps(redact(spec, marked_keys(spec)), sort_keys=True),
                 json.dumps(spec["spec"]["policy"], sort_keys=True),
                 source_text(job.source),
                 stamp,

@@ -18,6 +18,7 @@ from batchspec.diagnostics import Diagnostic, has_errors, sort_key
 from batchspec.load.positions import PositionIndex
 from batchspec.load.source import Document, LoadResult, load_paths
 from batchspec.model.spec import BatchPredictionJobSpec
+from batchspec.validate.references import check_references
 from batchspec.validate.rules import check_rules
 from batchspec.validate.structure import check_structure
 
@@ -84,6 +85,7 @@ def validate_document(doc: Document) -> tuple[BatchPredictionJobSpec | None, lis
         problems = check_rules(spec)
     else:
         problems.extend(_rules_after_pruning(doc.data, problems))
+    problems.extend(check_references(doc.data))
     return spec if not has_errors(problems) else None, [
         p.at(file=doc.file, document=doc.index) for p in problems
     ]

@@ -217,6 +217,41 @@ def s_logs(root: Path, capsys) -> set[int]:
     return {0, 1}
 
 
+def s_ui(root: Path, capsys) -> set[int]:
+    import signal
+    import subprocess
+    import sys
+
+    _applied(capsys)
+    assert main(["ui", "--host", "0.0.0.0"]) == 1  # another interface needs --allow-remote
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "batchspec", "ui", "--port", "0"],
+        cwd=root,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()  # the ready line
+        assert "127.0.0.1" in line, line
+        proc.send_signal(signal.SIGINT)  # a person stopping it: "interrupted"
+        assert proc.wait(timeout=120) == 130
+    finally:
+        proc.kill()
+        proc.wait()
+    return {1}
+
+
+def s_report(root: Path, capsys) -> set[int]:
+    _applied(capsys)
+    assert main(["report", "--html", "report.html"]) == 0
+    assert (root / "report.html").stat().st_size > 0
+    break_spec(root)
+    assert main(["report", "--html", "report.html"]) == 1
+    return {0, 1}
+
+
 def s_completion(root: Path, capsys) -> set[int]:
     for shell in ("bash", "zsh", "fish"):
         capsys.readouterr()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -96,3 +97,43 @@ def test_a_plain_manifest_json_is_read_too(tmp_path: Path) -> None:
     (tmp_path / MANIFEST_NAME).rename(tmp_path / "manifest.json")
     manifest = read_manifest(str(tmp_path))
     assert manifest is not None and manifest.digest == digest
+
+
+@pytest.mark.parametrize(
+    ("make", "kind"),
+    [
+        (lambda p: os.symlink("/dev/zero", p), "character device"),
+        (lambda p: os.symlink(p.name, p), "symlink loop"),
+        (os.mkfifo, "FIFO"),
+        (lambda p: p.mkdir(), "directory"),
+    ],
+)
+def test_things_that_are_not_files_are_never_opened(tmp_path: Path, make, kind: str) -> None:  # type: ignore[no-untyped-def]
+    folder = tmp_path / "o"
+    digest = write_outputs(folder, FILES)
+    shard = folder / "prediction.results-00000-of-00002"
+    shard.unlink()
+    make(shard)
+    assert check_outputs(str(folder), digest) == [
+        ("changed", f"prediction.results-00000-of-00002 is a {kind}, not a file")
+    ]
+    (folder / MANIFEST_NAME).unlink()
+    make(folder / MANIFEST_NAME)
+    ((what, detail),) = check_outputs(str(folder), digest)
+    assert what == "changed" and f"is a {kind}, not a file" in detail
+
+
+def test_unreachable_storage_is_an_error_not_drift(monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("gcsfs")
+    from batchspec.io import guard
+    from batchspec.io.storage import StorageUnreachableError
+    from tests.io.servers import refused_endpoint
+
+    monkeypatch.setenv("STORAGE_EMULATOR_HOST", refused_endpoint())
+    monkeypatch.setenv(guard.RETRIES_ENV, "1")
+    guard.forget_failures()
+    with pytest.raises(
+        StorageUnreachableError, match=r"^gs://acme-out: cannot .*connection refused"
+    ):
+        check_outputs("gs://acme-out/results", "abc")
+    guard.forget_failures()

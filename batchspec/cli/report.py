@@ -1,0 +1,72 @@
+"""`batchspec report [PATHS] --html report.html`: one self-contained HTML file
+with the plan, status, drift and plots, for CI artifacts and pull requests.
+
+Reads only: the specs under PATHS (default `specs/` when present) and the
+recorded state; it calls no backend. Exit 0 when written, 1 on errors (a
+spec with errors still gets its report, with the errors in it, and exit 1,
+like `batchspec plan`).
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from batchspec.cli import _runtime as rt
+
+EXAMPLES = [
+    ("batchspec report --html report.html", "plan, status, drift and plots in one offline file"),
+    ("batchspec report specs --jobs 5 --html out/report.html", "full sections for 5 jobs only"),
+]
+
+
+def add_parser(sub: Any) -> None:
+    """Register the command."""
+    p = sub.add_parser(
+        "report",
+        help="write an offline HTML report: plan, status, drift and plots",
+        description="Write one self-contained HTML file (styles, scripts and data inlined;"
+        " opens with no network) with the plan for PATHS, the recorded jobs, drift and the"
+        " result plots. Needs the ui extra: pip install 'batchspec[ui]'.",
+    )
+    p.add_argument("paths", nargs="*", help="spec files or folders (default: specs/ if present)")
+    p.add_argument("--html", required=True, metavar="FILE", help="where to write the report")
+    p.add_argument(
+        "--jobs",
+        type=int,
+        default=20,
+        metavar="N",
+        help="full sections (timeline, plots, revision) for the first N current jobs (default 20)",
+    )
+    rt.add_state_option(p)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Build and write the report."""
+    from batchspec.cli.ui import require_extra
+    from batchspec.errors import BatchspecError
+
+    require_extra("report")
+    if args.jobs < 0:
+        raise BatchspecError(f"--jobs must be 0 or more, not {args.jobs}")
+    from batchspec.ui.report import build_report, write_report
+    from batchspec.ui.source import open_store, state_location
+
+    paths = list(args.paths) or [p for p in rt.DEFAULT_PATHS if Path(p).exists()]
+    target = Path(args.html)
+    if target.is_dir():
+        raise BatchspecError(f"--html {target} is a folder", hint="name a file: --html report.html")
+    with open_store(state_location(args.state)) as store:
+        report = build_report(store, paths, jobs=args.jobs)
+    try:
+        written = write_report(report, target)
+    except OSError as exc:
+        raise BatchspecError(f"cannot write {target}: {exc.strerror}") from exc
+    size = written.stat().st_size
+    rt.warn(
+        f"report written to {written} ({size / 1e6:.1f} MB): {len(report.rows)} job(s),"
+        f" {len(report.drift)} drift finding(s)"
+        + (f", plan: {report.plan.summary()}" if report.plan else "")
+    )
+    return 1 if report.plan is not None and report.plan.has_errors else 0

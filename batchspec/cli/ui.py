@@ -1,0 +1,124 @@
+"""`batchspec ui`: a live web view of the recorded jobs, on this machine.
+
+Read-only. Binds 127.0.0.1 by default; another interface needs
+`--allow-remote` and a token (from $BATCHSPEC_UI_TOKEN, `--token-file`, or
+made up and printed in the URL).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import secrets
+from pathlib import Path
+from typing import Any
+
+from batchspec.cli import _runtime as rt
+from batchspec.errors import BatchspecError
+
+TOKEN_ENV = "BATCHSPEC_UI_TOKEN"
+UI_MODULES = ("starlette", "uvicorn", "jinja2", "plotly")
+_TOKEN_TEXT = re.compile(r"^[A-Za-z0-9._~-]{16,256}$")
+
+EXAMPLES = [
+    ("batchspec ui", "the jobs of .batchspec/state.db at http://127.0.0.1:8080"),
+    ("batchspec ui --port 0 --state ci/state.db", "another state file, on a free port"),
+]
+
+
+def add_parser(sub: Any) -> None:
+    """Register the command."""
+    p = sub.add_parser(
+        "ui",
+        help="open a live web view of the recorded jobs (read-only)",
+        description="Serve the jobs list, job pages and result plots over the recorded"
+        " state, updating while jobs run. Needs the ui extra: pip install 'batchspec[ui]'.",
+    )
+    p.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8080, help="port (default 8080; 0 picks a free one)")
+    p.add_argument(
+        "--allow-remote",
+        action="store_true",
+        help="allow binding an interface other browsers can reach (a token is then required)",
+    )
+    p.add_argument(
+        "--token-file",
+        metavar="FILE",
+        help=f"file holding the access token (default: ${TOKEN_ENV}, else a new random one)",
+    )
+    rt.add_state_option(p)
+
+
+def require_extra(command: str) -> None:
+    """A clear error when the ui extra is not installed."""
+    import importlib.util
+
+    missing = [m for m in UI_MODULES if importlib.util.find_spec(m) is None]
+    if missing:
+        raise BatchspecError(
+            f"`batchspec {command}` needs {', '.join(missing)}, which come with the ui extra",
+            hint="pip install 'batchspec[ui]'  (or: scripts/setup ui)",
+        )
+
+
+def _token(args: argparse.Namespace) -> str:
+    if args.token_file:
+        try:
+            text = Path(args.token_file).read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise BatchspecError(
+                f"cannot read --token-file {args.token_file}: {exc.strerror}"
+            ) from exc
+    else:
+        text = os.environ.get(TOKEN_ENV, "").strip() or secrets.token_urlsafe(32)
+    if not _TOKEN_TEXT.match(text):
+        raise BatchspecError(
+            "the ui token must be 16 to 256 characters of letters, digits and . _ ~ -",
+            hint="make one with: python -c 'import secrets; print(secrets.token_urlsafe(32))'",
+        )
+    return text
+
+
+def run(args: argparse.Namespace) -> int:
+    """Serve until interrupted."""
+    require_extra("ui")
+    from batchspec.ui.security import is_loopback
+
+    local = is_loopback(args.host)
+    if not local and not args.allow_remote:
+        raise BatchspecError(
+            f"--host {args.host} would let other machines read the jobs",
+            hint="add --allow-remote to mean it (a token is then required), or keep 127.0.0.1",
+        )
+    if not 0 <= args.port <= 65535:
+        raise BatchspecError(f"--port {args.port} is not a port number (0-65535)")
+    wants_token = not local or args.token_file or os.environ.get(TOKEN_ENV)
+    token = _token(args) if wants_token else None
+
+    from batchspec.ui.app import create_app
+    from batchspec.ui.server import READY, Listen, bind, say, serve, url_of
+    from batchspec.ui.source import StateReader, state_location
+
+    location = state_location(args.state)
+    sock = bind(Listen(args.host, args.port))
+    url = url_of(sock, args.host)
+    shown = f"{url}?token={token}" if token else url
+    reader = StateReader(location)
+    try:
+        reader.call(lambda store: store.serial)  # a state file it cannot read fails here
+    except BaseException:
+        reader.close()
+        sock.close()
+        raise
+    app = create_app(reader, token=token, loopback_only=local)
+
+    def ready() -> None:
+        say(f"{READY} {location} at {shown} (read-only; Ctrl-C to stop)")
+
+    try:
+        serve(app, sock, ready)
+    finally:
+        reader.close()
+        sock.close()
+    return 0

@@ -1,0 +1,50 @@
+"""`${env:NAME}` references: well formed, and only where a secret may stand.
+
+A reference is resolved when the job is submitted or run (`batchspec.secrets`),
+so a typo would surface only then; `validate` catches it first. References
+are allowed in `batchspec.secrets.ALLOWED` (runner environment variables,
+Python runner init arguments, modelParameters, Ray's env_vars): a reference
+in a path, a model name or a label would put the secret's value where the
+service shows it to anyone who can list jobs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from batchspec import secrets
+from batchspec.diagnostics import Diagnostic
+
+
+def check_references(data: Any) -> list[Diagnostic]:
+    """BS285 for malformed references, BS286 for references out of place."""
+    out = []
+    for path, text in secrets.strings(data):
+        if not secrets.has_reference(text):
+            continue
+        if not secrets.allowed(path):
+            out.append(
+                Diagnostic(
+                    "BS286",
+                    "a `${env:...}` reference is not allowed here",
+                    path=path,
+                    hint=f"references may stand in {secrets.ALLOWED_TEXT};"
+                    " write `$${env:` for a literal `${env:`",
+                )
+            )
+            continue
+        problem = secrets.syntax_problem(text)
+        if problem is not None:
+            out.append(
+                Diagnostic(
+                    "BS285",
+                    problem,
+                    path=path,
+                    hint="write `${env:NAME}` (letters, digits and `_`, not starting with a"
+                    " digit), or `$${env:` for a literal `${env:`",
+                )
+            )
+    return out
+
+
+__all__ = ["check_references"]
