@@ -28,6 +28,8 @@ SPEC_SUFFIXES = (".yaml", ".yml")
 SPEC_DESTS = {"paths", "spec", "path"}
 JOB_DESTS = {"job"}
 JOB_OR_SPEC_DESTS = {"ref"}
+STATE_ENV = "BATCHSPEC_STATE"
+DEFAULT_STATE = ".batchspec/state.db"
 
 EXAMPLES = [
     ("source <(batchspec completion bash)", "complete batchspec in this bash session"),
@@ -121,12 +123,16 @@ def spec_paths(prefix: str, **_: Any) -> list[str]:
     return out
 
 
+def state_path(flag: str | None) -> Path:
+    """`batchspec.state.resolve_state_path`'s answer, without importing the
+    state package (it loads the spec models: most of a <TAB>'s time). A test
+    holds the two to the same answer."""
+    return Path(flag or os.environ.get(STATE_ENV) or DEFAULT_STATE)
+
+
 def job_names(prefix: str, parsed_args: argparse.Namespace | None = None, **_: Any) -> list[str]:
     """Spec and remote job names recorded in the state file (read-only)."""
-    from batchspec.state.paths import resolve_state_path
-
-    path = resolve_state_path(getattr(parsed_args, "state", None))
-    names = recorded_names(path)
+    names = recorded_names(state_path(getattr(parsed_args, "state", None)))
     return [n for n in names if n.startswith(prefix)]
 
 

@@ -122,6 +122,20 @@ def test_completion_imports_nothing_heavy(applied: Path, tmp_path: Path) -> None
     }
     assert "argcomplete" in modules
     assert heavy(modules) == set()
+    assert not any(m == "pydantic" or m.startswith("batchspec.state") for m in modules)
+
+
+@pytest.mark.parametrize("flag", [None, "other/state.db"])
+@pytest.mark.parametrize("env", [None, "from/env.db"])
+def test_state_path_agrees_with_the_state_package(monkeypatch, flag, env) -> None:
+    from batchspec.cli.completion import state_path
+    from batchspec.state import resolve_state_path
+
+    if env is None:
+        monkeypatch.delenv("BATCHSPEC_STATE", raising=False)
+    else:
+        monkeypatch.setenv("BATCHSPEC_STATE", env)
+    assert state_path(flag) == resolve_state_path(flag)
 
 
 def test_recorded_names_of_a_missing_or_broken_file(tmp_path: Path) -> None:
