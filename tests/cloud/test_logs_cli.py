@@ -6,39 +6,15 @@ job ends; `-o json` lines."""
 from __future__ import annotations
 
 import json
-import textwrap
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from batchspec.backends.cloudlogs import job_location, log_filter
 from batchspec.cli import logs as logs_cli
 from batchspec.cli.main import main
-from tests.cloud.conftest import PROJECT, REGION, anonymous
-
-SPEC = f"""\
-apiVersion: batchspec.dev/v1
-kind: BatchPredictionJob
-metadata:
-  name: review_scores
-spec:
-  target: vertex
-  model:
-    resource: projects/{PROJECT}/locations/{REGION}/models/4402154895343943680
-  input:
-    format: JSONL
-    paths: [gs://in-bucket/in/part-*]
-  output:
-    path: gs://out-bucket/out/
-"""
-
-
-def double_vertex() -> Any:
-    """Registry factory: the production backend with anonymous credentials."""
-    from batchspec.backends.vertex import VertexBackend
-
-    return VertexBackend(credentials=anonymous())
+from batchspec.testing.specs import spec_doc, write_specs
+from tests.cloud.conftest import PROJECT, REGION
 
 
 @pytest.fixture
@@ -47,12 +23,10 @@ def cloud_env(double, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("BATCHSPEC_REGION", REGION)
     monkeypatch.setenv("BATCHSPEC_VERTEX_ENDPOINT", double.url)
     monkeypatch.setenv("BATCHSPEC_LOGGING_ENDPOINT", double.url)
-    monkeypatch.setenv("BATCHSPEC_BACKEND_VERTEX", f"{__name__}:double_vertex")
+    monkeypatch.setenv("BATCHSPEC_BACKEND_VERTEX", "tests.cloud.test_apply_cli:double_vertex")
     monkeypatch.setenv("BATCHSPEC_STATE", str(tmp_path / "state.db"))
     monkeypatch.setattr(logs_cli, "FOLLOW_POLL", 0.01)
-    spec = tmp_path / "specs" / "reviews.yaml"
-    spec.parent.mkdir()
-    spec.write_text(SPEC)
+    (spec,) = write_specs(tmp_path / "specs", [spec_doc("review_scores", "vertex")])
     return spec
 
 
@@ -131,6 +105,6 @@ def test_not_a_cloud_job_name(bad: str) -> None:
 
 def test_double_refuses_filters_it_does_not_understand(double) -> None:
     status, payload = double.logs.answer(
-        {"resourceNames": ["projects/p"], "filter": textwrap.dedent('severity>="ERROR"')}
+        {"resourceNames": ["projects/p"], "filter": 'severity>="ERROR"'}
     )
     assert status == 400 and "unsupported" in payload["error"]["message"]
