@@ -8,7 +8,7 @@ terminal, and prints where the results are.
 
 On a terminal it shows the plan and asks before changing anything (like
 terraform and pulumi); `--yes`, or no terminal on stdin (CI, scripts), skips
-the question. `--dry-run` shows the plan, refreshed from the backends, and
+the question, and so does a saved plan (it was reviewed when it was saved). `--dry-run` shows the plan, refreshed from the backends, and
 changes nothing: no job, no state. `-o json` prints one document (the plan,
 what was done, and with --wait every job's record); progress goes to stderr.
 """
@@ -26,7 +26,7 @@ from batchspec.cli._output import add_output_option, emit_json, wants_json
 EXAMPLES = [
     ("batchspec apply", "plan specs/, show the plan, ask, then submit (exactly once)"),
     ("batchspec apply --target local --wait", "run the local specs and follow them to the end"),
-    ("batchspec apply plan.json --yes -o json", "apply a saved plan without asking; JSON out"),
+    ("batchspec apply plan.json -o json", "apply a saved plan (never asked about); JSON out"),
 ]
 
 
@@ -92,7 +92,7 @@ def run(args: argparse.Namespace) -> int:
         )
     if args.dry_run:
         return _dry_run(args, paths, saved)
-    if wants_json(args) and _prompt.will_ask(yes=args.yes):
+    if wants_json(args) and not saved and _prompt.will_ask(yes=args.yes):
         raise BatchspecError(
             "-o json on a terminal needs --yes: the plan cannot be approved interactively",
             hint="batchspec apply --yes -o json (or review it first with batchspec plan)",
@@ -150,10 +150,8 @@ def _apply_saved(ctx: Any, args: argparse.Namespace, path: str) -> int:
     from batchspec.reconcile.apply import apply_saved
 
     plan = load_plan(path, ctx.store)
+    # Saving the plan was the review: like terraform, a saved plan is not asked about.
     _say(args, f"Applying saved plan {path}: {plan.summary()}")
-    if not _approved(plan, args):
-        rt.warn("Apply cancelled: nothing was changed.")
-        return 1
     result = apply_saved(ctx, plan)
     jobs = [a.job for a in plan.changes if a.job is not None]
     return _finish(ctx, args, result, lambda: desired_from(jobs), set())

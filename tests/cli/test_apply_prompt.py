@@ -122,6 +122,14 @@ def test_no_terminal_on_stdin_never_asks(project: Path, capsys) -> None:
     assert recorded(capsys) == ["ticket_priority"]
 
 
+def test_a_saved_plan_is_not_asked_about(project: Path, capsys) -> None:
+    assert main(["plan", "--target", "local", "--out", "plan.json"]) == 2
+    term = Terminal(["apply", "plan.json"], project)
+    assert term.finish() == 0
+    assert QUESTION not in term.seen and b"Applying saved plan plan.json" in term.seen
+    assert recorded(capsys) == ["ticket_priority"]
+
+
 def test_json_on_a_terminal_needs_yes(project: Path, capsys) -> None:
     term = Terminal(["apply", "--target", "local", "-o", "json"], project)
     assert term.finish() == 1
