@@ -8,9 +8,10 @@ terminal, and prints where the results are.
 
 On a terminal it shows the plan and asks before changing anything (like
 terraform and pulumi); `--yes`, or no terminal on stdin (CI, scripts), skips
-the question, and so does a saved plan (it was reviewed when it was saved). `--dry-run` shows the plan, refreshed from the backends, and
-changes nothing: no job, no state. `-o json` prints one document (the plan,
-what was done, and with --wait every job's record); progress goes to stderr.
+the question, and so does a saved plan (it was reviewed when it was saved).
+`--dry-run` shows the plan, refreshed from the backends, and changes nothing:
+no job, no state. `-o json` prints one document (the plan, what was done, and
+with --wait every job's record); progress goes to stderr.
 """
 
 from __future__ import annotations
