@@ -172,12 +172,12 @@ def _backend_source(backend: Any, remote_name: str, *, unknown: str | None = Non
             ) from None
     if backend.name in CLOUD_TARGETS:
         return _cloud_source(backend, remote_name, ended)
-    if hasattr(backend, "job_dir"):
-        path = Path(backend.job_dir(remote_name)) / "logs" / "events.log"
-        return _text_source(
-            lambda: path.read_text(errors="replace") if path.exists() else "", ended
-        )
-    return _text_source(lambda: str(backend.logs(remote_name)), ended)
+    from batchspec.backends.base import HasLogs
+    from batchspec.errors import BatchspecError
+
+    if not isinstance(backend, HasLogs):
+        raise BatchspecError(f"the {backend.name} backend keeps no log for its jobs")
+    return _text_source(lambda: backend.logs(remote_name), ended)
 
 
 def _text_source(read_all: Callable[[], str], ended: Callable[[], bool]) -> Source:

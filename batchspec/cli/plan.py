@@ -109,10 +109,9 @@ def make_plan(store: Any, desired: Any, *, refresh: bool, replace: list[str]) ->
 
     observation = None
     if refresh:
-        from batchspec.reconcile.observe import observe
+        from batchspec.reconcile.observe import observe, scope_of
 
-        backends = store.tracked_backends() | {j.target.value for j in desired.jobs.values()}
-        observation = observe(backends, rt.registry())
+        observation = observe(scope_of(store, desired), rt.registry())
     return build_plan(
         desired,
         store.snapshot(),

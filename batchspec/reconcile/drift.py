@@ -18,16 +18,14 @@ findings (with a timestamp) in the drift table.
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from batchspec.backends.registry import BackendProvider
 from batchspec.plan.desired import Desired
 from batchspec.reconcile.clock import Clock
-from batchspec.reconcile.observe import observe
-from batchspec.reconcile.outputs import check_outputs
-from batchspec.reconcile.sync import sync
-from batchspec.state.records import DriftFinding, DriftKind, JobRecord, Phase
+from batchspec.reconcile.findings import output_changes, spec_changes
+from batchspec.reconcile.step import Step, reconcile_step
+from batchspec.state.records import DriftFinding
 from batchspec.state.store import StateStore
 
 
@@ -37,48 +35,6 @@ class DriftReport:
 
     findings: list[DriftFinding] = field(default_factory=list)
     unobserved: dict[str, str] = field(default_factory=dict)
-
-
-def spec_changes(current: Iterable[JobRecord], desired: Desired) -> list[DriftFinding]:
-    """Declared specs whose revision differs from the job that ran for them."""
-    out = []
-    for record in current:
-        job = desired.jobs.get(record.name)
-        if job is None or record.phase is not Phase.SUBMITTED:
-            continue
-        if job.fingerprint != record.fingerprint:
-            out.append(
-                DriftFinding(
-                    DriftKind.SPEC_CHANGED,
-                    f"spec changed after its job ran: job ran revision {record.short_fingerprint},"
-                    f" the spec is now revision {job.short_fingerprint}",
-                    name=record.name,
-                    job_id=record.id,
-                    backend=record.backend,
-                    remote_name=record.remote_name,
-                )
-            )
-    return out
-
-
-def output_changes(records: Iterable[JobRecord]) -> list[DriftFinding]:
-    """Succeeded jobs whose outputs went missing or changed since."""
-    out = []
-    for record in records:
-        if not (record.state and record.state.successful and record.output_location):
-            continue
-        for kind, detail in check_outputs(record.output_location, record.manifest_sha256):
-            out.append(
-                DriftFinding(
-                    DriftKind.OUTPUTS_MISSING if kind == "missing" else DriftKind.OUTPUTS_CHANGED,
-                    detail,
-                    name=record.name,
-                    job_id=record.id,
-                    backend=record.backend,
-                    remote_name=record.remote_name,
-                )
-            )
-    return out
 
 
 def detect_drift(
@@ -91,15 +47,12 @@ def detect_drift(
     rng: random.Random | None = None,
 ) -> DriftReport:
     """Every kind of drift; reads backends and files, changes no job."""
-    backends = store.tracked_backends()
-    if desired is not None:
-        backends |= {job.target.value for job in desired.jobs.values()}
-    observation = observe(backends, provider, clock=clock, rng=rng)
-    result = sync(store, observation, provider, actor="drift", write=False)
-    report = DriftReport(findings=list(result.findings), unobserved=dict(observation.failed))
-    current = list(store.current_jobs().values())
-    if desired is not None:
-        report.findings.extend(spec_changes(current, desired))
+    read_only = Step(write=False, record_drift=False, plan=None)
+    step = reconcile_step(store, provider, desired, read_only, actor="drift", clock=clock, rng=rng)
+    report = DriftReport(findings=list(step.findings), unobserved=dict(step.observation.failed))
     if outputs:
-        report.findings.extend(output_changes(current))
+        report.findings.extend(output_changes(store.current_jobs().values()))
     return report
+
+
+__all__ = ["DriftReport", "detect_drift", "output_changes", "spec_changes"]

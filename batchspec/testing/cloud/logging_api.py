@@ -11,8 +11,9 @@ query language batchspec sends (`resource.type="..."`,
 outside that subset is answered 400, so a change in what batchspec sends
 shows up in the tests.
 
-Kept apart from server.py: the server calls `LogStore.answer` for this path
-and `LogStore.job_entered` when a job changes state.
+Kept apart from the job API: the request handler (`wire.py`) calls
+`LogStore.answer` for this path and the job life cycle (`jobs.py`) calls
+`LogStore.job_entered` when a job changes state.
 """
 
 from __future__ import annotations
