@@ -75,7 +75,7 @@ def add_parser(sub: Any) -> None:
     )
     add_output_option(p)
     rt.add_select_option(p)
-    rt.add_state_option(p)
+    rt.add_state_option(p, init=True)
     rt.add_lease_options(p)
 
 

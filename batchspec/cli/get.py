@@ -47,7 +47,7 @@ def find(store: Any, ref: str) -> Any:
 
 def run(args: argparse.Namespace) -> int:
     """Print the job."""
-    with rt.open_state(args, create=False) as store:
+    with rt.open_state(args, create=False, readonly=True) as store:
         record = find(store, args.job)
         revision = store.revision(record.fingerprint)
         history = store.transitions(job_id=record.id, limit=20)

@@ -77,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
     desired = load_desired(rt.paths_of(args), select=args.select, targets=args.targets)
     rt.check_replace(args.replace, desired)
     # A saved plan must name a real state file (its lineage), so --out creates one.
-    with rt.open_state(args, create=bool(args.out)) as store:
+    with rt.open_state(args, create=bool(args.out), readonly=not args.out) as store:
         plan = make_plan(store, desired, refresh=args.refresh, replace=args.replace)
     if args.output == "json":
         rt.say(render_json(plan))

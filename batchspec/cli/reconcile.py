@@ -11,6 +11,7 @@ nothing. `-o json` prints one JSON line per pass.
 from __future__ import annotations
 
 import argparse
+import os
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -70,7 +71,7 @@ def add_parser(sub: Any) -> None:
         help="at most N jobs running at once; 0 for no limit (default 20)",
     )
     rt.add_select_option(p)
-    rt.add_state_option(p)
+    rt.add_state_option(p, init=True)
     rt.add_lease_options(p)
 
 
@@ -114,7 +115,12 @@ def run(args: argparse.Namespace) -> int:
         rt.stop_on_signals() as stop,
         rt.leased(store, args, "reconcile", name=CONTROLLER_LEASE, holder=holder) as guard,
     ):
-        rt.warn(f"reconcile: {', '.join(paths)} -> state {store.path}; SIGTERM stops it cleanly")
+        # Printed once the signal handlers are installed and the controller lease is
+        # held: scripts and tests wait for this line, never for a fixed time.
+        rt.warn(
+            f"controller ready: pid {os.getpid()}, specs {', '.join(paths)}, state {store.path};"
+            " SIGTERM stops it cleanly"
+        )
         controller = Controller(
             store,
             rt.registry(),

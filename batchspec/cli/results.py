@@ -51,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
     from batchspec.results import Outcome, OutputCheck, job_results
     from batchspec.results.write import prediction_columns, write_csv, write_jsonl
 
-    with rt.open_state(args, create=False) as store:
+    with rt.open_state(args, create=False, readonly=True) as store:
         record = find(store, args.job)
         revision = store.revision(record.fingerprint)
     spec = revision.spec.get("spec", {}) if revision is not None else {}
