@@ -14,6 +14,7 @@ from batchspec.backends.cloud import VERTEX_STATE_ORDER
 from batchspec.compile.discovery import match_path, request_problems, schema_problems
 from batchspec.testing.cloud.faults import STATUS_NAMES, Faults
 from batchspec.testing.cloud.jobs import AnswerError, Call
+from batchspec.testing.cloud.logging_api import PATH as LOGGING_PATH
 
 _STATE_NUMBER = {f"JOB_STATE_{s.value}": i for i, s in enumerate(VERTEX_STATE_ORDER)}
 
@@ -132,6 +133,8 @@ class Handler(BaseHTTPRequestHandler):
         except ValueError:
             self._answer(400, _error(400, "request body is not JSON", "INVALID_ARGUMENT"))
             return
+        if http_method == "POST" and split.path == LOGGING_PATH:
+            return self._answer(*double.logs.answer(body))
         routed = _route(http_method, split.path)
         if routed is None:
             self._answer(
