@@ -15,6 +15,7 @@ from batchspec.compile.discovery import match_path, request_problems, schema_pro
 from batchspec.testing.cloud.faults import STATUS_NAMES, Faults
 from batchspec.testing.cloud.jobs import AnswerError, Call
 from batchspec.testing.cloud.logging_api import PATH as LOGGING_PATH
+from batchspec.testing.cloud.logging_api import LogStore
 
 _STATE_NUMBER = {f"JOB_STATE_{s.value}": i for i, s in enumerate(VERTEX_STATE_ORDER)}
 
@@ -96,6 +97,7 @@ class Served(Protocol):
     calls: list[Call]
     rejected: list[tuple[str, list[str]]]
     errors: list[str]
+    logs: LogStore
 
     def handle(
         self, kind: str, call: str, params: dict[str, str], body: Any, query: dict[str, str]
