@@ -16,7 +16,13 @@ from pathlib import Path
 from typing import Any
 
 from batchspec.cli import _runtime as rt
+from batchspec.cli._output import add_output_option
 from batchspec.errors import BatchspecError
+
+EXAMPLES = [
+    ("batchspec results ticket_priority", "predictions joined to their keys, as JSON lines"),
+    ("batchspec results ticket_priority --errors -o csv --out results.csv", "with failures, CSV"),
+]
 
 
 def add_parser(sub: Any) -> None:
@@ -40,7 +46,7 @@ def add_parser(sub: Any) -> None:
         action="store_true",
         help="a recurring spec: the newest run that succeeded",
     )
-    p.add_argument("--output", "-o", choices=["jsonl", "csv"], default="jsonl")
+    add_output_option(p, ["jsonl", "csv"])
     p.add_argument("--errors", action="store_true", help="include instances that failed")
     p.add_argument(
         "--inputs",

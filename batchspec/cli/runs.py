@@ -13,7 +13,13 @@ import argparse
 from typing import Any
 
 from batchspec.cli import _runtime as rt
+from batchspec.cli._output import add_output_option
 from batchspec.errors import StateError
+
+EXAMPLES = [
+    ("batchspec runs review_sentiment_nightly", "the kept runs and the next three ticks"),
+    ("batchspec runs review_sentiment_nightly --all -o json", "every run in history, as JSON"),
+]
 
 
 def add_parser(sub: Any) -> None:
@@ -26,7 +32,7 @@ def add_parser(sub: Any) -> None:
     )
     p.add_argument("job", help="spec name")
     p.add_argument("--all", action="store_true", help="every run, not only the kept ones")
-    p.add_argument("--output", "-o", choices=["text", "json"], default="text")
+    add_output_option(p)
     rt.add_state_option(p)
 
 

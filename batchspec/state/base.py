@@ -20,7 +20,6 @@ from batchspec.state.records import Disposition, JobRecord, Phase, from_text, to
 
 E = TypeVar("E", bound=Enum)
 
-BUSY_TIMEOUT_MS = 30_000
 TERMINAL_VALUES = tuple(sorted(s.value for s in JobState if s.terminal))
 JOB_COLUMNS = (
     "id, name, fingerprint, submit_key, attempt, retry, target, backend, phase, state,"

@@ -35,6 +35,8 @@ from typing import Any
 
 from batchspec.errors import StateError
 
+# How long a statement waits for another process's lock before SQLITE_BUSY.
+BUSY_TIMEOUT_MS = 30_000
 SIDE_FILES = ("", "-wal", "-shm", "-journal")
 BACKUP_GLOB = "*.bak"
 
@@ -251,8 +253,6 @@ def connect(path: Path, key: tuple[int, int], *, readonly: bool) -> SharedConnec
 
 
 def _open(path: Path, *, readonly: bool) -> sqlite3.Connection:
-    from batchspec.state.base import BUSY_TIMEOUT_MS
-
     target = str(path.resolve())
     if readonly:
         # mode=ro: a reader in a folder it cannot write; immutable=1 when not even

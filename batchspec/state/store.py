@@ -26,8 +26,8 @@ from datetime import datetime
 from pathlib import Path
 
 from batchspec.errors import StateError
-from batchspec.state.base import BUSY_TIMEOUT_MS
 from batchspec.state.connection import (
+    BUSY_TIMEOUT_MS,
     SharedConnection,
     as_state_error,
     connect,

@@ -52,7 +52,7 @@ def test_apply_records_the_schedule_and_runs_nothing_until_the_first_tick(
     assert f"nightly @ {next_berlin_tick()}" in out  # the Next runs section
     assert main(["apply"]) == 0
     out = capsys.readouterr().out
-    assert "1 created" in out and "1 schedule(s) recorded" in out
+    assert "1 created" in out and "1 scheduled" in out
     assert [j.job_name for j in service(project).jobs()] == ["oneoff"]
     assert main(["plan"]) == 0  # recorded: nothing to do before the tick
     assert "Next runs:" in capsys.readouterr().out
@@ -62,7 +62,7 @@ def test_apply_now_runs_once_into_the_runs_own_folder(
     project: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert main(["apply", "--now", "--select", "nightly"]) == 0
-    assert "1 run(s) started" in capsys.readouterr().out
+    assert "1 started" in capsys.readouterr().out
     (job,) = service(project).jobs()
     key = job.labels["batchspec-run"]
     assert re.fullmatch(r"\d{8}t\d{6}z", key)  # --now: the run's time is now
@@ -80,7 +80,7 @@ def test_saved_plan_of_a_recurring_spec_applies_exactly(
     assert up["name"] == "nightly" and up["timeZone"] == "Europe/Berlin" and len(up["next"]) == 3
     assert data["summary"]["schedule"] == 1
     assert main(["apply", "plan.json"]) == 0
-    assert "1 schedule(s) recorded" in capsys.readouterr().out
+    assert "1 scheduled" in capsys.readouterr().out
     assert main(["plan", "--select", "nightly"]) == 0
 
 

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from batchspec.diagnostics import Diagnostic
 from batchspec.model.spec import DURATION_PATTERN, BatchPredictionJobSpec
 from batchspec.schedule.variables import RUN_ID, VARIABLES, RunContext, references, render_text
+from batchspec.validate.rules.core import BATCHSPEC, rule
 
 _DURATION = re.compile(DURATION_PATTERN)
 OVERWRITE_TICKS = 100  # coming ticks whose output paths must all differ
@@ -25,8 +26,43 @@ _OUTPUT = ("spec", "output", "path")
 _VARIABLE_HINT = "run variables: " + ", ".join("{" + n + "}" for n in VARIABLES)
 
 
+ALL = (BATCHSPEC,)
+CRON = rule(
+    "schedule-cron",
+    "BS291",
+    ALL,
+    "A schedule is five cron fields (or @daily and its family) and startingDeadline a"
+    " duration, as Kubernetes CronJob takes them",
+    "https://kubernetes.io/docs/concepts/workloads/controllers/cron-jobs/#schedule-syntax;"
+    " cron arithmetic by cronsim",
+)
+ZONE = rule(
+    "schedule-time-zone",
+    "BS292",
+    ALL,
+    "A schedule's timeZone is a name in the IANA time zone database",
+    "https://www.iana.org/time-zones (Python zoneinfo)",
+)
+VARIABLE = rule(
+    "run-variable",
+    "BS293",
+    ALL,
+    "Only the documented run variables, only in recurring specs, and fixed input paths"
+    " for an input trigger without a schedule",
+    "batchspec spec language (docs/spec-v1.md, Recurring runs)",
+)
+APART = rule(
+    "runs-apart",
+    "BS294",
+    ALL,
+    "Every run of a recurring spec writes to its own output path",
+    "batchspec spec language (docs/spec-v1.md, Recurring runs)",
+)
+_RULES = {"BS291": CRON, "BS292": ZONE, "BS293": VARIABLE, "BS294": APART}
+
+
 def _err(code: str, msg: str, path: tuple[str | int, ...], hint: str | None = None) -> Diagnostic:
-    return Diagnostic(code, msg, path=path, hint=hint)
+    return _RULES[code].error(msg, path, hint)
 
 
 def blank_variables(text: str) -> str:
