@@ -20,6 +20,7 @@ from batchspec.testing.specs import local_job, write_specs
 from tests.schedule.conftest import nightly
 
 HOURLY = {"cron": "0 * * * *", "timeZone": "Asia/Kolkata"}
+NIGHTLY_BERLIN = {"cron": "30 2 * * *", "timeZone": "Europe/Berlin"}
 
 
 @pytest.fixture
@@ -105,3 +106,34 @@ def test_plan_of_one_off_specs_keeps_its_shape(
     assert main(["plan"]) == 2
     out = capsys.readouterr().out
     assert "to run" not in out and "Next runs" not in out
+
+
+@pytest.mark.parametrize("target", ["vertex", "mlengine", "local"])
+def test_render_shows_the_run_at_a_time_with_its_key_and_paths(
+    project: Path, capsys: pytest.CaptureFixture[str], target: str
+) -> None:
+    from batchspec.testing.specs import spec_doc
+
+    out = "gs://bucket/out/{run.date}/" if target != "local" else "out/{run.date}"
+    doc = spec_doc("nightly_scores", target, output={"path": out}, schedule=NIGHTLY_BERLIN)
+    write_specs(project / "cloud", [doc])
+    argv = ["render", "cloud", "--run-at", "2026-12-24T02:30", "--no-check"]
+    assert main(argv) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["run"] == {
+        "key": "20261224T013000Z",
+        "scheduledAt": "2026-12-24 02:30 Europe/Berlin",
+    }
+    text = json.dumps(data["body"])
+    assert "2026-12-24" in text and "{run.date}" not in text
+    if target == "vertex":
+        assert data["body"]["labels"]["batchspec-run"] == "20261224t013000z"
+    if target == "mlengine":
+        assert data["body"]["jobId"].endswith("_20261224t013000z")
+    assert main([*argv[:2], "--run-at", "2026-12-24T01:30Z", "--no-check"]) == 0
+    assert json.loads(capsys.readouterr().out)["run"]["key"] == "20261224T013000Z"
+    assert main(["render", "cloud", "--no-check"]) == 0  # the next run
+    key = json.loads(capsys.readouterr().out)["run"]["key"]
+    assert key == Cron.parse("30 2 * * *", "Europe/Berlin").next(datetime.now(UTC))[0].strftime(
+        "%Y%m%dT%H%M%SZ"
+    )
