@@ -12,11 +12,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from functools import cached_property
 from typing import Any
 
 from batchspec.diagnostics import Diagnostic, has_errors
 from batchspec.model.jobs import CompiledJob
 from batchspec.plan.desired import Problem
+from batchspec.schedule.cron import Cron
 from batchspec.state.records import JobRecord, from_text, to_text
 from batchspec.state.runs import TickDecision
 
@@ -58,6 +60,7 @@ SYMBOLS = {
     ActionKind.SKIP: "~",
     ActionKind.NOOP: " ",
 }
+UPCOMING_SHOWN = 3  # next runs shown per recurring spec
 RECURRING = (ActionKind.RUN, ActionKind.SCHEDULE, ActionKind.SKIP)
 """The kinds only recurring specs have (summaries show them only when present)."""
 SUBMITTING = frozenset({ActionKind.CREATE, ActionKind.REPLACE, ActionKind.RESUBMIT, ActionKind.RUN})
@@ -112,12 +115,38 @@ class PlannedRun:
 
 @dataclass(frozen=True)
 class Upcoming:
-    """When a recurring spec runs next, for the plan's readers."""
+    """When a recurring spec runs next, for the plan's readers.
+
+    Worked out when first read, from the schedule and the planning time: the
+    controller plans on every pass and never reads it, and the cron
+    arithmetic of the next ticks would be most of a pass where nothing is due.
+    A saved plan carries the words and times as they were (`known`)."""
 
     name: str
-    description: str
-    zone: str
-    times: tuple[datetime, ...] = ()
+    zone: str = "UTC"
+    cron: Cron | None = None
+    after: datetime | None = None
+    trigger: bool = False
+    known: tuple[str, tuple[datetime, ...]] | None = None
+
+    @cached_property
+    def description(self) -> str:
+        """`At 02:00 every day (Europe/Berlin)`, or `when its inputs change`."""
+        if self.known is not None:
+            return self.known[0]
+        if self.cron is None:
+            return "when its inputs change"
+        words = self.cron.explain()
+        return words + ", when its inputs changed" if self.trigger else words
+
+    @cached_property
+    def times(self) -> tuple[datetime, ...]:
+        """The next ticks (none for an input trigger alone)."""
+        if self.known is not None:
+            return self.known[1]
+        if self.cron is None or self.after is None:
+            return ()
+        return tuple(self.cron.next(self.after, UPCOMING_SHOWN))
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready mapping."""
@@ -132,12 +161,8 @@ class Upcoming:
     def from_dict(cls, data: Mapping[str, Any]) -> Upcoming:
         """Inverse of `to_dict`."""
         times = (from_text(t) for t in data.get("next") or ())
-        return cls(
-            data["name"],
-            data["schedule"],
-            data.get("timeZone", "UTC"),
-            tuple(t for t in times if t is not None),
-        )
+        known = (str(data["schedule"]), tuple(t for t in times if t is not None))
+        return cls(data["name"], data.get("timeZone", "UTC"), known=known)
 
     def shown(self) -> list[str]:
         """`2026-12-04 02:00 Europe/Berlin` for each coming run."""

@@ -38,8 +38,6 @@ from batchspec.schedule.variables import inputs_run_key, run_key
 from batchspec.state.records import JobRecord, RunOutcome, ScheduleRecord
 from batchspec.state.runs import MAX_RECORDED_TICKS, TickDecision
 
-UPCOMING = 3  # next runs shown per spec
-
 
 @dataclass(frozen=True)
 class InputsSeen:
@@ -69,14 +67,10 @@ def cron_of(job: CompiledJob) -> Cron | None:
 
 
 def upcoming(job: CompiledJob, now: datetime) -> Upcoming:
-    """When `job` runs next, for the plan's readers."""
+    """When `job` runs next, for the plan's readers (worked out when read)."""
     cron = cron_of(job)
-    if cron is None:
-        return Upcoming(job.name, "when its inputs change", "UTC")
-    description = cron.explain()
-    if job.effective.trigger:
-        description += ", when its inputs changed"
-    return Upcoming(job.name, description, cron.zone_name, tuple(cron.next(now, UPCOMING)))
+    zone = cron.zone_name if cron else "UTC"
+    return Upcoming(job.name, zone, cron, now, trigger=job.effective.trigger is not None)
 
 
 def plan_recurring(job: CompiledJob, ctx: RecurringContext) -> list[Action]:
@@ -317,7 +311,8 @@ def _inputs_changed(
 def _quiet(
     job: CompiledJob, cron: Cron | None, ctx: RecurringContext, act: Callable[..., Action]
 ) -> Action:
-    """Nothing to run this pass: say what the latest run is doing and what comes next."""
+    """Nothing to run this pass: say what the latest run is doing (when it runs
+    next is the plan's "Next runs", worked out only when a reader asks)."""
     record, parts = ctx.record, []
     if record is not None:
         shown = ctx.state.value if ctx.state else "SUBMITTING"
@@ -327,17 +322,13 @@ def _quiet(
                 f"spec changed (revision {record.short_fingerprint} -> {job.short_fingerprint});"
                 " the new revision runs from the next tick"
             )
-    if cron is not None:
-        nxt = cron.next(ctx.now)
-        if nxt:
-            parts.append(f"next run @ {cron.shown(nxt[0])}")
     if job.effective.trigger:
         seen = ctx.inputs
         if seen is not None and seen.error:
             parts.append(f"inputs could not be listed ({seen.error}); retried next pass")
         elif cron is None:
             parts.append("runs when its inputs change")
-    return act(ActionKind.NOOP, "; ".join(parts) or "scheduled")
+    return act(ActionKind.NOOP, "; ".join(parts) or "waiting for its first tick")
 
 
 def _skip_reason(decided: Mapping[int, TickDecision] | Any, cron: Cron) -> str:

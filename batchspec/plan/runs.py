@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from batchspec.plan.actions import UPCOMING_SHOWN as UPCOMING
 from batchspec.schedule.cron import Cron, ScheduleError
 from batchspec.state.records import RunOutcome, RunRecord, ScheduleRecord, to_text
 from batchspec.state.store import StateStore
 
-UPCOMING = 3
 DEFAULT_KEEP = 3
 OVERDUE_GRACE = timedelta(hours=1)
 """How long a tick may wait for a controller before `drift` calls it missed,

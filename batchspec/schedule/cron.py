@@ -97,7 +97,12 @@ class Cron:
 
     @classmethod
     def parse(cls, expression: str, zone_name: str = "UTC") -> Cron:
-        """Check `expression` and `zone_name` (ScheduleError with a hint)."""
+        """Check `expression` and `zone_name` (ScheduleError with a hint); the
+        controller asks on every pass, so the answer is kept per expression."""
+        return _parsed(expression, zone_name)
+
+    @classmethod
+    def _check(cls, expression: str, zone_name: str) -> Cron:
         from cronsim import CronSimError
 
         cron = cls(expand(expression), zone_name)
@@ -168,3 +173,8 @@ class Cron:
     def shown(self, moment: datetime) -> str:
         """`2026-12-03 02:00 Europe/Berlin`."""
         return shown(moment, self.zone_name)
+
+
+@lru_cache(maxsize=4096)
+def _parsed(expression: str, zone_name: str) -> Cron:
+    return Cron._check(expression, zone_name)
