@@ -128,6 +128,12 @@ def build_plan(
         a.previous.fingerprint for a in actions if a.kind is ActionKind.REPLACE and a.previous
     ]
     wanted += [r.fingerprint for r in removed]
+    schedules = [
+        s
+        for name, s in sorted(snapshot.schedules.items())
+        if name not in desired.jobs and name not in snapshot.current and s.fingerprint
+    ]
+    wanted += [s.fingerprint for s in schedules if s.fingerprint]
     loaded = dict(revisions(wanted)) if revisions and wanted else {}
     actions = [_with_before(a, loaded) for a in actions]
     for record in removed:
@@ -135,6 +141,13 @@ def build_plan(
         actions.append(
             _undeclared(record, observation, _policy(revision.policy if revision else None))
         )
+    for sched in schedules:
+        revision = loaded.get(sched.fingerprint or "")
+        if revision is not None and desired.may_remove_spec(
+            sched.name, revision.target, revision.source
+        ):
+            why = "spec removed before its first run; its schedule is forgotten"
+            actions.append(Action(ActionKind.FORGET, sched.name, why, target=revision.target))
     return Plan(
         actions=actions,
         state_hash=snapshot.hash,

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from batchspec.plan.actions import UPCOMING_SHOWN as UPCOMING
+from batchspec.plan.actions import UPCOMING_SHOWN
 from batchspec.schedule.cron import Cron, ScheduleError
 from batchspec.state.records import RunOutcome, RunRecord, ScheduleRecord, to_text
 from batchspec.state.store import StateStore
@@ -169,7 +169,7 @@ def overview(
     found = recurrence(spec or {})
     if found is None:
         return None
-    upcoming = tuple(found.cron.next(now, UPCOMING)) if found.cron else ()
+    upcoming = tuple(found.cron.next(now, UPCOMING_SHOWN)) if found.cron else ()
     return RunsOverview(
         name,
         found,

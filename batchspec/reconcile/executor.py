@@ -178,7 +178,10 @@ class Executor:
             return self._submit(action, observation)
         if action.kind is ActionKind.CANCEL:
             return self._remove(action, observation)
-        assert action.kind is ActionKind.FORGET and action.previous is not None
+        assert action.kind is ActionKind.FORGET
+        if action.previous is None:  # a recurring spec removed before its first run
+            self.store.drop_schedule(action.name, actor=self.actor)
+            return Outcome(action, True, "schedule forgotten", None)
         record = self.store.set_disposition(
             action.previous.id, Disposition.FORGOTTEN, actor=self.actor, reason=action.reason
         )

@@ -56,13 +56,14 @@ class SpecSchedules:
         self, name: str, spec: Mapping[str, Any], runs: Sequence[JobRow], now: datetime
     ) -> ScheduleView | None:
         """None for a spec that runs once."""
-        from batchspec.plan.runs import UPCOMING, recurrence
+        from batchspec.plan.actions import UPCOMING_SHOWN
+        from batchspec.plan.runs import recurrence
 
         block = spec.get("spec")
         found = recurrence(block) if isinstance(block, Mapping) else None
         if found is None:
             return None
-        upcoming = tuple(found.cron.next(now, UPCOMING)) if found.cron else ()
+        upcoming = tuple(found.cron.next(now, UPCOMING_SHOWN)) if found.cron else ()
         sched = block.get("schedule") if isinstance(block, Mapping) else None
         note = None
         if isinstance(sched, Mapping):

@@ -137,3 +137,18 @@ def test_render_shows_the_run_at_a_time_with_its_key_and_paths(
     assert key == Cron.parse("30 2 * * *", "Europe/Berlin").next(datetime.now(UTC))[0].strftime(
         "%Y%m%dT%H%M%SZ"
     )
+
+
+def test_removing_a_spec_before_its_first_run_forgets_its_schedule(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["apply"]) == 0
+    (project / "specs" / "nightly.yaml").unlink()
+    assert main(["plan"]) == 2
+    assert "spec removed before its first run" in capsys.readouterr().out
+    assert main(["plan", "--select", "oneoff"]) == 0  # out of scope: kept
+    assert main(["apply"]) == 0
+    capsys.readouterr()
+    assert main(["status"]) == 0
+    assert "RECURRING" not in capsys.readouterr().out
+    assert main(["plan"]) == 0
