@@ -45,6 +45,6 @@ def test_the_provider_refuses_to_submit_a_scheduled_run(project: Project) -> Non
         local_spec("nightly", schedule=NIGHTLY, output={"path": "out/{run.date}"}), "nightly.yaml"
     )
     props = project.props("nightly")
-    with pytest.raises(BatchspecError, match="belong to the\\s+controller"):
+    with pytest.raises(BatchspecError, match=r"belong to the\s+controller"):
         ensure_run(load_job(props), props.where)
     assert project.job_dirs() == []

@@ -17,6 +17,7 @@ from batchspec.cli.main import main
 from batchspec.schedule.cron import Cron
 from batchspec.testing.files import FileBackend
 from batchspec.testing.specs import local_job, write_specs
+from tests.conftest import use_file_double
 from tests.schedule.conftest import nightly
 
 HOURLY = {"cron": "0 * * * *", "timeZone": "Asia/Kolkata"}
@@ -25,12 +26,7 @@ NIGHTLY_BERLIN = {"cron": "30 2 * * *", "timeZone": "Europe/Berlin"}
 
 @pytest.fixture
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("BATCHSPEC_BACKEND_LOCAL", "batchspec.testing.files:file_backend_from_env")
-    monkeypatch.setenv("FAKE_BACKEND_FILE", str(tmp_path / "service.json"))
-    monkeypatch.setenv("FAKE_BACKEND_OUTPUTS", str(tmp_path / "outputs"))
-    monkeypatch.setenv("FAKE_BACKEND_AUTO_ADVANCE", "0")
-    monkeypatch.delenv("BATCHSPEC_STATE", raising=False)
+    use_file_double(tmp_path, monkeypatch)
     write_specs(tmp_path / "specs", [nightly(), local_job("oneoff")])
     return tmp_path
 

@@ -11,39 +11,18 @@ from __future__ import annotations
 
 import json
 import signal
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from batchspec.state import Phase, StateStore
 from batchspec.state.records import RunOutcome
-from batchspec.testing.process import double_env
 from batchspec.testing.specs import local_job, write_specs
+from tests.reconcile.test_kill9 import batchspec  # the double, not idempotent
 
 pytestmark = pytest.mark.slow
 
 NIGHTLY = {"cron": "0 2 * * *", "timeZone": "Europe/Berlin"}
-
-
-def batchspec(root: Path, *args: str, **extra: str) -> subprocess.CompletedProcess[str]:
-    env = double_env(
-        root,
-        FAKE_BACKEND_IDEMPOTENT="0",
-        FAKE_BACKEND_AUTO_ADVANCE="0",
-        BATCHSPEC_STATE=str(root / "state.db"),
-        **extra,
-    )
-    return subprocess.run(
-        [sys.executable, "-m", "batchspec", *args],
-        check=False,
-        cwd=root,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
 
 
 @pytest.mark.parametrize("kill_at", ["submit:1", "submit.created:1"])
