@@ -31,7 +31,7 @@ from __future__ import annotations
 import random
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TypeVar
 
 from batchspec.backends.base import Backend, Creates
@@ -40,16 +40,17 @@ from batchspec.errors import (
     BackendError,
     JobNotFoundError,
     PermanentBackendError,
-    TemporaryBackendError,
 )
 from batchspec.model.jobs import CompiledJob, RemoteJob
 from batchspec.plan.actions import Action, ActionKind
-from batchspec.plan.attempts import as_submitted, for_run_key, key_label, submit_key
+from batchspec.plan.attempts import as_submitted, key_label, submit_key
 from batchspec.plan.observed import Observation
 from batchspec.reconcile.clock import Clock, SystemClock
 from batchspec.reconcile.observe import lookup_key, refresh
+from batchspec.reconcile.outcomes import ApplyReport, Outcome, require_listed
+from batchspec.reconcile.runsteps import RunSteps
 from batchspec.retry import RetryPolicy, call_with_retry
-from batchspec.state.records import Disposition, JobRecord, RunStamp
+from batchspec.state.records import Disposition, JobRecord
 from batchspec.state.store import StateStore
 
 T = TypeVar("T")
@@ -62,35 +63,7 @@ LISTING_MAX_AGE = 60.0
 without a look-up; an older one is listed again (one paged list)."""
 
 
-@dataclass(frozen=True)
-class Outcome:
-    """What happened to one action."""
-
-    action: Action
-    ok: bool
-    message: str
-    record: JobRecord | None = None
-    skipped: bool = False
-
-
-@dataclass
-class ApplyReport:
-    """Outcomes of one apply (or one controller pass)."""
-
-    outcomes: list[Outcome] = field(default_factory=list)
-
-    @property
-    def failed(self) -> list[Outcome]:
-        """Actions that did not succeed."""
-        return [o for o in self.outcomes if not o.ok and not o.skipped]
-
-    @property
-    def done(self) -> list[Outcome]:
-        """Actions carried out."""
-        return [o for o in self.outcomes if o.ok and not o.skipped]
-
-
-class Executor:
+class Executor(RunSteps):
     """Executes actions; one instance per run."""
 
     def __init__(
@@ -188,72 +161,6 @@ class Executor:
         if record.run_key is not None:
             self.store.drop_schedule(record.name, actor=self.actor)
         return Outcome(action, True, "forgotten", record)
-
-    # --- recurring specs ------------------------------------------------------------
-
-    def _decide(self, action: Action) -> Outcome:
-        """Record a recurring spec's schedule, or ticks that do not run."""
-        job = action.job
-        assert job is not None
-        if action.kind is ActionKind.SCHEDULE:
-            self.store.register_schedule(job, action.cursor or self.clock.now(), actor=self.actor)
-            return Outcome(action, True, "schedule recorded", action.previous)
-        cursor = max((d.at for d in action.decided), default=None)
-        self.store.record_ticks(
-            job.name, action.decided, cursor=cursor, fingerprint=job.fingerprint
-        )
-        return Outcome(action, True, f"{len(action.decided)} tick(s) recorded", action.previous)
-
-    def _run(self, action: Action, observation: Observation) -> Outcome:
-        """Submit one run of a recurring spec: resolve an interrupted submit
-        first, cancel the unfinished run when it is replaced, then record the
-        intent (tick decided, cursor moved, one transaction) and submit."""
-        job, run = action.job, action.run
-        assert job is not None and run is not None
-        self.provider(job.target.value)
-        require_listed(job.target.value, job.name, observation, job.parent)
-        self.store.register_schedule(job, action.cursor or run.at, actor=self.actor)
-        previous = self.store.current_job(job.name)
-        if previous is not None and previous.in_doubt:
-            found = self._find(previous, observation, job.parent)
-            if found is not None:
-                previous = self.store.record_submitted(
-                    previous.id, found, actor=self.actor, adopted=True
-                )
-                if previous.run_key == run.key:
-                    return Outcome(
-                        action, True, f"adopted existing job {found.remote_name}", previous
-                    )
-            elif previous.run_key == run.key and previous.fingerprint == job.fingerprint:
-                return self._ensure_submitted(action, previous, job, observation)
-            else:
-                previous = self.store.set_disposition(
-                    previous.id,
-                    Disposition.SUPERSEDED,
-                    actor=self.actor,
-                    reason="the interrupted submit never created a job",
-                )
-        if run.replaces and previous is not None and self._running(previous, observation):
-            self._cancel(previous, reason=f"replaced by run {run.key} (concurrency: Replace)")
-        attempt = self.store.next_run_attempt(job.fingerprint, run.key)
-        again = action.kind is ActionKind.RESUBMIT and previous is not None
-        retry = previous.retry + 1 if again and previous is not None else 0
-        stamp = RunStamp(run.key, run.at, run.inputs_digest)
-        record = self.store.record_run_intent(
-            job,
-            stamp,
-            submit_key=submit_key(for_run_key(job, run), attempt),
-            attempt=attempt,
-            retry=retry,
-            supersede=previous.id
-            if previous is not None and previous.disposition is Disposition.CURRENT
-            else None,
-            decisions=action.decided,
-            tick=run.tick,
-            actor=self.actor,
-            reason=f"{action.kind.value} {run.key}: {action.reason}",
-        )
-        return self._ensure_submitted(action, record, job, observation)
 
     # --- submitting -----------------------------------------------------------------
 
@@ -465,20 +372,6 @@ class Executor:
         )
 
 
-def require_listed(
-    backend: str, name: str, observation: Observation, where: str | None = None
-) -> None:
-    """TemporaryBackendError when the location of `where` (a remote name or a
-    parent) could not be listed: nothing may be submitted without a look-up."""
-    failure = observation.unlisted(backend, where)
-    if failure is not None:
-        raise TemporaryBackendError(
-            f"backend {backend} could not be listed, so {name} cannot be looked up"
-            f" before submitting: {failure}",
-            hint="nothing was submitted; run again when the backend answers",
-        )
-
-
 @dataclass(frozen=True)
 class _Stoppable:
     """The executor's clock as a retry clock whose sleeps wake on `stop`."""
@@ -491,3 +384,13 @@ class _Stoppable:
 
     def sleep(self, seconds: float) -> bool:
         return self.clock.sleep(seconds, self.stop)
+
+
+__all__ = [
+    "LISTING_MAX_AGE",
+    "SUBMIT_RETRY",
+    "ApplyReport",
+    "Executor",
+    "Outcome",
+    "require_listed",
+]
