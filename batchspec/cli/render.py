@@ -28,10 +28,6 @@ EXAMPLES = [
     ("batchspec render specs/tickets_vertex.yaml", "the exact request Vertex AI will receive"),
     ("batchspec render specs -n ticket_priority -o yaml", "one job of a folder, as YAML"),
     ("batchspec render specs/tickets_vertex.yaml --body-only", "only the request body"),
-    (
-        "batchspec render specs/review_sentiment_nightly.yaml --run-at 2026-12-24T02:00",
-        "a scheduled spec's run at that time (default: its next run)",
-    ),
 ]
 
 
