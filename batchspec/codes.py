@@ -107,6 +107,12 @@ CODES: dict[str, Code] = {
             "A `${env:NAME}` reference where no secret may stand.",
         ),
         Code("BS290", "policy", "A job policy that cannot work."),
+        Code("BS291", "schedule", "A schedule whose cron expression or deadline does not parse."),
+        Code("BS292", "time-zone", "A schedule's time zone that is not an IANA zone."),
+        Code("BS293", "run-variable", "An unknown run variable, or one where runs cannot vary."),
+        Code(
+            "BS294", "runs-overwrite", "Runs of a recurring spec that would share an output path."
+        ),
         Code(
             "BS300",
             "not-for-target",

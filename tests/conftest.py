@@ -51,3 +51,14 @@ def write_spec(tmp_path: Path) -> Callable[..., Path]:
         return path
 
     return write
+
+
+def use_file_double(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Commands run in this process in `root`, their local backend the
+    file-backed double keeping its service in `root/service.json`."""
+    monkeypatch.chdir(root)
+    monkeypatch.setenv("BATCHSPEC_BACKEND_LOCAL", "batchspec.testing.files:file_backend_from_env")
+    monkeypatch.setenv("FAKE_BACKEND_FILE", str(root / "service.json"))
+    monkeypatch.setenv("FAKE_BACKEND_OUTPUTS", str(root / "outputs"))
+    monkeypatch.setenv("FAKE_BACKEND_AUTO_ADVANCE", "0")
+    monkeypatch.delenv("BATCHSPEC_STATE", raising=False)

@@ -51,6 +51,12 @@ def add_parser(sub: Any) -> None:
         help="run NAME again as a new job even if nothing changed (repeatable)",
     )
     p.add_argument(
+        "--now",
+        action="store_true",
+        help="run each scheduled or input-triggered spec once now, besides its schedule"
+        " (without it, apply records the schedule and the first tick runs it)",
+    )
+    p.add_argument(
         "--max-running",
         type=int,
         default=0,
@@ -130,7 +136,8 @@ def _apply_specs(ctx: Any, args: argparse.Namespace, paths: list[str]) -> int:
 
     first = desired()
     rt.check_replace(args.replace, first)
-    plan, observation = plan_for_apply(ctx, first, replace=args.replace)
+    run_now = [n for n, j in first.jobs.items() if j.effective.recurring] if args.now else []
+    plan, observation = plan_for_apply(ctx, first, replace=args.replace, run_now=run_now)
     if not first.ok:
         if wants_json(args):
             emit_json(_document(plan, None, [], ok=False))
@@ -251,6 +258,9 @@ _DONE = {
     "resubmit": "resubmitted",
     "cancel": "cancelled",
     "forget": "forgotten",
+    "run": "started",
+    "schedule": "scheduled",
+    "skip": "skipped",
     "noop": "unchanged",
 }
 

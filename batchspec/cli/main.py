@@ -45,6 +45,7 @@ COMMANDS: dict[str, str] = {
     "status": "batchspec.cli.status",
     "get": "batchspec.cli.get",
     "history": "batchspec.cli.history",
+    "runs": "batchspec.cli.runs",
     "cancel": "batchspec.cli.cancel",
     "results": "batchspec.cli.results",
     "logs": "batchspec.cli.logs",

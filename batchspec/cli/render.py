@@ -15,11 +15,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from datetime import timedelta
 from typing import Any
 
 from batchspec.cli._output import add_output_option
 
 TARGET_CHOICES = ["vertex", "mlengine", "genai", "local", "ray"]
+_MINUTE = timedelta(minutes=1)
 
 
 EXAMPLES = [
@@ -59,6 +61,12 @@ def add_parser(sub: Any) -> None:
         help="print only the request body (needs exactly one spec)",
     )
     p.add_argument(
+        "--run-at",
+        metavar="TIME",
+        help="a scheduled or input-triggered spec: render its run at TIME (ISO 8601; without"
+        " an offset, on the schedule's wall clock) instead of its next run",
+    )
+    p.add_argument(
         "--check",
         dest="check",
         action=argparse.BooleanOptionalAction,
@@ -91,7 +99,8 @@ def run(args: argparse.Namespace) -> int:
             f"--body-only needs exactly one spec, found {chosen}",
             hint="pick one with --name",
         )
-    rendered = [render_document(job) for job in compiled.jobs]
+    at = _run_at(args.run_at) if args.run_at else None
+    rendered = [render_document(job, run_at=at) for job in compiled.jobs]
     if any(d.is_error for d in compiled.diagnostics):
         _report(compiled.diagnostics, files=compiled.files, specs=len(rendered))
         return 1
@@ -118,18 +127,65 @@ def _report(diagnostics: list[Any], *, files: int, specs: int) -> None:
     print(render_text(ordered, files=files, specs=specs), file=sys.stderr)
 
 
-def render_document(job: Any) -> dict[str, Any]:
-    """One compiled job as the document `render` prints."""
+def render_document(job: Any, *, run_at: Any = None) -> dict[str, Any]:
+    """One compiled job as the document `render` prints; a recurring spec's as
+    its run at `run_at` (naive: on the schedule's wall clock), default its next run."""
     from batchspec.compile.wire import call_description
     from batchspec.state.redact import redact_job_body
 
+    fingerprint, run = job.fingerprint, None
+    if job.effective.recurring:
+        job, run = _as_run(job, run_at)
     return {
         "name": job.name,
         "target": job.target.value,
-        "fingerprint": job.fingerprint,
+        "fingerprint": fingerprint,
+        **({"run": run} if run else {}),
         **call_description(job),
         "body": redact_job_body(job),  # secrets never reach a terminal or a CI log
     }
+
+
+def _run_at(text: str) -> Any:
+    from datetime import datetime
+
+    from batchspec.errors import BatchspecError
+
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        raise BatchspecError(
+            f"--run-at {text!r} is not a time",
+            hint="ISO 8601, e.g. 2026-12-24T02:00 (the schedule's zone) or 2026-12-24T01:00Z",
+        ) from None
+
+
+def _as_run(job: Any, run_at: Any) -> tuple[Any, dict[str, Any]]:
+    """`job` as submitted for one run, and what identifies that run."""
+    from datetime import UTC
+
+    from batchspec.plan.attempts import for_run
+    from batchspec.plan.recurring import cron_of
+    from batchspec.schedule.cron import shown, zone
+    from batchspec.schedule.variables import RunContext, run_key
+    from batchspec.state.records import utc_now
+
+    cron = cron_of(job)
+    zone_name = cron.zone_name if cron else "UTC"
+    if run_at is None:
+        upcoming = cron.next(utc_now()) if cron else []
+        at = upcoming[0] if upcoming else utc_now().replace(microsecond=0)
+    elif run_at.tzinfo is None:
+        at = run_at.replace(tzinfo=zone(zone_name)).astimezone(UTC)
+    else:
+        at = run_at.astimezone(UTC)
+    if cron is not None and run_at is not None and at not in cron.next(at - _MINUTE):
+        upcoming = cron.next(at)
+        after = f"; the next tick is {cron.shown(upcoming[0])}" if upcoming else ""
+        print(f"note: {cron.shown(at)} is not one of the schedule's ticks{after}", file=sys.stderr)
+    context = RunContext(run_key(at), at, zone_name)
+    submitted = for_run(job, context)
+    return submitted, {"key": context.key, "scheduledAt": shown(at, zone_name)}
 
 
 def format_documents(documents: list[Any], output: str) -> str:

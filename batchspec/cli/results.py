@@ -34,6 +34,18 @@ def add_parser(sub: Any) -> None:
         " prints one row per instance with its key.",
     )
     p.add_argument("job", help="spec name, remote name or #ID")
+    which = p.add_mutually_exclusive_group()
+    which.add_argument(
+        "--run",
+        metavar="KEY",
+        help="a recurring spec: the run with this run key (a unique prefix is enough;"
+        " `batchspec runs JOB` lists them)",
+    )
+    which.add_argument(
+        "--latest",
+        action="store_true",
+        help="a recurring spec: the newest run that succeeded",
+    )
     add_output_option(p, ["jsonl", "csv"])
     p.add_argument("--errors", action="store_true", help="include instances that failed")
     p.add_argument(
@@ -52,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
     from batchspec.results.write import prediction_columns, write_csv, write_jsonl
 
     with rt.open_state(args, create=False, readonly=True) as store:
-        record = find(store, args.job)
+        record = _run_job(store, args) if args.run or args.latest else find(store, args.job)
         revision = store.revision(record.fingerprint)
     spec = revision.spec.get("spec", {}) if revision is not None else {}
     key_field = spec.get("input", {}).get("keyField")
@@ -98,6 +110,32 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run_job(store: Any, args: argparse.Namespace) -> Any:
+    """The job of the run `--run KEY` names, or of the newest successful run."""
+    runs = [r for r in store.runs(args.job) if r.job is not None]
+    if args.latest:
+        done = [r for r in runs if r.job.state is not None and r.job.state.successful]
+        if not done:
+            raise BatchspecError(
+                f"no run of {args.job!r} has succeeded yet",
+                hint=f"`batchspec runs {args.job}` shows its runs",
+            )
+        return done[0].job
+    exact = [r for r in runs if r.run_key == args.run]
+    found = exact or [r for r in runs if r.run_key.startswith(args.run)]
+    if len(found) != 1:
+        message = (
+            f"{len(found)} runs of {args.job!r} have run keys starting with {args.run!r}"
+            if found
+            else f"no run of {args.job!r} has run key {args.run!r}"
+        )
+        raise BatchspecError(
+            message,
+            hint=f"`batchspec runs {args.job} --all` lists the run keys",
+        )
+    return found[0].job
+
+
 def _outputs(record: Any) -> list[str]:
     """Where the job's outputs are: the backend's answer, else the recorded folder."""
     from batchspec.errors import BackendError
@@ -127,5 +165,11 @@ def _inputs(spec: dict[str, Any], record: Any) -> list[str]:
     paths: list[str] = list(inp.get("paths") or [])
     if not paths:
         raise BatchspecError(f"the recorded spec of {record.name!r} names no inputs")
+    if getattr(record, "run_key", None) and record.scheduled_at is not None:
+        from batchspec.schedule.variables import RunContext, render_text
+
+        zone = (spec.get("schedule") or {}).get("timeZone") or "UTC"
+        values = RunContext(record.run_key, record.scheduled_at, zone).values()
+        paths = [render_text(p, values) for p in paths]
     base = Path(record.source).parent if getattr(record, "source", None) else Path.cwd()
     return [p if "://" in p or Path(p).is_absolute() else str(base / p) for p in paths]

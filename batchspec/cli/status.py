@@ -40,10 +40,11 @@ def run(args: argparse.Namespace) -> int:
                 rt.warn(f"warning: backend {name} could not be listed: {message}")
         records = store.all_jobs() if args.all else list(store.current_jobs().values())
         now = store.now()
+        recurring = _recurring(store, records, now)
     if args.output == "json":
-        rt.say(rt.dumps([r.to_dict() for r in records]))
+        rt.say(rt.dumps([_with_runs(r.to_dict(), recurring) for r in records]))
         return 0
-    if not records:
+    if not records and not recurring:
         rt.say("No jobs recorded yet. `batchspec apply` submits the specs.")
         return 0
     rows = []
@@ -71,5 +72,48 @@ def run(args: argparse.Namespace) -> int:
     header = ["JOB", "TARGET", "STATE", "ATTEMPT", "REVISION", "PROGRESS", "UPDATED", "REMOTE"]
     if args.all:
         header.insert(3, "DISPOSITION")
-    rt.say(rt.table(rows, header))
+    if rows:
+        rt.say(rt.table(rows, header))
+    if recurring:
+        rt.say("")
+        rt.say(rt.table([_schedule_row(o) for o in recurring.values()], list(SCHEDULE_HEADER)))
     return 0
+
+
+SCHEDULE_HEADER = ("RECURRING", "SCHEDULE", "LAST RUN", "STATE", "NEXT RUN")
+
+
+def _recurring(store: Any, records: list[Any], now: Any) -> dict[str, Any]:
+    """Name -> runs overview of every recurring spec recorded (with or without runs)."""
+    from batchspec.plan.runs import overview
+
+    if not store.exists:
+        return {}
+    names = sorted({r.name for r in records} | set(store.schedules()))
+    found = {name: overview(store, name, now) for name in names}
+    return {name: o for name, o in found.items() if o is not None}
+
+
+def _with_runs(data: dict[str, Any], recurring: dict[str, Any]) -> dict[str, Any]:
+    """A recurring spec's record with its schedule, last and next run."""
+    found = recurring.get(data["name"])
+    if found is None:
+        return data
+    last = found.last
+    data["recurring"] = {
+        "schedule": found.recurrence.describe(),
+        "lastRun": last.to_dict() if last else None,
+        "next": found.to_dict()["next"],
+    }
+    return data
+
+
+def _schedule_row(found: Any) -> list[str]:
+    last = found.last
+    return [
+        found.name,
+        found.recurrence.describe(),
+        f"{found.shown(last.scheduled_at)} ({last.run_key})" if last else "-",
+        last.state if last else "-",
+        found.shown(found.next) if found.next else "when its inputs change",
+    ]

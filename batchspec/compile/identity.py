@@ -64,7 +64,7 @@ def managed_labels(name: str, fp: str) -> dict[str, str]:
     }
 
 
-def mlengine_job_id(name: str, fp: str, attempt: int = 0) -> str:
+def mlengine_job_id(name: str, fp: str, attempt: int = 0, *, run: str | None = None) -> str:
     """`<name>_<12 hex of fp>` (plus `_r<attempt>` for resubmits).
 
     ML Engine job ids are unique among all jobs *ever* created in a project, so
@@ -74,6 +74,8 @@ def mlengine_job_id(name: str, fp: str, attempt: int = 0) -> str:
     Job-name rules (ML Engine's documentation): letters, digits, underscores, a letter first, at
     most 128 characters; the name is cut to make room for the suffix."""
     suffix = f"_{fp[:JOB_ID_FINGERPRINT_DIGITS]}" + (f"_r{attempt}" if attempt else "")
+    if run:  # a run of a recurring spec (`_20261203t010000z`, `_inputs_<hex>`)
+        suffix += "_" + re.sub(r"\W", "_", run)
     return name[: JOB_NAME_MAX - len(suffix)] + suffix
 
 

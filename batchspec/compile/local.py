@@ -10,6 +10,11 @@ The `ray` block (cluster address, actor sizing, runtime environment) belongs
 to the Ray target alone: the local body leaves it out, so tuning the cluster
 never replaces a local job, and the Ray body always holds it, defaults filled
 in, so `ray: {}` and no block at all are the same job.
+
+`schedule` and `trigger` are left out too: when a job runs is the
+controller's business, not the job's (no cloud body holds it either), so
+retiming a schedule never makes a new revision, and specs that run once keep
+the fingerprints they had before recurring runs existed.
 """
 
 from __future__ import annotations
@@ -38,6 +43,8 @@ def local_body(doc: BatchPredictionJobSpec) -> dict[str, Any]:
     body["metadata"].pop("description", None)
     body["metadata"].pop("secretKeys", None)  # which values to redact does not change what runs
     body["spec"].pop("ray", None)
+    body["spec"].pop("schedule", None)
+    body["spec"].pop("trigger", None)
     for path, default in ADDED_FIELDS:
         node = body
         for key in path[:-1]:

@@ -47,6 +47,10 @@ _RISKY = (
 # timestamps, times and exponents with `_` (one regex that only looks at digits)
 _DIGITS = re.compile(r"\d(?:\d\d\d-\d\d?-\d|:\d\d|[eE][-+]?\d*_)")
 _COMMENT_LINE = re.compile(r"^ *#.*$", re.MULTILINE)
+# One-line quoted scalars without escapes: both parsers read their insides as
+# plain characters, so the token-start checks (`_RISKY`) skip them (a cron
+# expression, "0 2 * * *", would otherwise look like an alias).
+_QUOTED = re.compile(r"\"[^\"\\\n]*\"|'[^'\n]*'")
 _BLOCK_SCALAR = re.compile(r"[|>][-+0-9]*[ \t]*(?:#.*)?$", re.MULTILINE)
 
 
@@ -79,12 +83,12 @@ def load_all(text: str) -> list[Any] | None:
 
 
 def _needs_reference(text: str) -> bool:
-    if _RARE.search(text) is not None or any(s in text for s in _RISKY):
+    if _RARE.search(text) is not None or _DIGITS.search(text) is not None:
+        return True  # (yaml-rs reads even a quoted date or time as one)
+    if any(s in _QUOTED.sub('""', text) for s in _RISKY):
         return True
     lowered = text.lower()
-    if ".nan" in lowered or ".inf" in lowered or text.startswith(("...", "*", "_")):
-        return True
-    return _DIGITS.search(text) is not None
+    return ".nan" in lowered or ".inf" in lowered or text.startswith(("...", "*", "_"))
 
 
 def _without_comment_lines(text: str) -> str:

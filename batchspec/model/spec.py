@@ -372,6 +372,52 @@ class Policy(_Model):
         return duration_seconds(self.deadline) if self.deadline else None
 
 
+class Schedule(_Model):
+    """When a recurring job runs: a cron expression on a time zone's wall clock.
+
+    `concurrency` has Kubernetes CronJob's meaning (and its default): `Allow`
+    starts a run while an earlier one is unfinished, `Forbid` skips the tick,
+    `Replace` cancels the unfinished run and starts the new one."""
+
+    cron: StrictStr = Field(
+        description="Five cron fields (minute hour day-of-month month day-of-week), e.g."
+        " `0 2 * * *`, or @hourly, @daily, @weekly, @monthly, @yearly.",
+        json_schema_extra={"minLength": 1, "maxLength": 200},
+    )
+    time_zone: StrictStr = Field(
+        default="UTC",
+        description="IANA time zone of the expression, e.g. Europe/Berlin. On a DST night a"
+        " run at a fixed time runs once: at the end of a skipped hour, or in the first of"
+        " a repeated one.",
+        json_schema_extra={"maxLength": 64},
+    )
+    starting_deadline: Duration | None = Field(
+        default=None,
+        description="A tick not started within this long (e.g. `2h`) is skipped and"
+        " recorded as missed.",
+        json_schema_extra={"pattern": DURATION_PATTERN, "maxLength": DURATION_MAX_LENGTH},
+    )
+    concurrency: Literal["Allow", "Forbid", "Replace"] = Field(
+        default="Allow",
+        description="A tick while a run is unfinished: Allow runs both, Forbid skips the"
+        " tick, Replace cancels the unfinished run.",
+    )
+    catch_up: Annotated[NonNegativeInt, Field(le=100)] = Field(
+        default=0,
+        description="How many ticks missed while no controller ran are run late (the most"
+        " recent ones); 0: only the latest tick, if within startingDeadline.",
+    )
+    keep: Annotated[PositiveInt, Field(le=1000)] = Field(
+        default=3,
+        description="Finished runs `status` and the web view show; history keeps every run.",
+    )
+
+    @property
+    def starting_deadline_seconds(self) -> int | None:
+        """The starting deadline in seconds, or None when there is none."""
+        return duration_seconds(self.starting_deadline) if self.starting_deadline else None
+
+
 class RaySettings(_Model):
     """Where and how a `target: ray` job runs on a Ray cluster.
 
@@ -440,6 +486,22 @@ class JobSpec(_Model):
     genai: GenaiSettings | None = Field(
         default=None, description="Which API `target: genai` uses (default Vertex AI)."
     )
+    schedule: Schedule | None = Field(
+        default=None,
+        description="Run again and again on a cron schedule; each run is its own job, with"
+        " run variables such as `{run.date}` in output.path keeping runs apart.",
+    )
+    trigger: Literal["inputs"] | None = Field(
+        default=None,
+        description="`inputs`: run again whenever the set of input files changes (names plus"
+        " generation on Cloud Storage, size and modification time locally); with a"
+        " schedule, a tick runs only when the inputs changed since the last run.",
+    )
+
+    @property
+    def recurring(self) -> bool:
+        """True when the spec describes many runs rather than one job."""
+        return self.schedule is not None or self.trigger is not None
 
 
 class BatchPredictionJobSpec(_Model):

@@ -9,7 +9,8 @@ saved plan is what `apply` can execute exactly.
 """
 
 from batchspec.plan.actions import KIND_ORDER, Action, ActionKind, Plan
-from batchspec.plan.builder import PlanOptions, build_plan, retry_not_before
+from batchspec.plan.attempts import retry_not_before
+from batchspec.plan.builder import PlanOptions, build_plan
 from batchspec.plan.desired import Desired, Problem, desired_from, load_desired
 from batchspec.plan.observed import Observation
 from batchspec.plan.paths import plan_paths

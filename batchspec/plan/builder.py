@@ -7,44 +7,39 @@ so what a pull request shows is what the controller does.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Callable, Collection, Iterable, Mapping
-from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import Any
 
 from batchspec.model.enums import JobState
 from batchspec.model.jobs import CompiledJob
 from batchspec.model.spec import Policy
-from batchspec.plan.actions import Action, ActionKind, Plan
-from batchspec.plan.attempts import key_label
+from batchspec.plan import recurring
+from batchspec.plan.actions import Action, ActionKind, Plan, Upcoming
+from batchspec.plan.attempts import key_label, retry_not_before
 from batchspec.plan.desired import Desired
 from batchspec.plan.observed import Observation
+from batchspec.plan.recurring import InputsSeen
 from batchspec.state.records import JobRecord, RevisionRecord, StateSnapshot, utc_now
 from batchspec.state.store import StateStore
 
 RevisionLoader = Callable[[Iterable[str]], Mapping[str, RevisionRecord]]
-MAX_BACKOFF_DOUBLINGS = 10
 
 
 @dataclass(frozen=True)
 class PlanOptions:
-    """Knobs of one planning run."""
+    """Knobs of one planning run.
+
+    `inputs`: the input snapshots of input-triggered specs, taken by the
+    reconcile step (a plan without one shows what the trigger waits for);
+    `run_now`: recurring specs to run once now (`apply --now`)."""
 
     replace: Collection[str] = ()
     now: datetime | None = None
-
-
-def retry_not_before(record: JobRecord, policy: Policy) -> datetime | None:
-    """When a failed attempt may be resubmitted: exponential backoff per the spec's
-    policy, with a jitter of +-10% that is stable for a given job (so every pass,
-    and the plan shown in a pull request, agree on the time)."""
-    if record.ended_at is None:
-        return None
-    base = policy.retry_backoff_seconds * (2 ** min(record.retry, MAX_BACKOFF_DOUBLINGS))
-    spread = int(hashlib.sha256(record.submit_key.encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
-    return record.ended_at + timedelta(seconds=base * (0.9 + 0.2 * spread))
+    inputs: Mapping[str, InputsSeen] = field(default_factory=dict)
+    run_now: Collection[str] = ()
 
 
 def plan_against(
@@ -97,8 +92,23 @@ def build_plan(
     options = options or PlanOptions()
     now = options.now or utc_now()
     actions: list[Action] = []
+    upcoming: list[Upcoming] = []
     for name in sorted(desired.jobs):
         record = snapshot.current.get(name)
+        job = desired.jobs[name]
+        if job.effective.recurring:
+            upcoming.append(recurring.upcoming(job, now))
+            actions.extend(
+                _recurring(
+                    job,
+                    record,
+                    observation=observation,
+                    snapshot=snapshot,
+                    options=options,
+                    now=now,
+                )
+            )
+            continue
         actions.append(
             _declared(
                 desired.jobs[name],
@@ -118,6 +128,12 @@ def build_plan(
         a.previous.fingerprint for a in actions if a.kind is ActionKind.REPLACE and a.previous
     ]
     wanted += [r.fingerprint for r in removed]
+    schedules = [
+        s
+        for name, s in sorted(snapshot.schedules.items())
+        if name not in desired.jobs and name not in snapshot.current and s.fingerprint
+    ]
+    wanted += [s.fingerprint for s in schedules if s.fingerprint]
     loaded = dict(revisions(wanted)) if revisions and wanted else {}
     actions = [_with_before(a, loaded) for a in actions]
     for record in removed:
@@ -125,6 +141,13 @@ def build_plan(
         actions.append(
             _undeclared(record, observation, _policy(revision.policy if revision else None))
         )
+    for sched in schedules:
+        revision = loaded.get(sched.fingerprint or "")
+        if revision is not None and desired.may_remove_spec(
+            sched.name, revision.target, revision.source
+        ):
+            why = "spec removed before its first run; its schedule is forgotten"
+            actions.append(Action(ActionKind.FORGET, sched.name, why, target=revision.target))
     return Plan(
         actions=actions,
         state_hash=snapshot.hash,
@@ -136,7 +159,29 @@ def build_plan(
         diagnostics=list(desired.diagnostics),
         problems=list(desired.problems),
         unobserved=dict(observation.failed) if observation else {},
+        upcoming=upcoming,
     )
+
+
+def _recurring(
+    job: CompiledJob,
+    record: JobRecord | None,
+    *,
+    observation: Observation | None,
+    snapshot: StateSnapshot,
+    options: PlanOptions,
+    now: datetime,
+) -> list[Action]:
+    state = _effective(record, observation)[0] if record is not None else None
+    ctx = recurring.RecurringContext(
+        record=record,
+        state=state,
+        schedule=snapshot.schedules.get(job.name),
+        inputs=options.inputs.get(job.name),
+        now=now,
+        run_now=job.name in options.run_now or job.name in options.replace,
+    )
+    return recurring.plan_recurring(job, ctx)
 
 
 def _with_before(action: Action, revisions: Mapping[str, RevisionRecord]) -> Action:

@@ -66,16 +66,21 @@ class Desired:
 
     def may_remove(self, record: JobRecord) -> bool:
         """May a recorded job whose spec is not declared be cancelled or forgotten?"""
-        if not self.selected(record.name) or record.name in self.blocked_names:
+        return self.may_remove_spec(record.name, record.target, record.source)
+
+    def may_remove_spec(self, name: str, target: str, source: str | None) -> bool:
+        """May what state keeps of spec `name` (its job, or a recurring spec's
+        schedule) go, now that the spec is not declared? Only in scope."""
+        if not self.selected(name) or name in self.blocked_names:
             return False
-        if not self.targeted(record.target):
+        if not self.targeted(target):
             return False
-        if record.source is None:
+        if source is None:
             return False
-        source = _resolve(record.source)
-        if source in self.blocked_files:
+        where = _resolve(source)
+        if where in self.blocked_files:
             return False
-        return any(source == root or source.is_relative_to(root) for root in self.scope)
+        return any(where == root or where.is_relative_to(root) for root in self.scope)
 
 
 def load_desired(

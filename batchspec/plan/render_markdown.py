@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from batchspec.plan.actions import KIND_ORDER, SYMBOLS, Action, ActionKind, Plan
+from batchspec.plan.actions import KIND_ORDER, RECURRING, SYMBOLS, Action, ActionKind, Plan
 from batchspec.plan.diff import action_diff
 from batchspec.plan.render_text import format_diagnostic
 
@@ -49,7 +49,9 @@ def _header(plan: Plan, title: str) -> list[str]:
         "| action | jobs |",
         "| --- | ---: |",
     ]
-    lines += [f"| {kind.value} | {counts[kind]} |" for kind in KIND_ORDER]
+    recurring = plan.upcoming or any(counts[k] for k in RECURRING)
+    shown = [k for k in KIND_ORDER if recurring or k not in RECURRING]
+    lines += [f"| {kind.value} | {counts[kind]} |" for kind in shown]
     source = "recorded state refreshed from the backends" if plan.refreshed else "recorded state"
     lines += [
         "",
@@ -73,6 +75,17 @@ def _errors(plan: Plan) -> str | None:
     text = "\n".join(rows)
     fence = _fence(text)
     return f"#### Errors\n\n{fence}\n{text}\n{fence}"
+
+
+def _upcoming(plan: Plan) -> str | None:
+    """A table of when each recurring spec runs next."""
+    if not plan.upcoming:
+        return None
+    rows = ["#### Next runs", "", "| job | schedule | next runs |", "| --- | --- | --- |"]
+    for up in plan.upcoming:
+        times = "<br>".join(up.shown()) or "-"
+        rows.append(f"| {_code(up.name)} | {_escape(up.description)} | {times} |")
+    return "\n".join(rows)
 
 
 def _section(action: Action, budget: int) -> str:
@@ -151,6 +164,9 @@ def render_markdown(
     if errors:
         sections.append(errors if len(errors) <= budget // 2 else errors[: budget // 2] + "\n...")
     sections += [_section(a, budget // 2) for a in plan.changes]
+    upcoming = _upcoming(plan)
+    if upcoming:
+        sections.append(upcoming if len(upcoming) <= budget // 2 else upcoming[: budget // 2])
     sections += _unchanged(plan, budget // 2)
     comments: list[list[str]] = [[header]]
     used = len(header)

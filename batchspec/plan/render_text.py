@@ -34,6 +34,7 @@ def render_text(plan: Plan, *, verbose: bool = False, diff: bool = False) -> str
         lines.append(f"  ({len(unchanged)} unchanged job(s); --verbose lists them)")
     if not plan.actions:
         lines.append("  no jobs declared or recorded")
+    lines.extend(upcoming_lines(plan))
     lines.extend(_errors(plan))
     lines.append("")
     verdict = "Plan" if not plan.has_errors else "Plan (with errors, cannot be applied)"
@@ -47,6 +48,19 @@ def _line(action: Action, width: int) -> str:
     return (
         f"  {symbol:>3} {action.kind.value:<8} {action.name:<{width}}  {target:<8} {action.reason}"
     )
+
+
+def upcoming_lines(plan: Plan) -> list[str]:
+    """`Next runs:` and, per recurring spec, when it runs next (the plan's
+    readers see the schedule as well as what runs now)."""
+    if not plan.upcoming:
+        return []
+    lines = ["", "Next runs:"]
+    for up in plan.upcoming:
+        times = up.shown()
+        when = ", ".join(times) if times else up.description
+        lines.append(f"  {up.name} @ {when}" + (f"  ({up.description})" if times else ""))
+    return lines
 
 
 def _errors(plan: Plan) -> list[str]:

@@ -24,11 +24,12 @@ from batchspec.errors import PlanError
 from batchspec.model.enums import Target
 from batchspec.model.jobs import CompiledJob
 from batchspec.model.spec import BatchPredictionJobSpec
-from batchspec.plan.actions import Action, ActionKind, Plan
+from batchspec.plan.actions import RECURRING, Action, ActionKind, Plan, PlannedRun, Upcoming
 from batchspec.plan.desired import Problem
 from batchspec.secrets import strings
-from batchspec.state.records import from_text, to_text
+from batchspec.state.records import RunOutcome, from_text, to_text
 from batchspec.state.redact import REDACTED, marked_keys, redact
+from batchspec.state.runs import TickDecision
 from batchspec.state.store import StateStore
 
 PLAN_FORMAT = "batchspec-plan"
@@ -119,8 +120,54 @@ def _action_to_dict(action: Action) -> dict[str, Any]:
             "state": previous.state.value if previous.state else None,
             "disposition": previous.disposition.value,
         },
-        "job": job_to_dict(action.job) if action.job is not None and action.submits else None,
+        "job": job_to_dict(action.job) if action.job is not None and _needs_job(action) else None,
+        **_recurring_to_dict(action),
     }
+
+
+def _needs_job(action: Action) -> bool:
+    """Apply needs the compiled job of what it submits and of the schedule it records."""
+    return action.submits or action.kind in RECURRING
+
+
+def _recurring_to_dict(action: Action) -> dict[str, Any]:
+    """The run, the ticks decided and the cursor of a recurring spec's action
+    (absent for every other action, so plans of one-off specs keep their shape)."""
+    out: dict[str, Any] = {}
+    if action.run is not None:
+        out["run"] = action.run.to_dict()
+    if action.decided:
+        out["decided"] = [
+            {
+                "key": d.key,
+                "at": to_text(d.at),
+                "outcome": d.outcome.value,
+                "reason": d.reason,
+                "inputsDigest": d.inputs_digest,
+            }
+            for d in action.decided
+        ]
+    if action.cursor is not None:
+        out["cursor"] = to_text(action.cursor)
+    return out
+
+
+def _decided_from(items: Any) -> tuple[TickDecision, ...]:
+    out = []
+    for d in items or ():
+        at = from_text(d["at"])
+        assert at is not None
+        out.append(
+            TickDecision(d["key"], at, RunOutcome(d["outcome"]), d["reason"], d.get("inputsDigest"))
+        )
+    return tuple(out)
+
+
+def _summary(plan: Plan) -> dict[str, int]:
+    """Actions per kind; the kinds of recurring specs only when a plan has them."""
+    counts = plan.counts()
+    shown = any(counts[k] for k in RECURRING) or plan.upcoming
+    return {k.value: n for k, n in counts.items() if shown or k not in RECURRING}
 
 
 def plan_to_dict(plan: Plan) -> dict[str, Any]:
@@ -137,13 +184,14 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
             "hash": plan.state_hash,
         },
         "refreshed": plan.refreshed,
-        "summary": {kind.value: n for kind, n in plan.counts().items()},
+        "summary": _summary(plan),
         "hasChanges": plan.has_changes,
         "hasErrors": plan.has_errors,
         "actions": [_action_to_dict(a) for a in plan.actions],
         "diagnostics": [d.to_dict() for d in plan.diagnostics],
         "problems": [p.to_dict() for p in plan.problems],
         "unobserved": dict(plan.unobserved),
+        "upcoming": [u.to_dict() for u in plan.upcoming],
     }
     data["digest"] = _digest(data)
     return data
@@ -231,6 +279,7 @@ def load_plan(path: str | Path, store: StateStore) -> Plan:
         state_path=state.get("path"),
         refreshed=bool(data.get("refreshed")),
         problems=[Problem(**p) for p in data.get("problems", [])],
+        upcoming=[Upcoming.from_dict(u) for u in data.get("upcoming", [])],
     )
 
 
@@ -246,4 +295,7 @@ def _action_from_dict(item: Mapping[str, Any], store: StateStore) -> Action:
         previous=store.job(previous["id"]) if previous else None,
         not_before=from_text(item.get("notBefore")),
         notes=tuple(item.get("notes") or ()),
+        run=PlannedRun.from_dict(item["run"]) if item.get("run") else None,
+        decided=_decided_from(item.get("decided")),
+        cursor=from_text(item.get("cursor")),
     )

@@ -166,6 +166,7 @@ class BatchJob(pulumi.ComponentResource):
             "fingerprint": job.fingerprint,
             "target": job.target.value,
             "runByPulumi": layout.run,
+            "recurring": job.effective.recurring,
             "jobName": self.run.jobName if self.run else none,
             "state": self.run.state if self.run else none,
             "outputDirectory": self.run.outputDirectory if self.run else none,

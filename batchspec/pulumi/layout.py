@@ -230,7 +230,9 @@ def job_layout(job: CompiledJob, settings: StackSettings) -> JobLayout:
         input_buckets=in_buckets,
         input_bigquery=in_bq,
         bindings=tuple(bindings),
-        run=selected(job.name, settings.run),
+        # A recurring spec's runs belong to the controller (each tick exactly
+        # once, across crashes): `pulumi up` deploys what they need, never a run.
+        run=selected(job.name, settings.run) and not effective.recurring,
     )
 
 

@@ -150,8 +150,15 @@ def ensure_run(
     replaces the job recorded for the name (cancelling it if it still runs);
     a failed attempt the spec's policy may retry is resubmitted once its
     backoff has passed. Removals are never planned here: the desired set is
-    just this spec.
+    just this spec. A recurring spec is refused: its runs are the controller's.
     """
+    if job.effective.recurring:
+        raise RunError(
+            f"{job.name} is a scheduled or input-triggered spec: its runs belong to the"
+            " controller, never to `pulumi up`",
+            hint="`batchspec reconcile` runs each tick exactly once; the stack deploys the"
+            " buckets, accounts and grants its runs need",
+        )
     provider = provider or backends_for(where)
     with _writer(where) as (store, guard):
         step = reconcile_step(

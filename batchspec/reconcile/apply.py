@@ -84,14 +84,20 @@ class ApplyContext:
 
 
 def plan_for_apply(
-    ctx: ApplyContext, desired: Desired, *, replace: Collection[str] = ()
+    ctx: ApplyContext,
+    desired: Desired,
+    *,
+    replace: Collection[str] = (),
+    run_now: Collection[str] = (),
 ) -> tuple[Plan, Observation]:
-    """Observe, record the observation, and plan against it."""
+    """Observe, record the observation, and plan against it (`run_now`:
+    recurring specs to run once now, besides their schedule)."""
+    options = PlanOptions(replace=frozenset(replace), run_now=frozenset(run_now))
     step = reconcile_step(
         ctx.store,
         ctx.provider,
         desired,
-        Step(plan=PlanOptions(replace=frozenset(replace))),
+        Step(plan=options),
         actor=ctx.actor,
         clock=ctx.clock,
         rng=ctx.rng,
@@ -101,10 +107,14 @@ def plan_for_apply(
 
 
 def apply_desired(
-    ctx: ApplyContext, desired: Desired, *, replace: Collection[str] = ()
+    ctx: ApplyContext,
+    desired: Desired,
+    *,
+    replace: Collection[str] = (),
+    run_now: Collection[str] = (),
 ) -> ApplyResult:
     """Plan from the specs and apply the changes (nothing runs when specs have errors)."""
-    plan, observation = plan_for_apply(ctx, desired, replace=replace)
+    plan, observation = plan_for_apply(ctx, desired, replace=replace, run_now=run_now)
     if not desired.ok:
         return ApplyResult(plan, ApplyReport(), observation)
     report = ctx.executor().execute(plan.changes, observation)

@@ -9,7 +9,10 @@ controller handles with retries; drift is a change nobody declared. Kinds:
 * unknown_job: a job carries batchspec's labels but this state never
   recorded it (another state file, a lost state file, a copy-paste);
 * outputs_missing / outputs_changed: a succeeded job's outputs no longer
-  match its manifest.
+  match its manifest;
+* missed_ticks / unfinished_run: a recurring spec's tick was missed (past
+  its startingDeadline, beyond catchUp, or with no controller running) or
+  a run was still unfinished when a later tick came.
 
 `detect_drift` only reads backends and job records; the caller records the
 findings (with a timestamp) in the drift table.
@@ -23,7 +26,7 @@ from dataclasses import dataclass, field
 from batchspec.backends.registry import BackendProvider
 from batchspec.plan.desired import Desired
 from batchspec.reconcile.clock import Clock
-from batchspec.reconcile.findings import output_changes, spec_changes
+from batchspec.reconcile.findings import output_changes, run_changes, spec_changes
 from batchspec.reconcile.step import Step, reconcile_step
 from batchspec.state.records import DriftFinding
 from batchspec.state.store import StateStore
@@ -52,6 +55,8 @@ def detect_drift(
     report = DriftReport(findings=list(step.findings), unobserved=dict(step.observation.failed))
     if outputs:
         report.findings.extend(output_changes(store.current_jobs().values()))
+    now = clock.now() if clock is not None else store.now()
+    report.findings.extend(run_changes(store, now, desired))
     return report
 
 

@@ -31,7 +31,7 @@ from __future__ import annotations
 import random
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TypeVar
 
 from batchspec.backends.base import Backend, Creates
@@ -40,14 +40,15 @@ from batchspec.errors import (
     BackendError,
     JobNotFoundError,
     PermanentBackendError,
-    TemporaryBackendError,
 )
 from batchspec.model.jobs import CompiledJob, RemoteJob
 from batchspec.plan.actions import Action, ActionKind
-from batchspec.plan.attempts import for_attempt, key_label, submit_key
+from batchspec.plan.attempts import as_submitted, key_label, submit_key
 from batchspec.plan.observed import Observation
 from batchspec.reconcile.clock import Clock, SystemClock
 from batchspec.reconcile.observe import lookup_key, refresh
+from batchspec.reconcile.outcomes import ApplyReport, Outcome, require_listed
+from batchspec.reconcile.runsteps import RunSteps
 from batchspec.retry import RetryPolicy, call_with_retry
 from batchspec.state.records import Disposition, JobRecord
 from batchspec.state.store import StateStore
@@ -62,35 +63,7 @@ LISTING_MAX_AGE = 60.0
 without a look-up; an older one is listed again (one paged list)."""
 
 
-@dataclass(frozen=True)
-class Outcome:
-    """What happened to one action."""
-
-    action: Action
-    ok: bool
-    message: str
-    record: JobRecord | None = None
-    skipped: bool = False
-
-
-@dataclass
-class ApplyReport:
-    """Outcomes of one apply (or one controller pass)."""
-
-    outcomes: list[Outcome] = field(default_factory=list)
-
-    @property
-    def failed(self) -> list[Outcome]:
-        """Actions that did not succeed."""
-        return [o for o in self.outcomes if not o.ok and not o.skipped]
-
-    @property
-    def done(self) -> list[Outcome]:
-        """Actions carried out."""
-        return [o for o in self.outcomes if o.ok and not o.skipped]
-
-
-class Executor:
+class Executor(RunSteps):
     """Executes actions; one instance per run."""
 
     def __init__(
@@ -170,14 +143,23 @@ class Executor:
     def _one(self, action: Action, observation: Observation) -> Outcome:
         if action.kind is ActionKind.NOOP:
             return Outcome(action, True, "unchanged", action.previous, skipped=True)
+        if action.kind in (ActionKind.SCHEDULE, ActionKind.SKIP):
+            return self._decide(action)
+        if action.run is not None:
+            return self._run(action, observation)
         if action.submits:
             return self._submit(action, observation)
         if action.kind is ActionKind.CANCEL:
             return self._remove(action, observation)
-        assert action.kind is ActionKind.FORGET and action.previous is not None
+        assert action.kind is ActionKind.FORGET
+        if action.previous is None:  # a recurring spec removed before its first run
+            self.store.drop_schedule(action.name, actor=self.actor)
+            return Outcome(action, True, "schedule forgotten", None)
         record = self.store.set_disposition(
             action.previous.id, Disposition.FORGOTTEN, actor=self.actor, reason=action.reason
         )
+        if record.run_key is not None:
+            self.store.drop_schedule(record.name, actor=self.actor)
         return Outcome(action, True, "forgotten", record)
 
     # --- submitting -----------------------------------------------------------------
@@ -296,7 +278,7 @@ class Executor:
             record = self.store.record_submitted(record.id, found, actor=self.actor, adopted=True)
             return Outcome(action, True, f"adopted existing job {found.remote_name}", record)
         backend = self.provider(record.backend)
-        submitted = for_attempt(job, record.attempt)
+        submitted = as_submitted(job, record)
         send = self._sender(backend, record, job, observation)
         try:
             remote = self._retrying(
@@ -329,7 +311,7 @@ class Executor:
         """Submit `record`'s attempt again, same key: the backend adopts the existing job
         (and a paused one resumes). Refuses a reply naming another job."""
         backend = self.provider(record.backend)
-        submitted = for_attempt(job, record.attempt)
+        submitted = as_submitted(job, record)
         remote = self._retrying(
             lambda: backend.submit(submitted),
             f"resuming {record.name}",
@@ -390,20 +372,6 @@ class Executor:
         )
 
 
-def require_listed(
-    backend: str, name: str, observation: Observation, where: str | None = None
-) -> None:
-    """TemporaryBackendError when the location of `where` (a remote name or a
-    parent) could not be listed: nothing may be submitted without a look-up."""
-    failure = observation.unlisted(backend, where)
-    if failure is not None:
-        raise TemporaryBackendError(
-            f"backend {backend} could not be listed, so {name} cannot be looked up"
-            f" before submitting: {failure}",
-            hint="nothing was submitted; run again when the backend answers",
-        )
-
-
 @dataclass(frozen=True)
 class _Stoppable:
     """The executor's clock as a retry clock whose sleeps wake on `stop`."""
@@ -416,3 +384,13 @@ class _Stoppable:
 
     def sleep(self, seconds: float) -> bool:
         return self.clock.sleep(seconds, self.stop)
+
+
+__all__ = [
+    "LISTING_MAX_AGE",
+    "SUBMIT_RETRY",
+    "ApplyReport",
+    "Executor",
+    "Outcome",
+    "require_listed",
+]

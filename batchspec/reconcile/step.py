@@ -23,16 +23,18 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from batchspec.backends.registry import BackendProvider
+from batchspec.model.jobs import CompiledJob
 from batchspec.plan.actions import Plan
 from batchspec.plan.builder import PlanOptions, plan_against
 from batchspec.plan.desired import Desired
 from batchspec.plan.observed import Observation
 from batchspec.reconcile.clock import Clock
 from batchspec.reconcile.findings import spec_changes
+from batchspec.reconcile.inputs import watch_inputs
 from batchspec.reconcile.observe import OBSERVE_RETRY, observe, scope_of
 from batchspec.reconcile.sync import SyncResult, sync
 from batchspec.retry import RetryPolicy
-from batchspec.state.records import DriftFinding, JobRecord
+from batchspec.state.records import DriftFinding, JobRecord, utc_now
 from batchspec.state.store import StateStore
 
 
@@ -81,8 +83,15 @@ def reconcile_step(
     plan = None
     if step.plan is not None:
         options = replace(step.plan, now=now()) if now is not None else step.plan
+        if step.write and any(j.effective.trigger for j in desired.jobs.values()):
+            at = options.now or utc_now()
+            options = replace(options, inputs=watch_inputs(store, _named(desired, step), at))
         plan = plan_against(desired, store, observation, options)
     return StepResult(observation, synced, findings, plan)
+
+
+def _named(desired: Desired, step: Step) -> list[CompiledJob]:
+    return [j for n, j in desired.jobs.items() if step.names is None or n in step.names]
 
 
 def _current(store: StateStore, names: Collection[str] | None) -> list[JobRecord]:

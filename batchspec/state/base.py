@@ -25,7 +25,8 @@ JOB_COLUMNS = (
     "id, name, fingerprint, submit_key, attempt, retry, target, backend, phase, state,"
     " disposition, remote_name, source, created_at, updated_at, submitted_at, started_at,"
     " ended_at, completed_count, failed_count, total_count, output_location, error,"
-    " cancel_reason, cancel_requested_at, missing_since, manifest_sha256"
+    " cancel_reason, cancel_requested_at, missing_since, manifest_sha256,"
+    " run_key, scheduled_at, inputs_digest"
 )
 _PHASES = {p.value: p for p in Phase}
 _STATES = {s.value: s for s in JobState}
@@ -93,6 +94,9 @@ def _job(row: Sequence[Any], path: Path | None) -> JobRecord:
         cancel_requested_at=time(24, "cancel_requested_at"),
         missing_since=time(25, "missing_since"),
         manifest_sha256=row[26],
+        run_key=row[27],
+        scheduled_at=time(28, "scheduled_at"),
+        inputs_digest=row[29],
     )
 
 

@@ -147,7 +147,51 @@ CREATE TABLE audit (
 );
 """
 
-MIGRATIONS: tuple[Migration, ...] = (Migration(1, "initial schema", _V1),)
+_V2_RUNS = """
+-- Recurring specs (spec.schedule, spec.trigger): each run is a job row of its
+-- own, told apart by its run key (the tick's UTC time, or inputs-<digest>).
+ALTER TABLE jobs ADD COLUMN run_key TEXT;
+ALTER TABLE jobs ADD COLUMN scheduled_at TEXT;
+ALTER TABLE jobs ADD COLUMN inputs_digest TEXT;
+CREATE INDEX jobs_run ON jobs(name, run_key) WHERE run_key IS NOT NULL;
+
+-- One row per recurring spec: from when its ticks count, the latest tick
+-- decided, the input snapshot last run, the revision last declared, and the
+-- last failure to list inputs.
+CREATE TABLE schedules (
+    name          TEXT PRIMARY KEY,
+    since         TEXT NOT NULL,
+    cursor        TEXT,
+    inputs_digest TEXT,
+    fingerprint   TEXT,
+    error         TEXT,
+    error_at      TEXT,
+    errors        INTEGER NOT NULL DEFAULT 0,
+    updated_at    TEXT NOT NULL
+) WITHOUT ROWID;
+
+-- Every tick decided: run (with its first job), missed (past startingDeadline
+-- or not caught up) or skipped (concurrency Forbid, Replace, unchanged inputs).
+CREATE TABLE runs (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    name          TEXT NOT NULL,
+    run_key       TEXT NOT NULL,
+    scheduled_at  TEXT NOT NULL,
+    outcome       TEXT NOT NULL CHECK (outcome IN ('run', 'missed', 'skipped')),
+    reason        TEXT,
+    fingerprint   TEXT,
+    inputs_digest TEXT,
+    job_id        INTEGER REFERENCES jobs(id),
+    decided_at    TEXT NOT NULL,
+    UNIQUE (name, run_key)
+);
+CREATE INDEX runs_name ON runs(name, scheduled_at);
+"""
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "initial schema", _V1),
+    Migration(2, "recurring runs: run keys, schedules, runs", _V2_RUNS),
+)
 
 
 def latest_version(migrations: Sequence[Migration] = MIGRATIONS) -> int:

@@ -4,14 +4,35 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
 from batchspec.errors import StateError
 from batchspec.state.base import TERMINAL_VALUES, StoreBase, decode_time
 from batchspec.state.connection import damaged_hint
-from batchspec.state.records import JobRecord, RevisionRecord, StateSnapshot
+from batchspec.state.records import (
+    JobRecord,
+    RevisionRecord,
+    ScheduleRecord,
+    StateSnapshot,
+    from_text,
+)
+
+_SCHEDULE_COLUMNS = "name, since, cursor, inputs_digest, error, error_at, errors, fingerprint"
+
+
+def _schedule(row: Sequence[Any]) -> ScheduleRecord:
+    return ScheduleRecord(
+        name=row[0],
+        since=from_text(row[1]),  # type: ignore[arg-type]
+        cursor=from_text(row[2]),
+        inputs_digest=row[3],
+        error=row[4],
+        error_at=from_text(row[5]),
+        errors=row[6],
+        fingerprint=row[7],
+    )
 
 
 class JobQueries(StoreBase):
@@ -20,6 +41,11 @@ class JobQueries(StoreBase):
     def current_jobs(self) -> dict[str, JobRecord]:
         """Spec name -> the job that currently stands for it."""
         return {j.name: j for j in self._jobs("WHERE disposition = 'current' ORDER BY name")}
+
+    def current_job(self, name: str) -> JobRecord | None:
+        """The job that currently stands for spec `name`, if any."""
+        rows = self._jobs("WHERE name = ? AND disposition = 'current'", (name,))
+        return rows[0] if rows else None
 
     def followed_jobs(self) -> list[JobRecord]:
         """Jobs still worth observing: not forgotten and not ended (or not yet submitted)."""
@@ -98,6 +124,12 @@ class JobQueries(StoreBase):
         ):
             digest.update(json.dumps(row, separators=(",", ":")).encode())
             digest.update(b"\n")
+        # Recurring specs: a tick decided since the plan was made moves the state.
+        for row in self._conn.execute(
+            "SELECT name, since, cursor, inputs_digest FROM schedules ORDER BY name"
+        ):
+            digest.update(json.dumps(["schedule", *row], separators=(",", ":")).encode())
+            digest.update(b"\n")
         return digest.hexdigest()
 
     def snapshot(self) -> StateSnapshot:
@@ -115,7 +147,19 @@ class JobQueries(StoreBase):
                 lineage=self.lineage,
                 serial=self.serial,
                 names_used=names,
+                schedules=self.schedules(),
             )
+
+    def schedules(self) -> dict[str, ScheduleRecord]:
+        """Every recorded recurring spec by name."""
+        sql = f"SELECT {_SCHEDULE_COLUMNS} FROM schedules"
+        return {row[0]: _schedule(row) for row in self._conn.execute(sql)}
+
+    def schedule_of(self, name: str) -> ScheduleRecord | None:
+        """The recorded schedule of spec `name`, if any."""
+        sql = f"SELECT {_SCHEDULE_COLUMNS} FROM schedules WHERE name = ?"
+        row = self._conn.execute(sql, (name,)).fetchone()
+        return _schedule(row) if row else None
 
     def revision(self, fingerprint: str) -> RevisionRecord | None:
         """The recorded revision with this fingerprint."""

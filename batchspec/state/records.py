@@ -94,6 +94,9 @@ class JobRecord:
     cancel_requested_at: datetime | None = None
     missing_since: datetime | None = None
     manifest_sha256: str | None = None
+    run_key: str | None = None  # a run of a recurring spec: its tick (or inputs) key
+    scheduled_at: datetime | None = None
+    inputs_digest: str | None = None
 
     @property
     def terminal(self) -> bool:
@@ -145,6 +148,8 @@ class JobRecord:
             "cancelReason": self.cancel_reason,
             "cancelRequestedAt": to_text(self.cancel_requested_at),
             "missingSince": to_text(self.missing_since),
+            "runKey": self.run_key,
+            "scheduledAt": to_text(self.scheduled_at),
         }
 
 
@@ -200,6 +205,8 @@ class DriftKind(StrEnum):
     DELETED_OUTSIDE = "deleted_outside"
     CHANGED_OUTSIDE = "changed_outside"
     UNKNOWN_JOB = "unknown_job"
+    MISSED_TICKS = "missed_ticks"
+    UNFINISHED_RUN = "unfinished_run"
     OUTPUTS_MISSING = "outputs_missing"
     OUTPUTS_CHANGED = "outputs_changed"
 
@@ -306,3 +313,94 @@ class StateSnapshot:
     serial: int
     attempts: dict[str, int] = field(default_factory=dict)
     names_used: frozenset[str] = frozenset()
+    schedules: dict[str, ScheduleRecord] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RunStamp:
+    """What makes a job row one run of a recurring spec."""
+
+    key: str
+    at: datetime
+    inputs_digest: str | None = None
+
+
+class RunOutcome(StrEnum):
+    """What became of one tick of a recurring spec."""
+
+    RUN = "run"
+    MISSED = "missed"
+    SKIPPED = "skipped"
+
+
+@dataclass(frozen=True)
+class ScheduleRecord:
+    """A recurring spec as recorded: ticks after `since` count; `cursor` is the
+    latest tick decided; `inputs_digest` the snapshot the latest input-triggered
+    run was made for; `error` the last failure to list its inputs."""
+
+    name: str
+    since: datetime
+    cursor: datetime | None = None
+    inputs_digest: str | None = None
+    error: str | None = None
+    error_at: datetime | None = None
+    errors: int = 0
+    fingerprint: str | None = None  # the revision last declared
+
+    @property
+    def decided_until(self) -> datetime:
+        """Ticks up to this time are decided (run, missed or skipped)."""
+        return max(self.since, self.cursor) if self.cursor else self.since
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """One decided tick (or input change) and, when it ran, its latest job."""
+
+    id: int
+    name: str
+    run_key: str
+    scheduled_at: datetime
+    outcome: RunOutcome
+    reason: str | None
+    fingerprint: str | None
+    inputs_digest: str | None
+    decided_at: datetime
+    job: JobRecord | None = None
+
+    @property
+    def state(self) -> str:
+        """The job's state, SUBMITTING, or MISSED / SKIPPED."""
+        if self.outcome is not RunOutcome.RUN:
+            return self.outcome.value.upper()
+        if self.job is None or self.job.state is None:
+            return "SUBMITTING"
+        return self.job.state.value
+
+    @property
+    def finished(self) -> bool:
+        """True for a decided tick that will not change any more."""
+        return self.outcome is not RunOutcome.RUN or (self.job is not None and self.job.terminal)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready mapping."""
+        job = self.job
+        return {
+            "name": self.name,
+            "runKey": self.run_key,
+            "scheduledAt": to_text(self.scheduled_at),
+            "outcome": self.outcome.value,
+            "state": self.state,
+            "reason": self.reason,
+            "fingerprint": self.fingerprint,
+            "inputsDigest": self.inputs_digest,
+            "decidedAt": to_text(self.decided_at),
+            "jobId": job.id if job else None,
+            "remoteName": job.remote_name if job else None,
+            "completedCount": job.completed_count if job else 0,
+            "failedCount": job.failed_count if job else 0,
+            "totalCount": job.total_count if job else None,
+            "outputLocation": job.output_location if job else None,
+            "attempt": job.attempt if job else None,
+        }

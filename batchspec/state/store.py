@@ -52,10 +52,10 @@ from batchspec.state.migrations import (
 )
 from batchspec.state.queries import JobQueries
 from batchspec.state.records import utc_now
-from batchspec.state.writes import JobWrites
+from batchspec.state.runs import RunWrites
 
 
-class StateStore(HistoryLog, JobWrites, JobQueries):
+class StateStore(HistoryLog, RunWrites, JobQueries):
     """Recorded state: revisions, jobs, transitions, drift, names, the lease."""
 
     @classmethod

@@ -17,7 +17,7 @@ from batchspec.model.enums import JobState
 from batchspec.model.jobs import CompiledJob, RemoteJob
 from batchspec.state.base import StoreBase, source_text
 from batchspec.state.connection import SharedConnection
-from batchspec.state.records import Disposition, JobRecord, Phase, to_text
+from batchspec.state.records import Disposition, JobRecord, Phase, RunStamp, to_text
 from batchspec.state.redact import marked_keys, redact
 
 
@@ -62,6 +62,7 @@ class JobWrites(StoreBase):
         supersede: int | None = None,
         actor: str,
         reason: str,
+        run: RunStamp | None = None,
     ) -> JobRecord:
         """Record, before calling the backend, that this job is about to be submitted.
 
@@ -90,8 +91,9 @@ class JobWrites(StoreBase):
             try:
                 cursor = conn.execute(
                     "INSERT INTO jobs(name, fingerprint, submit_key, attempt, retry, target,"
-                    " backend, phase, disposition, source, created_at, updated_at)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, 'intent', 'current', ?, ?, ?)",
+                    " backend, phase, disposition, source, created_at, updated_at,"
+                    " run_key, scheduled_at, inputs_digest)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, 'intent', 'current', ?, ?, ?, ?, ?, ?)",
                     (
                         job.name,
                         job.fingerprint,
@@ -103,6 +105,9 @@ class JobWrites(StoreBase):
                         source_text(job.source),
                         stamp,
                         stamp,
+                        run.key if run else None,
+                        to_text(run.at) if run else None,
+                        run.inputs_digest if run else None,
                     ),
                 )
             except sqlite3.IntegrityError as exc:

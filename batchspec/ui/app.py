@@ -40,7 +40,7 @@ from batchspec.ui.listing import (
 from batchspec.ui.live import LiveView
 from batchspec.ui.outputs import JobOutputs, SampleCache, job_outputs
 from batchspec.ui.render import render
-from batchspec.ui.schedules import NoSchedules, Schedules
+from batchspec.ui.schedules import Schedules, SpecSchedules
 from batchspec.ui.security import Guard, Policy
 from batchspec.ui.source import StateReader
 
@@ -55,7 +55,7 @@ class Context:
 
     reader: StateReader
     live: LiveView = field(default_factory=LiveView)
-    schedules: Schedules = field(default_factory=NoSchedules)
+    schedules: Schedules = field(default_factory=SpecSchedules)
     samples: SampleCache = field(default_factory=SampleCache)
     facets: FacetCache = field(default_factory=FacetCache)
     now: Callable[[], datetime] = utc_now
@@ -209,7 +209,7 @@ def create_app(
 ) -> Any:
     """The ASGI application (Starlette behind the security guard)."""
     ctx = Context(
-        reader=reader, live=live or LiveView(), schedules=schedules or NoSchedules(), now=now
+        reader=reader, live=live or LiveView(), schedules=schedules or SpecSchedules(), now=now
     )
     h = Handlers(ctx)
 

@@ -29,7 +29,7 @@ from batchspec.ui.live import LiveView
 from batchspec.ui.outputs import JobOutputs, SampleCache, job_outputs
 from batchspec.ui.render import render
 from batchspec.ui.rows import JobRow, job_row, spec_labels
-from batchspec.ui.schedules import NoSchedules, Schedules, ScheduleView
+from batchspec.ui.schedules import Schedules, ScheduleView, SpecSchedules
 from batchspec.ui.source import load_specs
 
 ROWS_SHOWN = 1000
@@ -146,7 +146,7 @@ def build_report(
     """Read state (and the specs under `paths`, if any) into a Report."""
     now = now or utc_now()
     live = live or LiveView()
-    schedules = schedules or NoSchedules()
+    schedules = schedules or SpecSchedules()
     plan, errors, findings = _plan(store, paths) if paths else (None, [], [])
     current = sorted(store.current_jobs().values(), key=lambda r: r.name)
     labels = _labels(store, [r.fingerprint for r in current[:ROWS_SHOWN]])

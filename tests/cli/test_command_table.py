@@ -173,6 +173,18 @@ def s_status(root: Path, capsys) -> set[int]:
     return {0, 1}
 
 
+def s_runs(root: Path, capsys) -> set[int]:
+    spec = root / "specs" / "tickets_local.yaml"
+    text = spec.read_text().replace("path: ../out/ticket_priority", "path: ../out/tickets/{run.id}")
+    spec.write_text(text + "  schedule:\n    cron: '0 2 * * *'\n    timeZone: Europe/Berlin\n")
+    argv = ["apply", "--target", "local", "--now", "--wait", "--yes", "--interval", "0.1"]
+    assert main(argv) == 0
+    doc = json_of(capsys, ["runs", "ticket_priority"])
+    assert doc["runs"][0]["state"] == "SUCCEEDED" and len(doc["next"]) == 3
+    assert main(["runs", "nope"]) == 1
+    return {0, 1}
+
+
 def s_get(root: Path, capsys) -> set[int]:
     _applied(capsys)
     assert json_of(capsys, ["get", "ticket_priority"])["state"] == "SUCCEEDED"

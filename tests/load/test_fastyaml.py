@@ -32,6 +32,12 @@ CORPUS = [
     ),
     'k: "2024-01-01"\n',
     "k: '12:30:45'\n",
+    # quoted scalars hold what would be risky at a token's start
+    'cron: "0 2 * * *"\n',
+    "cron: '*/5 * * * *'\n",
+    'a: "x" \nb: *y\n',
+    "a: ['*', _b]\n",
+    'k: "a\\" *b"\n',
     'k: "\\ud800"\n',
     'k: "\\ud83d\\ude00"\n',
     'k: "\\u00e9\\x41\\N\\_\\L\\P\\/\\ \\t\\e\\0\\a"\n',

@@ -48,6 +48,15 @@ SPEC_EXPECT: dict[str, dict[str, Any]] = {
         "accounts": set(),
         "grants": set(),
     },
+    "review_sentiment_nightly": {
+        "file": "review_sentiment_nightly.yaml",
+        "target": "local",
+        "golden": "review_sentiment_nightly/review_sentiment_nightly.local.json",
+        "buckets": {},
+        "accounts": set(),
+        "grants": set(),
+        "recurring": True,  # its runs belong to the controller, never to `pulumi up`
+    },
     "catalogue_embeddings": {
         "file": "catalogue_vertex.yaml",
         "target": "vertex",
@@ -130,6 +139,8 @@ def test_dev_stack_runs_the_local_specs_and_creates_nothing_in_the_cloud() -> No
         assert job.get("project") is None and job.get("region") is None
     assert run.outputs["iris_species"]["jobName"] == "mock-iris_species"
     assert run.outputs["iris_species"]["runByPulumi"] is True
+    nightly = run.outputs["review_sentiment_nightly"]  # scheduled: deployed, never run
+    assert nightly["runByPulumi"] is False and nightly["recurring"] is True
     assert stack_problems(run.pairs()) == []
 
 
@@ -197,6 +208,9 @@ def test_each_example_spec_under_each_stack(name: str, stack: str) -> None:
     run = run_stack(stack, config)
     prefix = conf["prefix"]
 
+    if expect.get("recurring"):  # the controller's runs: no job resource, ever
+        assert run.of(JOB) == [] and run.outputs[name]["runByPulumi"] is False
+        return
     # the job: one resource, named after the stack and the spec, with its revision
     [job_resource] = run.of(JOB)
     assert job_resource.name == f"{prefix}-{name.replace('_', '-')}"

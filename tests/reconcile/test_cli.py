@@ -11,18 +11,14 @@ from batchspec.cli.main import main
 from batchspec.state import Lease, StateStore, this_process
 from batchspec.testing.files import FileBackend
 from batchspec.testing.specs import local_job, write_specs
+from tests.conftest import use_file_double
 
 REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("BATCHSPEC_BACKEND_LOCAL", "batchspec.testing.files:file_backend_from_env")
-    monkeypatch.setenv("FAKE_BACKEND_FILE", str(tmp_path / "service.json"))
-    monkeypatch.setenv("FAKE_BACKEND_OUTPUTS", str(tmp_path / "outputs"))
-    monkeypatch.setenv("FAKE_BACKEND_AUTO_ADVANCE", "0")
-    monkeypatch.delenv("BATCHSPEC_STATE", raising=False)
+    use_file_double(tmp_path, monkeypatch)
     write_specs(tmp_path / "specs", [local_job(n, on_removal="cancel") for n in ("alpha", "beta")])
     return tmp_path
 

@@ -4,8 +4,9 @@ Modules: `common` (batchspec's own spec language and identity), `storage`
 (Cloud Storage and BigQuery URIs), `models` (model names and locations),
 `formats` (format compatibility and explanations), `labels`, `resources`
 (machines, accelerators, counts), `access` (project, region, service account,
-key, display name), `genai` (the Gemini Developer API mode) and `expressible`
-(what a target's request cannot carry). Every diagnostic is emitted through a
+key, display name), `genai` (the Gemini Developer API mode), `recurring`
+(schedules, triggers and run variables) and `expressible` (what a target's
+request cannot carry). Every diagnostic is emitted through a
 `core.Rule`, which names the services it guards and its source;
 `RULES_CITED` lists them all (docs/diagnostics.md shows each with its source).
 
@@ -33,6 +34,7 @@ from batchspec.validate.rules import (
     genai,
     labels,
     models,
+    recurring,
     resources,
     storage,
 )
@@ -72,6 +74,7 @@ SPEC_RULES: tuple[Check, ...] = (
     genai.gemini_inputs,
     genai.gemini_key,
     expressible.ignored_settings,
+    *recurring.RULES,
 )
 TARGET_RULES: tuple[Check, ...] = (unsupported_settings, model_location, json_values)
 

@@ -31,6 +31,7 @@ from batchspec.validate.rules.core import (
     on_vertex_service,
     rule,
 )
+from batchspec.validate.rules.recurring import blank_variables
 
 EVERY = (VERTEX, GENAI, MLENGINE, LOCAL, RAY)
 GS, BQ = "gs://", "bq://"
@@ -203,8 +204,9 @@ def input_paths(doc: BatchPredictionJobSpec) -> Iterator[Diagnostic]:
     Storage naming for every gs:// URI."""
     cloud = doc.spec.target in CLOUD_TARGETS
     vertex = on_vertex_service(doc)
-    for i, path in enumerate(doc.spec.input.paths or ()):
+    for i, written in enumerate(doc.spec.input.paths or ()):
         where: DocPath = ("spec", "input", "paths", i)
+        path = blank_variables(written)  # `{run.date}` is judged as the text a run gets
         if cloud and not path.startswith(GS) and applies(INPUT_SCHEME, doc):
             yield INPUT_SCHEME.error(
                 f"{doc.spec.target.value} reads inputs from Cloud Storage only: {path!r}",
@@ -238,7 +240,7 @@ def output_path(doc: BatchPredictionJobSpec) -> Iterator[Diagnostic]:
     if "*" in path:
         yield OUTPUT_SCHEME.error("an output path cannot hold wildcards", where)
     elif path.startswith(GS):
-        yield from gcs_problems(path, where, folder=True)
+        yield from gcs_problems(blank_variables(path), where, folder=True)
 
 
 @dataclass(frozen=True)
