@@ -29,6 +29,11 @@ JOB_ID_FINGERPRINT_DIGITS = 12
 _LABEL_VALUE_BAD = re.compile(r"[^a-z0-9_-]")
 
 
+def label_value(text: str) -> str:
+    """`text` as a label value: lowercase, `_` for what labels cannot hold, cut to 63."""
+    return _LABEL_VALUE_BAD.sub("_", text.lower())[:LABEL_MAX]
+
+
 def managed_labels(name: str, fp: str) -> dict[str, str]:
     """The labels batchspec puts on every job it submits.
 
@@ -37,7 +42,7 @@ def managed_labels(name: str, fp: str) -> dict[str, str]:
     label is the identity."""
     return {
         LABEL_MANAGED_BY: MANAGED_BY_VALUE,
-        LABEL_JOB: _LABEL_VALUE_BAD.sub("_", name.lower())[:LABEL_MAX],
+        LABEL_JOB: label_value(name),
         LABEL_FINGERPRINT: fingerprint_label(fp),
     }
 

@@ -1,6 +1,8 @@
 """The validate stage: JSON Schema structure plus the rules of the services."""
 
 from batchspec.validate.validator import (
+    Loaded,
+    LoadedModel,
     LoadedSpec,
     ValidationResult,
     locate,
@@ -8,4 +10,12 @@ from batchspec.validate.validator import (
     validate_paths,
 )
 
-__all__ = ["LoadedSpec", "ValidationResult", "locate", "validate_loaded", "validate_paths"]
+__all__ = [
+    "Loaded",
+    "LoadedModel",
+    "LoadedSpec",
+    "ValidationResult",
+    "locate",
+    "validate_loaded",
+    "validate_paths",
+]

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 
 from batchspec.diagnostics import Diagnostic
 from batchspec.model.enums import CLOUD_TARGETS, DataFormat, Severity, Target
-from batchspec.model.jobs import LABEL_FINGERPRINT, LABEL_JOB, LABEL_MANAGED_BY
+from batchspec.model.jobs import LABEL_FINGERPRINT, LABEL_JOB, LABEL_MANAGED_BY, LABEL_MODEL
 from batchspec.model.spec import (
     DURATION_PATTERN,
     JOB_NAME_MAX,
@@ -39,7 +39,7 @@ _MLE_MODEL = re.compile(r"^(projects/[^/]+/models/)?[A-Za-z][A-Za-z0-9_]*$")
 _MLE_VERSION = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 _CALLABLE = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
-_RESERVED_LABELS = (LABEL_MANAGED_BY, LABEL_JOB, LABEL_FINGERPRINT)
+_RESERVED_LABELS = (LABEL_MANAGED_BY, LABEL_JOB, LABEL_FINGERPRINT, LABEL_MODEL)
 
 
 def _err(code: str, msg: str, path: tuple[str | int, ...], hint: str | None = None) -> Diagnostic:
@@ -374,9 +374,13 @@ def resources(doc: BatchPredictionJobSpec) -> Iterator[Diagnostic]:
 
 def labels(doc: BatchPredictionJobSpec) -> Iterator[Diagnostic]:
     """Google Cloud label rules for cloud targets; batchspec's own keys are reserved."""
-    cloud = doc.spec.target in CLOUD_TARGETS
-    items = doc.metadata.labels
-    base = ("metadata", "labels")
+    yield from label_problems(doc.metadata.labels, cloud=doc.spec.target in CLOUD_TARGETS)
+
+
+def label_problems(
+    items: dict[str, str], *, cloud: bool, base: tuple[str, ...] = ("metadata", "labels")
+) -> Iterator[Diagnostic]:
+    """BS260 for labels a Google Cloud resource refuses (`cloud`) or that batchspec sets."""
     if cloud and len(items) > 61:
         yield _err("BS260", f"{len(items)} labels; at most 61 leave room for batchspec's", base)
     for key, value in items.items():
