@@ -129,7 +129,9 @@ def compile_model(
     if where.region_source not in (None, "spec"):
         settled = doc.model_copy(update={"spec": effective})
         problems += [d for d in check_model_rules(settled) if d.path == ("spec", "region")]
-    parent_model, model_id, requires = None, spec.model_id or default_model_id(doc.name), ()
+    parent_model: str | None = None
+    model_id = spec.model_id or default_model_id(doc.name)
+    requires: tuple[str, ...] = ()
     location = f"projects/{where.project}/locations/{where.region}"
     link = spec.parent_model
     if link is not None and link.ref is not None:
@@ -196,12 +198,12 @@ def resolve_ref(
         found = documents.get(ref)
         if found is None:
             raise CompileError([unresolved_ref(ref)])
-        named = ModelRef(local=container_runner(found[0], found[1], job_source))
+        named = ModelRef.model_validate({"local": container_runner(found[0], found[1], job_source)})
     else:
         model = compiled.get(ref)
         if model is None:
             raise CompileError([unresolved_ref(ref)])
-        named = ModelRef(resource=model.version)
+        named = ModelRef.model_validate({"resource": model.version})
     return doc.model_copy(update={"spec": doc.spec.model_copy(update={"model": named})})
 
 

@@ -28,7 +28,7 @@ from __future__ import annotations
 import difflib
 import fnmatch
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from batchspec.compile.build import compile_with_diagnostics
@@ -277,7 +277,8 @@ def _compile_one(
         from batchspec.compile.conformance import conformance_diagnostics
 
         out.diagnostics.extend(locate(conformance_diagnostics(job), loaded))
-    out.jobs.append(job)
+    ref = loaded.spec.spec.model.ref
+    out.jobs.append(replace(job, model_ref=ref) if ref is not None else job)
 
 
 def selected(name: str, patterns: Sequence[str]) -> bool:

@@ -46,6 +46,7 @@ class CompiledJob:
     labels: Mapping[str, str] = field(default_factory=dict)
     parent: str | None = None
     source: Path | None = None
+    model_ref: str | None = None  # the Model document it runs (`model: {ref: NAME}`)
 
     @property
     def short_fingerprint(self) -> str:
