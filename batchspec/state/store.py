@@ -35,6 +35,7 @@ from batchspec.state.migrations import (
     check_sequence,
     latest_version,
 )
+from batchspec.state.models import ModelStore
 from batchspec.state.queries import JobQueries
 from batchspec.state.records import utc_now
 from batchspec.state.writes import JobWrites
@@ -64,8 +65,9 @@ def _split_sql(script: str) -> list[str]:
     return statements
 
 
-class StateStore(HistoryLog, JobWrites, JobQueries):
-    """Recorded state: revisions, jobs, transitions, drift, names, the lease."""
+class StateStore(HistoryLog, JobWrites, JobQueries, ModelStore):
+    """Recorded state: revisions, jobs, transitions, drift, names, the lease,
+    model uploads."""
 
     @classmethod
     def open(

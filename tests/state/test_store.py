@@ -199,7 +199,8 @@ def test_newer_schema_is_refused_and_left_alone(tmp_path: Path) -> None:
     assert not list(tmp_path.glob("*.bak"))
 
 
-V2 = Migration(2, "add a note column", "ALTER TABLE jobs ADD COLUMN note TEXT;")
+LATEST = len(MIGRATIONS)
+V2 = Migration(LATEST + 1, "add a note column", "ALTER TABLE jobs ADD COLUMN note TEXT;")
 
 
 def test_migration_backs_up_first_and_upgrades(tmp_path: Path) -> None:
@@ -208,25 +209,27 @@ def test_migration_backs_up_first_and_upgrades(tmp_path: Path) -> None:
         s.record_intent(compiled("a"), submit_key="k", attempt=1, actor="t", reason="n")
         lineage = s.lineage
     with StateStore.open(path, migrations=(*MIGRATIONS, V2)) as s:
-        assert s.schema_version == 2
+        assert s.schema_version == LATEST + 1
         assert s.lineage == lineage and "a" in s.current_jobs()
         columns = [r[1] for r in s.connection.execute("PRAGMA table_info(jobs)")]
         assert "note" in columns
         assert any(e.kind == "migrate" for e in s.audit_entries())
-    backups = list(tmp_path.glob("state.db.v1-*.bak"))
+    backups = list(tmp_path.glob(f"state.db.v{LATEST}-*.bak"))
     assert len(backups) == 1
     with StateStore.open(backups[0]) as old:
-        assert old.schema_version == 1 and "a" in old.current_jobs()
+        assert old.schema_version == LATEST and "a" in old.current_jobs()
 
 
 def test_failed_migration_rolls_back_and_keeps_the_backup(tmp_path: Path) -> None:
     path = tmp_path / "state.db"
     StateStore.open(path).close()
-    broken = Migration(2, "broken", "ALTER TABLE jobs ADD COLUMN x TEXT;\nSELECT * FROM nope;")
+    broken = Migration(
+        LATEST + 1, "broken", "ALTER TABLE jobs ADD COLUMN x TEXT;\nSELECT * FROM nope;"
+    )
     with pytest.raises(StateError):
         StateStore.open(path, migrations=(*MIGRATIONS, broken))
     with StateStore.open(path) as s:
-        assert s.schema_version == 1
+        assert s.schema_version == LATEST
         assert "x" not in [r[1] for r in s.connection.execute("PRAGMA table_info(jobs)")]
     assert len(list(tmp_path.glob("*.bak"))) == 1
 

@@ -3,7 +3,9 @@
 It speaks three APIs on one port:
 
 * Vertex AI v1 `projects.locations.batchPredictionJobs` (what
-  google-cloud-aiplatform's JobServiceClient calls over REST),
+  google-cloud-aiplatform's JobServiceClient calls over REST) and
+  `projects.locations.models` with its upload operations (ModelServiceClient;
+  see `models.py`),
 * the same resource under v1beta1 (what google-genai calls),
 * Cloud ML Engine v1 `projects.jobs` (what google-api-python-client calls).
 
@@ -35,6 +37,7 @@ from typing import Any
 from batchspec.testing.cloud.executor import Executor, FileExecutor
 from batchspec.testing.cloud.faults import Faults
 from batchspec.testing.cloud.jobs import ML_PATH, AnswerError, Call, JobLife, StoredJob, now
+from batchspec.testing.cloud.models import ModelRegistry, StoredModel, StoredOperation
 from batchspec.testing.cloud.wire import Handler
 
 _FILTER_TERM = re.compile(
@@ -46,7 +49,7 @@ DEFAULT_PAGE_SIZE = 50
 
 
 @dataclass
-class CloudDouble(JobLife):
+class CloudDouble(JobLife, ModelRegistry):
     """The server. Start with `start()` (or use as a context manager)."""
 
     executor: Executor = field(default_factory=FileExecutor)
@@ -64,6 +67,10 @@ class CloudDouble(JobLife):
     errors: list[str] = field(default_factory=list)
     executor_failures: list[str] = field(default_factory=list)
     outcomes: list[str] = field(default_factory=list)
+    models: dict[str, StoredModel] = field(default_factory=dict)
+    operations: dict[str, StoredOperation] = field(default_factory=dict)
+    upload_reads: int = 1  # reads of an upload's operation before it is done
+    failing_uploads: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self._lock = threading.RLock()
@@ -152,6 +159,10 @@ class CloudDouble(JobLife):
         with self._lock:
             if kind == "mlengine":
                 return self._ml(call, params, body, query)
+            if kind == "models":
+                return self._models_call(call, params, body, query)
+            if kind == "operations":
+                return self._operations_call(call, params)
             return self._vertex(kind, call, params, body, query)
 
     def _on_list(self, kinds: tuple[str, ...]) -> None:
