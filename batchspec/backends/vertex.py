@@ -32,12 +32,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from batchspec.backends.cloud import VERTEX_ENDPOINT_ENV, label_filter, remote_from_vertex
 from batchspec.backends.googlebase import BatchJobsBackend, Page, output_files
 from batchspec.model.enums import Target
 from batchspec.model.jobs import CompiledJob, RemoteJob
+
+if TYPE_CHECKING:
+    from batchspec.backends.vertexmodels import VertexModels
 
 API_HOST = "aiplatform.googleapis.com"
 ROLE = "roles/aiplatform.user"
@@ -68,6 +71,17 @@ class VertexBackend(BatchJobsBackend):
         rng, timeout, page_size, env)."""
         super().__init__(project, region, endpoint=api_endpoint, **options)
         self.transport = transport
+
+    def models(self) -> VertexModels:
+        """The model registry on the same endpoint, credentials and retry policy
+        (what apply uploads `kind: Model` revisions through)."""
+        from batchspec.backends.vertexmodels import VertexModels
+
+        found: VertexModels | None = getattr(self, "_models", None)
+        if found is None:
+            found = VertexModels(self)
+            self._models = found
+        return found
 
     # --- the client library's calls ---------------------------------------------------
 

@@ -107,9 +107,9 @@ def _apply_specs(ctx: Any, args: argparse.Namespace, paths: list[str]) -> int:
         return 1
     _report(result)
     if not args.wait:
-        return 1 if result.report.failed else 0
+        return 1 if result.report.any_failed else 0
     names = set(first.jobs) | {a.name for a in result.plan.changes}
-    return _wait(ctx, args, desired, names, failed=bool(result.report.failed))
+    return _wait(ctx, args, desired, names, failed=result.report.any_failed)
 
 
 def _apply_saved(ctx: Any, args: argparse.Namespace, path: str) -> int:
@@ -122,10 +122,10 @@ def _apply_saved(ctx: Any, args: argparse.Namespace, path: str) -> int:
     result = apply_saved(ctx, plan)
     _report(result)
     if not args.wait:
-        return 1 if result.report.failed else 0
+        return 1 if result.report.any_failed else 0
     jobs = [a.job for a in plan.changes if a.job is not None]
     names = {a.name for a in plan.changes}
-    return _wait(ctx, args, lambda: desired_from(jobs), names, failed=bool(result.report.failed))
+    return _wait(ctx, args, lambda: desired_from(jobs), names, failed=result.report.any_failed)
 
 
 _DONE = {
@@ -141,6 +141,9 @@ _DONE = {
 def _report(result: Any) -> None:
     done = result.report.done
     failed = result.report.failed
+    for model in result.report.models:
+        say = rt.say if model.ok else rt.warn
+        say(f"model {model.name}: {model.message}")
     if not result.plan.has_changes:
         unchanged = len(result.plan.actions)
         rt.say(f"No changes. {unchanged} job(s) up to date.")

@@ -61,7 +61,8 @@ def add_parser(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Plan and render."""
-    from batchspec.plan import PlanOptions, build_plan, load_desired
+    from batchspec.plan import PlanOptions, load_desired
+    from batchspec.plan.builder import plan_against
     from batchspec.plan.render_markdown import render_markdown
     from batchspec.plan.render_text import render_text
     from batchspec.plan.saved import render_json, save_plan
@@ -75,13 +76,8 @@ def run(args: argparse.Namespace) -> int:
             from batchspec.reconcile.observe import observe, scope_of
 
             observation = observe(scope_of(store, desired), rt.registry())
-        plan = build_plan(
-            desired,
-            store.snapshot(),
-            observation,
-            revisions=store.revisions,
-            options=PlanOptions(replace=frozenset(args.replace)),
-            state_path=str(store.path) if store.path else None,
+        plan = plan_against(
+            desired, store, observation, PlanOptions(replace=frozenset(args.replace))
         )
     if args.output == "json":
         rt.say(render_json(plan))

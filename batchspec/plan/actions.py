@@ -17,6 +17,7 @@ from typing import Any
 from batchspec.diagnostics import Diagnostic, has_errors
 from batchspec.model.jobs import CompiledJob
 from batchspec.plan.desired import Problem
+from batchspec.plan.models import ModelAction
 from batchspec.state.records import JobRecord
 
 
@@ -95,6 +96,7 @@ class Plan:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     unobserved: dict[str, str] = field(default_factory=dict)
+    models: list[ModelAction] = field(default_factory=list)  # carried out before the jobs
 
     def counts(self) -> dict[ActionKind, int]:
         """Number of actions per kind, every kind present (zeros included)."""
@@ -110,7 +112,7 @@ class Plan:
     @property
     def has_changes(self) -> bool:
         """True when applying would do anything."""
-        return any(a.changes for a in self.actions)
+        return any(a.changes for a in self.actions) or any(m.changes for m in self.models)
 
     @property
     def has_errors(self) -> bool:
@@ -128,4 +130,7 @@ class Plan:
             f"{counts[ActionKind.FORGET]} to forget",
             f"{counts[ActionKind.NOOP]} unchanged",
         ]
+        uploads = sum(1 for m in self.models if m.changes)
+        if self.models:
+            parts.insert(0, f"{uploads} model(s) to upload")
         return ", ".join(parts)

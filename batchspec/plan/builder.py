@@ -20,6 +20,7 @@ from batchspec.model.spec import Policy
 from batchspec.plan.actions import Action, ActionKind, Plan
 from batchspec.plan.attempts import key_label
 from batchspec.plan.desired import Desired
+from batchspec.plan.models import plan_models
 from batchspec.plan.observed import Observation
 from batchspec.state.records import JobRecord, RevisionRecord, StateSnapshot, utc_now
 from batchspec.state.store import StateStore
@@ -54,8 +55,9 @@ def plan_against(
     options: PlanOptions | None = None,
 ) -> Plan:
     """`build_plan` against what `store` recorded, read consistently (the
-    snapshot, the revisions it needs, the state file's path for the plan)."""
-    return build_plan(
+    snapshot, the revisions it needs, the state file's path for the plan),
+    the Model documents' uploads first."""
+    plan = build_plan(
         desired,
         store.snapshot(),
         observation,
@@ -63,6 +65,9 @@ def plan_against(
         options=options,
         state_path=str(store.path) if store.path else None,
     )
+    if desired.models:
+        plan.models = plan_models(desired.models, store.current_models())
+    return plan
 
 
 def _effective(record: JobRecord, observation: Observation | None) -> tuple[JobState | None, bool]:

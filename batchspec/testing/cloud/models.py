@@ -154,6 +154,18 @@ class ModelRegistry:
 
     # --- handling --------------------------------------------------------------------
 
+    def _check_job_model(self, model: str) -> None:
+        """A batch job naming a model version by alias needs that version to
+        exist now (the service resolves the model when the job is created).
+        Models named by numeric id are not checked: tests of jobs alone name
+        models they never upload."""
+        base, _, version = model.partition("@")
+        if not version or version.isdigit():
+            return
+        found = self.models.get(base)
+        if found is None or found.alias_owner(version) is None:
+            raise AnswerError(400, f"Model {model} not found.", "INVALID_ARGUMENT")
+
     def _models_call(
         self, call: str, params: dict[str, str], body: Any, query: dict[str, str]
     ) -> Any:

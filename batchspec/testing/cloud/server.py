@@ -225,6 +225,7 @@ class CloudDouble(JobLife, ModelRegistry):
         self, kind: str, call: str, params: dict[str, str], body: Any, query: dict[str, str]
     ) -> Any:
         if call == "create":
+            self._check_job_model(str(body.get("model", "")))
             parent = params["parent"]
             name = f"{parent}/batchPredictionJobs/{next(self._ids)}"
             stamp = now()
