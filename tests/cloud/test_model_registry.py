@@ -36,8 +36,10 @@ def upload(client, alias: str, **request: object):
 
 
 def test_upload_then_versions_by_alias(client, double: CloudDouble) -> None:
+    from google.api_core import exceptions
+
     op = upload(client, "bs-aaaa", model_id="reviews")
-    with pytest.raises(Exception):  # not there until the operation is done
+    with pytest.raises(exceptions.NotFound):  # not there until the operation is done
         client.get_model(name=f"{PARENT}/models/reviews@bs-aaaa")
     done = op.result(timeout=10)
     assert done.model == f"{PARENT}/models/reviews" and done.model_version_id == "1"

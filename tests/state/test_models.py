@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -57,7 +58,7 @@ def test_a_new_revision_supersedes_the_current_one(store: StateStore, tmp_path: 
 def test_one_current_upload_per_name(store: StateStore, tmp_path: Path) -> None:
     model = compiled_model(tmp_path)
     store.record_model_intent(model, actor="t", reason="new")
-    with pytest.raises(Exception):  # the unique index, inside the transaction
+    with pytest.raises(sqlite3.IntegrityError):  # the unique index, inside the transaction
         store.record_model_intent(model, actor="t", reason="again")
     assert len(store.model_records("reviews")) == 1
 
