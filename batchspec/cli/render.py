@@ -76,13 +76,15 @@ def run(args: argparse.Namespace) -> int:
         _report(compiled.diagnostics, files=compiled.files, specs=len(compiled.validation.specs))
         return 1
     require_matches(compiled.validation, args.name, "these specs")
-    chosen = len(compiled.jobs) + len(compiled.failures)
+    chosen = len(compiled.jobs) + len(compiled.models) + len(compiled.failures)
     if args.body_only and chosen != 1:
         raise BatchspecError(
             f"--body-only needs exactly one spec, found {chosen}",
             hint="pick one with --name",
         )
-    rendered = [render_document(job) for job in compiled.jobs]
+    # Models first: apply uploads them before the jobs that run them.
+    rendered = [render_model(m) for m in compiled.models]
+    rendered += [render_document(job) for job in compiled.jobs]
     if any(d.is_error for d in compiled.diagnostics):
         _report(compiled.diagnostics, files=compiled.files, specs=len(rendered))
         return 1
@@ -120,6 +122,25 @@ def render_document(job: Any) -> dict[str, Any]:
         "fingerprint": job.fingerprint,
         **call_description(job),
         "body": redact_job_body(job),  # secrets never reach a terminal or a CI log
+    }
+
+
+def render_model(model: Any) -> dict[str, Any]:
+    """One compiled Model document: its `models.upload` request."""
+    from batchspec.compile.wire import upload_request
+    from batchspec.state.redact import marked_keys, redact
+
+    wire = upload_request(model)
+    spec = model.spec.model_dump(mode="json", by_alias=True)
+    return {
+        "name": model.name,
+        "kind": "Model",
+        "fingerprint": model.fingerprint,
+        "version": model.version,
+        "method": wire.method,
+        "http": f"{wire.http_method} {wire.url}",
+        "parent": model.parent,
+        "body": redact(dict(model.body), marked_keys(spec)),
     }
 
 

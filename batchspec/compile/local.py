@@ -25,7 +25,29 @@ def local_body(doc: BatchPredictionJobSpec) -> dict[str, Any]:
     body["metadata"].pop("description", None)
     body["metadata"].pop("secretKeys", None)  # which values to redact does not change what runs
     body["spec"].pop("ray", None)
+    _drop_unset_later_fields(body["spec"]["model"])
     return body
+
+
+# Fields added to the spec language after jobs were recorded: left out of the
+# body while unset, so a job that does not use them keeps the body (and the
+# fingerprint) it had, and upgrading batchspec replaces no job.
+_LATER_FIELDS = {
+    None: ("ref",),
+    "http": ("memory",),
+    "command": ("memory", "hangTimeoutSeconds"),
+}
+
+
+def _drop_unset_later_fields(model: dict[str, Any]) -> None:
+    for key in _LATER_FIELDS[None]:
+        if key in model and model[key] is None:
+            del model[key]
+    local = model.get("local")
+    if isinstance(local, dict):
+        for key in _LATER_FIELDS.get(local.get("runner"), ()):
+            if key in local and local[key] is None:
+                del local[key]
 
 
 def ray_body(doc: BatchPredictionJobSpec) -> dict[str, Any]:

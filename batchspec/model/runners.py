@@ -106,9 +106,10 @@ class CommandRunner(_Model):
     command: list[StrictStr] = Field(min_length=1)
     env: StrMap = Field(default_factory=dict)
     timeout_seconds: Seconds = 3600.0
-    hang_timeout_seconds: Seconds = Field(
-        default=HANG_TIMEOUT_SECONDS,
-        description="Stop a command that used no CPU and wrote nothing for this long.",
+    hang_timeout_seconds: Seconds | None = Field(
+        default=None,
+        description="Stop a command that used no CPU and wrote nothing for this long"
+        f" (default {HANG_TIMEOUT_SECONDS:.0f}).",
     )
     memory: Memory | None = None
 

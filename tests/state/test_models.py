@@ -74,4 +74,3 @@ def test_missing_failed_forgotten(store: StateStore, tmp_path: Path) -> None:
     assert store.current_models() == {}
     with pytest.raises(StateError):
         store.model(999)
-
