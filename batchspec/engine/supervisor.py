@@ -337,6 +337,7 @@ class Supervisor:
             batch_size=job.effective.resources.batch_size,
             log_dir=self.jd.logs,
             parameters=job.effective.model_parameters,
+            key_field=job.effective.input.key_field,
         )
         pending = list(todo)
         attempts: dict[int, int] = {}

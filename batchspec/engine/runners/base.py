@@ -54,6 +54,7 @@ class RunnerContext:
     log_dir: Path | None = None
     parameters: dict[str, Any] | None = None
     env: dict[str, str] = field(default_factory=dict)
+    key_field: str | None = None  # removed from instances before the model sees them
 
 
 def load_runner(model: LocalModel, ctx: RunnerContext) -> Runner:
