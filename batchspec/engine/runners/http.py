@@ -33,6 +33,7 @@ import msgspec
 from batchspec.engine.errors import InstanceError, ModelContractError
 from batchspec.engine.runners import process
 from batchspec.engine.runners.base import RunnerContext
+from batchspec.engine.runners.causes import Cause, Exit, diagnose
 from batchspec.model.spec import HttpRunner
 from batchspec.rpc import HTTP_STATUS
 
@@ -86,6 +87,7 @@ class HttpModel:
         self._encoder = msgspec.json.Encoder()
         self._decoder = msgspec.json.Decoder()
         self._command = " ".join(cfg.command)
+        self.in_image = False  # a container image (set by the container runner)
 
     @classmethod
     def start(cls, cfg: HttpRunner, ctx: RunnerContext) -> HttpModel:
@@ -121,11 +123,7 @@ class HttpModel:
         while True:
             code = self._proc.poll()
             if code is not None:
-                raise ModelContractError(
-                    f"the model server `{self._command}` {process.exit_text(code)} before it"
-                    f" became healthy (GET {url})",
-                    hint=self._tail_hint("run the command yourself with AIP_HTTP_PORT set"),
-                )
+                raise self._exited_at_start(code, url)
             try:
                 conn = http.client.HTTPConnection("127.0.0.1", self._port, timeout=2)
                 conn.request("GET", cfg.health_route)
@@ -139,7 +137,8 @@ class HttpModel:
                 last = "connection refused" if isinstance(exc, ConnectionRefusedError) else str(exc)
             if time.monotonic() >= deadline:
                 raise ModelContractError(
-                    f"the model server never became healthy: GET {url} answered"
+                    f"[BS508 never-healthy] the model server never became healthy: GET {url}"
+                    " answered"
                     f" {last!r} for {cfg.startup_timeout_seconds:g}s",
                     hint=self._tail_hint(
                         f"the server must listen on AIP_HTTP_PORT ({self._port}), not a fixed"
@@ -149,6 +148,25 @@ class HttpModel:
                 )
             time.sleep(delay)
             delay = min(delay * 2, 0.25)
+
+    def _exited_at_start(self, code: int, url: str) -> ModelContractError:
+        """BS509, or the cause when the log names it (a missing module...)."""
+        run = Exit(
+            f"the model server `{self._command}`",
+            code,
+            process.tail(self._log_path),
+            key_field=self._ctx.key_field,
+            in_image=self.in_image,
+        )
+        cause = diagnose(run)
+        if cause.code == "BS511":
+            cause = Cause(
+                "BS509",
+                "exited-at-start",
+                f"{run.what} {process.exit_text(code)} before it became healthy (GET {url})",
+                "run it yourself with AIP_HTTP_PORT set and see why it stops",
+            )
+        return cause.error(self._tail_hint("its output").removeprefix("its output; "))
 
     def close(self) -> None:
         """Stop the server."""
@@ -222,18 +240,20 @@ class HttpModel:
             answer = self._decoder.decode(data)
         except msgspec.DecodeError as exc:
             raise ModelContractError(
-                f"the model server answered POST {route} with a body that is not JSON: {exc}",
+                f"[BS510 bad-answer] the model server answered POST {route} with a body that"
+                f" is not JSON: {exc}",
                 hint='answer {"predictions": [...]}',
             ) from exc
         predictions = answer.get("predictions") if isinstance(answer, dict) else None
         if not isinstance(predictions, list):
             raise ModelContractError(
-                f"the model server's answer to POST {route} has no `predictions` list",
+                f"[BS510 bad-answer] the model server's answer to POST {route} has no"
+                " `predictions` list",
                 hint='Vertex AI expects {"predictions": [...]} with one prediction per instance',
             )
         if len(predictions) != len(instances):
             raise ModelContractError(
-                f"the model server returned {len(predictions)} predictions for"
+                f"[BS510 bad-answer] the model server returned {len(predictions)} predictions for"
                 f" {len(instances)} instances (POST {route})",
                 hint="return exactly one prediction per instance, in the order received;"
                 " Vertex AI fails the job the same way",
