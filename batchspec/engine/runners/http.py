@@ -88,10 +88,15 @@ class HttpModel:
         self._decoder = msgspec.json.Decoder()
         self._command = " ".join(cfg.command)
         self.in_image = False  # a container image (set by the container runner)
+        self.container: tuple[str, str] | None = None  # (engine, container name)
 
     @classmethod
-    def start(cls, cfg: HttpRunner, ctx: RunnerContext) -> HttpModel:
-        """Start the server and wait until its health route answers 200."""
+    def start(
+        cls, cfg: HttpRunner, ctx: RunnerContext, *, container: tuple[str, str] | None = None
+    ) -> HttpModel:
+        """Start the server and wait until its health route answers 200.
+        `container`: (engine, name) when `cfg.command` runs an image, so
+        `close` removes the container and errors speak of the image."""
         port = cfg.port or free_port()
         env = {**os.environ, **contract_env(cfg, ctx, port), **ctx.env, **cfg.env}
         log_dir = ctx.log_dir or Path(tempfile.mkdtemp(prefix="batchspec-server-"))
@@ -100,6 +105,8 @@ class HttpModel:
         log = open(log_path, "ab")  # noqa: SIM115 - lives as long as the server
         proc = process.spawn(cfg.command, env=env, cwd=ctx.spec_dir, log=log)
         model = cls(cfg=cfg, ctx=ctx, proc=proc, port=port, log_path=log_path, log=log)
+        model.container = container
+        model.in_image = container is not None
         try:
             model._wait_healthy()
         except BaseException:
@@ -174,6 +181,9 @@ class HttpModel:
             self._conn.close()
             self._conn = None
         process.stop(self._proc)
+        if self.container is not None:  # the client's death does not stop the container
+            engine, name = self.container
+            subprocess.run([engine, "rm", "-f", name], capture_output=True, timeout=60, check=False)
         self._log.close()
 
     # --- predictions -----------------------------------------------------------
