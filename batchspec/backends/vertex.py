@@ -32,15 +32,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from batchspec.backends.cloud import VERTEX_ENDPOINT_ENV, label_filter, remote_from_vertex
 from batchspec.backends.googlebase import BatchJobsBackend, Page, output_files
+from batchspec.backends.vertexmodels import VertexModels
 from batchspec.model.enums import Target
 from batchspec.model.jobs import CompiledJob, RemoteJob
-
-if TYPE_CHECKING:
-    from batchspec.backends.vertexmodels import VertexModels
 
 API_HOST = "aiplatform.googleapis.com"
 ROLE = "roles/aiplatform.user"
@@ -75,8 +73,6 @@ class VertexBackend(BatchJobsBackend):
     def models(self) -> VertexModels:
         """The model registry on the same endpoint, credentials and retry policy
         (what apply uploads `kind: Model` revisions through)."""
-        from batchspec.backends.vertexmodels import VertexModels
-
         found: VertexModels | None = getattr(self, "_models", None)
         if found is None:
             found = VertexModels(self)

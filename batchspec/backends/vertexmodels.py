@@ -24,14 +24,39 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol, TypeVar
 
 from batchspec.backends.google_errors import CallContext, with_context
 from batchspec.errors import JobNotFoundError, PermanentBackendError
 from batchspec.model.jobs import CompiledModel
 
-if TYPE_CHECKING:
-    from batchspec.backends.vertex import VertexBackend
+T = TypeVar("T")
+
+
+class Caller(Protocol):
+    """The backend's retry loop (`ServiceCaller`)."""
+
+    def call(self, fn: Callable[[], T], ctx: CallContext) -> T:
+        """Run `fn` under the policy, errors mapped with `ctx`."""
+        ...
+
+
+class VertexHost(Protocol):
+    """What the model registry borrows from the Vertex AI backend."""
+
+    endpoint: str | None
+    credentials: Any
+    transport: str
+    api_host: str
+    role: str
+    timeout: float
+
+    @property
+    def calls(self) -> Caller:
+        """The backend's retry loop."""
+        ...
+
+    def _where(self, name: str) -> tuple[str, str | None]: ...
 
 POLL_SECONDS = 2.0
 UPLOAD_TIMEOUT = 3600.0  # uploads copy the artifacts; the service takes minutes
@@ -42,7 +67,7 @@ class VertexModels:
 
     def __init__(
         self,
-        backend: VertexBackend,
+        backend: VertexHost,
         *,
         poll_seconds: float = POLL_SECONDS,
         sleep: Callable[[float], None] = time.sleep,

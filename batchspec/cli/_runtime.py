@@ -27,13 +27,20 @@ if TYPE_CHECKING:
 DEFAULT_PATHS = ["specs"]
 
 
-def add_state_option(p: argparse.ArgumentParser) -> None:
-    """`--state PATH`."""
+def add_state_option(p: argparse.ArgumentParser, *, init: bool = False) -> None:
+    """`--state PATH` (and, for commands that write state, `--init`)."""
     p.add_argument(
         "--state",
         metavar="PATH",
         help="state file (default: $BATCHSPEC_STATE, else .batchspec/state.db)",
     )
+    if init:
+        p.add_argument(
+            "--init",
+            action="store_true",
+            help="accept an empty (0-byte) state file and start new state in it; without"
+            " it an empty file is refused (it usually means lost state, not new state)",
+        )
 
 
 def add_lease_options(p: argparse.ArgumentParser) -> None:
@@ -95,11 +102,20 @@ def check_replace(names: list[str], desired: Any) -> None:
         )
 
 
-def open_state(args: argparse.Namespace, *, create: bool) -> StateStore:
-    """The state store named by --state / $BATCHSPEC_STATE / the default."""
+def open_state(args: argparse.Namespace, *, create: bool, readonly: bool = False) -> StateStore:
+    """The state store named by --state / $BATCHSPEC_STATE / the default.
+
+    `readonly` for commands that only read (status, plan, history): they work
+    on a file or folder that cannot be written, and skip the writers' check.
+    """
     from batchspec.state import StateStore, resolve_state_path
 
-    return StateStore.open(resolve_state_path(getattr(args, "state", None)), create=create)
+    return StateStore.open(
+        resolve_state_path(getattr(args, "state", None)),
+        create=create,
+        readonly=readonly,
+        init=bool(getattr(args, "init", False)),
+    )
 
 
 def actor(command: str) -> str:

@@ -18,6 +18,20 @@ from typing import Any
 
 from batchspec.model.spec import BatchPredictionJobSpec, RaySettings
 
+# Fields added to the spec language after its first release, with their
+# defaults: the body leaves them out while they hold the default, so adding a
+# field to the language never changes the fingerprint of (and so never
+# replaces) a job that does not use it.
+ADDED_FIELDS: tuple[tuple[tuple[str, ...], Any], ...] = (
+    (("metadata", "displayName"), None),
+    (("spec", "explanationSpec"), None),
+    (("spec", "disableContainerLogging"), False),
+    (("spec", "genai"), None),
+    (("spec", "input", "requests"), None),
+    (("spec", "input", "fileName"), None),
+    (("spec", "model", "ref"), None),
+)
+
 
 def local_body(doc: BatchPredictionJobSpec) -> dict[str, Any]:
     """The normalised spec as a JSON-ready mapping (without the `ray` block)."""
@@ -25,27 +39,28 @@ def local_body(doc: BatchPredictionJobSpec) -> dict[str, Any]:
     body["metadata"].pop("description", None)
     body["metadata"].pop("secretKeys", None)  # which values to redact does not change what runs
     body["spec"].pop("ray", None)
-    _drop_unset_later_fields(body["spec"]["model"])
+    for path, default in ADDED_FIELDS:
+        node = body
+        for key in path[:-1]:
+            node = node[key]
+        if node.get(path[-1]) == default:
+            node.pop(path[-1], None)
+    _drop_unset_runner_fields(body["spec"]["model"])
     return body
 
 
-# Fields added to the spec language after jobs were recorded: left out of the
-# body while unset, so a job that does not use them keeps the body (and the
-# fingerprint) it had, and upgrading batchspec replaces no job.
-_LATER_FIELDS = {
-    None: ("ref",),
+# Runner fields added later (as ADDED_FIELDS, per runner kind): left out while
+# unset, so a job that does not use them keeps its fingerprint.
+ADDED_RUNNER_FIELDS = {
     "http": ("memory",),
     "command": ("memory", "hangTimeoutSeconds"),
 }
 
 
-def _drop_unset_later_fields(model: dict[str, Any]) -> None:
-    for key in _LATER_FIELDS[None]:
-        if key in model and model[key] is None:
-            del model[key]
+def _drop_unset_runner_fields(model: dict[str, Any]) -> None:
     local = model.get("local")
     if isinstance(local, dict):
-        for key in _LATER_FIELDS.get(local.get("runner"), ()):
+        for key in ADDED_RUNNER_FIELDS.get(str(local.get("runner")), ()):
             if key in local and local[key] is None:
                 del local[key]
 

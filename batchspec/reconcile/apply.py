@@ -112,7 +112,7 @@ def apply_desired(
     plan, observation = plan_for_apply(ctx, desired, replace=replace)
     if not desired.ok:
         return ApplyResult(plan, ApplyReport(), observation)
-    return _execute(ctx, plan, observation)
+    return execute_plan(ctx, plan, observation)
 
 
 def apply_saved(ctx: ApplyContext, plan: Plan) -> ApplyResult:
@@ -120,10 +120,10 @@ def apply_saved(ctx: ApplyContext, plan: Plan) -> ApplyResult:
     observation = observe(
         scope_of_actions(plan.changes), ctx.provider, clock=ctx.clock, rng=ctx.rng
     )
-    return _execute(ctx, plan, observation)
+    return execute_plan(ctx, plan, observation)
 
 
-def _execute(ctx: ApplyContext, plan: Plan, observation: Observation) -> ApplyResult:
+def execute_plan(ctx: ApplyContext, plan: Plan, observation: Observation) -> ApplyResult:
     """Upload the models first; then the jobs, except those whose model
     failed to upload (each such job fails, saying why)."""
     models = _upload_models(ctx, plan)

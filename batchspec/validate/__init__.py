@@ -1,5 +1,6 @@
 """The validate stage: JSON Schema structure plus the rules of the services."""
 
+from batchspec.validate.paths import validate_paths
 from batchspec.validate.validator import (
     Loaded,
     LoadedModel,
@@ -7,7 +8,6 @@ from batchspec.validate.validator import (
     ValidationResult,
     locate,
     validate_loaded,
-    validate_paths,
 )
 
 __all__ = [

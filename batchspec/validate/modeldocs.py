@@ -19,7 +19,7 @@ from batchspec.model.enums import Severity
 from batchspec.model.modelspec import MODEL_ID_MAX, ModelDocument
 from batchspec.model.spec import JOB_NAME_MAX, JOB_NAME_PATTERN
 from batchspec.validate import targets
-from batchspec.validate.rules import label_problems
+from batchspec.validate.rules.labels import model_labels
 
 ModelRule = Callable[[ModelDocument], Iterator[Diagnostic]]
 
@@ -118,7 +118,7 @@ def region(doc: ModelDocument) -> Iterator[Diagnostic]:
 
 def labels(doc: ModelDocument) -> Iterator[Diagnostic]:
     """BS260: Model.labels follow Google Cloud's label rules."""
-    yield from label_problems(doc.metadata.labels, cloud=True)
+    yield from model_labels(doc.metadata.labels)
 
 
 def container(doc: ModelDocument) -> Iterator[Diagnostic]:

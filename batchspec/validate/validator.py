@@ -19,14 +19,14 @@ from typing import Any
 
 from batchspec.diagnostics import Diagnostic, has_errors, sort_key
 from batchspec.load.positions import PositionIndex
-from batchspec.load.source import Document, LoadResult, discover, parse_documents, read_text
+from batchspec.load.source import Document, LoadResult, parse_documents, read_text
 from batchspec.model.documents import SpecDocument
 from batchspec.model.modelspec import ModelDocument
 from batchspec.model.spec import BatchPredictionJobSpec
 from batchspec.validate.modeldocs import check_model_rules
 from batchspec.validate.modelrefs import Declared, Use, check_model_refs, declared_in
 from batchspec.validate.references import check_references
-from batchspec.validate.rules import check_rules
+from batchspec.validate.rules import check_rules, check_target_rules
 from batchspec.validate.structure import check_structure
 
 
@@ -113,24 +113,6 @@ class FileReport:
                 self.uses.append(
                     Use(found.name, ref, self.file, doc.index, spec.project, spec.region)
                 )
-
-
-def validate_paths(
-    paths: Iterable[str], *, keep_specs: bool = True, workers: int | None = None
-) -> ValidationResult:
-    """Load and validate every spec file under `paths`.
-
-    `keep_specs=False` keeps only diagnostics and counts (what `batchspec
-    validate` prints), which lets large trees use worker processes; `workers`
-    overrides how many (1: in this process)."""
-    files, problems = discover(list(paths))
-    if keep_specs or workers == 1:
-        reports: Iterable[FileReport] = (check_file(f, keep_specs=keep_specs) for f in files)
-    else:
-        from batchspec.validate.parallel import check_files
-
-        reports = check_files(files, workers=workers)
-    return merge(reports, problems)
 
 
 def check_file(path: Path, *, keep_specs: bool) -> FileReport:
@@ -235,7 +217,7 @@ def rules_of(doc: SpecDocument) -> list[Diagnostic]:
     """The single-document rules of a document's kind."""
     if isinstance(doc, ModelDocument):
         return check_model_rules(doc)
-    return check_rules(doc)
+    return check_rules(doc) + check_target_rules(doc)
 
 
 def _delete(data: Any, path: tuple[str | int, ...]) -> None:

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from batchspec.testing.cloud.jobs import AnswerError, now
+from batchspec.testing.cloud.listing import filter_matches, page
 
 TYPES = "type.googleapis.com/google.cloud.aiplatform.v1."
 _MODEL_FIELDS = (
@@ -275,25 +276,21 @@ class ModelRegistry:
         return owner
 
     def _list_models(self, params: dict[str, str], query: dict[str, str]) -> dict[str, Any]:
-        from batchspec.testing.cloud.server import _filter_matches, _page
-
         parent = params["parent"]
         found = [
             m.default()
             for m in self.models.values()
             if m.versions
             and m.name.startswith(parent + "/")
-            and _filter_matches(query.get("filter", ""), m.default())
+            and filter_matches(query.get("filter", ""), m.default())
         ]
-        items, token = _page(found, query, 50)
+        items, token = page(found, query, 50)
         return {"models": items, **({"nextPageToken": token} if token else {})}
 
     def _list_versions(self, name: str, query: dict[str, str]) -> dict[str, Any]:
-        from batchspec.testing.cloud.server import _filter_matches, _page
-
         model = self._model(name)
-        found = [v for v in model.versions.values() if _filter_matches(query.get("filter", ""), v)]
-        items, token = _page(found, query, 50)
+        found = [v for v in model.versions.values() if filter_matches(query.get("filter", ""), v)]
+        items, token = page(found, query, 50)
         return {"models": items, **({"nextPageToken": token} if token else {})}
 
     def _delete_model(self, name: str) -> dict[str, Any]:
