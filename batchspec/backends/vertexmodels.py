@@ -58,6 +58,7 @@ class VertexHost(Protocol):
 
     def _where(self, name: str) -> tuple[str, str | None]: ...
 
+
 POLL_SECONDS = 2.0
 UPLOAD_TIMEOUT = 3600.0  # uploads copy the artifacts; the service takes minutes
 

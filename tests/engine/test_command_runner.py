@@ -61,6 +61,8 @@ def diagnosed(tmp: Path, batch_cmd: list[str], mode: str, **settings: Any) -> An
         ("no_module", "BS505", "module 'sklearn_extra_not_installed'", "install it"),
         ("no_library", "BS505", "shared library libbatchspec_missing.so.1", "apt-get install"),
         ("fail", "BS511", "exited with code 2", "ModuleNotFoundError: libgomp"),
+        ("fixed_path", "BS504", "wrote no instances-", "fixed paths"),
+        ("json_dump", "BS502", "2 predictions as one JSON document", "one JSON prediction per"),
     ],
 )
 def test_seed_002_failures_are_named_by_cause(

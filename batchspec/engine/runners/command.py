@@ -114,7 +114,8 @@ class CommandModel:
         if not out_file.exists():
             found = sorted(p.name for p in out_dir.iterdir())
             raise ModelContractError(
-                f"the command `{command}` wrote no {name} in AIP_BATCH_OUTPUT_DIR"
+                f"[BS504 fixed-paths] the command `{command}` wrote no {name} in"
+                " AIP_BATCH_OUTPUT_DIR"
                 + (f" (it wrote: {', '.join(found)})" if found else " (the folder is empty)"),
                 hint="read the files listed in AIP_BATCH_INPUT_URIS and write, for each, a file"
                 " of the same name into AIP_BATCH_OUTPUT_DIR with one JSON prediction per"
@@ -122,6 +123,13 @@ class CommandModel:
                 " classically fail Vertex AI batch prediction",
             )
         lines = [ln for ln in out_file.read_bytes().splitlines() if ln.strip()]
+        if len(instances) > 1 and _one_document(lines, len(instances)):
+            raise ModelContractError(
+                f"[BS502 output-not-json-lines] the command `{command}` wrote its"
+                f" {len(instances)} predictions as one JSON document in {name}",
+                hint='write one JSON prediction per line (`f.write(json.dumps(p) + "\\n")` for'
+                " each), not `json.dump(predictions, f)`",
+            )
         if len(lines) != len(instances):
             raise ModelContractError(
                 f"the command `{command}` wrote {len(lines)} predictions for {len(instances)}"
@@ -141,6 +149,15 @@ class CommandModel:
 
     def close(self) -> None:
         """Nothing stays running between chunks."""
+
+
+def _one_document(lines: list[bytes], count: int) -> bool:
+    """The whole output is one JSON array of `count` values (json.dump of a list)."""
+    try:
+        value = msgspec.json.decode(b"\n".join(lines))
+    except msgspec.DecodeError:
+        return False
+    return isinstance(value, list) and len(value) == count
 
 
 def _written(log: Path, out_dir: Path) -> int:

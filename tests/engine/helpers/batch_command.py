@@ -6,7 +6,8 @@ missing), fail (exit 2), garbage (a line that is not JSON); and seed 002's
 failures by cause, each provoked for real: json_load (the whole file read as
 one JSON document), key (reads the key field `id`), no_module (imports a
 module that is not installed), no_library (loads a shared library that is
-not there), memory (holds ever more memory), hang (waits forever, silently).
+not there), memory (holds ever more memory), hang (waits forever, silently),
+json_dump (writes all predictions as one JSON document).
 """
 
 from __future__ import annotations
@@ -39,6 +40,9 @@ def main() -> None:
         if mode == "fixed_path":
             target = os.path.join(tempfile.gettempdir(), "output.json")
         with open(target, "w") as fh:
+            if mode == "json_dump":  # the whole list as one document
+                json.dump(preds, fh, indent=2)
+                continue
             for i, p in enumerate(preds):
                 fh.write(("not json" if mode == "garbage" and i == 1 else json.dumps(p)) + "\n")
 
