@@ -5,6 +5,7 @@ model deleted outside batchspec."""
 
 from __future__ import annotations
 
+import os
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -165,3 +166,54 @@ def test_a_saved_plan_uploads_the_reviewed_revision(tmp_path, double, env, capsy
     (version,) = double.model_versions(MODEL)
     assert version["containerSpec"]["imageUri"].endswith(":1")  # what was reviewed
     assert len(double.create_calls()) == 1
+
+
+def polling_vertex() -> Any:
+    """The backend of the killed apply: it polls the upload's operation for real."""
+    from batchspec.backends.vertex import VertexBackend
+
+    backend = VertexBackend(credentials=anonymous())
+    backend.models().poll_seconds = 0.05
+    return backend
+
+
+def test_kill_9_during_an_upload_then_apply_again_is_one_version(
+    tmp_path, double, env, monkeypatch
+) -> None:
+    """A real `batchspec apply` process, killed with SIGKILL while the upload's
+    operation runs; the next apply waits for it and adopts the version."""
+    import signal
+    import subprocess
+    import sys
+
+    from batchspec.testing.process import wait_until
+    from tests.conftest import REPO
+
+    specs = write_specs(tmp_path / "specs")
+    double.upload_reads = 10**9  # the operation never ends while the first apply runs
+    monkeypatch.setenv("BATCHSPEC_BACKEND_VERTEX", f"{__name__}:polling_vertex")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "batchspec", "apply", str(specs), "--yes"],
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_until(lambda: [op for op in double.operations.values() if op.reads >= 2],
+                   what="the apply process to poll its upload")  # fmt: skip
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    assert double.model_versions(MODEL) == [] and len(calls(double, "upload")) == 1
+
+    double.upload_reads = 1
+    monkeypatch.setenv("BATCHSPEC_BACKEND_VERTEX", f"{__name__}:double_vertex")
+    assert main(["apply", str(specs)]) == 0
+    assert len(calls(double, "upload")) == 1  # waited for the first upload, adopted it
+    assert len(double.model_versions(MODEL)) == 1 and len(double.create_calls()) == 1
+    with StateStore.open(env) as store:
+        (record,) = store.model_records("reviews")
+        assert record.phase is ModelPhase.UPLOADED
+        events = [e.event for e in store.model_events("reviews")]
+        assert events == ["intent", "uploading", "adopted"]
