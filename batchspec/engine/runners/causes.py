@@ -28,6 +28,7 @@ import signal
 from dataclasses import dataclass
 
 from batchspec.engine.errors import ModelContractError
+from batchspec.engine.runners.process import exit_text
 
 NEAR_LIMIT = 0.9  # a SIGKILL at this share of the memory limit is the memory killer's
 
@@ -97,14 +98,7 @@ def hung(what: str, idle: float, setting: str) -> Cause:
 
 
 def _status(code: int | None) -> str:
-    if code is None:
-        return "failed"
-    if code < 0:
-        try:
-            return f"was killed by {signal.Signals(-code).name}"
-        except ValueError:
-            return f"was killed by signal {-code}"
-    return f"exited with code {code}"
+    return "failed" if code is None else exit_text(code)
 
 
 def _mib(n: int) -> str:

@@ -81,15 +81,19 @@ def labels(doc: BatchPredictionJobSpec) -> Iterator[Diagnostic]:
     if service not in _LIMITS:
         return
     cited, limit = _LIMITS[service]
+    yield from _count(cited, items, base)
+    for key, value in items.items():
+        if key in RESERVED_LABELS:
+            continue
+        yield from _one(cited, limit, key, value, (*base, key), vertex=service == VERTEX)
+
+
+def _count(cited: Rule, items: dict[str, str], base: tuple[str, ...]) -> Iterator[Diagnostic]:
     if len(items) > MAX_LABELS - OURS:
         yield cited.error(
             f"{len(items)} labels; at most {MAX_LABELS - OURS} leave room for batchspec's {OURS}",
             base,
         )
-    for key, value in items.items():
-        if key in RESERVED_LABELS:
-            continue
-        yield from _one(cited, limit, key, value, (*base, key), vertex=service == VERTEX)
 
 
 def model_labels(
@@ -99,11 +103,7 @@ def model_labels(
     `Model.labels` describes the same requirements as BatchPredictionJob's),
     and batchspec's own keys (it sets them on every uploaded model)."""
     cited, limit = _LIMITS[VERTEX]
-    if len(items) > MAX_LABELS - OURS:
-        yield cited.error(
-            f"{len(items)} labels; at most {MAX_LABELS - OURS} leave room for batchspec's {OURS}",
-            base,
-        )
+    yield from _count(cited, items, base)
     for key, value in items.items():
         if key in RESERVED_LABELS:
             yield cited.error(f"label `{key}` is set by batchspec", (*base, key))
