@@ -29,3 +29,9 @@ def test_a_missing_library_in_an_image_says_to_install_it_in_the_image() -> None
 def test_a_key_error_on_another_field_is_not_the_key_field() -> None:
     cause = diagnose(Exit("the command", 1, "KeyError: 'price'", key_field="id"))
     assert cause.code == "BS511"
+
+
+def test_exit_137_of_an_image_under_a_limit_is_memory_without_a_peak() -> None:
+    run = Exit("the container", 137, "", 512 * MIB, None, in_image=True)
+    cause = diagnose(run)
+    assert cause.code == "BS506" and "exit 137" in cause.message

@@ -112,3 +112,16 @@ def test_answer_that_is_not_json(server_cmd: list[str], tmp_path: Path) -> None:
 def test_missing_program(tmp_path: Path) -> None:
     with pytest.raises(ModelLoadError, match="no such program"):
         start(["/no/such/server"], tmp_path, "ok")
+
+
+def test_a_server_past_its_memory_limit_is_killed_and_named(
+    server_cmd: list[str], tmp_path: Path
+) -> None:
+    model = start(server_cmd, tmp_path, "memory", memory="200Mi")
+    try:
+        with pytest.raises(ModelContractError, match=r"^\[BS506 out-of-memory\]") as info:
+            model.predict([1])
+        assert "of its 200 MiB limit" in info.value.message
+        assert "machineType" in (info.value.hint or "")
+    finally:
+        model.close()

@@ -111,9 +111,15 @@ def _memory(run: Exit) -> Cause | None:
         and run.peak_memory is not None
         and run.peak_memory >= NEAR_LIMIT * run.memory_limit
     )
+    # An engine enforces an image's limit and reports no peak: exit 137 under
+    # a limit is the kernel's memory killer (`docker inspect` says OOMKilled).
+    engine_killed = run.in_image and run.memory_limit is not None and run.peak_memory is None
     if killed_by_kill(run.code) and near:
         assert run.memory_limit is not None and run.peak_memory is not None
         used = f"it held {_mib(run.peak_memory)} of its {_mib(run.memory_limit)} limit"
+    elif killed_by_kill(run.code) and engine_killed:
+        assert run.memory_limit is not None
+        used = f"SIGKILL (exit 137) under its {_mib(run.memory_limit)} limit"
     elif "MemoryError" in run.log_tail:
         used = "Python raised MemoryError"
     else:

@@ -34,6 +34,7 @@ from batchspec.engine.errors import InstanceError, ModelContractError
 from batchspec.engine.runners import process
 from batchspec.engine.runners.base import RunnerContext
 from batchspec.engine.runners.causes import Cause, Exit, diagnose
+from batchspec.model.base import memory_bytes
 from batchspec.model.spec import HttpRunner
 from batchspec.rpc import HTTP_STATUS
 
@@ -89,6 +90,7 @@ class HttpModel:
         self._command = " ".join(cfg.command)
         self.in_image = False  # a container image (set by the container runner)
         self.container: tuple[str, str] | None = None  # (engine, container name)
+        self.guard: process.MemoryGuard | None = None
 
     @classmethod
     def start(
@@ -107,6 +109,8 @@ class HttpModel:
         model = cls(cfg=cfg, ctx=ctx, proc=proc, port=port, log_path=log_path, log=log)
         model.container = container
         model.in_image = container is not None
+        if cfg.memory and container is None:  # an engine enforces an image's limit itself
+            model.guard = process.MemoryGuard(proc, memory_bytes(cfg.memory))
         try:
             model._wait_healthy()
         except BaseException:
@@ -117,8 +121,11 @@ class HttpModel:
     # --- lifecycle -----------------------------------------------------------
 
     def _tail_hint(self, advice: str) -> str:
+        return f"{advice}; {self._log_note()}"
+
+    def _log_note(self) -> str:
         out = process.tail(self._log_path)
-        text = f"{advice}; the server's log is {self._log_path}"
+        text = f"the server's log is {self._log_path}"
         return text + (f"; it ends with:\n{out}" if out else " (it wrote nothing)")
 
     def _wait_healthy(self) -> None:
@@ -156,15 +163,22 @@ class HttpModel:
             time.sleep(delay)
             delay = min(delay * 2, 0.25)
 
-    def _exited_at_start(self, code: int, url: str) -> ModelContractError:
-        """BS509, or the cause when the log names it (a missing module...)."""
-        run = Exit(
+    def _exit(self, code: int) -> Exit:
+        """How the server ended, with what is known of its memory."""
+        limit = memory_bytes(self._cfg.memory) if self._cfg.memory else None
+        return Exit(
             f"the model server `{self._command}`",
             code,
             process.tail(self._log_path),
+            memory_limit=limit,
+            peak_memory=self.guard.peak if self.guard is not None else None,
             key_field=self._ctx.key_field,
             in_image=self.in_image,
         )
+
+    def _exited_at_start(self, code: int, url: str) -> ModelContractError:
+        """BS509, or the cause when the log names it (a missing module...)."""
+        run = self._exit(code)
         cause = diagnose(run)
         if cause.code == "BS511":
             cause = Cause(
@@ -173,13 +187,15 @@ class HttpModel:
                 f"{run.what} {process.exit_text(code)} before it became healthy (GET {url})",
                 "run it yourself with AIP_HTTP_PORT set and see why it stops",
             )
-        return cause.error(self._tail_hint("its output").removeprefix("its output; "))
+        return cause.error(self._log_note())
 
     def close(self) -> None:
         """Stop the server."""
         if self._conn is not None:
             self._conn.close()
             self._conn = None
+        if self.guard is not None:
+            self.guard.close()
         process.stop(self._proc)
         if self.container is not None:  # the client's death does not stop the container
             engine, name = self.container
@@ -214,6 +230,9 @@ class HttpModel:
                 self._conn = None
                 code = self._wait_exit(0.5)
                 if code is not None:
+                    cause = diagnose(self._exit(code))
+                    if cause.code != "BS511":  # killed for memory, a missing library...
+                        raise cause.error(self._log_note()) from exc
                     raise ModelContractError(
                         f"the model server `{self._command}` {process.exit_text(code)} while"
                         f" answering POST {route} ({n} instances)",

@@ -182,3 +182,36 @@ def watch(
 def _kill_group(proc: subprocess.Popen[bytes]) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(proc.pid, signal.SIGKILL)
+
+
+class MemoryGuard:
+    """A long-running program's memory limit (a model server's): a thread
+    that watches its process group and kills it past `limit` bytes, as a
+    container's memory limit would, remembering the most it held."""
+
+    def __init__(self, proc: subprocess.Popen[bytes], limit: int) -> None:
+        import threading
+
+        self.proc = proc
+        self.limit = limit
+        self.peak: int | None = None
+        self.killed = False
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="memory-guard", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(POLL_SECONDS) and self.proc.poll() is None:
+            usage = group_usage(self.proc.pid)
+            if usage is None:
+                return
+            self.peak = max(self.peak or 0, usage[1])
+            if usage[1] > self.limit:
+                self.killed = True
+                _kill_group(self.proc)
+                return
+
+    def close(self) -> None:
+        """Stop watching."""
+        self._stop.set()
+        self._thread.join(timeout=2)

@@ -8,6 +8,7 @@ container. MODE picks a behaviour (the failures of seed 002):
     unhealthy    health route answers 503 forever
     exit         exit 3 at start, after printing why
     no_module    import a module that is not installed, at start
+    memory       hold ever more memory while answering a predict request
     wrong_count  one prediction too few
     crash        exit on the second predict request
     not_json     answer 200 with plain text
@@ -59,6 +60,10 @@ class Handler(BaseHTTPRequestHandler):
             sys.stderr.flush()
             os._exit(139)
         instances = body["instances"]
+        if MODE == "memory":
+            held = []
+            while True:
+                held.append(b"x" * (16 * 2**20))  # written, so resident
         if MODE == "not_json":
             self._send(200, b"hello", "text/plain")
             return
