@@ -242,6 +242,10 @@ def _document(
         "applied": applied,
         "summary": summary,
         "jobs": [r.to_dict() for r in records],
+        "models": [  # uploads, before the jobs
+            {"name": m.name, "ok": m.ok, "message": m.message}
+            for m in (report.models if report is not None else [])
+        ],
     }
 
 

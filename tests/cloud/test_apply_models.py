@@ -217,3 +217,14 @@ def test_kill_9_during_an_upload_then_apply_again_is_one_version(
         assert record.phase is ModelPhase.UPLOADED
         events = [e.event for e in store.model_events("reviews")]
         assert events == ["intent", "uploading", "adopted"]
+
+
+def test_apply_json_reports_the_uploads(tmp_path, double, env, capsys) -> None:
+    import json
+
+    specs = write_specs(tmp_path / "specs")
+    assert main(["apply", str(specs), "-o", "json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    (model,) = doc["models"]
+    assert model["name"] == "reviews" and model["ok"] and f"{MODEL}@1" in model["message"]
+    assert [m["name"] for m in doc["plan"]["models"]] == ["reviews"]
