@@ -144,6 +144,11 @@ CODES: dict[str, Code] = {
         Code("BS407", "version-alias", "A version alias the service refuses, or batchspec's own."),
         Code("BS408", "model-local", "Local run settings that cannot work."),
         Code(
+            "BS409",
+            "model-not-uploaded-here",
+            "A job runs a Model document this tool does not upload (`batchspec apply` does).",
+        ),
+        Code(
             "BS500",
             "no-container-engine",
             "No docker or podman daemon answers: the image cannot run on this machine.",
