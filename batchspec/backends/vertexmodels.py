@@ -114,6 +114,19 @@ class VertexModels:
             return None
         return f"{found.name}@{found.version_id}"
 
+    def labels(self, version: str) -> dict[str, str] | None:
+        """The labels of the version `version` names, or None when there is none."""
+        ctx, region = self._ctx(f"get model {version}", version, job_read=True)
+        client = self._client(region)
+        try:
+            found = self.backend.calls.call(
+                lambda: client.get_model(name=version, retry=None, timeout=self.backend.timeout),
+                ctx,
+            )
+        except JobNotFoundError:
+            return None
+        return dict(found.labels)
+
     def exists(self, model: str) -> bool:
         """Whether the model (`projects/P/locations/L/models/ID`) exists."""
         return self.find(model) is not None

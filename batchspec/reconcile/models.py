@@ -24,10 +24,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
+from batchspec.compile.fingerprint import fingerprint_label
 from batchspec.errors import AmbiguousSubmitError, BatchspecError
-from batchspec.model.jobs import CompiledModel
+from batchspec.model.jobs import LABEL_FINGERPRINT, CompiledModel
 from batchspec.plan.models import ModelAction
 from batchspec.state.models import ModelPhase, ModelRecord
+from batchspec.state.records import DriftFinding, DriftKind
 from batchspec.state.store import StateStore
 
 
@@ -40,6 +42,10 @@ class ModelUploads(Protocol):
 
     def exists(self, model: str) -> bool:
         """Whether the model exists."""
+        ...
+
+    def labels(self, version: str) -> dict[str, str] | None:
+        """The version's labels, or None when there is no such version."""
         ...
 
     def pending(self, model: str) -> list[str]:
@@ -85,21 +91,34 @@ class ModelOutcome:
 
 def observe_models(
     store: StateStore, api: ModelUploads, names: Iterable[str], *, actor: str
-) -> list[str]:
-    """Record uploaded versions that are gone (deleted outside batchspec);
-    the names found gone."""
+) -> list[DriftFinding]:
+    """Drift of the uploaded versions: deleted outside batchspec (recorded
+    as missing: the plan uploads them again) or relabelled so they no
+    longer carry their revision's fingerprint (reported, not undone: a
+    version's labels can be patched, its model cannot)."""
     current = store.current_models()
-    gone = []
+    found: list[DriftFinding] = []
     for name in names:
         record = current.get(name)
         if record is None or record.phase is not ModelPhase.UPLOADED:
             continue
-        if record.missing_since is None and api.find(record.version) is None:
-            store.record_model_missing(
-                record.id, f"{record.resource} not found on Vertex AI", actor=actor
+        labels = api.labels(record.version)
+        where = {"name": name, "backend": "vertex", "remote_name": record.resource}
+        if labels is None and record.missing_since is None:
+            detail = f"model version {record.resource} was deleted outside batchspec"
+            store.record_model_missing(record.id, detail, actor=actor)
+            found.append(DriftFinding(DriftKind.DELETED_OUTSIDE, detail, **where))
+        elif labels is not None and labels.get(LABEL_FINGERPRINT) != fingerprint_label(
+            record.fingerprint
+        ):
+            detail = (
+                f"model version {record.resource} no longer carries its revision's"
+                f" {LABEL_FINGERPRINT} label (changed outside batchspec)"
             )
-            gone.append(name)
-    return gone
+            found.append(DriftFinding(DriftKind.CHANGED_OUTSIDE, detail, **where))
+    if found:
+        store.record_drift(found)
+    return found
 
 
 def upload_models(

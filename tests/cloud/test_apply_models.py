@@ -143,6 +143,20 @@ def test_deleted_outside_is_drift_and_uploaded_again(tmp_path, double, env, caps
         records = store.model_records("reviews")
         assert [r.disposition.value for r in records] == ["superseded", "current"]
         assert records[0].missing_since is not None
+        (event,) = store.drift_events()
+        assert event.finding.kind.value == "deleted_outside" and event.finding.name == "reviews"
+
+
+def test_relabelled_outside_is_drift_but_not_a_new_version(tmp_path, double, env) -> None:
+    specs = write_specs(tmp_path / "specs")
+    assert main(["apply", str(specs)]) == 0
+    double.relabel_from_outside(f"{MODEL}@1", {"team": "someone-else"})
+    assert main(["apply", str(specs)]) == 0
+    assert len(calls(double, "upload")) == 1  # labels can be patched back; no new version
+    with StateStore.open(env) as store:
+        (event,) = store.drift_events()
+        assert event.finding.kind.value == "changed_outside"
+        assert "batchspec-fp" in event.finding.detail
 
 
 def test_a_failed_upload_fails_its_jobs_and_nothing_else(tmp_path, double, env, capsys) -> None:
