@@ -103,11 +103,10 @@ def observe_models(
         if record is None or record.phase is not ModelPhase.UPLOADED:
             continue
         labels = api.labels(record.version)
-        where = {"name": name, "backend": "vertex", "remote_name": record.resource}
         if labels is None and record.missing_since is None:
             detail = f"model version {record.resource} was deleted outside batchspec"
             store.record_model_missing(record.id, detail, actor=actor)
-            found.append(DriftFinding(DriftKind.DELETED_OUTSIDE, detail, **where))
+            found.append(_finding(DriftKind.DELETED_OUTSIDE, detail, record))
         elif labels is not None and labels.get(LABEL_FINGERPRINT) != fingerprint_label(
             record.fingerprint
         ):
@@ -115,10 +114,16 @@ def observe_models(
                 f"model version {record.resource} no longer carries its revision's"
                 f" {LABEL_FINGERPRINT} label (changed outside batchspec)"
             )
-            found.append(DriftFinding(DriftKind.CHANGED_OUTSIDE, detail, **where))
+            found.append(_finding(DriftKind.CHANGED_OUTSIDE, detail, record))
     if found:
         store.record_drift(found)
     return found
+
+
+def _finding(kind: DriftKind, detail: str, record: ModelRecord) -> DriftFinding:
+    return DriftFinding(
+        kind, detail, name=record.name, backend="vertex", remote_name=record.resource
+    )
 
 
 def upload_models(
