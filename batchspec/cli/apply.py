@@ -216,7 +216,7 @@ def _say(args: argparse.Namespace, line: str) -> None:
 def _document(
     plan: Any, report: Any, records: list[Any], *, ok: bool, dry_run: bool = False
 ) -> dict[str, Any]:
-    """`apply -o json`: {ok, dryRun, plan, applied, summary, jobs}."""
+    """`apply -o json`: {ok, dryRun, plan, applied, summary, jobs, models}."""
     from batchspec.plan.saved import plan_to_dict
 
     outcomes = list(report.outcomes) if report is not None else []
