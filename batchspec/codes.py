@@ -2,7 +2,9 @@
 
 Codes are stable: tools and CI configurations match on them. Never reuse a
 retired code. Ranges: BS0xx reading files, BS1xx schema, BS2xx rules from the
-services' documentation, BS3xx compiling for a target.
+services' documentation, BS3xx compiling for a target, BS4xx Model documents
+and the references to them, BS5xx a model run on this machine (the local
+engine's diagnosis of a failed container or command, by cause).
 """
 
 from __future__ import annotations
@@ -130,5 +132,63 @@ CODES: dict[str, Code] = {
         ),
         Code("BS303", "not-json", "A free-form value JSON cannot carry (NaN, infinity, dates)."),
         Code("BS304", "body-schema", "A compiled body that breaks the service's API schema."),
+        Code(
+            "BS400",
+            "model-name-invalid",
+            "Model names: letters, digits, underscores; a letter first.",
+        ),
+        Code("BS401", "model-name-duplicate", "Model names are unique among Model documents."),
+        Code(
+            "BS402",
+            "model-ref-dangling",
+            "A `ref` names no Model document, or one with errors.",
+        ),
+        Code("BS403", "model-ref-cycle", "parentModel references go round in a circle."),
+        Code("BS404", "model-id", "A model id or parent model the service refuses."),
+        Code("BS405", "model-container", "A serving container spec the service refuses."),
+        Code("BS406", "model-artifact", "A model artifact URI that is not a Cloud Storage folder."),
+        Code("BS407", "version-alias", "A version alias the service refuses, or batchspec's own."),
+        Code("BS408", "model-local", "Local run settings that cannot work."),
+        Code(
+            "BS409",
+            "model-not-uploaded-here",
+            "A job runs a Model document this tool does not upload (`batchspec apply` does).",
+        ),
+        Code(
+            "BS500",
+            "no-container-engine",
+            "No docker or podman daemon answers: the image cannot run on this machine.",
+        ),
+        Code(
+            "BS501",
+            "input-not-json-lines",
+            "The program read an input file as one JSON document; it holds one per line.",
+        ),
+        Code(
+            "BS502",
+            "output-not-json-lines",
+            "The program wrote one JSON document, not one prediction per line.",
+        ),
+        Code(
+            "BS503",
+            "key-field-removed",
+            "The model looked for the key field, which is removed before it sees an instance.",
+        ),
+        Code(
+            "BS504",
+            "fixed-paths",
+            "The program used fixed paths instead of the contract's variables.",
+        ),
+        Code(
+            "BS505",
+            "missing-dependency",
+            "A module or shared library the program needs is not installed (in the image).",
+        ),
+        Code("BS506", "out-of-memory", "The program was killed for memory, near its limit."),
+        Code("BS507", "hung", "The program used no CPU and wrote nothing for the hang timeout."),
+        Code("BS508", "never-healthy", "The model server never answered its health route."),
+        Code("BS509", "exited-at-start", "The container or server exited before it was healthy."),
+        Code("BS510", "bad-answer", "The model server's answer breaks the prediction contract."),
+        Code("BS511", "program-failed", "The program failed for a cause batchspec cannot name."),
     ]
 }

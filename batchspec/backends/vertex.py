@@ -36,6 +36,7 @@ from typing import Any
 
 from batchspec.backends.cloud import VERTEX_ENDPOINT_ENV, label_filter, remote_from_vertex
 from batchspec.backends.googlebase import BatchJobsBackend, Page, output_files
+from batchspec.backends.vertexmodels import VertexModels
 from batchspec.model.enums import Target
 from batchspec.model.jobs import CompiledJob, RemoteJob
 
@@ -68,6 +69,15 @@ class VertexBackend(BatchJobsBackend):
         rng, timeout, page_size, env)."""
         super().__init__(project, region, endpoint=api_endpoint, **options)
         self.transport = transport
+
+    def models(self) -> VertexModels:
+        """The model registry on the same endpoint, credentials and retry policy
+        (what apply uploads `kind: Model` revisions through)."""
+        found: VertexModels | None = getattr(self, "_models", None)
+        if found is None:
+            found = VertexModels(self)
+            self._models = found
+        return found
 
     # --- the client library's calls ---------------------------------------------------
 

@@ -129,7 +129,7 @@ def run(args: argparse.Namespace) -> int:
 def _apply_specs(ctx: Any, args: argparse.Namespace, paths: list[str]) -> int:
     from batchspec.plan import load_desired
     from batchspec.plan.render_text import render_text
-    from batchspec.reconcile.apply import ApplyResult, plan_for_apply
+    from batchspec.reconcile.apply import execute_plan, plan_for_apply
 
     def desired() -> Any:
         return load_desired(paths, select=args.select, targets=args.targets)
@@ -148,7 +148,7 @@ def _apply_specs(ctx: Any, args: argparse.Namespace, paths: list[str]) -> int:
     if not _approved(plan, args):
         rt.warn("Apply cancelled: nothing was changed.")
         return 1
-    result = ApplyResult(plan, ctx.executor().execute(plan.changes, observation), observation)
+    result = execute_plan(ctx, plan, observation)
     return _finish(ctx, args, result, desired, set(first.jobs))
 
 
@@ -179,7 +179,7 @@ def _finish(
     ctx: Any, args: argparse.Namespace, result: Any, desired: Any, declared: set[str]
 ) -> int:
     """Report what was done, then (with --wait) follow the jobs."""
-    failed = bool(result.report.failed)
+    failed = result.report.any_failed
     if not wants_json(args):
         _report(result)
     if not args.wait:
@@ -223,7 +223,7 @@ def _say(args: argparse.Namespace, line: str) -> None:
 def _document(
     plan: Any, report: Any, records: list[Any], *, ok: bool, dry_run: bool = False
 ) -> dict[str, Any]:
-    """`apply -o json`: {ok, dryRun, plan, applied, summary, jobs}."""
+    """`apply -o json`: {ok, dryRun, plan, applied, summary, jobs, models}."""
     from batchspec.plan.saved import plan_to_dict
 
     outcomes = list(report.outcomes) if report is not None else []
@@ -249,6 +249,10 @@ def _document(
         "applied": applied,
         "summary": summary,
         "jobs": [r.to_dict() for r in records],
+        "models": [  # uploads, before the jobs
+            {"name": m.name, "ok": m.ok, "message": m.message}
+            for m in (report.models if report is not None else [])
+        ],
     }
 
 
@@ -268,6 +272,9 @@ _DONE = {
 def _report(result: Any) -> None:
     done = result.report.done
     failed = result.report.failed
+    for model in result.report.models:
+        say = rt.say if model.ok else rt.warn
+        say(f"model {model.name}: {model.message}")
     if not result.plan.has_changes:
         unchanged = len(result.plan.actions)
         rt.say(f"No changes. {unchanged} job(s) up to date.")

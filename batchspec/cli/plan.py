@@ -105,18 +105,13 @@ def make_plan(store: Any, desired: Any, *, refresh: bool, replace: list[str]) ->
     """The plan of `desired` against recorded state (and, with `refresh`, what
     the backends report), writing nothing: `plan`, `apply --dry-run` and
     `reconcile --dry-run` all show this."""
-    from batchspec.plan import PlanOptions, build_plan
+    from batchspec.plan import PlanOptions
+    from batchspec.plan.builder import plan_against
 
     observation = None
     if refresh:
         from batchspec.reconcile.observe import observe, scope_of
 
         observation = observe(scope_of(store, desired), rt.registry())
-    return build_plan(
-        desired,
-        store.snapshot(),
-        observation,
-        revisions=store.revisions,
-        options=PlanOptions(replace=frozenset(replace)),
-        state_path=str(store.path) if store.path else None,
-    )
+    # plan_against: the Model documents' uploads too, before the jobs
+    return plan_against(desired, store, observation, PlanOptions(replace=frozenset(replace)))

@@ -93,14 +93,16 @@ def run(args: argparse.Namespace) -> int:
         _report(compiled.diagnostics, files=compiled.files, specs=len(compiled.validation.specs))
         return 1
     require_matches(compiled.validation, args.name, "these specs")
-    chosen = len(compiled.jobs) + len(compiled.failures)
+    chosen = len(compiled.jobs) + len(compiled.models) + len(compiled.failures)
     if args.body_only and chosen != 1:
         raise BatchspecError(
             f"--body-only needs exactly one spec, found {chosen}",
             hint="pick one with --name",
         )
     at = _run_at(args.run_at) if args.run_at else None
-    rendered = [render_document(job, run_at=at) for job in compiled.jobs]
+    # Models first: apply uploads them before the jobs that run them.
+    rendered = [render_model(m) for m in compiled.models]
+    rendered += [render_document(job, run_at=at) for job in compiled.jobs]
     if any(d.is_error for d in compiled.diagnostics):
         _report(compiled.diagnostics, files=compiled.files, specs=len(rendered))
         return 1
@@ -186,6 +188,25 @@ def _as_run(job: Any, run_at: Any) -> tuple[Any, dict[str, Any]]:
     context = RunContext(run_key(at), at, zone_name)
     submitted = for_run(job, context)
     return submitted, {"key": context.key, "scheduledAt": shown(at, zone_name)}
+
+
+def render_model(model: Any) -> dict[str, Any]:
+    """One compiled Model document: its `models.upload` request."""
+    from batchspec.compile.wire import upload_request
+    from batchspec.state.redact import marked_keys, redact
+
+    wire = upload_request(model)
+    spec = model.spec.model_dump(mode="json", by_alias=True)
+    return {
+        "name": model.name,
+        "kind": "Model",
+        "fingerprint": model.fingerprint,
+        "version": model.version,
+        "method": wire.method,
+        "http": f"{wire.http_method} {wire.url}",
+        "parent": model.parent,
+        "body": redact(dict(model.body), marked_keys(spec)),
+    }
 
 
 def format_documents(documents: list[Any], output: str) -> str:

@@ -60,13 +60,29 @@ def compile_with_diagnostics(
     ignores, for instance) that did not stop the compile.
 
     `written`: what the rules already found in `doc` as written (the
-    validator's `LoadedSpec.rules`), so they are not asked again."""
+    validator's `LoadedSpec.rules`), so they are not asked again. A job
+    naming a Model document (`model: {ref: NAME}`) compiles only through
+    `compile_paths`, which resolves the reference first."""
+    if doc.spec.model.ref is not None:
+        raise CompileError([unresolved_ref(doc.spec.model.ref)])
     prepared = prepare(doc, target, env, written=written)
     diagnostics = [d.at(file=str(source)) if source else d for d in prepared.diagnostics]
     if not prepared.ok:
         errors = [d for d in diagnostics if d.is_error]
         raise CompileError(errors + [d for d in diagnostics if not d.is_error])
     return build(doc, prepared, source=source), diagnostics
+
+
+def unresolved_ref(name: str, path: tuple[str, ...] = ("spec", "model", "ref")) -> Diagnostic:
+    """BS402 for a reference to a Model document that is not at hand."""
+    return Diagnostic(
+        "BS402",
+        f"{'.'.join(path[1:])} names Model document {name!r}, which is not among the specs"
+        " compiled",
+        path=path,
+        hint="compile the job together with its Model document (give both files, or their"
+        " folder, to the command)",
+    )
 
 
 def compile_diagnostics(

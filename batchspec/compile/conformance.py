@@ -8,9 +8,9 @@ documents. Used by the tests for every example and generated spec, and by
 from __future__ import annotations
 
 from batchspec.compile.discovery import SchemaProblem, request_problems
-from batchspec.compile.wire import wire_request
+from batchspec.compile.wire import upload_request, wire_request
 from batchspec.diagnostics import Diagnostic
-from batchspec.model.jobs import CompiledJob
+from batchspec.model.jobs import CompiledJob, CompiledModel
 
 
 def conformance_problems(job: CompiledJob) -> list[SchemaProblem]:
@@ -36,4 +36,19 @@ def conformance_diagnostics(job: CompiledJob) -> list[Diagnostic]:
     ]
 
 
-__all__ = ["conformance_diagnostics", "conformance_problems"]
+def model_conformance_diagnostics(model: CompiledModel) -> list[Diagnostic]:
+    """BS304 for a `models.upload` request that breaks its discovery schema."""
+    wire = upload_request(model)
+    problems = request_problems(wire.api, wire.version, wire.method, wire.body, wire.params)
+    return [
+        Diagnostic(
+            "BS304",
+            f"models.upload request `{p.pointer}`: {p.message}",
+            file=str(model.source) if model.source else None,
+            hint=f"checked against {wire.api}.{wire.version} {wire.method}",
+        )
+        for p in problems
+    ]
+
+
+__all__ = ["conformance_diagnostics", "conformance_problems", "model_conformance_diagnostics"]

@@ -51,6 +51,11 @@ def display_fingerprint(display_name: str) -> tuple[str, str | None]:
     return display_name[: found.start()], found.group(1)
 
 
+def label_value(text: str) -> str:
+    """`text` as a label value: lowercase, `_` for what labels cannot hold, cut to 63."""
+    return _LABEL_VALUE_BAD.sub("_", text.lower())[:LABEL_MAX]
+
+
 def managed_labels(name: str, fp: str) -> dict[str, str]:
     """The labels batchspec puts on every job it submits.
 
@@ -59,7 +64,7 @@ def managed_labels(name: str, fp: str) -> dict[str, str]:
     label is the identity."""
     return {
         LABEL_MANAGED_BY: MANAGED_BY_VALUE,
-        LABEL_JOB: _LABEL_VALUE_BAD.sub("_", name.lower())[:LABEL_MAX],
+        LABEL_JOB: label_value(name),
         LABEL_FINGERPRINT: fingerprint_label(fp),
     }
 

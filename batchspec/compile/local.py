@@ -34,6 +34,7 @@ ADDED_FIELDS: tuple[tuple[tuple[str, ...], Any], ...] = (
     (("spec", "genai"), None),
     (("spec", "input", "requests"), None),
     (("spec", "input", "fileName"), None),
+    (("spec", "model", "ref"), None),
 )
 
 
@@ -51,7 +52,24 @@ def local_body(doc: BatchPredictionJobSpec) -> dict[str, Any]:
             node = node[key]
         if node.get(path[-1]) == default:
             node.pop(path[-1], None)
+    _drop_unset_runner_fields(body["spec"]["model"])
     return body
+
+
+# Runner fields added later (as ADDED_FIELDS, per runner kind): left out while
+# unset, so a job that does not use them keeps its fingerprint.
+ADDED_RUNNER_FIELDS = {
+    "http": ("memory",),
+    "command": ("memory", "hangTimeoutSeconds"),
+}
+
+
+def _drop_unset_runner_fields(model: dict[str, Any]) -> None:
+    local = model.get("local")
+    if isinstance(local, dict):
+        for key in ADDED_RUNNER_FIELDS.get(str(local.get("runner")), ()):
+            if key in local and local[key] is None:
+                del local[key]
 
 
 def ray_body(doc: BatchPredictionJobSpec) -> dict[str, Any]:

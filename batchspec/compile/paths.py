@@ -7,8 +7,10 @@ Every caller that turns spec files into jobs comes through here: `batchspec
 plan` (and apply, reconcile, drift through it), `run`, `render`, the Pulumi
 program and its provider, and the library API (`batchspec.compile`); a web
 view or a scheduler that already holds a `ValidationResult` passes it
-instead of paths, and a new kind of document (a `kind: Model`) becomes one
-more list of `Compiled` beside `jobs`, not a sixth copy of the loop. So they
+instead of paths. Model documents (`kind: Model`) come through here too:
+they compile first (parents before the models that go under them) into
+`models`, beside `jobs`, and a job's `model: {ref: NAME}` is then resolved
+against them (`batchspec.compile.model`). So they
 agree on what a selection means, on where a compile diagnostic is located
 (file:line:col, like a validation one) and on what happens to a spec that
 does not compile: it becomes a `Failure`, never a missing job, because a
@@ -26,15 +28,27 @@ from __future__ import annotations
 import difflib
 import fnmatch
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from batchspec.compile.build import compile_with_diagnostics
+from batchspec.compile.model import compile_model, resolve_ref
 from batchspec.diagnostics import Diagnostic, has_errors
 from batchspec.errors import BatchspecError, CompileError
 from batchspec.model.enums import Target
-from batchspec.model.jobs import CompiledJob
-from batchspec.validate import LoadedSpec, ValidationResult, locate, validate_paths
+from batchspec.model.jobs import CompiledJob, CompiledModel
+from batchspec.model.modelspec import ModelDocument
+from batchspec.validate import (
+    Loaded,
+    LoadedModel,
+    LoadedSpec,
+    ValidationResult,
+    locate,
+    validate_paths,
+)
+
+UPLOADED_BY = (Target.VERTEX, Target.GENAI)
+"""Targets whose jobs run an uploaded model version (the others run its container)."""
 
 TargetChoice = Target | str | Callable[[LoadedSpec], Target] | None
 """Compile for this target, or for what the function picks per spec; None:
@@ -43,16 +57,17 @@ each spec's own target."""
 
 @dataclass(frozen=True)
 class Failure:
-    """A valid spec that does not compile for the target asked of it."""
+    """A valid spec (or Model document) that does not compile for the target
+    asked of it."""
 
-    loaded: LoadedSpec
+    loaded: Loaded
     target: Target
     error: CompileError
     diagnostics: tuple[Diagnostic, ...] = ()  # located in the spec's file
 
     @property
     def name(self) -> str:
-        """The job name."""
+        """The job (or model) name."""
         return self.loaded.name
 
     @property
@@ -80,6 +95,7 @@ class Compiled:
     failures: list[Failure] = field(default_factory=list)
     skipped: list[LoadedSpec] = field(default_factory=list)  # valid, outside the selection
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    models: list[CompiledModel] = field(default_factory=list)  # parents first
 
     @property
     def ok(self) -> bool:
@@ -99,6 +115,10 @@ class Compiled:
     def by_name(self) -> dict[str, CompiledJob]:
         """The compiled jobs by job name (names are unique across specs)."""
         return {job.name: job for job in self.jobs}
+
+    def models_by_name(self) -> dict[str, CompiledModel]:
+        """The compiled models by name, parents first."""
+        return {model.name: model for model in self.models}
 
 
 def compile_paths(
@@ -127,14 +147,94 @@ def compile_paths(
     if not keep_going and not result.ok:
         return out
     wanted = {str(t) for t in targets}  # a target no spec has selects nothing
+    chosen: list[tuple[LoadedSpec, Target | None]] = []
     for loaded in result.specs:
         own = loaded.spec.spec.target
         if not selected(loaded.name, select) or (wanted and own.value not in wanted):
             out.skipped.append(loaded)
             continue
-        chosen = target(loaded) if callable(target) else target
-        _compile_one(out, loaded, _target(chosen) if chosen else None, env, conformance)
+        pick = target(loaded) if callable(target) else target
+        chosen.append((loaded, _target(pick) if pick else None))
+    needed = _needed_models(result.models, chosen, select, wanted)
+    compiled = _compile_models(out, result.models, needed, env, conformance)
+    documents = {m.name: (m.spec, m.file) for m in result.models}
+    for loaded, goal in chosen:
+        _compile_one(
+            out,
+            loaded,
+            goal,
+            env=env,
+            conformance=conformance,
+            models=compiled,
+            documents=documents,
+        )
     return out
+
+
+def _needed_models(
+    models: list[LoadedModel],
+    chosen: list[tuple[LoadedSpec, Target | None]],
+    select: Sequence[str],
+    wanted: set[str],
+) -> set[str]:
+    """Model documents to compile: the selected ones (a model's own target is
+    vertex) and every one a selected job runs as an uploaded version, with
+    the parents they go under."""
+    names = {
+        m.name
+        for m in models
+        if selected(m.name, select) and (not wanted or Target.VERTEX.value in wanted)
+    }
+    for loaded, goal in chosen:
+        ref = loaded.spec.spec.model.ref
+        if ref is not None and (goal or loaded.spec.spec.target) in UPLOADED_BY:
+            names.add(ref)
+    parents = {m.name: m.spec.spec.parent_model for m in models}
+    todo = list(names)
+    while todo:
+        link = parents.get(todo.pop())
+        if link is not None and link.ref is not None and link.ref not in names:
+            names.add(link.ref)
+            todo.append(link.ref)
+    return names
+
+
+def _compile_models(
+    out: Compiled,
+    models: list[LoadedModel],
+    needed: set[str],
+    env: Mapping[str, str] | None,
+    conformance: bool,
+) -> dict[str, CompiledModel]:
+    """Compile the needed models, each after the parent it goes under."""
+    by_name = {m.name: m for m in models if m.name in needed}
+    done: dict[str, CompiledModel] = {}
+    failed: set[str] = set()
+
+    def visit(loaded: LoadedModel) -> None:
+        if loaded.name in done or loaded.name in failed:
+            return
+        link = loaded.spec.spec.parent_model
+        if link is not None and link.ref in by_name:
+            visit(by_name[link.ref])  # validated: references make no circle
+        try:
+            model = compile_model(loaded.spec, parents=done, source=loaded.file, env=env)
+        except CompileError as exc:
+            found = locate(exc.diagnostics, loaded)
+            out.failures.append(Failure(loaded, Target.VERTEX, exc, tuple(found)))
+            out.diagnostics.extend(found)
+            failed.add(loaded.name)
+            return
+        if conformance:
+            from batchspec.compile.conformance import model_conformance_diagnostics
+
+            out.diagnostics.extend(locate(model_conformance_diagnostics(model), loaded))
+        done[loaded.name] = model
+        out.models.append(model)
+
+    for loaded in by_name.values():
+        visit(loaded)
+    return done
 
 
 def _target(value: Target | str) -> Target:
@@ -149,16 +249,27 @@ def _compile_one(
     out: Compiled,
     loaded: LoadedSpec,
     target: Target | None,
+    *,
     env: Mapping[str, str] | None,
     conformance: bool,
+    models: Mapping[str, CompiledModel],
+    documents: Mapping[str, tuple[ModelDocument, Path]],
 ) -> None:
+    goal = target or loaded.spec.spec.target
     try:
+        doc = resolve_ref(
+            loaded.spec, goal, compiled=models, documents=documents, job_source=loaded.file
+        )
         job, warnings = compile_with_diagnostics(
-            loaded.spec, target=target, source=loaded.file, env=env, written=loaded.rules
+            doc,
+            target=target,
+            source=loaded.file,
+            env=env,
+            written=loaded.rules if doc is loaded.spec else None,
         )
     except CompileError as exc:
         found = locate(exc.diagnostics, loaded)
-        out.failures.append(Failure(loaded, target or loaded.spec.spec.target, exc, tuple(found)))
+        out.failures.append(Failure(loaded, goal, exc, tuple(found)))
         out.diagnostics.extend(found)
         return
     out.diagnostics.extend(locate(warnings, loaded))
@@ -166,7 +277,8 @@ def _compile_one(
         from batchspec.compile.conformance import conformance_diagnostics
 
         out.diagnostics.extend(locate(conformance_diagnostics(job), loaded))
-    out.jobs.append(job)
+    ref = loaded.spec.spec.model.ref
+    out.jobs.append(replace(job, model_ref=ref) if ref is not None else job)
 
 
 def selected(name: str, patterns: Sequence[str]) -> bool:
@@ -177,7 +289,7 @@ def selected(name: str, patterns: Sequence[str]) -> bool:
 def require_matches(result: ValidationResult, patterns: Sequence[str], where: str) -> None:
     """Raise when a requested name (or glob) matches no valid spec: asking for
     a job by name and getting silence would look like success."""
-    known = [s.name for s in result.specs]
+    known = [s.name for s in result.specs] + [m.name for m in result.models]
     for pattern in patterns:
         if any(fnmatch.fnmatchcase(name, pattern) for name in known):
             continue

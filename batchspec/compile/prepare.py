@@ -69,15 +69,51 @@ def prepare(
     `written` is what the rules found in `doc` as written, when the caller
     already knows (`LoadedSpec.rules`); without it the rules run on `doc`
     too, but only when the effective spec differs from it."""
-    env = os.environ if env is None else env
     target = target or doc.spec.target
-    problems: list[Diagnostic] = []
-    project, project_source = doc.spec.project, "spec" if doc.spec.project else None
-    region, region_source = doc.spec.region, "spec" if doc.spec.region else None
     gemini = (
         target is Target.GENAI and doc.spec.genai is not None and doc.spec.genai.api == "gemini"
     )
-    if target in CLOUD_TARGETS and not gemini:  # the Gemini Developer API takes an API key
+    # The Gemini Developer API takes an API key, not a project and region.
+    where = settle_location(doc.spec.project, doc.spec.region, target, env, needed=not gemini)
+    problems = list(where.problems)
+    project, project_source = where.project, where.project_source
+    region, region_source = where.region, where.region_source
+    spec = doc.spec.model_copy(update={"target": target, "project": project, "region": region})
+    effective = doc.model_copy(update={"spec": spec})
+    problems.extend(_rules_for(doc, effective, region_source, written))
+    problems.extend(unsupported_settings(effective))
+    problems.extend(model_location(effective))
+    problems.extend(json_values(effective))
+    return Prepared(effective, target, problems, project_source, region_source)
+
+
+@dataclass(frozen=True)
+class Location:
+    """Project and region as they run, where each came from, and what is missing."""
+
+    project: str | None
+    region: str | None
+    project_source: str | None
+    region_source: str | None
+    problems: tuple[Diagnostic, ...] = ()
+
+
+def settle_location(
+    project: str | None,
+    region: str | None,
+    target: Target,
+    env: Mapping[str, str] | None = None,
+    *,
+    needed: bool = True,
+) -> Location:
+    """Project and region for `target` (a job's, or a Model document's:
+    vertex): as written, else from the environment (BS261 / BS210 when a
+    cloud target has neither and `needed`)."""
+    env = os.environ if env is None else env
+    problems: list[Diagnostic] = []
+    project_source = "spec" if project else None
+    region_source = "spec" if region else None
+    if target in CLOUD_TARGETS and needed:
         if project is None:
             project, project_source = _from_env(env, PROJECT_ENV)
             if project is None:
@@ -86,13 +122,7 @@ def prepare(
             region, region_source = _from_env(env, REGION_ENV)
             if region is None:
                 problems.append(_region_missing(target))
-    spec = doc.spec.model_copy(update={"target": target, "project": project, "region": region})
-    effective = doc.model_copy(update={"spec": spec})
-    problems.extend(_rules_for(doc, effective, region_source, written))
-    problems.extend(unsupported_settings(effective))
-    problems.extend(model_location(effective))
-    problems.extend(json_values(effective))
-    return Prepared(effective, target, problems, project_source, region_source)
+    return Location(project, region, project_source, region_source, tuple(problems))
 
 
 def _from_env(env: Mapping[str, str], names: tuple[str, ...]) -> tuple[str | None, str | None]:
@@ -160,4 +190,4 @@ def _unplaced(d: Diagnostic) -> Diagnostic:
     return d.at(file=None, line=None, column=None, document=None)
 
 
-__all__ = ["Prepared", "prepare", "unsupported_settings"]
+__all__ = ["Location", "Prepared", "prepare", "settle_location", "unsupported_settings"]

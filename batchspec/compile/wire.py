@@ -13,7 +13,7 @@ from typing import Any
 from batchspec.compile import genai, mlengine, vertex
 from batchspec.compile.identity import gemini_api_body
 from batchspec.model.enums import Target
-from batchspec.model.jobs import CompiledJob
+from batchspec.model.jobs import CompiledJob, CompiledModel
 
 GLOBAL_LOCATION = "global"
 GEMINI_API_ROOT = "https://generativelanguage.googleapis.com"
@@ -61,6 +61,16 @@ def wire_request(job: CompiledJob) -> WireRequest | None:
     return None
 
 
+def upload_request(model: CompiledModel) -> WireRequest:
+    """The `models.upload` request of a compiled model (its first version: with
+    `modelId`; apply sends later versions with `parentModel` instead)."""
+    from batchspec.compile import model as upload
+
+    root = _vertex_root(_location(model.parent))
+    url = f"{root}/v1/{model.parent}/models:upload"
+    return _post(upload, url, model.parent, dict(model.body))
+
+
 def _post(api: ModuleType, url: str, parent: str, body: dict[str, Any]) -> WireRequest:
     """A create call of `api` (a target module naming its API, VERSION and METHOD)."""
     return WireRequest(api.API, api.VERSION, api.METHOD, "POST", url, {"parent": parent}, body)
@@ -94,4 +104,4 @@ def call_description(job: CompiledJob) -> dict[str, Any]:
     return out
 
 
-__all__ = ["WireRequest", "call_description", "wire_request"]
+__all__ = ["WireRequest", "call_description", "upload_request", "wire_request"]

@@ -194,6 +194,7 @@ class Supervisor:
                 batch_size=spec.resources.batch_size,
                 log_dir=self.jd.logs,
                 parameters=spec.model_parameters,
+                key_field=spec.input.key_field,
             ),
             limit=limit,
             job_dir=self.jd,

@@ -72,7 +72,7 @@ def validated(
 
     spec, diagnostics = validate_document(Document("<import>", 0, dict(data), ""))
     errors = [as_problem(fields, d) for d in diagnostics if d.is_error]
-    if errors or spec is None:
+    if errors or not isinstance(spec, BatchPredictionJobSpec):
         raise MigrationError(f"job {fields.name or '?'}", errors)
     return spec, [as_problem(fields, d) for d in diagnostics if not d.is_error]
 

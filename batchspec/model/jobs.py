@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from batchspec.model.enums import JobState, Target
+from batchspec.model.modelspec import ModelDocument, ModelSpec
 from batchspec.model.spec import BatchPredictionJobSpec, JobSpec
 
 # Labels batchspec owns on every job it submits. The fingerprint label is how a
@@ -16,6 +17,7 @@ from batchspec.model.spec import BatchPredictionJobSpec, JobSpec
 LABEL_MANAGED_BY = "managed-by"
 LABEL_JOB = "batchspec-job"
 LABEL_FINGERPRINT = "batchspec-fp"
+LABEL_MODEL = "batchspec-model"  # on uploaded models, in place of the job label
 MANAGED_BY_VALUE = "batchspec"
 
 
@@ -44,10 +46,49 @@ class CompiledJob:
     labels: Mapping[str, str] = field(default_factory=dict)
     parent: str | None = None
     source: Path | None = None
+    model_ref: str | None = None  # the Model document it runs (`model: {ref: NAME}`)
 
     @property
     def short_fingerprint(self) -> str:
         """The first 12 hex digits: enough to tell revisions apart in a table."""
+        return self.fingerprint[:12]
+
+
+@dataclass(frozen=True)
+class CompiledModel:
+    """A Model document compiled into its `models.upload` request.
+
+    `body` is the UploadModelRequest (`modelId` for the model's first version;
+    apply sends the same request with `parentModel` once the model exists);
+    `fingerprint` is the sha256 of it without batchspec's labels and its
+    revision alias. Versions are found by that alias: `version` names this
+    revision before it is uploaded, which is what a job's request carries."""
+
+    name: str
+    body: Mapping[str, Any]
+    fingerprint: str
+    spec: ModelDocument
+    effective: ModelSpec
+    parent: str  # projects/P/locations/L
+    model_id: str  # the model the versions go under
+    alias: str  # this revision's version alias
+    labels: Mapping[str, str] = field(default_factory=dict)
+    source: Path | None = None
+    requires: tuple[str, ...] = ()  # Model documents uploaded before this one
+
+    @property
+    def resource(self) -> str:
+        """`projects/P/locations/L/models/ID`: the model, all its versions."""
+        return f"{self.parent}/models/{self.model_id}"
+
+    @property
+    def version(self) -> str:
+        """`projects/P/locations/L/models/ID@ALIAS`: this revision."""
+        return f"{self.resource}@{self.alias}"
+
+    @property
+    def short_fingerprint(self) -> str:
+        """The first 12 hex digits."""
         return self.fingerprint[:12]
 
 

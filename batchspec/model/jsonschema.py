@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic.json_schema import GenerateJsonSchema
 
-from batchspec.model.spec import BatchPredictionJobSpec
+from batchspec.model.documents import AnyDocument
 
 SCHEMA_ID = "https://json.schemastore.org/batchspec-v1.json"
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
@@ -29,11 +29,14 @@ class _Generator(GenerateJsonSchema):
 
 
 def spec_schema() -> dict[str, Any]:
-    """The JSON Schema of one spec document."""
-    schema: dict[str, Any] = BatchPredictionJobSpec.model_json_schema(
+    """The JSON Schema of one spec document: a `oneOf` by `kind`."""
+    schema: dict[str, Any] = AnyDocument.model_json_schema(
         by_alias=True, schema_generator=_Generator
     )
-    schema["title"] = "batchspec BatchPredictionJob v1"
+    schema["title"] = "batchspec v1 document (BatchPredictionJob or Model)"
+    schema["description"] = (
+        "One YAML document of a batchspec spec file: a batch prediction job or a model."
+    )
     return schema
 
 

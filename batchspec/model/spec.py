@@ -15,77 +15,45 @@ Why the shape is what it is:
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Any, Literal
 
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    ConfigDict,
-    Field,
-    StrictBool,
-    StrictInt,
-    StrictStr,
-)
-from pydantic.alias_generators import to_camel
-from pydantic_core import PydanticCustomError
+from pydantic import Field, StrictBool, StrictStr
 
+from batchspec.model.base import (
+    DAY,
+    DURATION_MAX_LENGTH,
+    DURATION_PATTERN,
+    INT32_MAX,
+    INT64_MAX,
+    MAX_DEADLINE_SECONDS,
+    Duration,
+    Fraction,
+    NonNegativeInt,
+    PositiveInt,
+    PositiveInt32,
+    Seconds,
+    SpecModel,
+    StrMap,
+    duration_seconds,
+)
 from batchspec.model.enums import DataFormat, Target
+from batchspec.model.runners import (
+    CommandRunner,
+    ContainerRunner,
+    HttpRunner,
+    LocalModel,
+    OnnxRunner,
+    PythonRunner,
+    SklearnRunner,
+)
+
+_Model = SpecModel
 
 API_VERSION = "batchspec.dev/v1"
 KIND = "BatchPredictionJob"
 
 JOB_NAME_PATTERN = r"^[A-Za-z][A-Za-z0-9_]*$"
 JOB_NAME_MAX = 128
-DURATION_PATTERN = r"^([0-9]+[smhd])+$"
-_DURATION_PART = re.compile(r"([0-9]+)([smhd])")
-_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-
-# Every number has an upper bound: an unbounded one passed validation and then
-# overflowed later (`deadline: 99999999999999999999d` raised OverflowError in
-# every reconcile pass). Where a service fixes the range, the bound is its.
-INT32_MAX = 2**31 - 1  # Vertex AI int32 fields (aiplatform.v1 discovery document)
-INT64_MAX = 2**63 - 1  # ML Engine int64 fields (ml.v1 discovery document); SQLite INTEGER
-DAY = 86_400
-MAX_DEADLINE_SECONDS = 30 * DAY  # batchspec's own policy: a month
-DURATION_MAX_LENGTH = 32
-
-PositiveInt = Annotated[StrictInt, Field(ge=1, le=INT64_MAX)]
-PositiveInt32 = Annotated[StrictInt, Field(ge=1, le=INT32_MAX)]
-NonNegativeInt = Annotated[StrictInt, Field(ge=0, le=INT64_MAX)]
-Fraction = Annotated[float, Field(ge=0.0, le=1.0, strict=True, allow_inf_nan=False)]
-Seconds = Annotated[float, Field(gt=0.0, le=MAX_DEADLINE_SECONDS, strict=True, allow_inf_nan=False)]
-StrMap = dict[StrictStr, StrictStr]
-
-
-def duration_seconds(text: str) -> int:
-    """Turn a duration such as ``1h30m`` into seconds (the format is validated)."""
-    return sum(int(n) * _UNIT_SECONDS[u] for n, u in _DURATION_PART.findall(text))
-
-
-def _bounded_duration(text: str) -> str:
-    """The format is a rule (BS290, with a hint); the size is structure."""
-    if len(text) > DURATION_MAX_LENGTH or duration_seconds(text) > MAX_DEADLINE_SECONDS:
-        raise PydanticCustomError(
-            "less_than_equal", "must be at most {le}", {"le": f"{MAX_DEADLINE_SECONDS // DAY}d"}
-        )
-    return text
-
-
-Duration = Annotated[StrictStr, AfterValidator(_bounded_duration)]
-
-
-class _Model(BaseModel):
-    """Base for every spec object: camelCase keys, unknown keys rejected, immutable."""
-
-    model_config = ConfigDict(
-        extra="forbid",
-        alias_generator=to_camel,
-        validate_by_alias=True,
-        validate_by_name=False,
-        serialize_by_alias=True,
-        frozen=True,
-    )
 
 
 class Metadata(_Model):
@@ -116,97 +84,6 @@ class Metadata(_Model):
     )
 
 
-# --- local model runners (the embedded engine) --------------------------------
-
-
-class PythonRunner(_Model):
-    """A Python callable ``module:function`` or a class with ``predict``."""
-
-    runner: Literal["python"]
-    callable: StrictStr = Field(
-        description="`package.module:name`; a function of a list of instances, or a class"
-        " whose instances have `predict(instances)`.",
-        json_schema_extra={"pattern": r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$"},
-    )
-    init_args: dict[StrictStr, Any] = Field(
-        default_factory=dict, description="Keyword arguments for the class constructor."
-    )
-    python_path: list[StrictStr] = Field(
-        default_factory=list,
-        description="Folders (relative to the spec file) put on sys.path before importing.",
-    )
-
-
-class SklearnRunner(_Model):
-    """A scikit-learn estimator saved with joblib. Unpickling runs code: pin it."""
-
-    runner: Literal["sklearn"]
-    path: StrictStr = Field(description="joblib file, relative to the spec file or a URL.")
-    sha256: StrictStr | None = Field(
-        default=None,
-        description="Required: hex sha256 of the file; loading refuses any other file.",
-        json_schema_extra={"pattern": "^[0-9a-f]{64}$"},
-    )
-    method: Literal["predict", "predict_proba", "decision_function", "transform"] = "predict"
-    features: list[StrictStr] | None = Field(
-        default=None, description="Field order when instances are objects."
-    )
-
-
-class OnnxRunner(_Model):
-    """An ONNX model run with ONNX Runtime on the CPU."""
-
-    runner: Literal["onnx"]
-    path: StrictStr
-    sha256: StrictStr | None = Field(default=None, json_schema_extra={"pattern": "^[0-9a-f]{64}$"})
-    input_name: StrictStr | None = None
-    output_names: list[StrictStr] | None = None
-    features: list[StrictStr] | None = None
-
-
-class HttpRunner(_Model):
-    """A model server that follows Vertex AI's custom-container HTTP contract.
-
-    batchspec starts ``command`` with AIP_HTTP_PORT, AIP_HEALTH_ROUTE,
-    AIP_PREDICT_ROUTE, AIP_STORAGE_URI, AIP_MODEL_NAME and AIP_MODE set, exactly
-    as Vertex does, so contract mistakes show up before a cloud run.
-    """
-
-    runner: Literal["http"]
-    command: list[StrictStr] = Field(min_length=1)
-    env: StrMap = Field(default_factory=dict)
-    port: Annotated[StrictInt, Field(ge=1, le=65535)] | None = Field(
-        default=None, description="AIP_HTTP_PORT; a free port when omitted."
-    )
-    health_route: StrictStr = "/health"
-    predict_route: StrictStr = "/predict"
-    storage_uri: StrictStr | None = Field(default=None, description="AIP_STORAGE_URI.")
-    # Vertex AI limits a container's deployment to 2 hours
-    # (ModelContainerSpec.deploymentTimeout in the aiplatform.v1 discovery document).
-    startup_timeout_seconds: Annotated[Seconds, Field(le=2 * 3600)] = 60.0
-    request_timeout_seconds: Annotated[Seconds, Field(le=DAY)] = 60.0
-
-
-class CommandRunner(_Model):
-    """A command following batchspec's local file contract for custom containers.
-
-    The command reads the files listed in AIP_BATCH_INPUT_URIS (comma separated)
-    and writes JSON lines into AIP_BATCH_OUTPUT_DIR. These variables are
-    batchspec's own local convention: Vertex AI does not set them.
-    """
-
-    runner: Literal["command"]
-    command: list[StrictStr] = Field(min_length=1)
-    env: StrMap = Field(default_factory=dict)
-    timeout_seconds: Seconds = 3600.0
-
-
-LocalModel = Annotated[
-    PythonRunner | SklearnRunner | OnnxRunner | HttpRunner | CommandRunner,
-    Field(discriminator="runner"),
-]
-
-
 class ModelRef(_Model):
     """Exactly one way to name the model; which ways a target accepts is a rule."""
 
@@ -229,10 +106,15 @@ class ModelRef(_Model):
         description="Publisher model, e.g. `publishers/google/models/gemini-2.0-flash-001`.",
     )
     local: LocalModel | None = Field(default=None, description="A model for the local engine.")
+    ref: StrictStr | None = Field(
+        default=None,
+        description="A `kind: Model` document by name: its uploaded version on Vertex AI,"
+        " its container on the local engine.",
+    )
 
     def ways(self) -> list[str]:
         """The keys used to name the model (a valid spec has exactly one)."""
-        keys = ("name", "uri", "resource", "publisher", "local")
+        keys = ("name", "uri", "resource", "publisher", "local", "ref")
         return [k for k in keys if getattr(self, k) is not None]
 
 
@@ -516,3 +398,35 @@ class BatchPredictionJobSpec(_Model):
     def name(self) -> str:
         """The job name."""
         return self.metadata.name
+
+
+__all__ = [
+    "API_VERSION",
+    "DAY",
+    "DURATION_MAX_LENGTH",
+    "DURATION_PATTERN",
+    "INT32_MAX",
+    "INT64_MAX",
+    "JOB_NAME_MAX",
+    "JOB_NAME_PATTERN",
+    "KIND",
+    "MAX_DEADLINE_SECONDS",
+    "Accelerator",
+    "BatchPredictionJobSpec",
+    "CommandRunner",
+    "ContainerRunner",
+    "HttpRunner",
+    "InputSpec",
+    "JobSpec",
+    "LocalModel",
+    "Metadata",
+    "ModelRef",
+    "OnnxRunner",
+    "OutputSpec",
+    "Policy",
+    "PythonRunner",
+    "RaySettings",
+    "Resources",
+    "SklearnRunner",
+    "duration_seconds",
+]

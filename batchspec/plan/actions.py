@@ -18,6 +18,7 @@ from typing import Any
 from batchspec.diagnostics import Diagnostic, has_errors
 from batchspec.model.jobs import CompiledJob
 from batchspec.plan.desired import Problem
+from batchspec.plan.models import ModelAction
 from batchspec.schedule.cron import Cron
 from batchspec.state.records import JobRecord, from_text, to_text
 from batchspec.state.runs import TickDecision
@@ -219,6 +220,7 @@ class Plan:
     problems: list[Problem] = field(default_factory=list)
     unobserved: dict[str, str] = field(default_factory=dict)
     upcoming: list[Upcoming] = field(default_factory=list)
+    models: list[ModelAction] = field(default_factory=list)  # carried out before the jobs
 
     def counts(self) -> dict[ActionKind, int]:
         """Number of actions per kind, every kind present (zeros included)."""
@@ -234,7 +236,7 @@ class Plan:
     @property
     def has_changes(self) -> bool:
         """True when applying would do anything."""
-        return any(a.changes for a in self.actions)
+        return any(a.changes for a in self.actions) or any(m.changes for m in self.models)
 
     @property
     def has_errors(self) -> bool:
@@ -258,4 +260,7 @@ class Plan:
                 f"{counts[ActionKind.SKIP]} to skip",
             ]
         parts.append(f"{counts[ActionKind.NOOP]} unchanged")
+        uploads = sum(1 for m in self.models if m.changes)
+        if self.models:
+            parts.insert(0, f"{uploads} model(s) to upload")
         return ", ".join(parts)

@@ -20,6 +20,7 @@ from batchspec.plan import recurring
 from batchspec.plan.actions import Action, ActionKind, Plan, Upcoming
 from batchspec.plan.attempts import key_label, retry_not_before
 from batchspec.plan.desired import Desired
+from batchspec.plan.models import plan_models
 from batchspec.plan.observed import Observation
 from batchspec.plan.recurring import InputsSeen
 from batchspec.state.records import JobRecord, RevisionRecord, StateSnapshot, utc_now
@@ -49,8 +50,9 @@ def plan_against(
     options: PlanOptions | None = None,
 ) -> Plan:
     """`build_plan` against what `store` recorded, read consistently (the
-    snapshot, the revisions it needs, the state file's path for the plan)."""
-    return build_plan(
+    snapshot, the revisions it needs, the state file's path for the plan),
+    the Model documents' uploads first."""
+    plan = build_plan(
         desired,
         store.snapshot(),
         observation,
@@ -58,6 +60,9 @@ def plan_against(
         options=options,
         state_path=str(store.path) if store.path else None,
     )
+    if desired.models:
+        plan.models = plan_models(desired.models, store.current_models())
+    return plan
 
 
 def _effective(record: JobRecord, observation: Observation | None) -> tuple[JobState | None, bool]:

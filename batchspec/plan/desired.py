@@ -16,7 +16,7 @@ from pathlib import Path
 
 from batchspec.compile.paths import compile_paths, selected
 from batchspec.diagnostics import Diagnostic, has_errors
-from batchspec.model.jobs import CompiledJob
+from batchspec.model.jobs import CompiledJob, CompiledModel
 from batchspec.state.records import JobRecord
 
 
@@ -43,6 +43,7 @@ class Desired:
     """Compiled jobs by name plus what could not be loaded."""
 
     jobs: dict[str, CompiledJob] = field(default_factory=dict)
+    models: dict[str, CompiledModel] = field(default_factory=dict)  # parents first
     diagnostics: list[Diagnostic] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     scope: tuple[Path, ...] = ()
@@ -105,6 +106,7 @@ def load_desired(
             problems.append(unset)
     return Desired(
         jobs=jobs,
+        models=compiled.models_by_name(),
         diagnostics=compiled.diagnostics,
         problems=problems,
         scope=tuple(_resolve(p) for p in paths),

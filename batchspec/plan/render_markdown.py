@@ -52,6 +52,11 @@ def _header(plan: Plan, title: str) -> list[str]:
     recurring = plan.upcoming or any(counts[k] for k in RECURRING)
     shown = [k for k in KIND_ORDER if recurring or k not in RECURRING]
     lines += [f"| {kind.value} | {counts[kind]} |" for kind in shown]
+    if plan.models:  # uploaded first, before the jobs that run them
+        lines += ["", "| model | action | why |", "| --- | --- | --- |"]
+        lines += [
+            f"| {_code(m.name)} | {m.kind.value} | {_escape(m.reason)} |" for m in plan.models
+        ]
     source = "recorded state refreshed from the backends" if plan.refreshed else "recorded state"
     lines += [
         "",

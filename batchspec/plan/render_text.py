@@ -20,6 +20,7 @@ def render_text(plan: Plan, *, verbose: bool = False, diff: bool = False) -> str
     """Changes first (with notes and optional diffs), then unchanged jobs, errors, summary."""
     head = f"batchspec plan: state {plan.state_path or '(none yet)'}, serial {plan.serial}"
     lines = [head + (", refreshed from backends" if plan.refreshed else ""), ""]
+    lines.extend(_model_lines(plan))
     changes = plan.changes
     width = max((len(a.name) for a in plan.actions), default=10)
     for action in changes:
@@ -40,6 +41,18 @@ def render_text(plan: Plan, *, verbose: bool = False, diff: bool = False) -> str
     verdict = "Plan" if not plan.has_errors else "Plan (with errors, cannot be applied)"
     lines.append(f"{verdict}: {plan.summary()}.")
     return "\n".join(lines)
+
+
+def _model_lines(plan: Plan) -> list[str]:
+    """Models first: apply uploads them before the jobs that run them."""
+    if not plan.models:
+        return []
+    width = max(len(m.name) for m in plan.models)
+    lines = ["Models:"]
+    for m in plan.models:
+        symbol = "^" if m.changes else " "
+        lines.append(f"  {symbol:>3} {m.kind.value:<8} {m.name:<{width}}  {m.reason}")
+    return [*lines, "", "Jobs:"]
 
 
 def _line(action: Action, width: int) -> str:

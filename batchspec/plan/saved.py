@@ -22,10 +22,11 @@ from batchspec import __version__
 from batchspec.compile.fingerprint import canonical_json
 from batchspec.errors import PlanError
 from batchspec.model.enums import Target
-from batchspec.model.jobs import CompiledJob
+from batchspec.model.jobs import CompiledJob, CompiledModel
 from batchspec.model.spec import BatchPredictionJobSpec
 from batchspec.plan.actions import RECURRING, Action, ActionKind, Plan, PlannedRun, Upcoming
 from batchspec.plan.desired import Problem
+from batchspec.plan.models import ModelAction, ModelActionKind
 from batchspec.secrets import strings
 from batchspec.state.records import RunOutcome, from_text, to_text
 from batchspec.state.redact import REDACTED, marked_keys, redact
@@ -192,6 +193,7 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
         "problems": [p.to_dict() for p in plan.problems],
         "unobserved": dict(plan.unobserved),
         "upcoming": [u.to_dict() for u in plan.upcoming],
+        "models": [_model_to_dict(m) for m in plan.models],
     }
     data["digest"] = _digest(data)
     return data
@@ -269,6 +271,7 @@ def load_plan(path: str | Path, store: StateStore) -> Plan:
     if data.get("hasErrors"):
         raise PlanError(f"plan {source} has errors and cannot be applied")
     actions = [_action_from_dict(item, store) for item in data["actions"]]
+    models = _models_from_dict(data.get("models", []), store)
     created = from_text(data.get("createdAt")) or datetime.now().astimezone()
     return Plan(
         actions=actions,
@@ -280,7 +283,52 @@ def load_plan(path: str | Path, store: StateStore) -> Plan:
         refreshed=bool(data.get("refreshed")),
         problems=[Problem(**p) for p in data.get("problems", [])],
         upcoming=[Upcoming.from_dict(u) for u in data.get("upcoming", [])],
+        models=models,
     )
+
+
+def _model_to_dict(action: ModelAction) -> dict[str, Any]:
+    """A model action with its document as compiled (project and region
+    settled), secrets redacted, so apply can rebuild exactly that revision."""
+    model = action.model
+    doc = model.spec.model_copy(update={"spec": model.effective})
+    spec = doc.model_dump(mode="json", by_alias=True, exclude_none=True)
+    return {
+        **action.to_dict(),
+        "document": redact(spec, marked_keys(spec)),
+        "source": str(model.source) if model.source else None,
+        "body": dict(model.body),
+    }
+
+
+def _models_from_dict(items: list[Mapping[str, Any]], store: StateStore) -> list[ModelAction]:
+    """The model actions of a saved plan, each compiled again from its
+    document and checked to be the revision that was reviewed."""
+    from batchspec.compile.model import compile_model
+    from batchspec.errors import CompileError
+    from batchspec.model.modelspec import ModelDocument
+
+    current = store.current_models()
+    done: dict[str, CompiledModel] = {}
+    out = []
+    for item in items:
+        name = item["name"]
+        try:
+            doc = ModelDocument.model_validate(item["document"])
+            source = Path(item["source"]) if item.get("source") else None
+            model = compile_model(doc, parents=done, source=source)
+        except (CompileError, ValueError) as exc:
+            raise PlanError(f"model {name} in the plan no longer compiles: {exc}") from exc
+        if model.fingerprint != item["fingerprint"]:
+            raise PlanError(
+                f"model {name} compiles to revision {model.short_fingerprint}, the plan"
+                f" reviewed {str(item['fingerprint'])[:12]}",
+                hint="its document holds redacted values or changed meaning: make a new plan",
+            )
+        done[name] = model
+        out.append(ModelAction(ModelActionKind(item["kind"]), name, item["reason"], model,
+                               current.get(name)))  # fmt: skip
+    return out
 
 
 def _action_from_dict(item: Mapping[str, Any], store: StateStore) -> Action:

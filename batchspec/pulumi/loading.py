@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 
 from batchspec.compile import compile_paths
 from batchspec.diagnostics import Diagnostic
-from batchspec.model.jobs import CompiledJob
+from batchspec.model.enums import Severity
+from batchspec.model.jobs import CompiledJob, CompiledModel
 from batchspec.pulumi.settings import StackConfigError, StackSettings
 
 
@@ -23,6 +24,30 @@ class LoadedJobs:
     jobs: list[CompiledJob] = field(default_factory=list)
     warnings: list[Diagnostic] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # valid specs outside select/targets
+
+
+def _models_not_uploaded(
+    jobs: list[CompiledJob], models: dict[str, CompiledModel]
+) -> list[Diagnostic]:
+    """BS409: a job whose request names a Model document's revision; the
+    program creates no model, so `batchspec apply` must upload it first, or
+    the service refuses the job."""
+    out = []
+    for job in jobs:
+        model = models.get(job.model_ref) if job.model_ref else None
+        if model is not None:
+            out.append(
+                Diagnostic(
+                    "BS409",
+                    f"job {job.name} runs model {model.name} ({model.version}), which this"
+                    " Pulumi program does not upload",
+                    severity=Severity.WARNING,
+                    file=str(job.source) if job.source else None,
+                    hint="run `batchspec apply` on the Model document first (it uploads the"
+                    " revision exactly once), or name the model by `resource`",
+                )
+            )
+    return out
 
 
 def load_jobs(settings: StackSettings) -> LoadedJobs:
@@ -52,6 +77,7 @@ def load_jobs(settings: StackSettings) -> LoadedJobs:
         )
     return LoadedJobs(
         jobs=compiled.jobs,
-        warnings=[d for d in compiled.diagnostics if not d.is_error],
+        warnings=[d for d in compiled.diagnostics if not d.is_error]
+        + _models_not_uploaded(compiled.jobs, compiled.models_by_name()),
         skipped=[s.name for s in compiled.skipped],
     )

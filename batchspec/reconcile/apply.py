@@ -18,6 +18,7 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
 from batchspec.backends.registry import BackendProvider
+from batchspec.errors import BatchspecError
 from batchspec.plan.actions import Plan
 from batchspec.plan.builder import PlanOptions
 from batchspec.plan.desired import Desired
@@ -30,6 +31,7 @@ from batchspec.reconcile.executor import (
     Executor,
     Outcome,
 )
+from batchspec.reconcile.models import ModelOutcome, model_registry, observe_models, upload_models
 from batchspec.reconcile.observe import observe, scope_of_actions
 from batchspec.reconcile.step import Step, reconcile_step
 from batchspec.retry import RetryPolicy
@@ -47,7 +49,7 @@ class ApplyResult:
     @property
     def ok(self) -> bool:
         """True when every action succeeded."""
-        return not self.report.failed
+        return not self.report.any_failed
 
 
 @dataclass
@@ -90,9 +92,12 @@ def plan_for_apply(
     replace: Collection[str] = (),
     run_now: Collection[str] = (),
 ) -> tuple[Plan, Observation]:
-    """Observe, record the observation, and plan against it (`run_now`:
-    recurring specs to run once now, besides their schedule)."""
+    """Observe (the declared models' versions too), record the observation,
+    and plan against it (`run_now`: recurring specs to run once now, besides
+    their schedule)."""
     options = PlanOptions(replace=frozenset(replace), run_now=frozenset(run_now))
+    if desired.models:
+        _observe_models(ctx, desired)
     step = reconcile_step(
         ctx.store,
         ctx.provider,
@@ -117,8 +122,7 @@ def apply_desired(
     plan, observation = plan_for_apply(ctx, desired, replace=replace, run_now=run_now)
     if not desired.ok:
         return ApplyResult(plan, ApplyReport(), observation)
-    report = ctx.executor().execute(plan.changes, observation)
-    return ApplyResult(plan, report, observation)
+    return execute_plan(ctx, plan, observation)
 
 
 def apply_saved(ctx: ApplyContext, plan: Plan) -> ApplyResult:
@@ -126,5 +130,46 @@ def apply_saved(ctx: ApplyContext, plan: Plan) -> ApplyResult:
     observation = observe(
         scope_of_actions(plan.changes), ctx.provider, clock=ctx.clock, rng=ctx.rng
     )
-    report = ctx.executor().execute(plan.changes, observation)
+    return execute_plan(ctx, plan, observation)
+
+
+def execute_plan(ctx: ApplyContext, plan: Plan, observation: Observation) -> ApplyResult:
+    """Upload the models first; then the jobs, except those whose model
+    failed to upload (each such job fails, saying why)."""
+    models = _upload_models(ctx, plan)
+    failed = {m.name: m.message for m in models if not m.ok}
+    blocked = [a for a in plan.changes if a.job is not None and a.job.model_ref in failed]
+    runnable = [a for a in plan.changes if a not in blocked]
+    report = ctx.executor().execute(runnable, observation)
+    for action in blocked:
+        assert action.job is not None and action.job.model_ref is not None
+        ref = action.job.model_ref
+        outcome = Outcome(action, False, f"not submitted: model {ref}: {failed[ref]}")
+        report.outcomes.append(outcome)
+        if ctx.report is not None:
+            ctx.report(outcome)
+    report.models = models
     return ApplyResult(plan, report, observation)
+
+
+def _observe_models(ctx: ApplyContext, desired: Desired) -> None:
+    """Record uploaded versions deleted outside batchspec (the plan uploads them again)."""
+    api = model_registry(ctx.provider)
+    if api is None:
+        return
+    try:
+        observe_models(ctx.store, api, desired.models, actor=ctx.actor)
+    except BatchspecError as exc:
+        if ctx.log is not None:
+            ctx.log(f"warning: cannot look up the models on Vertex AI: {exc}")
+
+
+def _upload_models(ctx: ApplyContext, plan: Plan) -> list[ModelOutcome]:
+    changes = [m for m in plan.models if m.changes]
+    if not changes:
+        return []
+    api = model_registry(ctx.provider)
+    if api is None:
+        reason = "no Vertex AI backend to upload to"
+        return [ModelOutcome(m.name, False, reason) for m in changes]
+    return upload_models(ctx.store, api, changes, actor=ctx.actor, log=ctx.log)

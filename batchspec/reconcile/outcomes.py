@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from batchspec.errors import TemporaryBackendError
 from batchspec.plan.actions import Action
 from batchspec.plan.observed import Observation
+from batchspec.reconcile.models import ModelOutcome
 from batchspec.state.records import JobRecord
 
 
@@ -26,11 +27,22 @@ class ApplyReport:
     """Outcomes of one apply (or one controller pass)."""
 
     outcomes: list[Outcome] = field(default_factory=list)
+    models: list[ModelOutcome] = field(default_factory=list)  # uploads, before the jobs
 
     @property
     def failed(self) -> list[Outcome]:
         """Actions that did not succeed."""
         return [o for o in self.outcomes if not o.ok and not o.skipped]
+
+    @property
+    def any_failed(self) -> bool:
+        """True when a job action or a model upload did not succeed."""
+        return bool(self.failed or self.failed_models)
+
+    @property
+    def failed_models(self) -> list[ModelOutcome]:
+        """Model uploads that did not succeed."""
+        return [m for m in self.models if not m.ok]
 
     @property
     def done(self) -> list[Outcome]:

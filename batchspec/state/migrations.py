@@ -188,9 +188,52 @@ CREATE TABLE runs (
 CREATE INDEX runs_name ON runs(name, scheduled_at);
 """
 
+_MODELS = """
+-- One row per upload of a Model document's revision (an upload again after
+-- the version was deleted outside batchspec is a new row). The exactly-once
+-- protocol for models.upload: 'intent' is written before the call,
+-- 'uploading' once the long-running operation's name is known, 'uploaded'
+-- when the version exists ('failed' when the operation failed).
+CREATE TABLE models (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    name          TEXT NOT NULL,
+    fingerprint   TEXT NOT NULL,
+    location      TEXT NOT NULL,   -- projects/P/locations/L
+    model_id      TEXT NOT NULL,   -- the model the version goes under
+    alias         TEXT NOT NULL,   -- the revision's version alias
+    phase         TEXT NOT NULL CHECK (phase IN ('intent', 'uploading', 'uploaded', 'failed')),
+    disposition   TEXT NOT NULL CHECK (disposition IN ('current', 'superseded', 'forgotten')),
+    operation     TEXT,
+    resource      TEXT,            -- projects/P/locations/L/models/ID@VERSION, once uploaded
+    body          TEXT NOT NULL,   -- the upload request, canonical JSON, secrets redacted
+    spec          TEXT NOT NULL,   -- the Model document as JSON, secrets redacted
+    source        TEXT,
+    error         TEXT,
+    missing_since TEXT,
+    created_at    TEXT NOT NULL,
+    updated_at    TEXT NOT NULL,
+    uploaded_at   TEXT
+);
+CREATE UNIQUE INDEX models_current ON models(name) WHERE disposition = 'current';
+CREATE INDEX models_fingerprint ON models(fingerprint);
+
+-- Every event in every model upload's life.
+CREATE TABLE model_events (
+    id       INTEGER PRIMARY KEY AUTOINCREMENT,
+    model_id INTEGER NOT NULL REFERENCES models(id),
+    name     TEXT NOT NULL,
+    event    TEXT NOT NULL,
+    detail   TEXT,
+    actor    TEXT NOT NULL,
+    at       TEXT NOT NULL
+);
+CREATE INDEX model_events_name ON model_events(name, id);
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", _V1),
     Migration(2, "recurring runs: run keys, schedules, runs", _V2_RUNS),
+    Migration(3, "uploaded models (kind: Model)", _MODELS),
 )
 
 

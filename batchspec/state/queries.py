@@ -112,7 +112,8 @@ class JobQueries(StoreBase):
         return int(row[0])
 
     def state_hash(self) -> str:
-        """A digest of every job row's identity and standing (not its counters).
+        """A digest of every job row's identity and standing (not its counters),
+        and of every model upload's.
 
         A saved plan records it; apply recomputes it and refuses the plan when
         any job was added, submitted, changed state or disposition since.
@@ -129,6 +130,12 @@ class JobQueries(StoreBase):
             "SELECT name, since, cursor, inputs_digest FROM schedules ORDER BY name"
         ):
             digest.update(json.dumps(["schedule", *row], separators=(",", ":")).encode())
+            digest.update(b"\n")
+        for row in self._conn.execute(
+            "SELECT id, name, fingerprint, phase, disposition, resource, missing_since"
+            " FROM models ORDER BY id"
+        ):
+            digest.update(b"model:" + json.dumps(row, separators=(",", ":")).encode())
             digest.update(b"\n")
         return digest.hexdigest()
 

@@ -50,13 +50,15 @@ from batchspec.state.migrations import (
     check_sequence,
     latest_version,
 )
+from batchspec.state.models import ModelStore
 from batchspec.state.queries import JobQueries
 from batchspec.state.records import utc_now
 from batchspec.state.runs import RunWrites
 
 
-class StateStore(HistoryLog, RunWrites, JobQueries):
-    """Recorded state: revisions, jobs, transitions, drift, names, the lease."""
+class StateStore(HistoryLog, RunWrites, JobQueries, ModelStore):
+    """Recorded state: revisions, jobs, transitions, drift, names, the lease,
+    schedules and runs, model uploads."""
 
     @classmethod
     def open(

@@ -6,6 +6,7 @@
     local_job("a", max_retries=2) / compiled("a", ...)       the small local job of
                                                              controller tests and bench/
     write_specs(folder, docs)                                one YAML file per job
+    model_doc("reviews", container={...})                    a `kind: Model` document
 
 Every document starts from `BASES[target]`, a spec that validates and
 compiles for that target with no environment, and applies changes on top:
@@ -135,7 +136,7 @@ def typed_spec(doc: Mapping[str, Any], *, rules: bool = True) -> BatchPrediction
         return BatchPredictionJobSpec.model_validate_json(json.dumps(doc))
     spec, problems = validate_document(Document("<built>", 0, dict(doc), ""))
     errors = [(d.code, d.pointer, d.message) for d in problems if d.is_error]
-    assert spec is not None and not errors, errors
+    assert isinstance(spec, BatchPredictionJobSpec) and not errors, errors
     return spec
 
 
@@ -189,6 +190,37 @@ def local_job(
     )
 
 
+def model_doc(
+    name: str = "reviews",
+    *,
+    labels: Mapping[str, str] | None = None,
+    **changes: Any,
+) -> dict[str, Any]:
+    """A valid `kind: Model` document in `PROJECT`/`REGION` (an image, an
+    artifact folder, a host command); `changes` replace keys of its `spec:`
+    (DROP removes one)."""
+    spec: dict[str, Any] = {
+        "project": PROJECT,
+        "region": REGION,
+        "artifactUri": f"gs://bucket/models/{name}/",
+        "container": {
+            "imageUri": f"us-docker.pkg.dev/{PROJECT}/serving/{name}:1",
+            "predictRoute": "/predict",
+            "healthRoute": "/health",
+        },
+        "local": {"command": ["python", "server.py"]},
+    }
+    for key, value in changes.items():
+        if value is DROP:
+            spec.pop(key, None)
+        else:
+            spec[key] = value
+    metadata: dict[str, Any] = {"name": name}
+    if labels:
+        metadata["labels"] = dict(labels)
+    return {"apiVersion": API_VERSION, "kind": "Model", "metadata": metadata, "spec": spec}
+
+
 def compiled(name: str, *, source: Path | None = None, **options: Any) -> CompiledJob:
     """`local_job(name, **options)`, compiled."""
     return compile_doc(local_job(name, **options), source=source)
@@ -214,6 +246,7 @@ __all__ = [
     "compile_doc",
     "compiled",
     "local_job",
+    "model_doc",
     "spec_doc",
     "typed_spec",
     "write_specs",

@@ -2,10 +2,20 @@
 
 from batchspec.validate.paths import validate_paths
 from batchspec.validate.validator import (
+    Loaded,
+    LoadedModel,
     LoadedSpec,
     ValidationResult,
     locate,
     validate_loaded,
 )
 
-__all__ = ["LoadedSpec", "ValidationResult", "locate", "validate_loaded", "validate_paths"]
+__all__ = [
+    "Loaded",
+    "LoadedModel",
+    "LoadedSpec",
+    "ValidationResult",
+    "locate",
+    "validate_loaded",
+    "validate_paths",
+]

@@ -19,6 +19,7 @@ from typing import Any, Literal, get_args, get_origin
 from pydantic import BaseModel, ValidationError
 
 from batchspec.diagnostics import Diagnostic, DocPath
+from batchspec.model.documents import KINDS, SpecDocument
 from batchspec.model.enums import Severity
 from batchspec.model.spec import API_VERSION, KIND, BatchPredictionJobSpec
 
@@ -43,15 +44,17 @@ _RANGE_ERRORS = {
 }
 
 
-def check_structure(data: dict[str, Any]) -> tuple[BatchPredictionJobSpec | None, list[Diagnostic]]:
-    """Validate one document; return the typed spec or the diagnostics."""
+def check_structure(data: dict[str, Any]) -> tuple[SpecDocument | None, list[Diagnostic]]:
+    """Validate one document (of the kind it names: a job when it names
+    none); return the typed document or the diagnostics."""
     version = _version_problem(data)
     if version:
         return None, [version]
+    root = KINDS.get(str(data.get("kind")), BatchPredictionJobSpec)
     try:
-        return BatchPredictionJobSpec.model_validate(data), []
+        return root.model_validate(data), []
     except ValidationError as exc:
-        return None, [_convert(err) for err in exc.errors(include_url=False)]
+        return None, [_convert(err, root) for err in exc.errors(include_url=False)]
 
 
 def _version_problem(data: dict[str, Any]) -> Diagnostic | None:
@@ -63,16 +66,16 @@ def _version_problem(data: dict[str, Any]) -> Diagnostic | None:
             path=("apiVersion",),
             hint=f"this batchspec reads apiVersion: {API_VERSION}",
         )
-    if kind is not None and kind != KIND:
-        return Diagnostic(
-            "BS100", f"unknown kind {kind!r}", path=("kind",), hint=f"use kind: {KIND}"
-        )
+    if kind is not None and kind not in KINDS:
+        guess = difflib.get_close_matches(str(kind), list(KINDS), n=1)
+        hint = f"did you mean `{guess[0]}`?" if guess else "one of: " + ", ".join(KINDS)
+        return Diagnostic("BS100", f"unknown kind {kind!r}", path=("kind",), hint=hint)
     return None
 
 
-def _convert(err: Any) -> Diagnostic:
+def _convert(err: Any, root: type[BaseModel]) -> Diagnostic:
     kind: str = err["type"]
-    loc, model = _doc_path(tuple(err["loc"]))
+    loc, model = _doc_path(tuple(err["loc"]), root)
     value = err.get("input")
     ctx = err.get("ctx") or {}
     if kind == "extra_forbidden":
@@ -179,7 +182,7 @@ def _missing_hint(name: str) -> str | None:
     hints = {
         "apiVersion": f"start the document with apiVersion: {API_VERSION}",
         "kind": f"add kind: {KIND}",
-        "runner": "one of: python, sklearn, onnx, http, command",
+        "runner": "one of: python, sklearn, onnx, http, command, container",
         "format": "one of: JSONL, TEXT, CSV, TF_RECORD, TF_RECORD_GZIP, FILE_LIST, BIGQUERY",
     }
     return hints.get(name)
@@ -188,10 +191,12 @@ def _missing_hint(name: str) -> str | None:
 # --- mapping pydantic locations to document paths and models ----------------
 
 
-def _doc_path(loc: tuple[Any, ...]) -> tuple[DocPath, type[BaseModel] | None]:
+def _doc_path(
+    loc: tuple[Any, ...], root: type[BaseModel]
+) -> tuple[DocPath, type[BaseModel] | None]:
     """Drop the tags pydantic inserts for tagged unions; return the path and the
     model class that owns the last key (for "did you mean")."""
-    model: type[BaseModel] | None = BatchPredictionJobSpec
+    model: type[BaseModel] | None = root
     path: list[str | int] = []
     owner: type[BaseModel] | None = model
     parts = list(loc)

@@ -64,10 +64,10 @@ OUTPUT_FORMATS: dict[Target, frozenset[DataFormat]] = {
 # Which `model.*` keys each target can use.
 MODEL_WAYS: dict[Target, frozenset[str]] = {
     Target.MLENGINE: frozenset({"name", "uri"}),
-    Target.VERTEX: frozenset({"resource", "publisher"}),
-    Target.GENAI: frozenset({"publisher", "resource"}),
-    Target.LOCAL: frozenset({"local"}),
-    Target.RAY: frozenset({"local"}),
+    Target.VERTEX: frozenset({"resource", "publisher", "ref"}),
+    Target.GENAI: frozenset({"publisher", "resource", "ref"}),
+    Target.LOCAL: frozenset({"local", "ref"}),
+    Target.RAY: frozenset({"local", "ref"}),
 }
 
 WHY_FORMAT = {

@@ -5,7 +5,8 @@ rules, and, only for a file with diagnostics, positions (line:column); then
 its text is dropped, so memory holds diagnostics and job names, not the
 tree. Large trees are split into chunks of files checked in worker
 processes (`batchspec.validate.parallel`), results merged in file order.
-Cross-file rules (unique job names) run on the merged names.
+Cross-file rules (unique job and model names, references to Model
+documents) run on the merged names (`batchspec.validate.modelrefs`).
 """
 
 from __future__ import annotations
@@ -19,7 +20,11 @@ from typing import Any
 from batchspec.diagnostics import Diagnostic, has_errors, sort_key
 from batchspec.load.positions import PositionIndex
 from batchspec.load.source import Document, LoadResult, parse_documents, read_text
+from batchspec.model.documents import SpecDocument
+from batchspec.model.modelspec import ModelDocument
 from batchspec.model.spec import BatchPredictionJobSpec
+from batchspec.validate.modeldocs import check_model_rules
+from batchspec.validate.modelrefs import Declared, Use, check_model_refs, declared_in
 from batchspec.validate.references import check_references
 from batchspec.validate.rules import check_rules, check_target_rules
 from batchspec.validate.structure import check_structure
@@ -40,14 +45,34 @@ class LoadedSpec:
         return self.spec.metadata.name
 
 
+@dataclass(frozen=True)
+class LoadedModel:
+    """A valid Model document and where it came from."""
+
+    spec: ModelDocument
+    file: Path
+    document: int
+    rules: tuple[Diagnostic, ...] | None = None
+
+    @property
+    def name(self) -> str:
+        """The model's name in the specs."""
+        return self.spec.metadata.name
+
+
+Loaded = LoadedSpec | LoadedModel
+
+
 @dataclass
 class ValidationResult:
-    """Valid specs plus every diagnostic (warnings included), sorted.
+    """Valid specs (jobs) and models plus every diagnostic (warnings
+    included), sorted.
 
-    `specs` stays empty when the caller asked for diagnostics only
-    (`keep_specs=False`); `valid` counts the valid specs either way."""
+    `specs` and `models` stay empty when the caller asked for diagnostics
+    only (`keep_specs=False`); `valid` counts valid documents either way."""
 
     specs: list[LoadedSpec] = field(default_factory=list)
+    models: list[LoadedModel] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
     files: int = 0
     valid: int = 0
@@ -68,6 +93,26 @@ class FileReport:
     diagnostics: list[Diagnostic]
     names: list[tuple[str, int]] = field(default_factory=list)
     specs: list[LoadedSpec] = field(default_factory=list)
+    models: list[LoadedModel] = field(default_factory=list)
+    declared: list[Declared] = field(default_factory=list)  # Model documents, valid or not
+    uses: list[Use] = field(default_factory=list)  # jobs' `model: {ref: ...}`
+
+    def add(self, doc: Document, found: SpecDocument | None, diagnostics: list[Diagnostic]) -> None:
+        """One checked document: its diagnostics, and what the merge needs of it."""
+        self.diagnostics.extend(diagnostics)
+        self.declared.extend(declared_in(doc.data, self.file, doc.index, found is not None))
+        path, rules = Path(self.file), tuple(diagnostics)
+        if isinstance(found, ModelDocument):
+            self.models.append(LoadedModel(found, path, doc.index, rules))
+        elif found is not None:
+            self.names.append((found.metadata.name, doc.index))
+            self.specs.append(LoadedSpec(found, path, doc.index, rules))
+            ref = found.spec.model.ref
+            if ref is not None:
+                spec = found.spec
+                self.uses.append(
+                    Use(found.name, ref, self.file, doc.index, spec.project, spec.region)
+                )
 
 
 def check_file(path: Path, *, keep_specs: bool) -> FileReport:
@@ -78,12 +123,9 @@ def check_file(path: Path, *, keep_specs: bool) -> FileReport:
     docs, found = parse_documents(str(path), text)
     report = FileReport(str(path), True, problems + found)
     for doc in docs:
-        spec, diagnostics = validate_document(doc)
-        report.diagnostics.extend(diagnostics)
-        if spec is not None:
-            report.names.append((spec.metadata.name, doc.index))
-            if keep_specs:
-                report.specs.append(LoadedSpec(spec, path, doc.index, tuple(diagnostics)))
+        report.add(doc, *validate_document(doc))
+    if not keep_specs:
+        report.specs, report.models = [], []
     report.diagnostics = _locate(report.diagnostics, {str(path): text})
     return report
 
@@ -93,20 +135,38 @@ def merge(reports: Iterable[FileReport], problems: list[Diagnostic]) -> Validati
     all of them (the first spec keeps its name, later ones get BS203)."""
     result = ValidationResult(diagnostics=list(problems))
     first: dict[str, tuple[str, int]] = {}
-    duplicates: list[Diagnostic] = []
+    late: list[Diagnostic] = []
+    jobs: list[tuple[str, int, LoadedSpec | None]] = []
+    declared: list[Declared] = []
+    uses: list[Use] = []
+    models: dict[tuple[str, int], LoadedModel] = {}
     for report in reports:
         result.files += report.read
         result.diagnostics.extend(report.diagnostics)
+        declared.extend(report.declared)
+        uses.extend(report.uses)
+        models.update({(report.file, m.document): m for m in report.models})
         kept = {spec.document: spec for spec in report.specs}
         for name, document in report.names:
             seen = first.setdefault(name, (report.file, document))
             if seen != (report.file, document):
-                duplicates.append(_duplicate(name, report.file, document, seen))
+                late.append(_duplicate(name, report.file, document, seen))
                 continue
+            jobs.append((report.file, document, kept.get(document)))
+    refs = check_model_refs(declared, uses)
+    late.extend(refs.diagnostics)
+    for file, document, spec in jobs:
+        if (file, document) in refs.blocked:
+            continue
+        result.valid += 1
+        if spec is not None:
+            result.specs.append(spec)
+    for model in declared:
+        if model.valid and model.place not in refs.blocked:
             result.valid += 1
-            if document in kept:
-                result.specs.append(kept[document])
-    result.diagnostics.extend(_locate_in_files(duplicates))
+            if model.place in models:
+                result.models.append(models[model.place])
+    result.diagnostics.extend(_locate_in_files(late))
     result.diagnostics.sort(key=sort_key)
     return result
 
@@ -116,18 +176,15 @@ def validate_loaded(loaded: LoadResult) -> ValidationResult:
     by_file: dict[str, FileReport] = {name: FileReport(name, True, []) for name in loaded.texts}
     for doc in loaded.documents:
         report = by_file.setdefault(doc.file, FileReport(doc.file, True, []))
-        spec, diagnostics = validate_document(doc)
-        report.diagnostics.extend(diagnostics)
-        if spec is not None:
-            report.names.append((spec.metadata.name, doc.index))
-            report.specs.append(LoadedSpec(spec, Path(doc.file), doc.index, tuple(diagnostics)))
+        report.add(doc, *validate_document(doc))
     for report in by_file.values():
         report.diagnostics = _locate(report.diagnostics, loaded.texts)
     return merge(by_file.values(), loaded.diagnostics)
 
 
-def validate_document(doc: Document) -> tuple[BatchPredictionJobSpec | None, list[Diagnostic]]:
-    """Structure, then rules, for one document (locations not filled in yet).
+def validate_document(doc: Document) -> tuple[SpecDocument | None, list[Diagnostic]]:
+    """Structure, then rules, for one document of either kind (locations not
+    filled in yet).
 
     When the structure is wrong, the offending values are pruned and the rest is
     checked again, so the rules still run and the user sees every problem at
@@ -135,7 +192,7 @@ def validate_document(doc: Document) -> tuple[BatchPredictionJobSpec | None, lis
     """
     spec, problems = check_structure(doc.data)
     if spec is not None:
-        problems = check_rules(spec) + check_target_rules(spec)
+        problems = rules_of(spec)
     else:
         problems.extend(_rules_after_pruning(doc.data, problems))
     problems.extend(check_references(doc.data))
@@ -153,8 +210,14 @@ def _rules_after_pruning(data: Any, problems: list[Diagnostic]) -> list[Diagnost
     if spec is None:
         return []
     seen = {(d.code, d.path) for d in problems}
-    found = check_rules(spec) + check_target_rules(spec)
-    return [d for d in found if (d.code, d.path) not in seen]
+    return [d for d in rules_of(spec) if (d.code, d.path) not in seen]
+
+
+def rules_of(doc: SpecDocument) -> list[Diagnostic]:
+    """The single-document rules of a document's kind."""
+    if isinstance(doc, ModelDocument):
+        return check_model_rules(doc)
+    return check_rules(doc) + check_target_rules(doc)
 
 
 def _delete(data: Any, path: tuple[str | int, ...]) -> None:
@@ -170,7 +233,7 @@ def _delete(data: Any, path: tuple[str | int, ...]) -> None:
         del node[path[-1]]
 
 
-def locate(diagnostics: Iterable[Diagnostic], loaded: LoadedSpec) -> list[Diagnostic]:
+def locate(diagnostics: Iterable[Diagnostic], loaded: Loaded) -> list[Diagnostic]:
     """File, document, line and column for diagnostics about one loaded spec
     (those of later stages, such as compile, which know only document paths)."""
     placed = [d.at(file=str(loaded.file), document=loaded.document) for d in diagnostics]

@@ -130,7 +130,7 @@ def s_plan(root: Path, capsys) -> set[int]:
 
 def s_apply(root: Path, capsys) -> set[int]:
     doc = json_of(capsys, ["apply", "--target", "local", "--yes", "--wait"])
-    assert set(doc) == {"ok", "dryRun", "plan", "applied", "summary", "jobs"}
+    assert set(doc) == {"ok", "dryRun", "plan", "applied", "summary", "jobs", "models"}
     assert doc["summary"] == {"created": 1} and doc["jobs"][0]["state"] == "SUCCEEDED"
     assert main(["apply", "--target", "local"]) == 0  # nothing to do
     assert "No changes" in capsys.readouterr().out

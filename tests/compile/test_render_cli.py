@@ -10,7 +10,7 @@ import pytest
 from ruamel.yaml import YAML
 
 from batchspec.cli.main import main
-from tests.conftest import SPECS, VALID_VERTEX
+from tests.conftest import REPO, SPECS, VALID_VERTEX
 
 Run = Callable[..., tuple[int, str, str]]
 
@@ -177,3 +177,16 @@ def test_commands_are_registered(run: Run) -> None:
 
     help_text = build_parser().format_help()
     assert "render" in help_text and "import" in help_text
+
+
+def test_a_model_renders_its_upload_before_the_job_that_runs_it(run: Run) -> None:
+    example = REPO / "docs" / "examples" / "model_and_job.yaml"
+    code, out, err = run("render", str(example), "--check")
+    assert code == 0 and err == ""
+    model, job = json.loads(out)
+    assert model["kind"] == "Model"
+    assert model["method"] == "aiplatform.projects.locations.models.upload"
+    assert model["http"].endswith("/v1/projects/acme-ml-prod/locations/us-central1/models:upload")
+    assert model["body"]["modelId"] == "review_classifier"
+    assert job["body"]["model"] == model["version"]
+    assert model["version"].endswith("@" + model["body"]["model"]["versionAliases"][0])

@@ -41,3 +41,47 @@ def test_contract_failures_fail_the_job(
         model.predict([{"n": 1}, {"n": 2}])
     if hint:
         assert hint in (info.value.hint or "")
+
+
+def diagnosed(tmp: Path, batch_cmd: list[str], mode: str, **settings: Any) -> Any:
+    cfg = CommandRunner.model_validate(
+        {"runner": "command", "command": batch_cmd, "env": {"MODE": mode}, **settings}
+    )
+    ctx = RunnerContext(spec_dir=tmp, job_name="t", batch_size=2, log_dir=tmp, key_field="id")
+    with pytest.raises(ModelContractError) as info:
+        load_runner(cfg, ctx).predict([{"n": 1}, {"n": 2}])
+    return info.value
+
+
+@pytest.mark.parametrize(
+    ("mode", "code", "says", "hint"),
+    [
+        ("json_load", "BS501", "one JSON instance per line", "json.loads(line)"),
+        ("key", "BS503", "'id', the job's key field", "joins each prediction"),
+        ("no_module", "BS505", "module 'sklearn_extra_not_installed'", "install it"),
+        ("no_library", "BS505", "shared library libbatchspec_missing.so.1", "apt-get install"),
+        ("fail", "BS511", "exited with code 2", "ModuleNotFoundError: libgomp"),
+        ("fixed_path", "BS504", "wrote no instances-", "fixed paths"),
+        ("json_dump", "BS502", "2 predictions as one JSON document", "one JSON prediction per"),
+    ],
+)
+def test_seed_002_failures_are_named_by_cause(
+    batch_cmd: list[str], tmp_path: Path, mode: str, code: str, says: str, hint: str
+) -> None:
+    error = diagnosed(tmp_path, batch_cmd, mode)
+    assert error.message.startswith(f"[{code} ")
+    assert says in error.message
+    assert hint in (error.hint or "")
+
+
+def test_killed_for_memory_near_its_limit(batch_cmd: list[str], tmp_path: Path) -> None:
+    error = diagnosed(tmp_path, batch_cmd, "memory", memory="200Mi")
+    assert error.message.startswith("[BS506 out-of-memory]")
+    assert "of its 200 MiB limit" in error.message
+    assert "machineType" in (error.hint or "") and "`memory`" in (error.hint or "")
+
+
+def test_a_silent_program_is_stopped_as_hung(batch_cmd: list[str], tmp_path: Path) -> None:
+    error = diagnosed(tmp_path, batch_cmd, "hang", hangTimeoutSeconds=1)
+    assert error.message.startswith("[BS507 hung]")
+    assert "hangTimeoutSeconds" in (error.hint or "")

@@ -53,7 +53,7 @@ def test_contract_variables_and_paired_predictions(server_cmd: list[str], tmp_pa
 
 
 def test_server_ignoring_the_port_never_gets_healthy(server_cmd: list[str], tmp_path: Path) -> None:
-    with pytest.raises(ModelContractError, match="never became healthy") as info:
+    with pytest.raises(ModelContractError, match=r"^\[BS508 never-healthy\]") as info:
         start(server_cmd, tmp_path, "ignore_port", startupTimeoutSeconds=1.5)
     assert "must listen on AIP_HTTP_PORT" in (info.value.hint or "")
     assert "listening on" in (info.value.hint or ""), "the server's own output is shown"
@@ -66,16 +66,22 @@ def test_unhealthy_server_reports_its_last_answer(server_cmd: list[str], tmp_pat
 
 def test_server_exiting_at_start(server_cmd: list[str], tmp_path: Path) -> None:
     with pytest.raises(
-        ModelContractError, match="exited with code 3 before it became healthy"
+        ModelContractError, match=r"^\[BS509 exited-at-start\] .*exited with code 3 before"
     ) as info:
         start(server_cmd, tmp_path, "exit")
     assert "model.pkl not found" in (info.value.hint or "")
 
 
+def test_server_missing_a_module_names_it(server_cmd: list[str], tmp_path: Path) -> None:
+    with pytest.raises(ModelContractError, match=r"^\[BS505 missing-dependency\]") as info:
+        start(server_cmd, tmp_path, "no_module")
+    assert "torch_not_in_this_image" in info.value.message
+
+
 def test_wrong_number_of_predictions(server_cmd: list[str], tmp_path: Path) -> None:
     model = start(server_cmd, tmp_path, "wrong_count")
     try:
-        with pytest.raises(ModelContractError, match="returned 2 predictions for 3 instances"):
+        with pytest.raises(ModelContractError, match=r"BS510.* 2 predictions for 3 instances"):
             model.predict([1, 2, 3])
     finally:
         model.close()
@@ -97,7 +103,7 @@ def test_crash_in_the_middle_of_a_job(server_cmd: list[str], tmp_path: Path) -> 
 def test_answer_that_is_not_json(server_cmd: list[str], tmp_path: Path) -> None:
     model = start(server_cmd, tmp_path, "not_json")
     try:
-        with pytest.raises(ModelContractError, match="not JSON"):
+        with pytest.raises(ModelContractError, match=r"^\[BS510 bad-answer\].*not JSON"):
             model.predict([1])
     finally:
         model.close()
@@ -106,3 +112,16 @@ def test_answer_that_is_not_json(server_cmd: list[str], tmp_path: Path) -> None:
 def test_missing_program(tmp_path: Path) -> None:
     with pytest.raises(ModelLoadError, match="no such program"):
         start(["/no/such/server"], tmp_path, "ok")
+
+
+def test_a_server_past_its_memory_limit_is_killed_and_named(
+    server_cmd: list[str], tmp_path: Path
+) -> None:
+    model = start(server_cmd, tmp_path, "memory", memory="200Mi")
+    try:
+        with pytest.raises(ModelContractError, match=r"^\[BS506 out-of-memory\]") as info:
+            model.predict([1])
+        assert "of its 200 MiB limit" in info.value.message
+        assert "machineType" in (info.value.hint or "")
+    finally:
+        model.close()

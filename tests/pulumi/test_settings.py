@@ -168,3 +168,16 @@ def test_plain_data_modules_do_not_import_pulumi() -> None:
         [sys.executable, "-c", PROBE], capture_output=True, text=True, cwd=REPO, check=True
     )
     assert proc.stdout.strip() == "[]"
+
+
+def test_a_job_running_a_model_document_is_warned_about(project) -> None:
+    """The program uploads no Model: BS409 says `batchspec apply` must (the
+    job's request names the revision's alias)."""
+    from batchspec.pulumi.loading import load_jobs
+    from batchspec.testing.specs import model_doc, spec_doc
+
+    project.write(model_doc("reviews"), "model.yaml")
+    project.write(spec_doc("scores", "vertex", merge=False, model={"ref": "reviews"}), "job.yaml")
+    loaded = load_jobs(project.settings())
+    (warning,) = [d for d in loaded.warnings if d.code == "BS409"]
+    assert "runs model reviews" in warning.message and "batchspec apply" in (warning.hint or "")

@@ -48,6 +48,7 @@ class RunnerContext:
     log_dir: Path | None = None
     parameters: dict[str, Any] | None = None
     env: dict[str, str] = field(default_factory=dict)
+    key_field: str | None = None  # removed from instances before the model sees them
 
 
 def import_optional(module: str, *, purpose: str) -> Any:

@@ -18,9 +18,9 @@ that says so.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
-import subprocess
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -31,6 +31,9 @@ import msgspec
 from batchspec.engine.errors import ModelContractError
 from batchspec.engine.runners import process
 from batchspec.engine.runners.base import RunnerContext
+from batchspec.engine.runners.causes import Exit, diagnose, hung
+from batchspec.model.base import memory_bytes
+from batchspec.model.runners import HANG_TIMEOUT_SECONDS
 from batchspec.model.spec import CommandRunner
 
 CHUNK_BATCHES = 64
@@ -78,31 +81,41 @@ class CommandModel:
         }
         log_path = (self._ctx.log_dir or base) / f"command-{self._ctx.worker}.log"
         command = " ".join(cfg.command)
+        limit = memory_bytes(cfg.memory) if cfg.memory else None
         with open(log_path, "ab") as log:
+            start = log.tell()
             proc = process.spawn(cfg.command, env=env, cwd=self._ctx.spec_dir, log=log)
             try:
-                code = proc.wait(cfg.timeout_seconds)
-            except subprocess.TimeoutExpired:
-                process.stop(proc)
-                raise ModelContractError(
-                    f"the command `{command}` ran longer than {cfg.timeout_seconds:g}s",
-                    hint=f"raise `timeoutSeconds`; its log is {log_path}",
-                ) from None
+                ended = process.watch(
+                    proc,
+                    timeout=cfg.timeout_seconds,
+                    hang_timeout=cfg.hang_timeout_seconds or HANG_TIMEOUT_SECONDS,
+                    memory_limit=limit,
+                    activity=lambda: _written(log_path, out_dir),
+                )
             finally:
                 process.stop(proc, grace=1.0)
         hint_log = f"its log is {log_path}"
-        tail = process.tail(log_path)
+        tail = process.tail(log_path, start=start)
         if tail:
             hint_log += f"; it ends with:\n{tail}"
-        if code != 0:
+        what = f"the command `{command}`"
+        if ended.stopped == "timeout":
             raise ModelContractError(
-                f"the command `{command}` {process.exit_text(code)}", hint=hint_log
+                f"{what} ran longer than {cfg.timeout_seconds:g}s",
+                hint=f"raise `timeoutSeconds`; {hint_log}",
             )
+        if ended.stopped == "hung":
+            raise hung(what, ended.idle_seconds, "hangTimeoutSeconds").error(hint_log)
+        if ended.code != 0:
+            run = Exit(what, ended.code, tail, limit, ended.peak_memory, self._ctx.key_field)
+            raise diagnose(run).error(hint_log)
         out_file = out_dir / name
         if not out_file.exists():
             found = sorted(p.name for p in out_dir.iterdir())
             raise ModelContractError(
-                f"the command `{command}` wrote no {name} in AIP_BATCH_OUTPUT_DIR"
+                f"[BS504 fixed-paths] the command `{command}` wrote no {name} in"
+                " AIP_BATCH_OUTPUT_DIR"
                 + (f" (it wrote: {', '.join(found)})" if found else " (the folder is empty)"),
                 hint="read the files listed in AIP_BATCH_INPUT_URIS and write, for each, a file"
                 " of the same name into AIP_BATCH_OUTPUT_DIR with one JSON prediction per"
@@ -110,6 +123,13 @@ class CommandModel:
                 " classically fail Vertex AI batch prediction",
             )
         lines = [ln for ln in out_file.read_bytes().splitlines() if ln.strip()]
+        if len(instances) > 1 and _one_document(lines, len(instances)):
+            raise ModelContractError(
+                f"[BS502 output-not-json-lines] the command `{command}` wrote its"
+                f" {len(instances)} predictions as one JSON document in {name}",
+                hint='write one JSON prediction per line (`f.write(json.dumps(p) + "\\n")` for'
+                " each), not `json.dump(predictions, f)`",
+            )
         if len(lines) != len(instances):
             raise ModelContractError(
                 f"the command `{command}` wrote {len(lines)} predictions for {len(instances)}"
@@ -129,3 +149,22 @@ class CommandModel:
 
     def close(self) -> None:
         """Nothing stays running between chunks."""
+
+
+def _one_document(lines: list[bytes], count: int) -> bool:
+    """The whole output is one JSON array of `count` values (json.dump of a list)."""
+    try:
+        value = msgspec.json.decode(b"\n".join(lines))
+    except msgspec.DecodeError:
+        return False
+    return isinstance(value, list) and len(value) == count
+
+
+def _written(log: Path, out_dir: Path) -> int:
+    """Bytes the command has written (its log and its outputs): a hang
+    shows as no CPU and no change here."""
+    total = 0
+    for path in (log, *out_dir.iterdir()):
+        with contextlib.suppress(OSError):
+            total += path.stat().st_size
+    return total

@@ -33,6 +33,8 @@ import msgspec
 from batchspec.engine.errors import InstanceError, ModelContractError
 from batchspec.engine.runners import process
 from batchspec.engine.runners.base import RunnerContext
+from batchspec.engine.runners.causes import Cause, Exit, diagnose
+from batchspec.model.base import memory_bytes
 from batchspec.model.spec import HttpRunner
 from batchspec.rpc import HTTP_STATUS
 
@@ -86,10 +88,17 @@ class HttpModel:
         self._encoder = msgspec.json.Encoder()
         self._decoder = msgspec.json.Decoder()
         self._command = " ".join(cfg.command)
+        self.in_image = False  # a container image (set by the container runner)
+        self.container: tuple[str, str] | None = None  # (engine, container name)
+        self.guard: process.MemoryGuard | None = None
 
     @classmethod
-    def start(cls, cfg: HttpRunner, ctx: RunnerContext) -> HttpModel:
-        """Start the server and wait until its health route answers 200."""
+    def start(
+        cls, cfg: HttpRunner, ctx: RunnerContext, *, container: tuple[str, str] | None = None
+    ) -> HttpModel:
+        """Start the server and wait until its health route answers 200.
+        `container`: (engine, name) when `cfg.command` runs an image, so
+        `close` removes the container and errors speak of the image."""
         port = cfg.port or free_port()
         env = {**os.environ, **contract_env(cfg, ctx, port), **ctx.env, **cfg.env}
         log_dir = ctx.log_dir or Path(tempfile.mkdtemp(prefix="batchspec-server-"))
@@ -98,6 +107,10 @@ class HttpModel:
         log = open(log_path, "ab")  # noqa: SIM115 - lives as long as the server
         proc = process.spawn(cfg.command, env=env, cwd=ctx.spec_dir, log=log)
         model = cls(cfg=cfg, ctx=ctx, proc=proc, port=port, log_path=log_path, log=log)
+        model.container = container
+        model.in_image = container is not None
+        if cfg.memory and container is None:  # an engine enforces an image's limit itself
+            model.guard = process.MemoryGuard(proc, memory_bytes(cfg.memory))
         try:
             model._wait_healthy()
         except BaseException:
@@ -108,8 +121,11 @@ class HttpModel:
     # --- lifecycle -----------------------------------------------------------
 
     def _tail_hint(self, advice: str) -> str:
+        return f"{advice}; {self._log_note()}"
+
+    def _log_note(self) -> str:
         out = process.tail(self._log_path)
-        text = f"{advice}; the server's log is {self._log_path}"
+        text = f"the server's log is {self._log_path}"
         return text + (f"; it ends with:\n{out}" if out else " (it wrote nothing)")
 
     def _wait_healthy(self) -> None:
@@ -121,11 +137,7 @@ class HttpModel:
         while True:
             code = self._proc.poll()
             if code is not None:
-                raise ModelContractError(
-                    f"the model server `{self._command}` {process.exit_text(code)} before it"
-                    f" became healthy (GET {url})",
-                    hint=self._tail_hint("run the command yourself with AIP_HTTP_PORT set"),
-                )
+                raise self._exited_at_start(code, url)
             try:
                 conn = http.client.HTTPConnection("127.0.0.1", self._port, timeout=2)
                 conn.request("GET", cfg.health_route)
@@ -139,7 +151,8 @@ class HttpModel:
                 last = "connection refused" if isinstance(exc, ConnectionRefusedError) else str(exc)
             if time.monotonic() >= deadline:
                 raise ModelContractError(
-                    f"the model server never became healthy: GET {url} answered"
+                    f"[BS508 never-healthy] the model server never became healthy: GET {url}"
+                    " answered"
                     f" {last!r} for {cfg.startup_timeout_seconds:g}s",
                     hint=self._tail_hint(
                         f"the server must listen on AIP_HTTP_PORT ({self._port}), not a fixed"
@@ -150,12 +163,43 @@ class HttpModel:
             time.sleep(delay)
             delay = min(delay * 2, 0.25)
 
+    def _exit(self, code: int) -> Exit:
+        """How the server ended, with what is known of its memory."""
+        limit = memory_bytes(self._cfg.memory) if self._cfg.memory else None
+        return Exit(
+            f"the model server `{self._command}`",
+            code,
+            process.tail(self._log_path),
+            memory_limit=limit,
+            peak_memory=self.guard.peak if self.guard is not None else None,
+            key_field=self._ctx.key_field,
+            in_image=self.in_image,
+        )
+
+    def _exited_at_start(self, code: int, url: str) -> ModelContractError:
+        """BS509, or the cause when the log names it (a missing module...)."""
+        run = self._exit(code)
+        cause = diagnose(run)
+        if cause.code == "BS511":
+            cause = Cause(
+                "BS509",
+                "exited-at-start",
+                f"{run.what} {process.exit_text(code)} before it became healthy (GET {url})",
+                "run it yourself with AIP_HTTP_PORT set and see why it stops",
+            )
+        return cause.error(self._log_note())
+
     def close(self) -> None:
         """Stop the server."""
         if self._conn is not None:
             self._conn.close()
             self._conn = None
+        if self.guard is not None:
+            self.guard.close()
         process.stop(self._proc)
+        if self.container is not None:  # the client's death does not stop the container
+            engine, name = self.container
+            subprocess.run([engine, "rm", "-f", name], capture_output=True, timeout=60, check=False)
         self._log.close()
 
     # --- predictions -----------------------------------------------------------
@@ -186,6 +230,9 @@ class HttpModel:
                 self._conn = None
                 code = self._wait_exit(0.5)
                 if code is not None:
+                    cause = diagnose(self._exit(code))
+                    if cause.code != "BS511":  # killed for memory, a missing library...
+                        raise cause.error(self._log_note()) from exc
                     raise ModelContractError(
                         f"the model server `{self._command}` {process.exit_text(code)} while"
                         f" answering POST {route} ({n} instances)",
@@ -222,18 +269,20 @@ class HttpModel:
             answer = self._decoder.decode(data)
         except msgspec.DecodeError as exc:
             raise ModelContractError(
-                f"the model server answered POST {route} with a body that is not JSON: {exc}",
+                f"[BS510 bad-answer] the model server answered POST {route} with a body that"
+                f" is not JSON: {exc}",
                 hint='answer {"predictions": [...]}',
             ) from exc
         predictions = answer.get("predictions") if isinstance(answer, dict) else None
         if not isinstance(predictions, list):
             raise ModelContractError(
-                f"the model server's answer to POST {route} has no `predictions` list",
+                f"[BS510 bad-answer] the model server's answer to POST {route} has no"
+                " `predictions` list",
                 hint='Vertex AI expects {"predictions": [...]} with one prediction per instance',
             )
         if len(predictions) != len(instances):
             raise ModelContractError(
-                f"the model server returned {len(predictions)} predictions for"
+                f"[BS510 bad-answer] the model server returned {len(predictions)} predictions for"
                 f" {len(instances)} instances (POST {route})",
                 hint="return exactly one prediction per instance, in the order received;"
                 " Vertex AI fails the job the same way",

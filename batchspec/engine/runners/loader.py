@@ -13,6 +13,7 @@ from batchspec.engine.runners.base import Runner, RunnerContext
 from batchspec.io import storage
 from batchspec.model.spec import (
     CommandRunner,
+    ContainerRunner,
     HttpRunner,
     LocalModel,
     OnnxRunner,
@@ -44,6 +45,10 @@ def load_runner(model: LocalModel, ctx: RunnerContext) -> Runner:
             from batchspec.engine.runners.command import CommandModel
 
             return CommandModel(model, ctx)
+        case ContainerRunner():
+            from batchspec.engine.runners.container import launch
+
+            return launch(model, ctx)
     raise ModelLoadError(f"unknown runner {type(model).__name__}")
 
 

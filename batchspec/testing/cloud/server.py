@@ -3,7 +3,9 @@
 It speaks three APIs on one port:
 
 * Vertex AI v1 `projects.locations.batchPredictionJobs` (what
-  google-cloud-aiplatform's JobServiceClient calls over REST),
+  google-cloud-aiplatform's JobServiceClient calls over REST) and
+  `projects.locations.models` with its upload operations (ModelServiceClient;
+  see `models.py`),
 * the same resource under v1beta1 (what google-genai calls),
 * Cloud ML Engine v1 `projects.jobs` (what google-api-python-client calls).
 
@@ -24,8 +26,6 @@ cancels a job as a person in the console would.
 
 from __future__ import annotations
 
-import base64
-import re
 import threading
 import time
 from dataclasses import dataclass, field
@@ -35,19 +35,17 @@ from typing import Any
 from batchspec.testing.cloud.executor import Executor, FileExecutor
 from batchspec.testing.cloud.faults import Faults
 from batchspec.testing.cloud.jobs import ML_PATH, AnswerError, Call, JobLife, StoredJob, now
+from batchspec.testing.cloud.listing import filter_matches as _filter_matches
+from batchspec.testing.cloud.listing import page as _page
 from batchspec.testing.cloud.logging_api import LogStore
+from batchspec.testing.cloud.models import ModelRegistry, StoredModel, StoredOperation
 from batchspec.testing.cloud.wire import Handler
-
-_FILTER_TERM = re.compile(
-    r'^\s*(labels\.[A-Za-z0-9_-]+|display_name|state)\s*=\s*"((?:[^"\\]|\\.)*)"\s*$'
-)
-
 
 DEFAULT_PAGE_SIZE = 50
 
 
 @dataclass
-class CloudDouble(JobLife):
+class CloudDouble(JobLife, ModelRegistry):
     """The server. Start with `start()` (or use as a context manager)."""
 
     executor: Executor = field(default_factory=FileExecutor)
@@ -65,6 +63,10 @@ class CloudDouble(JobLife):
     errors: list[str] = field(default_factory=list)
     executor_failures: list[str] = field(default_factory=list)
     outcomes: list[str] = field(default_factory=list)
+    models: dict[str, StoredModel] = field(default_factory=dict)
+    operations: dict[str, StoredOperation] = field(default_factory=dict)
+    upload_reads: int = 1  # reads of an upload's operation before it is done
+    failing_uploads: list[str] = field(default_factory=list)
     logs: LogStore = field(default_factory=LogStore)  # Cloud Logging entries:list
 
     def __post_init__(self) -> None:
@@ -154,6 +156,10 @@ class CloudDouble(JobLife):
         with self._lock:
             if kind == "mlengine":
                 return self._ml(call, params, body, query)
+            if kind == "models":
+                return self._models_call(call, params, body, query)
+            if kind == "operations":
+                return self._operations_call(call, params)
             return self._vertex(kind, call, params, body, query)
 
     def _on_list(self, kinds: tuple[str, ...]) -> None:
@@ -216,6 +222,7 @@ class CloudDouble(JobLife):
         self, kind: str, call: str, params: dict[str, str], body: Any, query: dict[str, str]
     ) -> Any:
         if call == "create":
+            self._check_job_model(str(body.get("model", "")))
             parent = params["parent"]
             name = f"{parent}/batchPredictionJobs/{next(self._ids)}"
             stamp = now()
@@ -277,35 +284,3 @@ class CloudDouble(JobLife):
             self._cancel(job)
             return {}
         raise AnswerError(404, f"the double does not serve {call}")
-
-
-def _filter_matches(text: str, resource: dict[str, Any]) -> bool:
-    """The subset of AIP-160 the backends send: `a="b" AND c="d"`."""
-    if not text.strip():
-        return True
-    for term in text.split(" AND "):
-        found = _FILTER_TERM.match(term)
-        if not found:
-            raise AnswerError(400, f"unsupported filter term {term!r}")
-        key, value = found.group(1), re.sub(r"\\(.)", r"\1", found.group(2))
-        if key.startswith("labels."):
-            if (resource.get("labels") or {}).get(key[len("labels.") :]) != value:
-                return False
-        elif key == "display_name":
-            if resource.get("displayName") != value:
-                return False
-        elif resource.get("state") != value:
-            return False
-    return True
-
-
-def _page(
-    items: list[Any], query: dict[str, str], default_size: int
-) -> tuple[list[Any], str | None]:
-    size = int(query.get("pageSize") or default_size) or default_size
-    token = query.get("pageToken") or ""
-    start = int(base64.urlsafe_b64decode(token.encode()).decode()) if token else 0
-    chunk = items[start : start + size]
-    end = start + size
-    next_token = base64.urlsafe_b64encode(str(end).encode()).decode() if end < len(items) else None
-    return chunk, next_token

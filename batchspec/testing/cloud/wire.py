@@ -64,16 +64,25 @@ def _ints_for_enums(value: Any) -> Any:
 
 _APIS = {
     "vertex": ("aiplatform", "v1"),
+    "models": ("aiplatform", "v1"),
+    "operations": ("aiplatform", "v1"),
     "genai": ("aiplatform", "v1beta1"),
     "mlengine": ("ml", "v1"),
 }
 
 
 def _route(http_method: str, path: str) -> tuple[str, Any, dict[str, str]] | None:
+    if path.startswith("/ui/projects/") and "/operations" in path:
+        # google.longrunning.Operations in aiplatform v1 binds `/ui/{name=...}`
+        # first and `/v1/{name=...}` second; google-api-core's REST operations
+        # client takes the first, so the service answers both.
+        path = "/v1/" + path.removeprefix("/ui/")
     if path.startswith("/v1beta1/"):
         kind = "genai"
     elif "/batchPredictionJobs" in path:
         kind = "vertex"
+    elif path.startswith("/v1/projects/") and "/models" in path:
+        kind = "operations" if "/operations" in path else "models"
     elif path.startswith("/v1/projects/") and "/jobs" in path:
         kind = "mlengine"
     else:
@@ -82,8 +91,10 @@ def _route(http_method: str, path: str) -> tuple[str, Any, dict[str, str]] | Non
     found = match_path(api, version, http_method, path)
     if found is None:
         return None
-    method, params = found
-    if "batchPredictionJobs" not in method.id and not method.id.startswith("ml.projects.jobs."):
+    method, raw_params = found
+    params = {k: unquote(v) for k, v in raw_params.items()}  # `ID%40ALIAS` is `ID@ALIAS`
+    served = ("batchPredictionJobs", ".locations.models.")
+    if not any(s in method.id for s in served) and not method.id.startswith("ml.projects.jobs."):
         return None
     return kind, method, params
 

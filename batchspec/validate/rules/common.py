@@ -17,7 +17,7 @@ from typing import Any
 
 from batchspec.diagnostics import Diagnostic, DocPath
 from batchspec.model.enums import DataFormat
-from batchspec.model.jobs import LABEL_FINGERPRINT, LABEL_JOB, LABEL_MANAGED_BY
+from batchspec.model.jobs import LABEL_FINGERPRINT, LABEL_JOB, LABEL_MANAGED_BY, LABEL_MODEL
 from batchspec.model.spec import (
     DURATION_PATTERN,
     JOB_NAME_MAX,
@@ -34,7 +34,7 @@ _NAME = re.compile(JOB_NAME_PATTERN)
 _DURATION = re.compile(DURATION_PATTERN)
 _CALLABLE = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
-RESERVED_LABELS = (LABEL_MANAGED_BY, LABEL_JOB, LABEL_FINGERPRINT)
+RESERVED_LABELS = (LABEL_MANAGED_BY, LABEL_JOB, LABEL_FINGERPRINT, LABEL_MODEL)
 ALL = (BATCHSPEC,)
 
 JOB_NAME = rule(

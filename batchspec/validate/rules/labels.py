@@ -32,7 +32,7 @@ from batchspec.validate.rules.core import (
 )
 
 MAX_LABELS = 64
-OURS = len(RESERVED_LABELS)
+OURS = 3  # batchspec sets three on each job (and each uploaded model), of RESERVED_LABELS
 
 VERTEX_LABELS = rule(
     "vertex-labels",
@@ -81,15 +81,34 @@ def labels(doc: BatchPredictionJobSpec) -> Iterator[Diagnostic]:
     if service not in _LIMITS:
         return
     cited, limit = _LIMITS[service]
+    yield from _count(cited, items, base)
+    for key, value in items.items():
+        if key in RESERVED_LABELS:
+            continue
+        yield from _one(cited, limit, key, value, (*base, key), vertex=service == VERTEX)
+
+
+def _count(cited: Rule, items: dict[str, str], base: tuple[str, ...]) -> Iterator[Diagnostic]:
     if len(items) > MAX_LABELS - OURS:
         yield cited.error(
             f"{len(items)} labels; at most {MAX_LABELS - OURS} leave room for batchspec's {OURS}",
             base,
         )
+
+
+def model_labels(
+    items: dict[str, str], base: tuple[str, ...] = ("metadata", "labels")
+) -> Iterator[Diagnostic]:
+    """BS260 for a `kind: Model`'s labels: Vertex AI's label rules (aiplatform v1
+    `Model.labels` describes the same requirements as BatchPredictionJob's),
+    and batchspec's own keys (it sets them on every uploaded model)."""
+    cited, limit = _LIMITS[VERTEX]
+    yield from _count(cited, items, base)
     for key, value in items.items():
         if key in RESERVED_LABELS:
+            yield cited.error(f"label `{key}` is set by batchspec", (*base, key))
             continue
-        yield from _one(cited, limit, key, value, (*base, key), vertex=service == VERTEX)
+        yield from _one(cited, limit, key, value, (*base, key), vertex=True)
 
 
 def _one(
@@ -123,4 +142,4 @@ def _suggest(key: str) -> str:
     return fixed[:63]
 
 
-__all__ = ["MAX_LABELS", "labels"]
+__all__ = ["MAX_LABELS", "labels", "model_labels"]

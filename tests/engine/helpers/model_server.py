@@ -7,6 +7,8 @@ container. MODE picks a behaviour (the failures of seed 002):
     ignore_port  listen on a port of its own choosing (a hard-coded port)
     unhealthy    health route answers 503 forever
     exit         exit 3 at start, after printing why
+    no_module    import a module that is not installed, at start
+    memory       hold ever more memory while answering a predict request
     wrong_count  one prediction too few
     crash        exit on the second predict request
     not_json     answer 200 with plain text
@@ -58,6 +60,10 @@ class Handler(BaseHTTPRequestHandler):
             sys.stderr.flush()
             os._exit(139)
         instances = body["instances"]
+        if MODE == "memory":
+            held = []
+            while True:
+                held.append(b"x" * (16 * 2**20))  # written, so resident
         if MODE == "not_json":
             self._send(200, b"hello", "text/plain")
             return
@@ -78,6 +84,8 @@ def main() -> None:
     if dump:
         with open(dump, "w") as fh:
             json.dump({k: v for k, v in os.environ.items() if k.startswith("AIP_")}, fh)
+    if MODE == "no_module":
+        import torch_not_in_this_image  # type: ignore[import-not-found]  # noqa: F401
     if MODE == "exit":
         print("model.pkl not found in AIP_STORAGE_URI", flush=True)
         sys.exit(3)
