@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from batchspec.backends.registry import BackendRegistry
+    from batchspec.remote.session import RemoteSession
     from batchspec.state.lease import Holder
     from batchspec.state.store import StateStore
 
@@ -95,11 +96,35 @@ def check_replace(names: list[str], desired: Any) -> None:
         )
 
 
-def open_state(args: argparse.Namespace, *, create: bool) -> StateStore:
-    """The state store named by --state / $BATCHSPEC_STATE / the default."""
-    from batchspec.state import StateStore, resolve_state_path
+def open_state(
+    args: argparse.Namespace, *, create: bool, write: str | None = None
+) -> contextlib.AbstractContextManager[StateStore]:
+    """The state store named by --state / $BATCHSPEC_STATE / the default, for a
+    `with` block.
 
-    return StateStore.open(resolve_state_path(getattr(args, "state", None)), create=create)
+    `write` names what a command that writes state does (`apply`, `drift`...):
+    with remote state (`gs://bucket/prefix`) it takes the remote lock for the
+    block, syncs the local working copy and pushes it back at the end; a
+    command that only reads gets a private snapshot of the remote state.
+    """
+    from batchspec.remote.location import is_remote
+    from batchspec.state import STATE_ENV, StateStore, resolve_state_path
+
+    flag = getattr(args, "state", None)
+    location = flag or os.environ.get(STATE_ENV)
+    if is_remote(location):
+        from batchspec.remote.session import RemoteSession
+
+        assert location is not None
+        return RemoteSession(
+            location,
+            create=create,
+            purpose=write,
+            wait=float(getattr(args, "lock_timeout", 0.0) or 0.0),
+            ttl=float(getattr(args, "lease_ttl", 60.0) or 60.0),
+            log=warn,
+        )
+    return StateStore.open(resolve_state_path(flag), create=create)
 
 
 def actor(command: str) -> str:
@@ -151,10 +176,13 @@ def leased(
     if store.path is not None:
         keeper = LeaseKeeper(store.path, holder, ttl=args.lease_ttl, name=name)
         keeper.start()
+    remote = remote_session(store)
 
     def guard() -> None:
         if keeper is not None:
             keeper.check()
+        if remote is not None:
+            remote.guard()
 
     try:
         yield guard
@@ -162,6 +190,17 @@ def leased(
         if keeper is not None:
             keeper.stop()
         lease.release()
+        if remote is not None:
+            remote.checkpoint(force=True)
+
+
+def remote_session(store: StateStore) -> RemoteSession | None:
+    """The remote state session `store` belongs to (None for local state)."""
+    if "batchspec.remote.session" not in sys.modules:
+        return None  # no remote state was opened in this process
+    from batchspec.remote.session import session_of
+
+    return session_of(store)
 
 
 @contextlib.contextmanager

@@ -70,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
             hint="batchspec apply plan.json",
         )
     with (
-        rt.open_state(args, create=True) as store,
+        rt.open_state(args, create=True, write="apply") as store,
         rt.stop_on_signals() as stop,
         rt.leased(store, args, "apply") as guard,
     ):

@@ -40,6 +40,7 @@ COMMANDS: dict[str, str] = {
     "logs": "batchspec.cli.logs",
     "ui": "batchspec.cli.ui",
     "report": "batchspec.cli.report",
+    "state": "batchspec.cli.state",
 }
 
 EXIT_OK = 0

@@ -90,7 +90,7 @@ def run(args: argparse.Namespace) -> int:
         return lock
 
     with (
-        rt.open_state(args, create=True) as store,
+        rt.open_state(args, create=True, write="reconcile") as store,
         rt.stop_on_signals() as stop,
         rt.leased(store, args, "reconcile", name=CONTROLLER_LEASE, holder=holder) as guard,
     ):

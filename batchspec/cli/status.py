@@ -24,7 +24,7 @@ def add_parser(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Print the table."""
-    with rt.open_state(args, create=False) as store:
+    with rt.open_state(args, create=False, write="status" if args.refresh else None) as store:
         if args.refresh and store.exists:
             from batchspec.reconcile.observe import observe
             from batchspec.reconcile.sync import sync

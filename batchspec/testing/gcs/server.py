@@ -1,0 +1,466 @@
+"""A Cloud Storage JSON API double that keeps Cloud Storage's promises about
+generations and preconditions, for google-cloud-storage to talk to.
+
+Why not fake-gcs-server for this: it ignores `ifGenerationMatch=0` (a second
+create of one object answers 200) and its file backend keeps no versions, so
+a lock or a guarded write that works against it proves nothing. This double
+answers 412 on a failed precondition, keeps noncurrent versions when a
+bucket has versioning on, and serves exactly what google-cloud-storage calls:
+
+* `GET /storage/v1/b/B` (bucket), `GET /storage/v1/b/B/o` (list, `versions`,
+  `prefix`, pages), `GET|DELETE /storage/v1/b/B/o/NAME` (`generation`, `if*`);
+* media downloads (`/download/storage/v1/b/B/o/NAME?alt=media`, with the
+  `X-Goog-Hash` header the client checks);
+* multipart and resumable uploads (`/upload/storage/v1/b/B/o`);
+* `copyTo` and `rewriteTo` (server-side copies, `sourceGeneration`).
+
+Test controls: `deny(bucket)` answers 403 naming the missing permission, as
+the service does; `fail_next(...)` answers one request with an error;
+`hold(name)` stops an upload of `name` after its body arrived and before it
+commits, until the test says whether it commits (a process killed mid-upload);
+`calls` lists every request with its answer.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+from batchspec.testing.gcs.objects import ObjectStore, Preconditions, StorageFailureError, Version
+from batchspec.testing.gcs.wire import multipart_parts, object_path, permission_for
+
+ANONYMOUS = "anonymous-caller@example.iam.gserviceaccount.com"
+
+
+@dataclass
+class Call:
+    """One request the double answered."""
+
+    method: str
+    path: str
+    query: dict[str, str]
+    status: int = 200
+
+
+@dataclass
+class Hold:
+    """An upload held between receiving its body and committing it."""
+
+    name: str
+    started: threading.Event = field(default_factory=threading.Event)
+    released: threading.Event = field(default_factory=threading.Event)
+    commit: bool = True
+
+    def release(self, *, commit: bool) -> None:
+        """Let the held upload go on: committed, or dropped as if the connection
+        broke before its last byte (the service then keeps the old generation)."""
+        self.commit = commit
+        self.released.set()
+
+
+@dataclass
+class _Resumable:
+    bucket: str
+    name: str
+    metadata: dict[str, Any]
+    pre: Preconditions
+    data: bytearray = field(default_factory=bytearray)
+
+
+class StorageDouble:
+    """The server. `start()` it (or use it as a context manager); `url` is what
+    STORAGE_EMULATOR_HOST (or the client's api_endpoint) should point at."""
+
+    def __init__(self) -> None:
+        self.store = ObjectStore()
+        self.calls: list[Call] = []
+        self.denied: dict[str, str] = {}
+        self._faults: list[tuple[Callable[[str, str], bool], int, str]] = []
+        self._holds: dict[str, Hold] = {}
+        self._uploads: dict[str, _Resumable] = {}
+        self._lock = threading.Lock()
+        self._server: ThreadingHTTPServer | None = None
+
+    # --- lifecycle ------------------------------------------------------------------
+
+    def start(self) -> StorageDouble:
+        double = self
+
+        class Handler(_Handler):
+            owner = double
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+        thread.start()
+        return self
+
+    def stop(self) -> None:
+        for hold in list(self._holds.values()):
+            hold.release(commit=False)
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def __enter__(self) -> StorageDouble:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def url(self) -> str:
+        assert self._server is not None, "start() the double first"
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    # --- test controls -----------------------------------------------------------------
+
+    def create_bucket(self, name: str, *, versioning: bool = False) -> None:
+        """A new, empty bucket."""
+        self.store.create_bucket(name, versioning=versioning)
+
+    def deny(self, bucket: str, principal: str = ANONYMOUS) -> None:
+        """Answer every request on `bucket` with 403, as for a caller without a role."""
+        self.denied[bucket] = principal
+
+    def fail_next(
+        self, status: int, *, method: str = "", path_part: str = "", reason: str = "backendError"
+    ) -> None:
+        """Answer the next request whose method and path match with `status`."""
+
+        def matches(m: str, p: str) -> bool:
+            return (not method or m == method) and path_part in p
+
+        with self._lock:
+            self._faults.append((matches, status, reason))
+
+    def hold(self, name: str) -> Hold:
+        """Hold the next upload of object `name` before it commits."""
+        hold = Hold(name)
+        with self._lock:
+            self._holds[name] = hold
+        return hold
+
+    def versions(self, bucket: str, name: str) -> list[Version]:
+        """Every version of one object, oldest first."""
+        with self.store.lock:
+            return list(self.store.bucket(bucket).objects.get(name, []))
+
+    def read(self, bucket: str, name: str) -> bytes | None:
+        """The live object's bytes, or None."""
+        with self.store.lock:
+            found = self.store.bucket(bucket).live(name)
+            return found.data if found is not None else None
+
+    def uploads(self, name: str) -> list[Call]:
+        """Upload requests that named object `name` (their answers included)."""
+        return [c for c in self.calls if "/upload/" in c.path and c.query.get("name") == name]
+
+    # --- internals used by the handler ------------------------------------------------
+
+    def _fault_for(self, method: str, path: str) -> tuple[int, str] | None:
+        with self._lock:
+            for i, (matches, status, reason) in enumerate(self._faults):
+                if matches(method, path):
+                    del self._faults[i]
+                    return status, reason
+        return None
+
+    def _take_hold(self, name: str) -> Hold | None:
+        with self._lock:
+            return self._holds.pop(name, None)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    owner: StorageDouble
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        self._dispatch("GET")
+
+    def do_POST(self) -> None:
+        self._dispatch("POST")
+
+    def do_PUT(self) -> None:
+        self._dispatch("PUT")
+
+    def do_DELETE(self) -> None:
+        self._dispatch("DELETE")
+
+    def do_PATCH(self) -> None:
+        self._dispatch("PATCH")
+
+    # --- plumbing ------------------------------------------------------------------------
+
+    def _dispatch(self, method: str) -> None:
+        split = urlsplit(self.path)
+        query = dict(parse_qsl(split.query, keep_blank_values=True))
+        call = Call(method, split.path, query)
+        self.owner.calls.append(call)
+        body = self._body()
+        try:
+            self._check_access(method, split.path)
+            fault = self.owner._fault_for(method, split.path)
+            if fault is not None:
+                raise StorageFailureError(fault[0], fault[1], "injected failure")
+            routes = _Routes(self, self.owner, query)
+            answer = routes.route(method, split.path, body)
+        except StorageFailureError as exc:
+            call.status = exc.status
+            self._json(exc.status, _error(exc))
+            return
+        except _DroppedError:
+            call.status = 0
+            self.close_connection = True
+            return
+        if answer is None:
+            return  # the route answered itself
+        status, payload = answer
+        call.status = status
+        self._json(status, payload)
+
+    def _body(self) -> bytes:
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length else b""
+
+    def _check_access(self, method: str, path: str) -> None:
+        for bucket, principal in self.owner.denied.items():
+            if f"/b/{bucket}/" in path + "/" or path.endswith(f"/b/{bucket}"):
+                permission = permission_for(method, path)
+                raise StorageFailureError(
+                    403,
+                    "forbidden",
+                    f"{principal} does not have {permission} access to the Google Cloud"
+                    f" Storage bucket. Permission '{permission}' denied on resource (or it"
+                    " may not exist).",
+                )
+
+    def _json(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
+        data = b"" if payload is None else json.dumps(payload).encode()
+        try:
+            self.send_response(status)
+            if data:
+                self.send_header("Content-Type", "application/json; charset=UTF-8")
+            for key, value in (headers or {}).items():
+                self.send_header(key, value)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+        except OSError:
+            self.close_connection = True
+
+    def _media(self, version: Version) -> None:
+        try:
+            self.send_response(200)
+            self.send_header("Content-Type", version.content_type)
+            self.send_header("Content-Length", str(len(version.data)))
+            self.send_header("X-Goog-Generation", str(version.generation))
+            self.send_header("X-Goog-Metageneration", str(version.metageneration))
+            self.send_header("X-Goog-Hash", f"crc32c={version.crc32c()},md5={version.md5()}")
+            self.end_headers()
+            self.wfile.write(version.data)
+        except OSError:
+            self.close_connection = True
+
+
+class _DroppedError(Exception):
+    """The connection is dropped without an answer (a held upload not committed)."""
+
+
+def _error(exc: StorageFailureError) -> dict[str, Any]:
+    return {
+        "error": {
+            "code": exc.status,
+            "message": exc.message,
+            "errors": [{"domain": "global", "reason": exc.reason, "message": exc.message}],
+        }
+    }
+
+
+class _Routes:
+    """One request's routing and answers."""
+
+    def __init__(self, handler: _Handler, owner: StorageDouble, query: dict[str, str]) -> None:
+        self.handler = handler
+        self.owner = owner
+        self.store = owner.store
+        self.query = query
+
+    @property
+    def base(self) -> str:
+        return self.owner.url
+
+    def route(self, method: str, path: str, body: bytes) -> tuple[int, Any] | None:
+        if path.startswith("/upload/storage/v1/b/"):
+            bucket = unquote(path.split("/")[5])
+            return self.upload(method, bucket, body)
+        download = path.startswith("/download/storage/v1/")
+        parts = object_path(path.removeprefix("/download") if download else path)
+        if parts is None:
+            raise StorageFailureError(404, "notFound", f"Not Found: {path}")
+        bucket, name, copy = parts
+        if name is None:
+            if method == "GET" and path.rstrip("/").endswith("/o"):
+                return self.listing(bucket)
+            if method == "GET":
+                found = self.store.bucket(bucket)
+                return 200, {
+                    "kind": "storage#bucket",
+                    "name": found.name,
+                    "id": found.name,
+                    "versioning": {"enabled": found.versioning},
+                }
+            raise StorageFailureError(405, "methodNotAllowed", f"{method} {path}")
+        if copy is not None:
+            return self.copy(bucket, name, copy)
+        if method == "DELETE":
+            self.store.delete(
+                bucket, name, self._generation(), Preconditions.from_query(self.query)
+            )
+            return 204, None
+        if method == "GET":
+            version = self.store.get(
+                bucket, name, self._generation(), Preconditions.from_query(self.query)
+            )
+            if download or self.query.get("alt") == "media":
+                self.handler._media(version)
+                return None
+            return 200, version.resource(self.base)
+        raise StorageFailureError(405, "methodNotAllowed", f"{method} {path}")
+
+    def _generation(self, key: str = "generation") -> int | None:
+        text = self.query.get(key)
+        return int(text) if text else None
+
+    def listing(self, bucket: str) -> tuple[int, Any]:
+        prefix = self.query.get("prefix", "")
+        found = self.store.listing(
+            bucket, prefix, versions=self.query.get("versions", "").lower() == "true"
+        )
+        size = int(self.query.get("maxResults") or 1000)
+        start = int(self.query.get("pageToken") or 0)
+        page = found[start : start + size]
+        out: dict[str, Any] = {
+            "kind": "storage#objects",
+            "items": [v.resource(self.base) for v in page],
+        }
+        if start + size < len(found):
+            out["nextPageToken"] = str(start + size)
+        return 200, out
+
+    def copy(self, bucket: str, name: str, copy: tuple[str, str, str]) -> tuple[int, Any]:
+        kind, dest_bucket, dest_name = copy
+        source = self.store.get(
+            bucket,
+            name,
+            self._generation("sourceGeneration"),
+            Preconditions.from_query(self.query, prefix="ifSource"),
+        )
+        version = self.store.put(
+            dest_bucket,
+            dest_name,
+            source.data,
+            content_type=source.content_type,
+            metadata=source.metadata,
+            pre=Preconditions.from_query(self.query),
+        )
+        resource = version.resource(self.base)
+        if kind == "rewriteTo":
+            size = str(len(source.data))
+            return 200, {
+                "kind": "storage#rewriteResponse",
+                "totalBytesRewritten": size,
+                "objectSize": size,
+                "done": True,
+                "resource": resource,
+            }
+        return 200, resource
+
+    # --- uploads -----------------------------------------------------------------------
+
+    def upload(self, method: str, bucket: str, body: bytes) -> tuple[int, Any] | None:
+        kind = self.query.get("uploadType", "media")
+        if method == "PUT" or (method == "POST" and "upload_id" in self.query):
+            return self._resumable_chunk(body)
+        self.store.bucket(bucket)
+        pre = Preconditions.from_query(self.query)
+        if kind == "resumable":
+            metadata = json.loads(body or b"{}")
+            name = metadata.get("name") or self.query.get("name", "")
+            upload_id = uuid.uuid4().hex
+            self.owner._uploads[upload_id] = _Resumable(bucket, name, metadata, pre)
+            location = f"{self.base}/upload/storage/v1/b/{bucket}/o?uploadType=resumable"
+            self.handler._json(200, None, {"Location": f"{location}&upload_id={upload_id}"})
+            return None
+        if kind == "multipart":
+            content_type = self.handler.headers.get("Content-Type", "")
+            metadata, data, media_type = multipart_parts(content_type, body)
+        else:
+            metadata, data = {}, body
+            media_type = self.handler.headers.get("Content-Type", "")
+        name = metadata.get("name") or self.query.get("name", "")
+        self.query.setdefault("name", name)
+        return self._commit(bucket, name, data, metadata=metadata, content_type=media_type, pre=pre)
+
+    def _resumable_chunk(self, body: bytes) -> tuple[int, Any] | None:
+        upload = self.owner._uploads.get(self.query.get("upload_id", ""))
+        if upload is None:
+            raise StorageFailureError(404, "notFound", "No such upload session")
+        self.query.setdefault("name", upload.name)
+        upload.data.extend(body)
+        content_range = self.handler.headers.get("Content-Range", "")
+        total = content_range.rsplit("/", 1)[-1] if "/" in content_range else "*"
+        if total == "*" or len(upload.data) < int(total):
+            end = len(upload.data) - 1
+            headers = {"Range": f"bytes=0-{end}"} if end >= 0 else {}
+            self.handler._json(308, None, headers)
+            return None
+        del self.owner._uploads[self.query["upload_id"]]
+        return self._commit(
+            upload.bucket,
+            upload.name,
+            bytes(upload.data),
+            metadata=upload.metadata,
+            content_type=upload.metadata.get("contentType", ""),
+            pre=upload.pre,
+        )
+
+    def _commit(
+        self,
+        bucket: str,
+        name: str,
+        data: bytes,
+        *,
+        metadata: dict[str, Any],
+        content_type: str,
+        pre: Preconditions,
+    ) -> tuple[int, Any]:
+        if not name:
+            raise StorageFailureError(400, "required", "Required parameter: name")
+        hold = self.owner._take_hold(name)
+        if hold is not None:
+            hold.started.set()
+            hold.released.wait()
+            if not hold.commit:
+                raise _DroppedError
+        version = self.store.put(
+            bucket,
+            name,
+            data,
+            content_type=metadata.get("contentType") or content_type,
+            metadata={str(k): str(v) for k, v in (metadata.get("metadata") or {}).items()},
+            pre=pre,
+        )
+        return 200, version.resource(self.base)
