@@ -100,6 +100,8 @@ class GcsBackend:
                 " GOOGLE_APPLICATION_CREDENTIALS; in GitHub Actions use"
                 " google-github-actions/auth (docs/controller.md)",
             )
+        if isinstance(exc, api.NotFound) and "bucket" not in _message(exc).lower():
+            return StateConflictError(f"{where}: the object is gone ({_message(exc)})")
         if isinstance(exc, api.NotFound):
             return RemoteStateError(
                 f"{where}: bucket {bucket} does not exist ({_message(exc)})",

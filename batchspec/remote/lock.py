@@ -87,6 +87,9 @@ class RemoteLock:
                 generation = self.backend.create_lock(record)
             except StateConflictError:
                 held = self.backend.read_lock()
+                if held is not None and held.record.id == self.id:
+                    self._hold(held.generation, held.record)  # our create landed unanswered
+                    return
                 if held is not None and time.monotonic() >= deadline:
                     raise locked_error(self.backend.url, held, self.now()) from None
                 if held is not None:

@@ -307,8 +307,6 @@ class WorkingCopy:
 
     def _upload(self, snapshot: Path, meta: FileMeta) -> None:
         base = self.base.generation if self.base is not None else 0
-        if base:
-            self.backend.keep_copy(StateObject(base, 0, None, None, None))
         push_id = uuid.uuid4().hex
         metadata = {
             META_LINEAGE: meta.lineage,
@@ -318,6 +316,8 @@ class WorkingCopy:
             META_WRITER: self.writer,
         }
         try:
+            if base:  # kept first: gone without versioning once it is replaced
+                self.backend.keep_copy(StateObject(base, 0, None, None, None))
             generation = self.backend.upload_state(snapshot, if_generation=base, meta=metadata)
         except StateConflictError:
             now = self.backend.stat_state()

@@ -18,7 +18,9 @@ Test controls: `deny(bucket)` answers 403 naming the missing permission, as
 the service does; `fail_next(...)` answers one request with an error;
 `hold(name)` stops an upload of `name` after its body arrived and before it
 commits, until the test says whether it commits (a process killed mid-upload);
-`calls` lists every request with its answer.
+`drop_answer_next(...)` carries a request out and then drops the connection
+(a write that landed though the client never heard back); `calls` lists every
+request with its answer.
 """
 
 from __future__ import annotations
@@ -82,6 +84,7 @@ class StorageDouble:
         self.calls: list[Call] = []
         self.denied: dict[str, str] = {}
         self._faults: list[tuple[Callable[[str, str], bool], int, str]] = []
+        self._drops: list[Callable[[str, str, str], bool]] = []
         self._holds: dict[str, Hold] = {}
         self._uploads: dict[str, _Resumable] = {}
         self._lock = threading.Lock()
@@ -143,6 +146,17 @@ class StorageDouble:
         with self._lock:
             self._faults.append((matches, status, reason))
 
+    def drop_answer_next(self, *, method: str = "", path_part: str = "", name: str = "") -> None:
+        """Carry out the next matching request (by method, path, object name), then
+        drop the connection without answering (the write happened; the client
+        cannot know)."""
+
+        def matches(m: str, p: str, n: str) -> bool:
+            return (not method or m == method) and path_part in p and (not name or n == name)
+
+        with self._lock:
+            self._drops.append(matches)
+
     def hold(self, name: str) -> Hold:
         """Hold the next upload of object `name` before it commits."""
         hold = Hold(name)
@@ -174,6 +188,14 @@ class StorageDouble:
                     del self._faults[i]
                     return status, reason
         return None
+
+    def _drop_for(self, method: str, path: str, name: str) -> bool:
+        with self._lock:
+            for i, matches in enumerate(self._drops):
+                if matches(method, path, name):
+                    del self._drops[i]
+                    return True
+        return False
 
     def _take_hold(self, name: str) -> Hold | None:
         with self._lock:
@@ -227,6 +249,10 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if answer is None:
             return  # the route answered itself
+        if self.owner._drop_for(method, split.path, query.get("name", "")):
+            call.status = 0
+            self.close_connection = True
+            return
         status, payload = answer
         call.status = status
         self._json(status, payload)
