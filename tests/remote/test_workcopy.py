@@ -86,14 +86,13 @@ def test_a_failed_precondition_is_not_retried_and_loses_nothing(
     url = f"gs://{bucket}/prod"
     write_entry("base", url)
     session = writer(url=url)
-    with pytest.raises(StateConflictError) as caught:
-        with session as store:
-            store.log_audit("ours", "written while someone else wrote", actor="test")
-            # Someone else writes the state meanwhile (a colleague who broke the lock).
-            from google.cloud import storage
+    with pytest.raises(StateConflictError) as caught, session as store:
+        store.log_audit("ours", "written while someone else wrote", actor="test")
+        # Someone else writes the state meanwhile (a colleague who broke the lock).
+        from google.cloud import storage
 
-            storage.Client().bucket(bucket).blob(STATE).upload_from_string(b"theirs")
-            theirs = len(gcs_double.calls)
+        storage.Client().bucket(bucket).blob(STATE).upload_from_string(b"theirs")
+        theirs = len(gcs_double.calls)
     assert "changed since this run read it" in caught.value.message
     assert "run the command again" in (caught.value.hint or "")
     after = gcs_double.calls[theirs:]
