@@ -1,22 +1,30 @@
-"""Validate N generated specs with batchspec and with check-jsonschema, side by side.
+"""Validate N generated specs with batchspec, check-jsonschema and the "ceiling"
+(libyaml's CSafeLoader + jsonschema-rs), side by side; then start-up, parsing
+alone, and memory at two tree sizes.
 
-    python bench/validate_bench.py [--specs 10000] [--rounds 3]
+    python bench/validate_bench.py [--specs 10000] [--rounds 3] [--small 1000]
 
-Both tools read the same files against the same schema in the same run,
-alternating, so machine drift affects both alike. batchspec does more work
-(semantic rules, line numbers for problems). Prints medians and the ratio.
+All tools read the same files against the same schema in the same run,
+alternating, so machine drift affects them alike. batchspec does more work
+(semantic rules, line numbers for problems). Every figure is a median; CPU
+seconds (the process and every worker it waited for) are printed beside wall
+time because wall time is noisy on a shared machine, and the ratios are
+given for both.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -57,10 +65,24 @@ MODELS = {
     "mlengine": "name: model_{n}",
 }
 
+# The ceiling: the fastest widely used C YAML loader and a Rust JSON Schema
+# validator, on the same files and schema, in one process.
+CEILING = """
+import sys, json, yaml, jsonschema_rs
+validator = jsonschema_rs.validator_for(json.load(open(sys.argv[1])))
+bad = 0
+for name in open(sys.argv[2]).read().split("\\n"):
+    with open(name, encoding="utf-8") as f:
+        for doc in yaml.load_all(f.read(), Loader=yaml.CSafeLoader):
+            bad += not validator.is_valid(doc)
+print(bad)
+"""
+
 
 def generate(folder: Path, count: int, seed: int = 7) -> list[Path]:
     """Write `count` specs (about 1% with a mistake) and return their paths."""
     rng = random.Random(seed)
+    folder.mkdir(parents=True, exist_ok=True)
     paths = []
     for n in range(count):
         target = rng.choice(list(MODELS))
@@ -84,36 +106,184 @@ def generate(folder: Path, count: int, seed: int = 7) -> list[Path]:
     return paths
 
 
-def timed(cmd: list[str]) -> tuple[float, int]:
+@dataclass
+class Run:
+    """One whole-process run: wall and CPU seconds, peak memory of the tree."""
+
+    wall: float
+    cpu: float
+    rss_mb: float
+    rc: int
+
+
+def _tree_rss_kb(pid: int) -> int:
+    """Memory of `pid` and all its descendants (Linux /proc): proportional set
+    size, so pages forked workers share with their parent count once."""
+    total, todo = 0, [pid]
+    while todo:
+        current = todo.pop()
+        try:
+            total += _pss_kb(current)
+            for task in Path(f"/proc/{current}/task").iterdir():
+                todo.extend(int(c) for c in (task / "children").read_text().split())
+        except (OSError, IndexError, ValueError):
+            continue
+    return total
+
+
+def _pss_kb(pid: int) -> int:
+    try:
+        rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
+        return int(rollup.split("\nPss:")[1].split()[0])
+    except (OSError, IndexError):
+        status = Path(f"/proc/{pid}/status").read_text()
+        return int(status.split("VmRSS:")[1].split()[0])
+
+
+def timed(cmd: list[str]) -> Run:
+    """Run `cmd`; wall and CPU seconds (its own and its waited-for children's)
+    and the peak memory (PSS) of its process tree, sampled every 10 ms."""
     start = time.perf_counter()
-    proc = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
-    return time.perf_counter() - start, proc.returncode
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    peak = [0]
+    done = threading.Event()
+
+    def sample() -> None:  # never reaps the child: wait4 below does, for its rusage
+        while not done.wait(0.01):
+            peak[0] = max(peak[0], _tree_rss_kb(proc.pid))
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    done.set()
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    sampler.join()
+    return Run(wall, usage.ru_utime + usage.ru_stime, peak[0] / 1024, proc.returncode)
+
+
+def median_runs(cmds: dict[str, list[str]], rounds: int) -> dict[str, Run]:
+    """Alternate the commands `rounds` times; the median of each measure."""
+    runs: dict[str, list[Run]] = {name: [] for name in cmds}
+    for _ in range(rounds):
+        for name, cmd in cmds.items():
+            runs[name].append(timed(cmd))
+    return {
+        name: Run(
+            statistics.median(r.wall for r in rs),
+            statistics.median(r.cpu for r in rs),
+            statistics.median(r.rss_mb for r in rs),
+            rs[-1].rc,
+        )
+        for name, rs in runs.items()
+    }
+
+
+def commands(folder: Path, files: list[Path], lists: Path) -> dict[str, list[str]]:
+    check = shutil.which("check-jsonschema", path=str(BIN)) or shutil.which("check-jsonschema")
+    if not check:
+        sys.exit("check-jsonschema is not installed: pip install check-jsonschema")
+    lists.write_text("\n".join(map(str, files)))
+    return {
+        "batchspec validate": [
+            sys.executable,
+            "-m",
+            "batchspec",
+            "validate",
+            "-o",
+            "json",
+            str(folder),
+        ],
+        "check-jsonschema": [check, "--schemafile", str(SCHEMA), "-o", "json", *map(str, files)],
+        "ceiling (libyaml+jsonschema-rs)": [sys.executable, "-c", CEILING, str(SCHEMA), str(lists)],
+    }
+
+
+def report(results: dict[str, Run], count: int) -> None:
+    ours = results["batchspec validate"]
+    for name, r in results.items():
+        print(
+            f"  {name:32s} wall {r.wall:7.2f} s  cpu {r.cpu:7.2f} s"
+            f"  {count / r.cpu:8.0f} specs/cpu-s  peak {r.rss_mb:6.0f} MB  rc={r.rc}"
+        )
+    for name in ("check-jsonschema", "ceiling (libyaml+jsonschema-rs)"):
+        base = results[name]
+        print(
+            f"  ratio batchspec / {name}: cpu {ours.cpu / base.cpu:.3f}, wall"
+            f" {ours.wall / base.wall:.3f} (below 1 is faster)"
+        )
+
+
+def parse_alone(files: list[Path]) -> None:
+    """YAML parsing only, same texts, in this process (CPU seconds)."""
+    import yaml
+
+    from batchspec.load.source import parse_documents
+
+    texts = [(str(p), p.read_text()) for p in files]
+
+    def cpu(fn: object) -> float:
+        start = time.process_time()
+        for name, text in texts:
+            fn(name, text)  # type: ignore[operator]
+        return time.process_time() - start
+
+    libyaml = cpu(lambda _n, t: list(yaml.load_all(t, Loader=yaml.CSafeLoader)))
+    ours = cpu(parse_documents)
+    print(
+        f"  parse {len(texts)} texts: batchspec loader {ours:.2f} cpu-s, PyYAML CSafeLoader"
+        f" {libyaml:.2f} cpu-s, ratio {ours / libyaml:.3f}"
+    )
+
+
+def startup(spec: Path, rounds: int) -> None:
+    """`batchspec validate` of one spec against `python -c pass`, wall first."""
+    results = median_runs(
+        {
+            "python -c pass": [sys.executable, "-c", "pass"],
+            "batchspec validate (1 spec)": [
+                sys.executable,
+                "-m",
+                "batchspec",
+                "validate",
+                str(spec),
+            ],
+        },
+        rounds,
+    )
+    base, ours = results["python -c pass"], results["batchspec validate (1 spec)"]
+    for name, r in results.items():
+        print(f"  {name:32s} wall {r.wall * 1000:7.1f} ms  cpu {r.cpu * 1000:7.1f} ms")
+    print(f"  start-up ratio: wall {ours.wall / base.wall:.2f}, cpu {ours.cpu / base.cpu:.2f}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--specs", type=int, default=10_000)
+    parser.add_argument("--small", type=int, default=1_000, help="smaller tree for memory")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--startup-rounds", type=int, default=15)
     args = parser.parse_args()
-    check = shutil.which("check-jsonschema", path=str(BIN)) or shutil.which("check-jsonschema")
-    if not check:
-        sys.exit("check-jsonschema is not installed: pip install check-jsonschema")
     with tempfile.TemporaryDirectory() as tmp:
-        files = [str(p) for p in generate(Path(tmp), args.specs)]
-        ours = [sys.executable, "-m", "batchspec", "validate", "-o", "json", tmp]
-        theirs = [check, "--schemafile", str(SCHEMA), "-o", "json", *files]
-        timed(ours)  # warm the page cache for both
-        a_times, b_times = [], []
-        for _ in range(args.rounds):
-            a, a_rc = timed(ours)
-            b, b_rc = timed(theirs)
-            a_times.append(a)
-            b_times.append(b)
-    a_med, b_med = statistics.median(a_times), statistics.median(b_times)
-    print(f"specs: {args.specs}, rounds: {args.rounds} (medians, whole process)")
-    print(f"batchspec validate  : {a_med:7.2f} s  {args.specs / a_med:9.0f} specs/s  rc={a_rc}")
-    print(f"check-jsonschema    : {b_med:7.2f} s  {args.specs / b_med:9.0f} specs/s  rc={b_rc}")
-    print(f"ratio batchspec/check-jsonschema time: {a_med / b_med:.2f} (below 1 is faster)")
+        root = Path(tmp)
+        big = generate(root / "big", args.specs)
+        small = generate(root / "small", args.small)
+        cmds = commands(root / "big", big, root / "big.txt")
+        timed(cmds["batchspec validate"])  # warm the page cache
+        print(f"specs: {args.specs}, rounds: {args.rounds} (medians, whole process trees)")
+        report(median_runs(cmds, args.rounds), args.specs)
+        print(f"memory, {args.small} vs {args.specs} specs (peak PSS of the process tree):")
+        small_runs = median_runs(commands(root / "small", small, root / "small.txt"), args.rounds)
+        big_runs = median_runs({k: cmds[k] for k in ("batchspec validate",)}, 1)
+        print(
+            f"  batchspec validate {small_runs['batchspec validate'].rss_mb:.0f} MB ->"
+            f" {big_runs['batchspec validate'].rss_mb:.0f} MB;"
+            f" check-jsonschema {small_runs['check-jsonschema'].rss_mb:.0f} MB at {args.small}"
+        )
+        print("start-up:")
+        startup(big[1], args.startup_rounds)
+        print("parsing alone:")
+        parse_alone(small)
 
 
 if __name__ == "__main__":

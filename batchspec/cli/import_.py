@@ -12,7 +12,11 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
+
+# Job bodies and scripts are kilobytes; `jobs list` of a busy project a few
+# megabytes. Reading stops past this, so `import /dev/zero` cannot hang.
+MAX_INPUT_BYTES = 16 << 20
 
 
 def add_parser(sub: Any) -> None:
@@ -83,14 +87,36 @@ def _read(name: str) -> tuple[str, str]:
     from batchspec.errors import BatchspecError
 
     if name == "-":
-        return sys.stdin.read(), "stdin"
+        return _bounded(getattr(sys.stdin, "buffer", sys.stdin), name), "stdin"
     path = Path(name)
     try:
-        return path.read_text(encoding="utf-8"), path.name
+        with path.open("rb") as stream:
+            return _bounded(stream, name), path.name
     except FileNotFoundError:
         raise BatchspecError(f"no such file: {name}", hint="use - to read stdin") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise BatchspecError(f"cannot read {name}: {exc}") from None
+    except OSError as exc:
+        raise BatchspecError(f"cannot read {name}: {exc.strerror or exc}") from None
+
+
+def _bounded(stream: IO[Any], name: str) -> str:
+    """At most MAX_INPUT_BYTES of UTF-8 text from `stream`."""
+    from batchspec.errors import BatchspecError
+
+    data = stream.read(MAX_INPUT_BYTES + 1)
+    if len(data) > MAX_INPUT_BYTES:
+        raise BatchspecError(
+            f"{'stdin' if name == '-' else name} is larger than {MAX_INPUT_BYTES >> 20} MiB",
+            hint="import one job body, a `jobs list` page or one script at a time",
+        )
+    if isinstance(data, str):
+        return data
+    try:
+        return str(data.decode("utf-8-sig"))
+    except UnicodeDecodeError as exc:
+        raise BatchspecError(
+            f"cannot read {name}: not UTF-8 text (byte {exc.start})",
+            hint="save the file as UTF-8",
+        ) from None
 
 
 def _variables(items: list[str]) -> dict[str, str]:

@@ -53,15 +53,17 @@ def _command_module(name: str) -> ModuleType:
     return importlib.import_module(COMMANDS[name])
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The full parser, one sub-parser per registered command."""
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The full parser, one sub-parser per registered command; with `only`,
+    just that command's (importing every command module costs start-up time
+    a single command does not need)."""
     parser = argparse.ArgumentParser(
         prog="batchspec",
         description="Batch prediction jobs as code: validate, render, plan, apply, reconcile.",
     )
     parser.add_argument("--version", action="version", version=f"batchspec {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMANDS:
+    for name in [only] if only in COMMANDS else COMMANDS:
         _command_module(name).add_parser(sub)
     return parser
 
@@ -70,7 +72,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; returns the exit code."""
     from batchspec.errors import BatchspecError
 
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(only=argv[0] if argv else None)
     args = parser.parse_args(argv)
     if not args.command:
         parser.print_help()

@@ -1,8 +1,12 @@
 """Find where a document path sits in the YAML text (line and column, 1-based).
 
-Only documents with a problem get here: the round-trip parser that records
-positions is several times slower than the fast loader, so it runs lazily,
-once per file, and only when a diagnostic needs a location.
+Only files with a problem get here, once per file. The node graph comes
+from libyaml's composer (C, linear in the text: ruamel's round-trip loader
+took a minute for a file of 2,000 documents, its comment handling being
+quadratic); when libyaml rejects a text that the reference parser accepts,
+ruamel's pure-Python composer gives the same nodes. Texts reach this module
+only after the depth check in `batchspec.load.guard`, so neither recurses
+deeply.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ Position = tuple[int, int]
 
 
 class PositionIndex:
-    """Lazily parsed positions for all documents of one file."""
+    """Lazily composed positions for all documents of one file."""
 
     def __init__(self, text: str) -> None:
         self._text = text
@@ -24,14 +28,7 @@ class PositionIndex:
 
     def _documents(self) -> list[Any]:
         if self._docs is None:
-            from ruamel.yaml import YAML
-
-            try:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")
-                    self._docs = list(YAML(typ="rt").load_all(self._text))
-            except Exception:
-                self._docs = []
+            self._docs = _compose(self._text)
         return self._docs
 
     def locate(self, document: int, path: DocPath, *, key: bool = False) -> Position | None:
@@ -39,38 +36,53 @@ class PositionIndex:
         deepest ancestor that exists when the path is missing (for a missing key,
         the mapping that should hold it)."""
         docs = self._documents()
-        if document >= len(docs):
+        if document >= len(docs) or docs[document] is None:
             return None
         node = docs[document]
-        pos = _own_position(node)
+        pos = _mark(node)
         for depth, part in enumerate(path):
-            last = depth == len(path) - 1
-            child_pos = _child_position(node, part, key=key and last)
-            if child_pos is None:
+            found = _child(node, part)
+            if found is None:
                 return pos
-            pos = child_pos
-            node = node[part]
+            key_node, node = found
+            last = depth == len(path) - 1
+            pos = _mark(key_node if key and last and key_node is not None else node)
         return pos
 
 
-def _own_position(node: Any) -> Position | None:
-    lc = getattr(node, "lc", None)
-    if lc is None or lc.line is None:
-        return None
-    return lc.line + 1, lc.col + 1
-
-
-def _child_position(node: Any, part: str | int, *, key: bool) -> Position | None:
-    lc = getattr(node, "lc", None)
-    if lc is None:
-        return None
+def _compose(text: str) -> list[Any]:
     try:
-        if isinstance(part, int) and isinstance(node, list) and 0 <= part < len(node):
-            line, col = lc.item(part)
-        elif isinstance(node, dict) and part in node:
-            line, col = lc.key(part) if key else lc.value(part)
-        else:
-            return None
-    except (KeyError, IndexError, TypeError):
+        import yaml
+
+        return list(yaml.compose_all(text, Loader=yaml.CSafeLoader))
+    except Exception:
+        pass
+    try:
+        from ruamel.yaml import YAML
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return list(YAML(typ="safe", pure=True).compose_all(text))
+    except Exception:
+        return []
+
+
+def _mark(node: Any) -> Position | None:
+    mark = getattr(node, "start_mark", None)
+    if mark is None:
         return None
-    return line + 1, col + 1
+    return mark.line + 1, mark.column + 1
+
+
+def _child(node: Any, part: str | int) -> tuple[Any, Any] | None:
+    """(key node or None, value node) of `part` under `node`."""
+    kind = getattr(node, "id", None)
+    if kind == "sequence" and isinstance(part, int):
+        items = node.value
+        return (None, items[part]) if 0 <= part < len(items) else None
+    if kind == "mapping":
+        wanted = str(part)
+        for key_node, value_node in node.value:
+            if getattr(key_node, "id", None) == "scalar" and key_node.value == wanted:
+                return key_node, value_node
+    return None

@@ -1,15 +1,18 @@
 """Read spec files into plain Python documents, safely and fast.
 
-The fast path parses with ruamel.yaml's C-backed safe loader (plain dicts, no
-positions). Positions cost 5x more, so they are looked up only for documents
+Before any parser runs, `batchspec.load.guard` limits the nesting depth (the
+C parsers crash on deep nesting). Then yaml-rs parses where it agrees with
+ruamel.yaml, the reference (`batchspec.load.fastyaml`), and ruamel.yaml
+everywhere else. Positions cost more, so they are looked up only for files
 that have a problem (`batchspec.load.positions`). Whatever the input, this
 module returns documents or diagnostics; it never raises on bad content and
-never constructs arbitrary objects (the safe constructor refuses Python tags).
+never constructs arbitrary objects (tags are refused).
 """
 
 from __future__ import annotations
 
 import functools
+import os
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -17,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from batchspec.diagnostics import Diagnostic
+from batchspec.load import fastyaml, guard
 
 MAX_FILE_BYTES = 1 << 20  # specs are small; a bigger file is a mistake
 MAX_NODES = 100_000  # after alias expansion; stops "billion laughs"
@@ -49,7 +53,8 @@ def discover(paths: list[str]) -> tuple[list[Path], list[Diagnostic]]:
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            matches = sorted(p for p in path.rglob("*") if p.suffix in SPEC_SUFFIXES)
+            # the order of Path comparison, without its per-comparison cost
+            matches = sorted((p for p in path.rglob("*") if p.suffix in SPEC_SUFFIXES), key=_parts)
             found.extend(p for p in matches if p.is_file())
         elif path.exists():
             found.append(path)
@@ -94,21 +99,22 @@ def read_text(file: Path) -> tuple[str | None, list[Diagnostic]]:
     """The file's text, or a diagnostic saying why there is none."""
     name = str(file)
     try:
-        size = file.stat().st_size
-        if size > MAX_FILE_BYTES:
-            return None, [
-                Diagnostic(
-                    "BS005",
-                    f"file is {size / (1 << 20):.1f} MiB; spec files are limited to"
-                    f" {MAX_FILE_BYTES >> 20} MiB",
-                    file=name,
-                    hint="a spec names its data, it does not hold it: point input.paths at"
-                    " the data files",
-                )
-            ]
-        raw = file.read_bytes()
+        with open(file, "rb") as stream:
+            raw = stream.read(MAX_FILE_BYTES + 1)
+            size = os.fstat(stream.fileno()).st_size if len(raw) > MAX_FILE_BYTES else 0
     except OSError as exc:
         return None, [Diagnostic("BS001", f"cannot read file: {exc.strerror}", file=name)]
+    if size:
+        return None, [
+            Diagnostic(
+                "BS005",
+                f"file is {size / (1 << 20):.1f} MiB; spec files are limited to"
+                f" {MAX_FILE_BYTES >> 20} MiB",
+                file=name,
+                hint="a spec names its data, it does not hold it: point input.paths at"
+                " the data files",
+            )
+        ]
     if b"\x00" in raw:
         return None, [Diagnostic("BS006", "file is binary, not YAML text", file=name)]
     try:
@@ -127,13 +133,24 @@ def read_text(file: Path) -> tuple[str | None, list[Diagnostic]]:
 
 def parse_documents(file: str, text: str) -> tuple[list[Document], list[Diagnostic]]:
     """Parse every document of a file; problems become diagnostics."""
-    try:
-        datas = _parse_fast(text)
-    except Exception:
-        # libyaml is YAML 1.1 and stricter in places (e.g. `{a: gs://x}`); the
-        # pure-Python parser is the reference. Only its verdict counts.
+    depth = guard.check_depth(text)
+    if depth == "deep":
+        return [], [
+            Diagnostic(
+                "BS009",
+                f"YAML nesting is deeper than {guard.MAX_DEPTH} levels",
+                file=file,
+                hint="specs nest a few levels; check for runaway brackets or dashes",
+            )
+        ]
+    datas = fastyaml.load_all(text) if depth == "ok" else None
+    # Without aliases (the fast parser takes no text with any) a document has
+    # fewer nodes than half its characters: the budget walk is only needed
+    # for texts the reference parsed, or very large ones.
+    count = datas is None or len(text) > 2 * MAX_NODES
+    if datas is None:
         try:
-            datas = _parse_pure(text)
+            datas = _parse_reference(text)
         except Exception as exc:
             return [], [yaml_error_diagnostic(file, text, exc)]
     if not datas or all(d is None for d in datas):
@@ -147,29 +164,34 @@ def parse_documents(file: str, text: str) -> tuple[list[Document], list[Diagnost
                 hint="write a BatchPredictionJob document or delete the file",
             )
         ]
+    escapes = guard.has_escapes(text)
     docs: list[Document] = []
     problems: list[Diagnostic] = []
     for index, data in enumerate(datas):
         if data is None:
             continue  # an empty document between `---` separators
-        problem = _shape_problem(file, index, data)
-        if problem:
-            problems.append(problem)
+        shape = _shape_problem(file, index, data, count=count)
+        found = [shape] if shape else _surrogate_problems(file, index, data) if escapes else []
+        if found:
+            problems.extend(found)
         else:
             docs.append(Document(file, index, data, text))
     return docs, problems
 
 
 @functools.cache
-def _loader(*, pure: bool) -> Any:
-    """One safe loader per process (building one costs as much as a small parse)."""
+def _reference_loader(*, pure: bool) -> Any:
+    """ruamel.yaml's safe loader: the reference for what a spec means, used
+    when the fast parser cannot vouch for a text (`batchspec.load.fastyaml`).
+    Its C-backed variant reads first (it crashes only on nesting far past
+    what `batchspec.load.guard` lets through); the pure-Python one, stricter
+    in nothing, has the last word when it fails."""
     from ruamel.yaml import YAML
     from ruamel.yaml.resolver import VersionedResolver
 
     class Yaml12Resolver(VersionedResolver):
         """Specs are YAML 1.2. Pinning the version skips ruamel's per-scalar
-        version lookup, which fails (slowly, by exception) under the C parser
-        and took most of the parse time."""
+        version lookup, which fails (slowly, by exception) under the C parser."""
 
         @property
         def processing_version(self) -> tuple[int, int]:
@@ -180,21 +202,34 @@ def _loader(*, pure: bool) -> Any:
     return yaml
 
 
-def _parse_fast(text: str) -> list[Any]:
-    return _load_all(_loader(pure=False), text)
-
-
-def _parse_pure(text: str) -> list[Any]:
-    return _load_all(_loader(pure=True), text)
-
-
-def _load_all(yaml: Any, text: str) -> list[Any]:
+def _parse_reference(text: str) -> list[Any]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return list(yaml.load_all(text))
+        try:
+            return list(_reference_loader(pure=False).load_all(text))
+        except Exception:
+            # libyaml (under ruamel's C loader) is YAML 1.1 and stricter in
+            # places; only the pure-Python parser's verdict counts.
+            return list(_reference_loader(pure=True).load_all(text))
 
 
-def _shape_problem(file: str, index: int, data: Any) -> Diagnostic | None:
+def _surrogate_problems(file: str, index: int, data: Any) -> list[Diagnostic]:
+    return [
+        Diagnostic(
+            "BS006",
+            "value holds a lone UTF-16 surrogate escape; no UTF-8 file or JSON request"
+            " body can carry it",
+            file=file,
+            document=index,
+            path=path,
+            hint="write the character itself, or one \\U00XXXXXX escape for a character"
+            " beyond U+FFFF",
+        )
+        for path in guard.surrogates(data)
+    ]
+
+
+def _shape_problem(file: str, index: int, data: Any, *, count: bool = True) -> Diagnostic | None:
     if not isinstance(data, dict):
         kind = "a list" if isinstance(data, list) else f"a {type(data).__name__} value"
         return Diagnostic(
@@ -204,6 +239,8 @@ def _shape_problem(file: str, index: int, data: Any) -> Diagnostic | None:
             document=index,
             hint="a spec document is a mapping with apiVersion, kind, metadata and spec",
         )
+    if not count:
+        return None
     try:
         nodes = _count_nodes(data, {}, 0)
     except RecursionError:
@@ -301,3 +338,7 @@ def excerpt(text: str, line: int | None, column: int | None, context: int = 2) -
         if n == line and column is not None:
             out.append(f"{' ' * width} | {' ' * (column - 1)}^")
     return "\n".join(out)
+
+
+def _parts(path: Path) -> tuple[str, ...]:
+    return path.parts

@@ -20,6 +20,7 @@ from batchspec.migrate.body import fields_from_body, normalized_body, parse_json
 from batchspec.migrate.check import round_trip, validated
 from batchspec.migrate.fields import JobFields, MigrationError, Problem, SourceKind
 from batchspec.migrate.gcloud import fields_from_gcloud
+from batchspec.migrate.text import control_characters
 from batchspec.migrate.writer import commented, dump, header, spec_data
 from batchspec.model.spec import BatchPredictionJobSpec
 
@@ -65,6 +66,8 @@ def import_text(
     kind = kind or detect_kind(text)
     if not text.strip():
         raise MigrationError(f"input {source}", [Problem("<input>", "is empty")])
+    if control_characters(text):
+        raise MigrationError(f"input {source}", control_characters(text))
     pairs: list[tuple[JobFields, Mapping[str, Any] | None]] = []
     if kind == "json":
         for i, body in enumerate(parse_json_text(text, source=source)):

@@ -21,6 +21,7 @@ from batchspec.migrate.fields import (
     MigrationError,
     Problem,
 )
+from batchspec.migrate.text import bad_strings
 from batchspec.model.jobs import LABEL_FINGERPRINT, LABEL_JOB, LABEL_MANAGED_BY, MANAGED_BY_VALUE
 
 OUTPUT_ONLY = (
@@ -58,6 +59,17 @@ def parse_json_text(text: str, *, source: str = "-") -> list[Mapping[str, Any]]:
     """The job bodies in `text` (one object or a list of objects)."""
     try:
         data = json.loads(text)
+    except RecursionError:
+        raise MigrationError(
+            f"JSON from {source}",
+            [
+                Problem(
+                    "<top level>",
+                    "nested too deeply to read",
+                    "a job body nests a few levels; check for runaway brackets",
+                )
+            ],
+        ) from None
     except json.JSONDecodeError as exc:
         raise MigrationError(
             f"JSON from {source}",
@@ -76,6 +88,9 @@ def parse_json_text(text: str, *, source: str = "-") -> list[Mapping[str, Any]]:
             f"JSON from {source}",
             [Problem("<top level>", "expected a Job object or a list of Job objects")],
         )
+    problems = list(bad_strings(data, ""))
+    if problems:
+        raise MigrationError(f"JSON from {source}", problems)
     return items
 
 

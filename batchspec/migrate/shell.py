@@ -21,6 +21,17 @@ from batchspec.migrate.fields import Problem
 _ASSIGNMENT = re.compile(r"^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)=(.*)$", re.DOTALL)
 _VARIABLE = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))")
 UNKNOWN = object()
+# A real gcloud command line is a few hundred characters. Scripts that double
+# a variable on every line (`B=$A$A`, `C=$B$B`...) grow exponentially; past
+# this size expansion stops with an error instead of eating memory for hours.
+MAX_EXPANDED = 1 << 16
+
+
+@dataclass(frozen=True)
+class _Broken:
+    """A variable whose value could not be worked out, and why."""
+
+    problem: Problem
 
 
 @dataclass(frozen=True)
@@ -131,13 +142,13 @@ def _assign(
         return True
     expanded, problems = expand(raw, known, number)
     try:
-        words = shlex.split(expanded, comments=True)
+        words = shlex.split(expanded, comments=True) if not problems else []
     except ValueError:
         words, problems = [], [Problem(f"line {number}", "unbalanced quotes")]
     if len(words) > 1:
         return False
     if name not in given:  # --set wins over the script
-        known[name] = UNKNOWN if problems else (words[0] if words else "")
+        known[name] = _Broken(problems[0]) if problems else (words[0] if words else "")
     return True
 
 
@@ -169,7 +180,10 @@ def expand(text: str, known: Mapping[str, object], number: int) -> tuple[str, li
             if found:
                 name = found.group(1) or found.group(2)
                 value = known.get(name)
-                if value is None or value is UNKNOWN:
+                if isinstance(value, _Broken):
+                    problems.append(value.problem)
+                    out += found.group(0)
+                elif value is None or value is UNKNOWN:
                     why = (
                         "is set by a command batchspec does not run"
                         if value is UNKNOWN
@@ -181,6 +195,9 @@ def expand(text: str, known: Mapping[str, object], number: int) -> tuple[str, li
                     out += found.group(0)
                 else:
                     out += _quoted(str(value), double)
+                    if len(out) > MAX_EXPANDED:
+                        problems.append(_too_long(number, name))
+                        return text, problems
                 i = found.end()
                 continue
         elif ch == "`" and not single:
@@ -195,6 +212,14 @@ def expand(text: str, known: Mapping[str, object], number: int) -> tuple[str, li
         out += ch
         i += 1
     return out, problems
+
+
+def _too_long(number: int, name: str) -> Problem:
+    return Problem(
+        f"line {number}",
+        f"expanding ${name} makes the line longer than {MAX_EXPANDED:,} characters",
+        f"pass the value with --set {name}=VALUE",
+    )
 
 
 def _quoted(value: str, in_double_quotes: bool) -> str:

@@ -18,8 +18,17 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    StrictStr,
+)
 from pydantic.alias_generators import to_camel
+from pydantic_core import PydanticCustomError
 
 from batchspec.model.enums import DataFormat, Target
 
@@ -32,16 +41,38 @@ DURATION_PATTERN = r"^([0-9]+[smhd])+$"
 _DURATION_PART = re.compile(r"([0-9]+)([smhd])")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
-PositiveInt = Annotated[StrictInt, Field(ge=1)]
-NonNegativeInt = Annotated[StrictInt, Field(ge=0)]
-Fraction = Annotated[float, Field(ge=0.0, le=1.0, strict=True)]
-Seconds = Annotated[float, Field(gt=0.0, strict=True)]
+# Every number has an upper bound: an unbounded one passed validation and then
+# overflowed later (`deadline: 99999999999999999999d` raised OverflowError in
+# every reconcile pass). Where a service fixes the range, the bound is its.
+INT32_MAX = 2**31 - 1  # Vertex AI int32 fields (aiplatform.v1 discovery document)
+INT64_MAX = 2**63 - 1  # ML Engine int64 fields (ml.v1 discovery document); SQLite INTEGER
+DAY = 86_400
+MAX_DEADLINE_SECONDS = 30 * DAY  # batchspec's own policy: a month
+DURATION_MAX_LENGTH = 32
+
+PositiveInt = Annotated[StrictInt, Field(ge=1, le=INT64_MAX)]
+PositiveInt32 = Annotated[StrictInt, Field(ge=1, le=INT32_MAX)]
+NonNegativeInt = Annotated[StrictInt, Field(ge=0, le=INT64_MAX)]
+Fraction = Annotated[float, Field(ge=0.0, le=1.0, strict=True, allow_inf_nan=False)]
+Seconds = Annotated[float, Field(gt=0.0, le=MAX_DEADLINE_SECONDS, strict=True, allow_inf_nan=False)]
 StrMap = dict[StrictStr, StrictStr]
 
 
 def duration_seconds(text: str) -> int:
     """Turn a duration such as ``1h30m`` into seconds (the format is validated)."""
     return sum(int(n) * _UNIT_SECONDS[u] for n, u in _DURATION_PART.findall(text))
+
+
+def _bounded_duration(text: str) -> str:
+    """The format is a rule (BS290, with a hint); the size is structure."""
+    if len(text) > DURATION_MAX_LENGTH or duration_seconds(text) > MAX_DEADLINE_SECONDS:
+        raise PydanticCustomError(
+            "less_than_equal", "must be at most {le}", {"le": f"{MAX_DEADLINE_SECONDS // DAY}d"}
+        )
+    return text
+
+
+Duration = Annotated[StrictStr, AfterValidator(_bounded_duration)]
 
 
 class _Model(BaseModel):
@@ -145,8 +176,10 @@ class HttpRunner(_Model):
     health_route: StrictStr = "/health"
     predict_route: StrictStr = "/predict"
     storage_uri: StrictStr | None = Field(default=None, description="AIP_STORAGE_URI.")
-    startup_timeout_seconds: Seconds = 60.0
-    request_timeout_seconds: Seconds = 60.0
+    # Vertex AI limits a container's deployment to 2 hours
+    # (ModelContainerSpec.deploymentTimeout in the aiplatform.v1 discovery document).
+    startup_timeout_seconds: Annotated[Seconds, Field(le=2 * 3600)] = 60.0
+    request_timeout_seconds: Annotated[Seconds, Field(le=DAY)] = 60.0
 
 
 class CommandRunner(_Model):
@@ -241,7 +274,7 @@ class Accelerator(_Model):
     """A GPU or TPU attached to each replica (Vertex `machineSpec`)."""
 
     type: StrictStr = Field(description="e.g. NVIDIA_TESLA_T4")
-    count: PositiveInt = 1
+    count: PositiveInt32 = 1  # Vertex MachineSpec.acceleratorCount is int32
 
 
 class Resources(_Model):
@@ -251,21 +284,23 @@ class Resources(_Model):
     batch_size: PositiveInt = Field(default=64, description="Instances per model call.")
     machine_type: StrictStr | None = Field(default=None, description="Vertex machine type.")
     accelerator: Accelerator | None = None
-    replica_count: PositiveInt | None = Field(
+    replica_count: PositiveInt32 | None = Field(
         default=None, description="Vertex starting replica count (batch jobs do not autoscale)."
     )
-    max_replica_count: PositiveInt | None = None
+    max_replica_count: PositiveInt32 | None = None  # Vertex int32, as replica_count
 
 
 class Policy(_Model):
     """How batchspec drives the job: retries, deadline, error budget, removal."""
 
-    max_retries: NonNegativeInt = Field(default=0, description="Resubmits after FAILED.")
-    retry_backoff_seconds: Seconds = 60.0
-    deadline: StrictStr | None = Field(
+    max_retries: Annotated[NonNegativeInt, Field(le=100)] = Field(
+        default=0, description="Resubmits after FAILED (each one a whole new job; at most 100)."
+    )
+    retry_backoff_seconds: Annotated[Seconds, Field(le=7 * DAY)] = 60.0
+    deadline: Duration | None = Field(
         default=None,
-        description="Cancel the job after this long, e.g. `6h` or `1h30m`.",
-        json_schema_extra={"pattern": DURATION_PATTERN},
+        description="Cancel the job after this long, e.g. `6h` or `1h30m`; at most 30d.",
+        json_schema_extra={"pattern": DURATION_PATTERN, "maxLength": DURATION_MAX_LENGTH},
     )
     max_error_fraction: Fraction = Field(
         default=1.0,
@@ -300,7 +335,10 @@ class RaySettings(_Model):
         description="The cluster's Jobs API address, e.g. `http://head-node:8265`;"
         " else $BATCHSPEC_RAY_ADDRESS, else $RAY_ADDRESS.",
     )
-    cpus_per_actor: Annotated[float, Field(gt=0.0, strict=True)] = Field(
+    # Ray keeps resource quantities to 1/10,000 of a unit.
+    cpus_per_actor: Annotated[
+        float, Field(ge=0.0001, le=1024.0, strict=True, allow_inf_nan=False)
+    ] = Field(
         default=1.0,
         description="CPUs each actor (one model load) reserves; fractions share a CPU.",
     )

@@ -1,22 +1,24 @@
 """The validate stage: documents in, typed specs and located diagnostics out.
 
-Order of work, chosen for speed on large spec trees: fast parse, structure
-(pydantic), rules, cross-spec rules; only then, and only for files that have
-diagnostics, the slower positional parse that turns document paths into
-line:column.
+Files stream through one at a time: read, fast parse, structure (pydantic),
+rules, and, only for a file with diagnostics, positions (line:column); then
+its text is dropped, so memory holds diagnostics and job names, not the
+tree. Large trees are split into chunks of files checked in worker
+processes (`batchspec.validate.parallel`), results merged in file order.
+Cross-file rules (unique job names) run on the merged names.
 """
 
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from batchspec.diagnostics import Diagnostic, has_errors, sort_key
 from batchspec.load.positions import PositionIndex
-from batchspec.load.source import Document, LoadResult, load_paths
+from batchspec.load.source import Document, LoadResult, discover, parse_documents, read_text
 from batchspec.model.spec import BatchPredictionJobSpec
 from batchspec.validate.references import check_references
 from batchspec.validate.rules import check_rules
@@ -40,11 +42,15 @@ class LoadedSpec:
 
 @dataclass
 class ValidationResult:
-    """Valid specs plus every diagnostic (warnings included), sorted."""
+    """Valid specs plus every diagnostic (warnings included), sorted.
+
+    `specs` stays empty when the caller asked for diagnostics only
+    (`keep_specs=False`); `valid` counts the valid specs either way."""
 
     specs: list[LoadedSpec] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
     files: int = 0
+    valid: int = 0
 
     @property
     def ok(self) -> bool:
@@ -52,25 +58,90 @@ class ValidationResult:
         return not has_errors(self.diagnostics)
 
 
-def validate_paths(paths: Iterable[str]) -> ValidationResult:
-    """Load and validate every spec file under `paths`."""
-    loaded = load_paths(list(paths))
-    return validate_loaded(loaded)
+@dataclass
+class FileReport:
+    """What checking one file found: located diagnostics and its valid specs
+    (as names always; as typed specs when they are kept)."""
+
+    file: str
+    read: bool
+    diagnostics: list[Diagnostic]
+    names: list[tuple[str, int]] = field(default_factory=list)
+    specs: list[LoadedSpec] = field(default_factory=list)
+
+
+def validate_paths(
+    paths: Iterable[str], *, keep_specs: bool = True, workers: int | None = None
+) -> ValidationResult:
+    """Load and validate every spec file under `paths`.
+
+    `keep_specs=False` keeps only diagnostics and counts (what `batchspec
+    validate` prints), which lets large trees use worker processes; `workers`
+    overrides how many (1: in this process)."""
+    files, problems = discover(list(paths))
+    if keep_specs or workers == 1:
+        reports: Iterable[FileReport] = (check_file(f, keep_specs=keep_specs) for f in files)
+    else:
+        from batchspec.validate.parallel import check_files
+
+        reports = check_files(files, workers=workers)
+    return merge(reports, problems)
+
+
+def check_file(path: Path, *, keep_specs: bool) -> FileReport:
+    """Read, parse, validate and locate one file."""
+    text, problems = read_text(path)
+    if text is None:
+        return FileReport(str(path), False, problems)
+    docs, found = parse_documents(str(path), text)
+    report = FileReport(str(path), True, problems + found)
+    for doc in docs:
+        spec, diagnostics = validate_document(doc)
+        report.diagnostics.extend(diagnostics)
+        if spec is not None:
+            report.names.append((spec.metadata.name, doc.index))
+            if keep_specs:
+                report.specs.append(LoadedSpec(spec, path, doc.index, tuple(diagnostics)))
+    report.diagnostics = _locate(report.diagnostics, {str(path): text})
+    return report
+
+
+def merge(reports: Iterable[FileReport], problems: list[Diagnostic]) -> ValidationResult:
+    """File reports, in file order, into one result; job names unique across
+    all of them (the first spec keeps its name, later ones get BS203)."""
+    result = ValidationResult(diagnostics=list(problems))
+    first: dict[str, tuple[str, int]] = {}
+    duplicates: list[Diagnostic] = []
+    for report in reports:
+        result.files += report.read
+        result.diagnostics.extend(report.diagnostics)
+        kept = {spec.document: spec for spec in report.specs}
+        for name, document in report.names:
+            seen = first.setdefault(name, (report.file, document))
+            if seen != (report.file, document):
+                duplicates.append(_duplicate(name, report.file, document, seen))
+                continue
+            result.valid += 1
+            if document in kept:
+                result.specs.append(kept[document])
+    result.diagnostics.extend(_locate_in_files(duplicates))
+    result.diagnostics.sort(key=sort_key)
+    return result
 
 
 def validate_loaded(loaded: LoadResult) -> ValidationResult:
     """Validate documents already loaded; locate every diagnostic."""
-    result = ValidationResult(diagnostics=list(loaded.diagnostics), files=len(loaded.texts))
+    by_file: dict[str, FileReport] = {name: FileReport(name, True, []) for name in loaded.texts}
     for doc in loaded.documents:
-        spec, problems = validate_document(doc)
-        result.diagnostics.extend(problems)
-        if spec is not None and not has_errors(problems):
-            result.specs.append(LoadedSpec(spec, Path(doc.file), doc.index, tuple(problems)))
-    result.diagnostics.extend(_duplicate_names(result.specs))
-    result.specs = _without_duplicates(result.specs)
-    result.diagnostics = _locate(result.diagnostics, loaded.texts)
-    result.diagnostics.sort(key=sort_key)
-    return result
+        report = by_file.setdefault(doc.file, FileReport(doc.file, True, []))
+        spec, diagnostics = validate_document(doc)
+        report.diagnostics.extend(diagnostics)
+        if spec is not None:
+            report.names.append((spec.metadata.name, doc.index))
+            report.specs.append(LoadedSpec(spec, Path(doc.file), doc.index, tuple(diagnostics)))
+    for report in by_file.values():
+        report.diagnostics = _locate(report.diagnostics, loaded.texts)
+    return merge(by_file.values(), loaded.diagnostics)
 
 
 def validate_document(doc: Document) -> tuple[BatchPredictionJobSpec | None, list[Diagnostic]]:
@@ -126,35 +197,26 @@ def locate(diagnostics: Iterable[Diagnostic], loaded: LoadedSpec) -> list[Diagno
     return _locate(placed, {str(loaded.file): text})
 
 
-def _duplicate_names(specs: list[LoadedSpec]) -> list[Diagnostic]:
-    first: dict[str, LoadedSpec] = {}
-    out = []
-    for item in specs:
-        seen = first.setdefault(item.name, item)
-        if seen is item:
-            continue
-        out.append(
-            Diagnostic(
-                "BS203",
-                f"job name {item.name!r} is already used by {seen.file} (document"
-                f" {seen.document + 1})",
-                file=str(item.file),
-                document=item.document,
-                path=("metadata", "name"),
-                hint="job names are unique among all jobs ever created in the project",
-            )
-        )
-    return out
+def _duplicate(name: str, file: str, document: int, seen: tuple[str, int]) -> Diagnostic:
+    return Diagnostic(
+        "BS203",
+        f"job name {name!r} is already used by {seen[0]} (document {seen[1] + 1})",
+        file=file,
+        document=document,
+        path=("metadata", "name"),
+        hint="job names are unique among all jobs ever created in the project",
+    )
 
 
-def _without_duplicates(specs: list[LoadedSpec]) -> list[LoadedSpec]:
-    seen: set[str] = set()
-    unique = []
-    for item in specs:
-        if item.name not in seen:
-            seen.add(item.name)
-            unique.append(item)
-    return unique
+def _locate_in_files(diagnostics: list[Diagnostic]) -> Iterator[Diagnostic]:
+    """Locate diagnostics found after their file's text was dropped (rare:
+    duplicate names), reading each file once more."""
+    by_file: dict[str, list[Diagnostic]] = {}
+    for d in diagnostics:
+        by_file.setdefault(d.file or "", []).append(d)
+    for file, items in by_file.items():
+        text, _ = read_text(Path(file))
+        yield from _locate(items, {file: text} if text is not None else {})
 
 
 def _locate(diagnostics: list[Diagnostic], texts: dict[str, str]) -> list[Diagnostic]:

@@ -126,3 +126,83 @@ def test_cli_entry_point_and_module_agree(tmp_path: Path) -> None:
     )
     assert proc.returncode == 1
     assert "BS008" in proc.stdout and "Traceback" not in proc.stderr
+
+
+# Nested tens of thousands deep, these crashed the C loaders (SIGSEGV) or took
+# minutes in the pure-Python ones; they run in a subprocess so a crash is a
+# failed test, not a lost test worker.
+DEEP = {
+    "flow-seq-30k": "a: " + "[" * 30_000 + "]" * 30_000 + "\n",
+    "flow-map-30k": "a: " + "{a: " * 30_000 + "1" + "}" * 30_000 + "\n",
+    "block-seq-30k": "a:\n  " + "- " * 30_000 + "x\n",
+    "flow-seq-10k": "a: " + "[" * 10_000 + "]" * 10_000 + "\n",
+    "block-map-1k": "".join(" " * i + f"k{i}:\n" for i in range(1_000)) + " " * 1_000 + "x: 1\n",
+}
+
+
+@pytest.mark.parametrize("case", sorted(DEEP))
+def test_deep_nesting_is_refused_before_parsing(tmp_path: Path, case: str) -> None:
+    path = tmp_path / "deep.yaml"
+    path.write_text(DEEP[case])
+    proc = subprocess.run(
+        [sys.executable, "-m", "batchspec", "validate", "-o", "json", str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=240,
+    )
+    assert proc.returncode == 1, proc.stderr[-500:]
+    report = json.loads(proc.stdout)
+    assert [d["code"] for d in report["diagnostics"]] == ["BS009"]
+    assert "deeper than 100 levels" in report["diagnostics"][0]["message"]
+
+
+def test_many_documents_with_one_name_are_located_in_one_pass(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from batchspec.load import positions
+
+    calls: list[int] = []
+    compose = positions._compose
+
+    def counting(text: str) -> list[object]:
+        calls.append(len(text))
+        return compose(text)
+
+    monkeypatch.setattr(positions, "_compose", counting)
+    path = tmp_path / "many.yaml"
+    path.write_text("---\n".join([VALID_VERTEX] * 2_000))
+    rc, out, _ = run_cli(["validate", "-o", "json", str(path)], capsys)
+    report = json.loads(out)
+    assert rc == 1 and report["specs"] == 1
+    duplicates = [d for d in report["diagnostics"] if d["code"] == "BS203"]
+    assert len(duplicates) == 1_999 == len(report["diagnostics"])
+    lines_per_doc = VALID_VERTEX.count("\n") + 1
+    assert [d["line"] for d in duplicates] == [
+        4 + lines_per_doc * n for n in range(1, 2_000)
+    ]  # `name:` of each later document
+    assert len(calls) == 1  # positions composed once for the file
+
+
+def test_lone_surrogate_is_refused_at_validation(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "s.yaml"
+    path.write_text(VALID_VERTEX + '  modelParameters:\n    x: "\\ud800"\n    ok: "\\u00e9"\n')
+    rc, out, err = run_cli(["validate", "-o", "json", str(path)], capsys)
+    report = json.loads(out)
+    assert rc == 1 and report["specs"] == 0
+    [d] = report["diagnostics"]
+    assert d["code"] == "BS006" and d["path"] == "spec.modelParameters.x"
+    assert d["line"] == VALID_VERTEX.count("\n") + 2
+    assert "surrogate" in d["message"] and "Traceback" not in out + err
+
+
+def test_surrogate_pair_escape_is_refused_with_a_hint(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "s.yaml"
+    labels = 'name: scores\n  labels: {"\\ud83d\\ude00": x}'
+    path.write_text(VALID_VERTEX.replace("name: scores", labels))
+    rc, out, _ = run_cli(["validate", str(path)], capsys)
+    assert rc == 1 and "BS006" in out and "\\U00XXXXXX" in out

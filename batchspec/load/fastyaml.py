@@ -1,0 +1,98 @@
+"""Parse spec YAML at parser speed, or say that the reference parser must.
+
+yaml-rs (a Rust YAML 1.2 parser) reads a typical spec about 30 times faster
+than ruamel.yaml's C-backed loader and 10 times faster than PyYAML's
+CSafeLoader (`bench/validate_bench.py`). ruamel.yaml's safe loader stays
+the reference for what a spec *means*: the fast parser is used only
+where the two are known to agree, and `load_all` returns None everywhere
+else so the caller asks the reference. Where they disagree (measured,
+`tests/load/test_fastyaml.py` keeps it so):
+
+* tags: yaml-rs drops them silently; batchspec refuses them (BS004);
+* anchors and aliases: yaml-rs copies, ruamel shares (the node budget that
+  stops "billion laughs" counts shared nodes once) and ruamel allows
+  recursive ones;
+* timestamps: yaml-rs turns *quoted* dates into dates and reads `12:30:45`
+  as a time; the reference reads plain dates only, times never;
+* `.NaN`/`.Inf` spellings, numbers like `_1`, `1e1_0`, `0X1F`, `0B1`,
+  `0O7`; `=` and `<<` (ruamel's value and merge keys);
+* keep-chomping block scalars (`|+`), tabs, `...` end markers, `%`
+  directives, NEL/LS/PS line breaks, a BOM inside the text;
+* `\\u` escapes: yaml-rs joins UTF-16 surrogate pairs, the reference keeps
+  them (and batchspec then reports them, BS006);
+* complex keys (`? `, a flow collection before `:`).
+
+Any error from yaml-rs also goes to the reference, which words every syntax,
+duplicate-key and tag diagnostic exactly as before.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+_SENTINEL = "__batchspec_end_of_stream__"
+# Characters a typical spec never holds: any of them sends the text to the
+# reference (tags, anchors, complex and value keys, merge keys, directives,
+# tabs, odd line breaks, escapes, `+` of keep chomping).
+_RARE = re.compile("[!&?=<%\t\x85\u2028\u2029\ufeff\\\\+]")
+# Common characters in the combinations where the two parsers part ways:
+# aliases and `_1`-like numbers at the start of a token, upper-case radix
+# prefixes, document end markers, flow collections as keys (`.NaN`/`.Inf`
+# spellings are looked for case-blind).
+_RISKY = (
+    *(p + c for c in "*_" for p in " \n[{,"),
+    *("._", "-_", "0X", "0O", "0B", "0x_", "0o_", "0b_", "\n...", "]:", "}:", "] :", "} :"),
+)
+# timestamps, times and exponents with `_` (one regex that only looks at digits)
+_DIGITS = re.compile(r"\d(?:\d\d\d-\d\d?-\d|:\d\d|[eE][-+]?\d*_)")
+_COMMENT_LINE = re.compile(r"^ *#.*$", re.MULTILINE)
+_BLOCK_SCALAR = re.compile(r"[|>][-+0-9]*[ \t]*(?:#.*)?$", re.MULTILINE)
+
+
+def load_all(text: str) -> list[Any] | None:
+    """Every document of `text` as plain data, or None when only the
+    reference parser can say (see the module docstring)."""
+    if "\t" in text or _needs_reference(_without_comment_lines(text)):
+        return None
+    try:
+        import yaml_rs
+    except ImportError:  # pragma: no cover - yaml-rs has wheels for every platform we support
+        return None
+    tail = "" if text.endswith("\n") or not text else "\n"
+    if tail and ("|" in text or ">" in text):
+        return None  # a block scalar at the very end would gain a line break
+    try:
+        # yaml-rs returns a bare value for one document and a list for many;
+        # an end marker plus a sentinel document makes the shape unambiguous.
+        result: Any = yaml_rs.loads(
+            f"{text}{tail}...\n--- {_SENTINEL}\n",
+            duplicate_key_policy=yaml_rs.DuplicateKeyPolicy.Error,
+        )
+    except Exception:
+        return None
+    if result == _SENTINEL:
+        return []
+    if not isinstance(result, list) or not result or result[-1] != _SENTINEL:
+        return None
+    return result[:-1]
+
+
+def _needs_reference(text: str) -> bool:
+    if _RARE.search(text) is not None or any(s in text for s in _RISKY):
+        return True
+    lowered = text.lower()
+    if ".nan" in lowered or ".inf" in lowered or text.startswith(("...", "*", "_")):
+        return True
+    return _DIGITS.search(text) is not None
+
+
+def _without_comment_lines(text: str) -> str:
+    """The text the guard looks at: whole-line comments (headers quoting
+    dates, `!` or tags in prose) are not YAML content, except inside a block
+    scalar, so they are dropped only when the text has none."""
+    if "#" not in text:
+        return text
+    if ("|" in text or ">" in text) and _BLOCK_SCALAR.search(text) is not None:
+        return text
+    return _COMMENT_LINE.sub("", text)

@@ -1,0 +1,57 @@
+"""Large trees: worker processes give the same report as one process, and
+memory holds diagnostics, not the tree."""
+
+from __future__ import annotations
+
+import tracemalloc
+from pathlib import Path
+
+from batchspec.validate import validate_paths
+from batchspec.validate.parallel import CHUNK
+from tests.validate.helpers import document, dump
+
+
+def tree(root: Path, count: int) -> Path:
+    """`count` files; every 7th has a mistake, names repeat across chunks."""
+    root.mkdir(parents=True, exist_ok=True)
+    for n in range(count):
+        name = f"job_{n % (count - CHUNK - 3)}"  # the last files reuse early names
+        patch = {"region": "mars-north1"} if n % 7 == 0 else {}
+        text = dump(document("vertex", name=name, **patch))
+        if n % 11 == 0:
+            text += "---\n" + dump(document("vertex", name=f"extra_{n}"))
+        (root / f"s{n:05d}.yaml").write_text(text)
+    (root / "broken.yaml").write_text("a: [1\n")
+    return root
+
+
+def test_workers_report_exactly_what_one_process_does(tmp_path: Path) -> None:
+    root = tree(tmp_path / "specs", 3 * CHUNK + 17)
+    serial = validate_paths([str(root)], keep_specs=False, workers=1)
+    parallel = validate_paths([str(root)], keep_specs=False, workers=2)
+    typed = validate_paths([str(root)])
+    assert parallel.diagnostics == serial.diagnostics == typed.diagnostics
+    assert parallel.valid == serial.valid == typed.valid == len(typed.specs)
+    assert parallel.files == serial.files == typed.files
+    assert {d.code for d in serial.diagnostics} == {"BS002", "BS203", "BS211"}
+    assert all(d.line is not None for d in serial.diagnostics)
+    assert not parallel.specs  # diagnostics only
+
+
+def peak(root: Path) -> int:
+    tracemalloc.start()
+    try:
+        validate_paths([str(root)], keep_specs=False, workers=1)
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_memory_does_not_grow_with_the_tree(tmp_path: Path) -> None:
+    small, large = tmp_path / "small", tmp_path / "large"
+    for root, count in ((small, 100), (large, 800)):
+        root.mkdir()
+        for n in range(count):
+            (root / f"s{n:05d}.yaml").write_text(dump(document("vertex", name=f"job_{n}")))
+    peak(small)  # warm caches
+    assert peak(large) < 1.5 * peak(small) + 1_000_000
