@@ -185,21 +185,17 @@ class WorkingCopy:
         if local is None:
             self._pull(remote)
             return
-        base = self.base
-        if base is None or base.lineage is None:
-            if remote is not None and (remote.lineage, remote.digest) == (
-                local.lineage,
-                local.digest,
-            ):
-                self._write_sidecar(remote.generation, local)
-                return
+        if remote is not None and (remote.lineage, remote.digest) == (local.lineage, local.digest):
+            self._write_sidecar(remote.generation, local)  # in step (or an upload that landed)
+            return
+        if self.base is None:  # a file nobody pulled here: never pushed over a remote state
             if remote is not None:
                 self._set_aside("it was not pulled from this remote state")
                 self._pull(remote)
                 return
-            self._write_sidecar(0, None)  # a local file becomes the first remote state
-            self._push_file(local)
-            return
+            self._write_sidecar(0, None)
+        base = self.base
+        assert base is not None
         unpushed = (local.lineage, local.digest) != (base.lineage, base.digest)
         remote_generation = remote.generation if remote is not None else 0
         if not unpushed:
@@ -209,13 +205,10 @@ class WorkingCopy:
         if remote_generation == base.generation:
             self.log(
                 f"found state writes in {self.path} that never reached {self.backend.url}"
-                f" (serial {base.serial} -> {local.serial}; an earlier run stopped before"
+                f" (serial {base.serial or 0} -> {local.serial}; an earlier run stopped before"
                 " pushing): pushing them now"
             )
             self._push_file(local)
-            return
-        if remote is not None and (remote.lineage, remote.digest) == (local.lineage, local.digest):
-            self._write_sidecar(remote.generation, local)  # the interrupted upload did land
             return
         self._set_aside(
             f"it holds writes (serial {local.serial}) made after generation {base.generation},"

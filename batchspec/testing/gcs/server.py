@@ -47,7 +47,7 @@ class Call:
     method: str
     path: str
     query: dict[str, str]
-    status: int = 200
+    status: int = 0  # 0 until answered (and for a connection dropped unanswered)
 
 
 @dataclass
@@ -57,6 +57,7 @@ class Hold:
     name: str
     started: threading.Event = field(default_factory=threading.Event)
     released: threading.Event = field(default_factory=threading.Event)
+    done: threading.Event = field(default_factory=threading.Event)
     commit: bool = True
 
     def release(self, *, commit: bool) -> None:
@@ -479,14 +480,18 @@ class _Routes:
         if hold is not None:
             hold.started.set()
             hold.released.wait()
-            if not hold.commit:
+        try:
+            if hold is not None and not hold.commit:
                 raise _DroppedError
-        version = self.store.put(
-            bucket,
-            name,
-            data,
-            content_type=metadata.get("contentType") or content_type,
-            metadata={str(k): str(v) for k, v in (metadata.get("metadata") or {}).items()},
-            pre=pre,
-        )
+            version = self.store.put(
+                bucket,
+                name,
+                data,
+                content_type=metadata.get("contentType") or content_type,
+                metadata={str(k): str(v) for k, v in (metadata.get("metadata") or {}).items()},
+                pre=pre,
+            )
+        finally:
+            if hold is not None:
+                hold.done.set()
         return 200, version.resource(self.base)
