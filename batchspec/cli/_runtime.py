@@ -33,7 +33,8 @@ def add_state_option(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--state",
         metavar="PATH",
-        help="state file (default: $BATCHSPEC_STATE, else .batchspec/state.db)",
+        help="state file, or gs://BUCKET/PREFIX for state shared through Cloud Storage"
+        " (default: $BATCHSPEC_STATE, else .batchspec/state.db)",
     )
 
 

@@ -21,8 +21,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from batchspec.errors import RemoteStateError
+from batchspec.state.paths import REMOTE_SCHEMES
 
-SCHEMES = ("gs://",)
+SCHEMES = REMOTE_SCHEMES
 STATE_OBJECT = "state.db"
 LOCK_OBJECT = "state.lock"
 HISTORY_FOLDER = "history"
