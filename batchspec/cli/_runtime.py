@@ -80,6 +80,16 @@ def add_select_option(p: argparse.ArgumentParser) -> None:
     )
 
 
+def add_retired_option(p: argparse.ArgumentParser) -> None:
+    """`--allow-retired`."""
+    p.add_argument(
+        "--allow-retired",
+        action="store_true",
+        help="submit specs whose service was shut down (target: mlengine) anyway; without it"
+        " they are planned, shown and not submitted",
+    )
+
+
 def paths_of(args: argparse.Namespace) -> list[str]:
     """Spec paths given, or the default folder."""
     return list(args.paths) or list(DEFAULT_PATHS)

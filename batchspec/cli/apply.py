@@ -52,6 +52,7 @@ def add_parser(sub: Any) -> None:
     )
     p.add_argument("--no-progress", action="store_true", help="log lines instead of bars")
     rt.add_select_option(p)
+    rt.add_retired_option(p)
     rt.add_state_option(p)
     rt.add_lease_options(p)
 
@@ -84,6 +85,7 @@ def run(args: argparse.Namespace) -> int:
             stop=stop,
             report=_follow.print_outcome,
             log=rt.warn,
+            allow_retired=args.allow_retired,
         )
         if saved:
             return _apply_saved(ctx, args, paths[0])
@@ -139,6 +141,8 @@ _DONE = {
 
 
 def _report(result: Any) -> None:
+    for action in result.plan.refused:
+        rt.warn(f"warning: {action.name}: {action.refused}")
     done = result.report.done
     failed = result.report.failed
     if not result.plan.has_changes:
@@ -169,6 +173,7 @@ def _wait(
             interval=args.interval,
             max_interval=max(10.0, args.interval * 5),
             max_running=args.max_running,
+            allow_retired=args.allow_retired,
         ),
         stop=ctx.stop,
         guard=ctx.guard,

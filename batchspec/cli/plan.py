@@ -56,6 +56,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--diff", action="store_true", help="text output: show body diffs")
     p.add_argument("--verbose", "-v", action="store_true", help="text output: list unchanged jobs")
     rt.add_select_option(p)
+    rt.add_retired_option(p)
     rt.add_state_option(p)
 
 
@@ -81,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
             store.snapshot(),
             observation,
             revisions=store.revisions,
-            options=PlanOptions(replace=frozenset(args.replace)),
+            options=PlanOptions(replace=frozenset(args.replace), allow_retired=args.allow_retired),
             state_path=str(store.path) if store.path else None,
         )
     if args.output == "json":

@@ -55,6 +55,7 @@ def add_parser(sub: Any) -> None:
         help="at most N jobs running at once; 0 for no limit (default 20)",
     )
     rt.add_select_option(p)
+    rt.add_retired_option(p)
     rt.add_state_option(p)
     rt.add_lease_options(p)
 
@@ -104,6 +105,7 @@ def run(args: argparse.Namespace) -> int:
                 interval=args.interval,
                 max_interval=max(args.interval, args.max_interval),
                 max_running=args.max_running,
+                allow_retired=args.allow_retired,
             ),
             stop=stop,
             guard=guard,

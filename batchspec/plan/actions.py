@@ -64,16 +64,18 @@ class Action:
     before_body: Mapping[str, Any] | None = None
     not_before: datetime | None = None
     notes: tuple[str, ...] = ()
+    # Why apply will not carry this action out (a retired service), or None.
+    refused: str | None = None
 
     @property
     def changes(self) -> bool:
-        """False only for a no-op."""
-        return self.kind is not ActionKind.NOOP
+        """False for a no-op, and for an action apply refuses to carry out."""
+        return self.kind is not ActionKind.NOOP and self.refused is None
 
     @property
     def submits(self) -> bool:
         """True when apply submits a job for this action."""
-        return self.kind in SUBMITTING
+        return self.kind in SUBMITTING and self.refused is None
 
     @property
     def fingerprint(self) -> str | None:
@@ -97,9 +99,15 @@ class Plan:
     unobserved: dict[str, str] = field(default_factory=dict)
 
     def counts(self) -> dict[ActionKind, int]:
-        """Number of actions per kind, every kind present (zeros included)."""
-        found = Counter(a.kind for a in self.actions)
+        """Number of actions per kind, every kind present (zeros included); refused
+        actions are counted apart (`refused`)."""
+        found = Counter(a.kind for a in self.actions if a.refused is None)
         return {kind: found.get(kind, 0) for kind in KIND_ORDER}
+
+    @property
+    def refused(self) -> list[Action]:
+        """Actions apply will not carry out (submissions to a retired service)."""
+        return [a for a in self.actions if a.refused is not None]
 
     @property
     def changes(self) -> list[Action]:
@@ -128,4 +136,6 @@ class Plan:
             f"{counts[ActionKind.FORGET]} to forget",
             f"{counts[ActionKind.NOOP]} unchanged",
         ]
+        if self.refused:
+            parts.append(f"{len(self.refused)} not submitted (retired service)")
         return ", ".join(parts)

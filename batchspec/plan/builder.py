@@ -16,6 +16,7 @@ from typing import Any
 
 from batchspec.model.enums import JobState
 from batchspec.model.jobs import CompiledJob
+from batchspec.model.retired import retirement
 from batchspec.model.spec import Policy
 from batchspec.plan.actions import Action, ActionKind, Plan
 from batchspec.plan.attempts import key_label
@@ -33,6 +34,7 @@ class PlanOptions:
 
     replace: Collection[str] = ()
     now: datetime | None = None
+    allow_retired: bool = False  # submit to retired services anyway (--allow-retired)
 
 
 def retry_not_before(record: JobRecord, policy: Policy) -> datetime | None:
@@ -79,16 +81,15 @@ def build_plan(
     actions: list[Action] = []
     for name in sorted(desired.jobs):
         record = snapshot.current.get(name)
-        actions.append(
-            _declared(
-                desired.jobs[name],
-                record,
-                observation=observation,
-                snapshot=snapshot,
-                options=options,
-                now=now,
-            )
+        action = _declared(
+            desired.jobs[name],
+            record,
+            observation=observation,
+            snapshot=snapshot,
+            options=options,
+            now=now,
         )
+        actions.append(action if options.allow_retired else _refuse_retired(action))
     removed = [
         record
         for name, record in sorted(snapshot.current.items())
@@ -117,6 +118,18 @@ def build_plan(
         problems=list(desired.problems),
         unobserved=dict(observation.failed) if observation else {},
     )
+
+
+def _refuse_retired(action: Action) -> Action:
+    """A submission to a service that was shut down is planned, shown, and refused."""
+    gone = retirement(action.target) if action.submits else None
+    if gone is None:
+        return action
+    why = (
+        f"not submitted: {gone.service} was shut down on {gone.shutdown.isoformat()};"
+        f" {gone.way_forward}, or pass --allow-retired"
+    )
+    return replace(action, refused=why)
 
 
 def _with_before(action: Action, revisions: Mapping[str, RevisionRecord]) -> Action:

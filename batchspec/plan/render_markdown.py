@@ -50,6 +50,11 @@ def _header(plan: Plan, title: str) -> list[str]:
         "| --- | ---: |",
     ]
     lines += [f"| {kind.value} | {counts[kind]} |" for kind in KIND_ORDER]
+    for action in plan.refused:
+        lines += [
+            "",
+            f"> **{_escape(action.name)}** ({action.target}): {_escape(action.refused or '')}",
+        ]
     source = "recorded state refreshed from the backends" if plan.refreshed else "recorded state"
     lines += [
         "",

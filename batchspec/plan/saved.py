@@ -108,6 +108,7 @@ def _action_to_dict(action: Action) -> dict[str, Any]:
         "target": action.target,
         "reason": action.reason,
         "notes": list(action.notes),
+        "refused": action.refused,
         "notBefore": to_text(action.not_before),
         "fingerprint": action.fingerprint,
         "previous": None
@@ -246,4 +247,5 @@ def _action_from_dict(item: Mapping[str, Any], store: StateStore) -> Action:
         previous=store.job(previous["id"]) if previous else None,
         not_before=from_text(item.get("notBefore")),
         notes=tuple(item.get("notes") or ()),
+        refused=item.get("refused"),
     )

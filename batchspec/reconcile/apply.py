@@ -55,6 +55,7 @@ class ApplyContext:
     stop: threading.Event | None = None
     report: Callable[[Outcome], None] | None = None
     log: Callable[[str], None] | None = None
+    allow_retired: bool = False  # submit to retired services (ML Engine) anyway
 
     def executor(self) -> Executor:
         """An executor bound to this context."""
@@ -87,7 +88,7 @@ def plan_for_apply(
         ctx.store.snapshot(),
         observation,
         revisions=ctx.store.revisions,
-        options=PlanOptions(replace=frozenset(replace)),
+        options=PlanOptions(replace=frozenset(replace), allow_retired=ctx.allow_retired),
         state_path=str(ctx.store.path) if ctx.store.path else None,
     )
     return plan, observation

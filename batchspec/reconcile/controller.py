@@ -53,6 +53,7 @@ class ControllerOptions:
     jitter: float = 0.1
     submit_retry: RetryPolicy = SUBMIT_RETRY
     observe_retry: RetryPolicy = OBSERVE_RETRY
+    allow_retired: bool = False  # submit to retired services (ML Engine) anyway
 
 
 @dataclass
@@ -152,7 +153,7 @@ class Controller:
             self.store.snapshot(),
             observation,
             revisions=self.store.revisions,
-            options=PlanOptions(now=now),
+            options=PlanOptions(now=now, allow_retired=self.options.allow_retired),
             state_path=str(self.store.path) if self.store.path else None,
         )
         ready, deferred = self._gate(plan, observation, now)
