@@ -51,3 +51,12 @@ def write_spec(tmp_path: Path) -> Callable[..., Path]:
         return path
 
     return write
+
+
+@pytest.fixture
+def state_in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """$BATCHSPEC_STATE in the test's folder: commands that record jobs (`run`,
+    `apply`) never write state into the working directory."""
+    path = tmp_path / "state.db"
+    monkeypatch.setenv("BATCHSPEC_STATE", str(path))
+    return path

@@ -6,6 +6,11 @@ this command submits it (idempotently: the same spec attaches to the job it
 already started, resuming it if its supervisor died), then follows it with a
 progress bar and prints a summary. Ctrl-C stops following, not the job.
 
+The job is recorded in state exactly as `apply` records it (the same intent,
+record, fingerprint and transitions, `batchspec.reconcile.single`), so
+`status`, `get`, `results`, `logs` and `drift` know it and a later `apply`
+of the same spec finds it instead of starting it again.
+
 `--target ray` (the default for specs with `target: ray`) submits the same
 job to a Ray cluster through its Jobs API instead (see
 `batchspec.backends.ray`); `batchspec logs SPEC` shows its log.
@@ -19,6 +24,8 @@ from __future__ import annotations
 import argparse
 import time
 from typing import TYPE_CHECKING, Any
+
+from batchspec.cli import _runtime as rt
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -54,6 +61,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--cancel", action="store_true", help="cancel this spec's job")
     p.add_argument("--home", help="where local jobs live (default: $BATCHSPEC_HOME or .batchspec)")
     add_target_arguments(p, "where to run")
+    rt.add_state_option(p)
 
 
 def add_target_arguments(p: Any, what: str) -> None:
@@ -123,10 +131,13 @@ def run(args: argparse.Namespace) -> int:
         return 1
     backend = make_backend(args, job)
     if args.cancel:
-        remote = backend.cancel(remote_name_of(backend, job))
-        console.print(f"{remote.remote_name}: {remote.state.value}")
-        return 0
-    remote = backend.submit(job, rerun=args.rerun)
+        return _cancel(args, backend, job, console)
+    from batchspec.reconcile.single import record_outcome, start_recorded
+
+    actor = rt.actor("run")
+    with rt.open_state(args, create=True, write="run") as store:
+        started = start_recorded(store, backend, job, actor=actor, rerun=args.rerun, log=rt.warn)
+    remote = started.remote
     where = _where(backend, remote, args)
     console.print(f"job [bold]{remote.remote_name}[/] ({remote.state.value}), {where}")
     if remote.terminal:
@@ -145,8 +156,23 @@ def run(args: argparse.Namespace) -> int:
             f" `batchspec run {args.spec}`, stop it with `batchspec run {args.spec} --cancel`."
         )
         return 130
+    with rt.open_state(args, create=True, write="run") as store:
+        record_outcome(store, started.record, final, actor=actor)
     _summary(backend, final, console, args)
     return 0 if final.state.successful else 1
+
+
+def _cancel(args: argparse.Namespace, backend: RunBackend, job: CompiledJob, console: Any) -> int:
+    """Cancel the spec's job and record the request (a CANCELLED job is then no drift)."""
+    from batchspec.reconcile.single import record_cancel
+
+    remote = backend.cancel(remote_name_of(backend, job))
+    with rt.open_state(args, create=False, write="run") as store:
+        record_cancel(
+            store, backend.name, remote, actor=rt.actor("run"), reason="batchspec run --cancel"
+        )
+    console.print(f"{remote.remote_name}: {remote.state.value}")
+    return 0
 
 
 def make_backend(args: argparse.Namespace, job: CompiledJob) -> RunBackend:
