@@ -26,6 +26,7 @@ from batchspec.plan.desired import Desired
 from batchspec.reconcile.clock import Clock
 from batchspec.reconcile.observe import observe
 from batchspec.reconcile.outputs import check_outputs
+from batchspec.reconcile.scope import Scope
 from batchspec.reconcile.sync import sync
 from batchspec.state.records import DriftFinding, DriftKind, JobRecord, Phase
 from batchspec.state.store import StateStore
@@ -86,18 +87,26 @@ def detect_drift(
     provider: BackendProvider,
     *,
     desired: Desired | None = None,
+    whole: bool = True,
     outputs: bool = True,
     clock: Clock | None = None,
     rng: random.Random | None = None,
 ) -> DriftReport:
-    """Every kind of drift; reads backends and files, changes no job."""
-    backends = store.tracked_backends()
+    """Every kind of drift within the specs' paths, selection and targets (`Scope`;
+    `whole`: no paths were given); reads backends and files, changes no job."""
+    scope = Scope(desired, whole=whole)
+    backends = {name for name in store.tracked_backends() if scope.backend(name)}
     if desired is not None:
         backends |= {job.target.value for job in desired.jobs.values()}
     observation = observe(backends, provider, clock=clock, rng=rng)
     result = sync(store, observation, provider, actor="drift", write=False)
-    report = DriftReport(findings=list(result.findings), unobserved=dict(observation.failed))
-    current = list(store.current_jobs().values())
+    findings = [
+        f
+        for f in result.findings
+        if scope.admits(f, store.job(f.job_id) if f.job_id is not None else None)
+    ]
+    report = DriftReport(findings=findings, unobserved=dict(observation.failed))
+    current = [r for r in store.current_jobs().values() if scope.covers(r)]
     if desired is not None:
         report.findings.extend(spec_changes(current, desired))
     if outputs:
