@@ -7,8 +7,15 @@
    backend double: wall time and backend calls per pass, the ratio to one
    list call per page (the aim is 1.0), against a baseline pass that gets
    every job (O(jobs) calls).
+3. `apply` of A new jobs (default 1,000) on a service without request ids
+   (the counting backend in Vertex AI's manner): list calls per run, against
+   a baseline that looks each job up before creating it (O(jobs) lists).
 
-    python bench/controller_bench.py [--specs 10000] [--running 1000] [--page-size 100]
+Wall and CPU seconds are printed side by side (shared machines make wall
+time noisy).
+
+    python bench/controller_bench.py [--specs 10000] [--running 1000] [--apply 1000]
+        [--page-size 100]
 """
 
 from __future__ import annotations
@@ -34,16 +41,24 @@ from batchspec.plan.saved import render_json  # noqa: E402
 from batchspec.reconcile.controller import Controller, ControllerOptions  # noqa: E402
 from batchspec.retry import RetryPolicy  # noqa: E402
 from batchspec.state import StateStore  # noqa: E402
+from batchspec.testing.backend import FakeBackend, ListingBackend  # noqa: E402
+from batchspec.testing.clock import FakeClock  # noqa: E402
 from batchspec.testing.specs import compiled, local_job  # noqa: E402
+from batchspec.testing.state import record_job  # noqa: E402
 from batchspec.validate import validate_paths  # noqa: E402
-from tests.doubles.backend import FakeBackend  # noqa: E402
-from tests.doubles.state import record_job  # noqa: E402
 
 
 def timed(fn: Callable[[], Any]) -> tuple[Any, float]:
     start = time.perf_counter()
     value = fn()
     return value, time.perf_counter() - start
+
+
+def timed_cpu(fn: Callable[[], Any]) -> tuple[Any, float, float]:
+    """The value, wall seconds and CPU seconds of this process."""
+    start, cpu = time.perf_counter(), time.process_time()
+    value = fn()
+    return value, time.perf_counter() - start, time.process_time() - cpu
 
 
 def write_spec_files(folder: Path, count: int) -> None:
@@ -165,14 +180,62 @@ def bench_pass(running: int, page_size: int) -> None:
     )
 
 
+class SubmitOnly:
+    """The baseline: a backend without `create`, so each new job is looked up
+    (one list) by the backend's own `submit` before it is created."""
+
+    def __init__(self, inner: ListingBackend) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.submit, self.get, self.list = inner.submit, inner.get, inner.list
+        self.cancel, self.outputs = inner.cancel, inner.outputs
+
+
+def apply_new(count: int, page_size: int, *, baseline: bool) -> tuple[dict[str, int], float, float]:
+    """Calls, wall and CPU seconds of one `apply` of `count` new jobs."""
+    from batchspec.reconcile.apply import ApplyContext, apply_desired
+
+    service = ListingBackend(page_size=page_size)
+    backend: Any = SubmitOnly(service) if baseline else service
+    jobs = [compiled(f"job_{i:05d}") for i in range(count)]
+    clock = FakeClock()
+    with StateStore.memory(now=clock.now) as store:
+        ctx = ApplyContext(
+            store=store,
+            provider=lambda target: backend,
+            actor="bench",
+            clock=clock,
+            rng=random.Random(1),
+        )
+        result, wall, cpu = timed_cpu(lambda: apply_desired(ctx, desired_from(jobs)))
+    assert result.ok and service.creates == count, result.report.failed[:3]
+    return dict(service.calls), wall, cpu
+
+
+def bench_apply(count: int, page_size: int) -> None:
+    print(
+        f"== apply of {count:,} new jobs, no request ids (Vertex AI's way), page size {page_size}"
+    )
+    calls, wall, cpu = apply_new(count, page_size, baseline=False)
+    base, b_wall, b_cpu = apply_new(count, page_size, baseline=True)
+    print(f"   one list per location, then creates: {calls}; {wall:.2f} s wall, {cpu:.2f} s CPU")
+    print(f"   baseline, a look-up per job:        {base}; {b_wall:.2f} s wall, {b_cpu:.2f} s CPU")
+    print(
+        f"   list calls baseline / apply = {base['list'] / calls['list']:.0f}x;"
+        f" CPU apply / baseline = {cpu / b_cpu:.2f}"
+    )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--specs", type=int, default=10_000)
     parser.add_argument("--running", type=int, default=1_000)
+    parser.add_argument("--apply", type=int, default=1_000)
     parser.add_argument("--page-size", type=int, default=100)
     args = parser.parse_args()
     bench_plan(args.specs)
     bench_pass(args.running, args.page_size)
+    bench_apply(args.apply, args.page_size)
     return 0
 
 

@@ -213,7 +213,7 @@ def run_engine(kind: str, inp: Path, work: Path, n: int, workers: int) -> dict[s
     job = compiled.jobs[0]
     backend = LocalBackend(work / "home")
     start = time.perf_counter()
-    remote = backend.submit(job, rerun=True)
+    remote = backend.rerun(job)
     while not (remote := backend.get(remote.remote_name)).terminal:
         time.sleep(0.02)
     wall = time.perf_counter() - start

@@ -161,7 +161,7 @@ def run_local(work: Path, inp: Path, n: int, args: Any) -> dict[str, Any]:
         return process_tree(int(status["pid"])) if status.get("pid") else []
 
     start = time.perf_counter()
-    remote = backend.submit(job, rerun=True)
+    remote = backend.rerun(job)
     with Usage(pids) as mem:
         while not (remote := backend.get(remote.remote_name)).terminal:
             time.sleep(0.02)
@@ -178,7 +178,7 @@ def run_ray(work: Path, inp: Path, n: int, args: Any, cluster: LocalCluster) -> 
     job = compiled(work, f"bench_ray_{n}", Target.RAY, inp, out, args)
     backend = RayBackend(cluster.address, cluster_home=str(work / "cluster-home"))
     start = time.perf_counter()
-    remote = backend.submit(job, rerun=True)
+    remote = backend.rerun(job)
     with Usage(cluster.pids) as mem:
         while not (remote := backend.get(remote.remote_name)).terminal:
             time.sleep(0.1)

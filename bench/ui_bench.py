@@ -35,7 +35,7 @@ from batchspec.cli.main import main as cli  # noqa: E402
 from batchspec.model.enums import JobState  # noqa: E402
 from batchspec.state import StateStore  # noqa: E402
 from batchspec.testing.specs import compiled  # noqa: E402
-from tests.doubles.state import record_job  # noqa: E402
+from batchspec.testing.state import record_job  # noqa: E402
 
 READY = "batchspec ui: serving"
 STATES = [JobState.SUCCEEDED] * 6 + [JobState.RUNNING, JobState.FAILED, JobState.QUEUED, None]

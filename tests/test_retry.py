@@ -9,7 +9,7 @@ import pytest
 
 from batchspec.errors import AmbiguousSubmitError, PermanentBackendError, TemporaryBackendError
 from batchspec.retry import NO_RETRY, RetryPolicy, call_with_retry, retrying
-from tests.doubles.clock import FakeClock
+from batchspec.testing.clock import FakeClock
 
 
 class Fixed:

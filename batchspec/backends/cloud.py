@@ -24,7 +24,7 @@ No Google library is imported here.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -174,19 +174,6 @@ def same_revision(remote_fingerprint: str | None, fingerprint: str) -> bool:
     return bool(remote_fingerprint) and fingerprint_label(fingerprint) == remote_fingerprint
 
 
-def choose_adopted(jobs: Iterable[RemoteJob]) -> RemoteJob | None:
-    """Of the jobs carrying one fingerprint, the one to adopt: a live one first
-    (it is the one doing the work), else the newest."""
-    candidates = list(jobs)
-    if not candidates:
-        return None
-    live = [j for j in candidates if not j.terminal]
-    pool = live or candidates
-    return max(
-        pool, key=lambda j: (j.create_time.timestamp() if j.create_time else 0.0, j.remote_name)
-    )
-
-
 # --- Vertex REST JSON -> RemoteJob ----------------------------------------------------
 
 
@@ -247,9 +234,22 @@ def vertex_output_location(data: Mapping[str, Any]) -> str | None:
     return None
 
 
+def resource_fields(data: Mapping[str, Any]) -> dict[str, Any]:
+    """What every Google job resource says alike, as RemoteJob fields: its
+    labels (the fingerprint among them) and its three timestamps."""
+    labels = {str(k): str(v) for k, v in (data.get("labels") or {}).items()}
+    return {
+        "labels": labels,
+        "fingerprint": labels.get(LABEL_FINGERPRINT),
+        "create_time": parse_time(data.get("createTime")),
+        "start_time": parse_time(data.get("startTime")),
+        "end_time": parse_time(data.get("endTime")),
+    }
+
+
 def remote_from_vertex(backend: str, data: Mapping[str, Any]) -> RemoteJob:
     """A Vertex BatchPredictionJob (REST JSON, camelCase) as a RemoteJob."""
-    labels = {str(k): str(v) for k, v in (data.get("labels") or {}).items()}
+    common = resource_fields(data)
     stats = data.get("completionStats") or {}
     done, failed = as_int(stats.get("successfulCount")), as_int(stats.get("failedCount"))
     incomplete = as_int(stats.get("incompleteCount"))
@@ -258,19 +258,15 @@ def remote_from_vertex(backend: str, data: Mapping[str, Any]) -> RemoteJob:
     return RemoteJob(
         backend=backend,
         remote_name=str(data.get("name", "")),
-        job_name=str(data.get("displayName") or labels.get(LABEL_JOB) or ""),
-        fingerprint=labels.get(LABEL_FINGERPRINT),
+        job_name=str(data.get("displayName") or common["labels"].get(LABEL_JOB) or ""),
         state=vertex_state(data.get("state")),
-        labels=labels,
-        create_time=parse_time(data.get("createTime")),
-        start_time=parse_time(data.get("startTime")),
-        end_time=parse_time(data.get("endTime")),
         completed_count=done,
         failed_count=failed,
         total_count=total or None,
         output_location=vertex_output_location(data),
         error=status_text(data.get("error")),
         partial_failures=failures,
+        **common,
     )
 
 
@@ -282,13 +278,13 @@ __all__ = [
     "VERTEX_STATE_ORDER",
     "Location",
     "as_int",
-    "choose_adopted",
     "label_filter",
     "matches",
     "parse_time",
     "quote",
     "remote_from_vertex",
     "resolve_location",
+    "resource_fields",
     "same_revision",
     "setting",
     "split_name",

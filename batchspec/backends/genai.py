@@ -24,39 +24,16 @@ reached in the project and region its name says; `base_url` (or
 
 from __future__ import annotations
 
-import builtins
-import copy
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
-from batchspec.backends.cloud import (
-    GENAI_BASE_URL_ENV,
-    LOCATION_HINT,
-    Location,
-    choose_adopted,
-    label_filter,
-    remote_from_vertex,
-    resolve_location,
-    setting,
-    split_name,
-)
-from batchspec.backends.google_errors import (
-    CallContext,
-    ServiceCaller,
-    translating,
-    with_context,
-)
-from batchspec.backends.vertex import output_files
-from batchspec.compile.fingerprint import fingerprint_label
-from batchspec.errors import PermanentBackendError
+from batchspec.backends.cloud import GENAI_BASE_URL_ENV, label_filter, remote_from_vertex
+from batchspec.backends.googlebase import BatchJobsBackend, Page
 from batchspec.model.enums import Target
 from batchspec.model.jobs import LABEL_FINGERPRINT, CompiledJob, RemoteJob
-from batchspec.retry import RandomSource, RetryClock, RetryPolicy
 
 API_HOST = "aiplatform.googleapis.com"
 ROLE = "roles/aiplatform.user"
-DEFAULT_TIMEOUT = 60.0
-DEFAULT_PAGE_SIZE = 100
 
 
 def remote_from_batch_job(
@@ -103,105 +80,68 @@ def _destination_dataset(job: Any) -> str | None:
     return None
 
 
-class GenaiBackend:
-    """`google.genai.Client(vertexai=True).batches` for one project."""
+class GenaiBackend(BatchJobsBackend):
+    """`google.genai.Client(vertexai=True).batches`, one client per project and region."""
 
     name = "genai"
     service = "Vertex AI (google-genai)"
+    target = Target.GENAI
+    api_host = API_HOST
+    role = ROLE
+
+    endpoint_env = GENAI_BASE_URL_ENV
+    _list_action = "list batch jobs"
+    _create_action = "create batch job"
 
     def __init__(
         self,
         project: str | None = None,
         region: str | None = None,
         *,
-        credentials: Any = None,
         base_url: str | None = None,
-        retry: RetryPolicy | None = None,
-        clock: RetryClock | None = None,
-        rng: RandomSource | None = None,
-        timeout: float = DEFAULT_TIMEOUT,
-        page_size: int = DEFAULT_PAGE_SIZE,
-        env: Mapping[str, str] | None = None,
+        **options: Any,
     ) -> None:
-        self.location: Location = resolve_location(project, region, env)
-        self.credentials = credentials
-        self.base_url = setting(base_url, GENAI_BASE_URL_ENV, env)
-        self.retry = retry or RetryPolicy()
-        self.calls = ServiceCaller(self.retry, clock, rng)
-        self.timeout = timeout
-        self.page_size = page_size
-        self._clients: dict[tuple[str, str], Any] = {}
+        """`base_url` (else $BATCHSPEC_GENAI_BASE_URL) replaces the service's
+        address; `options` are `GoogleBackend`'s (credentials, retry, clock,
+        rng, timeout, page_size, env)."""
+        super().__init__(project, region, endpoint=base_url, **options)
 
-    def _client(self, project: str, region: str) -> Any:
-        key = (project, region)
-        if key not in self._clients:
-            from google import genai
-            from google.genai import types
+    # --- the client library's calls -----------------------------------------------------
 
-            options = types.HttpOptions(
-                base_url=self.base_url,
-                timeout=int(self.timeout * 1000),
-                retry_options=types.HttpRetryOptions(attempts=1),
-            )
-            self._clients[key] = genai.Client(
-                vertexai=True,
-                project=project,
-                location=region,
-                credentials=self.credentials,
-                http_options=options,
-            )
-        return self._clients[key]
+    def _new_client(self, project: str, region: str | None) -> Any:
+        from google import genai
+        from google.genai import types
 
-    def _where(self, name_or_parent: str) -> tuple[str, str]:
-        """The project and region a job (or parent) names; the configured ones fill gaps."""
-        parts = split_name(name_or_parent)
-        project = parts.get("projects") or self.location.project
-        region = parts.get("locations") or self.location.region
-        if not project or not region:
-            raise PermanentBackendError(
-                f"{self.service}: {name_or_parent!r} names no project and location,"
-                " and none is configured",
-                hint=LOCATION_HINT,
-            )
-        return project, region
-
-    def _ctx(self, action: str, project: str, region: str, **flags: bool) -> CallContext:
-        return with_context(
-            CallContext(self.service, action, API_HOST, ROLE, project, region), **flags
+        options = types.HttpOptions(
+            base_url=self.endpoint,
+            timeout=int(self.timeout * 1000),
+            retry_options=types.HttpRetryOptions(attempts=1),
+        )
+        return genai.Client(
+            vertexai=True,
+            project=project,
+            location=region,
+            credentials=self.credentials,
+            http_options=options,
         )
 
-    # --- the Backend protocol -----------------------------------------------------------
+    def _list_page(
+        self, project: str, region: str | None, selector: Mapping[str, str] | None, token: str
+    ) -> Any:
+        config: dict[str, Any] = {"page_size": self.page_size}
+        if selector:
+            config["filter"] = label_filter(selector)
+        if token:
+            config["page_token"] = token
+        return self._client(project, region).batches.list(config=config)
 
-    def submit(self, job: CompiledJob) -> RemoteJob:
-        """Adopt the job carrying `job`'s fingerprint, or create it (once), in the
-        project and region of the job's own `parent`."""
-        if job.target is not Target.GENAI or job.parent is None:
-            raise PermanentBackendError(
-                f"{job.name} is compiled for {job.target.value}, not genai",
-                hint="compile it with target=genai",
-            )
-        project, region = self._where(job.parent)
-        fp = job.labels.get(LABEL_FINGERPRINT) or fingerprint_label(job.fingerprint)
-        find = translating(
-            lambda: choose_adopted(self._pages(project, region, {LABEL_FINGERPRINT: fp})),
-            self._ctx("list batch jobs", project, region),
-        )
-        create = translating(
-            lambda: self._create(project, region, job, fp),
-            self._ctx(f"create batch job {job.name!r}", project, region, create=True),
-        )
+    def _read_page(self, raw: Any, project: str, selector: Mapping[str, str] | None) -> Page:
+        # google-genai drops labels: what the filter asked for is what is known of them.
+        jobs = [remote_from_batch_job(self.name, item, selector) for item in raw.page]
+        return jobs, raw.config.get("page_token")
 
-        def attempt() -> RemoteJob:
-            # Every attempt lists first: after a lost answer the job may exist.
-            found = find()
-            return found if found is not None else create()
-
-        return self.calls.run(attempt)
-
-    def _create(self, project: str, region: str, job: CompiledJob, fp: str) -> RemoteJob:
-        from batchspec.secrets import resolve
-
-        body = resolve(copy.deepcopy(dict(job.body)))  # `${env:NAME}`: on the way out only
+    def _create_call(self, job: CompiledJob, project: str, region: str, fp: str) -> RemoteJob:
+        body = self._outgoing_body(job)
         created = self._client(project, region).batches.create(
             model=body["model"], src=body["src"], config=body.get("config")
         )
@@ -213,84 +153,18 @@ class GenaiBackend:
         )
         return remote_from_batch_job(self.name, created, labels)
 
-    def get(self, remote_name: str) -> RemoteJob:
+    def _get_call(self, remote_name: str, project: str, region: str | None) -> Any:
+        return self._client(project, region).batches.get(name=remote_name)
+
+    def _cancel_call(self, remote_name: str, project: str, region: str | None) -> None:
+        self._client(project, region).batches.cancel(name=remote_name)
+
+    def _delete_call(self, remote_name: str, project: str, region: str | None) -> None:
+        self._client(project, region).batches.delete(name=remote_name)
+
+    def _remote(self, raw: Any, project: str) -> RemoteJob:
         """The job's state (labels are not returned by google-genai)."""
-        project, region = self._where(remote_name)
-        ctx = self._ctx(f"get {remote_name}", project, region, job_read=True)
-        found = self.calls.call(
-            lambda: self._client(project, region).batches.get(name=remote_name), ctx
-        )
-        return remote_from_batch_job(self.name, found)
-
-    def list(self, selector: Mapping[str, str] | None = None) -> Iterator[RemoteJob]:
-        """Jobs in the configured project and region whose labels include
-        `selector` (PermanentBackendError at once when no location is configured)."""
-        project, region = self.location.require(self.service)
-        assert region is not None
-        return self._pages(project, region, selector)
-
-    def _pages(
-        self, project: str, region: str, selector: Mapping[str, str] | None
-    ) -> Iterator[RemoteJob]:
-        """One call per page, each retried on its own (or by the enclosing loop)."""
-        ctx = self._ctx("list batch jobs", project, region)
-        token: str | None = None
-        while True:
-            config: dict[str, Any] = {"page_size": self.page_size}
-            if selector:
-                config["filter"] = label_filter(selector)
-            if token:
-                config["page_token"] = token
-
-            def fetch(config: dict[str, Any] = config) -> Any:
-                return self._client(project, region).batches.list(config=config)
-
-            pager = self.calls.call(fetch, ctx)
-            for item in pager.page:
-                yield remote_from_batch_job(self.name, item, selector)
-            token = pager.config.get("page_token")
-            if not token:
-                return
-
-    def cancel(self, remote_name: str) -> RemoteJob:
-        """Ask a running job to stop; a finished job is returned as it is."""
-        return self.calls.run(lambda: self._cancel_once(remote_name))
-
-    def _cancel_once(self, remote_name: str) -> RemoteJob:
-        current = self.get(remote_name)
-        if current.terminal:
-            return current
-        project, region = self._where(remote_name)
-        ctx = self._ctx(f"cancel {remote_name}", project, region, job_read=True)
-        try:
-            translating(
-                lambda: self._client(project, region).batches.cancel(name=remote_name), ctx
-            )()
-        except PermanentBackendError:
-            after = self.get(remote_name)
-            if after.terminal:
-                return after
-            raise
-        return self.get(remote_name)
-
-    def delete(self, remote_name: str) -> None:
-        """Delete a finished job."""
-        self.calls.run(lambda: self._delete_once(remote_name))
-
-    def _delete_once(self, remote_name: str) -> None:
-        current = self.get(remote_name)
-        if not current.terminal:
-            raise PermanentBackendError(
-                f"{remote_name} is {current.state.value}: only finished jobs can be deleted",
-                hint="cancel it first, and delete it once it is CANCELLED",
-            )
-        project, region = self._where(remote_name)
-        ctx = self._ctx(f"delete {remote_name}", project, region, job_read=True)
-        translating(lambda: self._client(project, region).batches.delete(name=remote_name), ctx)()
-
-    def outputs(self, remote_name: str) -> builtins.list[str]:
-        """The job's result and error files, found through `outputInfo`."""
-        return output_files(self.get(remote_name))
+        return remote_from_batch_job(self.name, raw)
 
 
 __all__ = ["GenaiBackend", "remote_from_batch_job"]

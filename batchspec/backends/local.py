@@ -22,13 +22,13 @@ import secrets
 import shutil
 import subprocess
 import sys
-import time
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import batchspec
+from batchspec.backends.base import check_target
 from batchspec.engine.fileio import write_json_atomic
 from batchspec.engine.job import EngineJob, spec_dir_of
 from batchspec.engine.jobdir import JobDir, now_iso, parse_iso
@@ -88,18 +88,21 @@ class LocalBackend:
 
     # --- the Protocol ----------------------------------------------------------------
 
-    def submit(self, job: CompiledJob, *, rerun: bool = False) -> RemoteJob:
+    def submit(self, job: CompiledJob) -> RemoteJob:
         """Create the job unless one with its fingerprint exists; return it.
 
         An existing job is adopted as it is; one whose supervisor died before
-        the end is resumed. `rerun` (not part of the Protocol) sets a finished
-        job aside and starts the same spec afresh.
+        the end is resumed.
         """
-        if job.target is not Target.LOCAL:
-            raise PermanentBackendError(
-                f"the local backend runs jobs compiled for target local, not {job.target.value}",
-                hint="compile with target=Target.LOCAL",
-            )
+        return self._submit(job, rerun=False)
+
+    def rerun(self, job: CompiledJob) -> RemoteJob:
+        """`submit`, except that a finished job of this revision is set aside
+        (kept under `jobs/.history/`) and the same spec starts afresh."""
+        return self._submit(job, rerun=True)
+
+    def _submit(self, job: CompiledJob, *, rerun: bool) -> RemoteJob:
+        check_target(job, Target.LOCAL, self.name)
         jd, start = self._ensure(job, rerun=rerun)
         if start:
             self._start(jd)
@@ -177,7 +180,17 @@ class LocalBackend:
             names.extend([shard["results"]["name"], shard["errors"]["name"]])
         return store.outputs(sorted(names))
 
-    # --- beyond the Protocol ---------------------------------------------------------------
+    # --- capabilities (see batchspec.backends.base) -----------------------------------------
+
+    def find(self, job: CompiledJob) -> RemoteJob | None:
+        """The job of this revision, from its folder (None when never submitted)."""
+        jd = JobDir(self.jobs / job_id(job))
+        return self._remote(jd) if jd.exists() else None
+
+    def logs(self, remote_name: str) -> str:
+        """The job's events log (shards published, workers lost, the end state)."""
+        path = self._dir(remote_name).logs / "events.log"
+        return path.read_text(errors="replace") if path.exists() else ""
 
     def job_dir(self, remote_name: str) -> Path:
         """The job's folder (status, plan, logs)."""
@@ -206,24 +219,10 @@ class LocalBackend:
         """
         from batchspec.engine.supervisor import supervise
 
-        if job.target is not Target.LOCAL:
-            raise PermanentBackendError(
-                f"the local backend runs jobs compiled for target local, not {job.target.value}"
-            )
+        check_target(job, Target.LOCAL, self.name)
         jd, _ = self._ensure(job, rerun=rerun)
         supervise(jd.path, max_workers=max_workers)
         return self._remote(jd)
-
-    def wait(self, remote_name: str, timeout: float | None = None, poll: float = 0.2) -> RemoteJob:
-        """Poll until the job is terminal (or paused, or `timeout` passes)."""
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while True:
-            job = self.get(remote_name)
-            if job.terminal or job.state is JobState.PAUSED:
-                return job
-            if deadline is not None and time.monotonic() >= deadline:
-                return job
-            time.sleep(poll)
 
     # --- internals ------------------------------------------------------------------------
 

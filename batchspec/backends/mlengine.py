@@ -25,41 +25,21 @@ from __future__ import annotations
 
 import builtins
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
-from batchspec.backends.cloud import (
-    MLENGINE_ENDPOINT_ENV,
-    Location,
-    as_int,
-    choose_adopted,
-    label_filter,
-    matches,
-    parse_time,
-    resolve_location,
-    setting,
-    split_name,
-)
-from batchspec.backends.google_errors import (
-    CallContext,
-    ServiceCaller,
-    classify,
-    describe,
-    translating,
-    with_context,
-)
+from batchspec.backends.cloud import MLENGINE_ENDPOINT_ENV, as_int, label_filter, resource_fields
+from batchspec.backends.google_errors import classify, describe
+from batchspec.backends.googlebase import GoogleBackend, Page
 from batchspec.compile.fingerprint import fingerprint_label
 from batchspec.compile.identity import JOB_ID_FINGERPRINT_DIGITS, mlengine_job_id
 from batchspec.errors import BackendError, PermanentBackendError
 from batchspec.model.enums import JobState, Target
 from batchspec.model.jobs import LABEL_FINGERPRINT, LABEL_JOB, CompiledJob, RemoteJob
-from batchspec.retry import RandomSource, RetryClock, RetryPolicy
 
 API_HOST = "ml.googleapis.com"
 ROLE = "roles/ml.developer"
 SCOPES = ("https://www.googleapis.com/auth/cloud-platform",)
-DEFAULT_TIMEOUT = 60.0
-DEFAULT_PAGE_SIZE = 100
 MAX_ID_ATTEMPTS = 5
 
 STATES = {
@@ -90,7 +70,7 @@ def spec_name(job_id: str, labels: Mapping[str, str]) -> str:
 
 def remote_from_mlengine(backend: str, project: str, data: Mapping[str, Any]) -> RemoteJob:
     """An ML Engine Job (REST JSON) as a RemoteJob."""
-    labels = {str(k): str(v) for k, v in (data.get("labels") or {}).items()}
+    common = resource_fields(data)
     job_id = str(data.get("jobId", ""))
     output = data.get("predictionOutput") or {}
     prediction = data.get("predictionInput") or {}
@@ -98,106 +78,111 @@ def remote_from_mlengine(backend: str, project: str, data: Mapping[str, Any]) ->
     return RemoteJob(
         backend=backend,
         remote_name=f"projects/{project}/jobs/{job_id}",
-        job_name=spec_name(job_id, labels),
-        fingerprint=labels.get(LABEL_FINGERPRINT),
+        job_name=spec_name(job_id, common["labels"]),
         state=mlengine_state(data.get("state")),
-        labels=labels,
-        create_time=parse_time(data.get("createTime")),
-        start_time=parse_time(data.get("startTime")),
-        end_time=parse_time(data.get("endTime")),
         completed_count=done,
         failed_count=failed,
         total_count=(done + failed) if output else None,
         output_location=output.get("outputPath") or prediction.get("outputPath"),
         error=data.get("errorMessage") or None,
+        **common,
     )
 
 
-class MLEngineBackend:
-    """`ml.projects.jobs` (v1), prediction jobs only."""
+class MLEngineBackend(GoogleBackend):
+    """`ml.projects.jobs` (v1), prediction jobs only. Locations are projects."""
 
     name = "mlengine"
     service = "Cloud ML Engine"
+    target = Target.MLENGINE
+    api_host = API_HOST
+    role = ROLE
+    endpoint_env = MLENGINE_ENDPOINT_ENV
+    regional = False
 
     def __init__(
         self,
         project: str | None = None,
         region: str | None = None,
         *,
-        credentials: Any = None,
         api_endpoint: str | None = None,
-        retry: RetryPolicy | None = None,
-        clock: RetryClock | None = None,
-        rng: RandomSource | None = None,
-        timeout: float = DEFAULT_TIMEOUT,
-        page_size: int = DEFAULT_PAGE_SIZE,
-        env: Mapping[str, str] | None = None,
+        **options: Any,
     ) -> None:
-        self.location: Location = resolve_location(project, region, env)
-        self.credentials = credentials
-        self.api_endpoint = setting(api_endpoint, MLENGINE_ENDPOINT_ENV, env)
-        self.retry = retry or RetryPolicy()
-        self.calls = ServiceCaller(self.retry, clock, rng)
-        self.timeout = timeout
-        self.page_size = page_size
-        self._service: Any = None
+        """`api_endpoint` (else $BATCHSPEC_MLENGINE_ENDPOINT) replaces the
+        service's address; `options` are `GoogleBackend`'s (credentials, retry,
+        clock, rng, timeout, page_size, env)."""
+        super().__init__(project, region, endpoint=api_endpoint, **options)
 
-    def _jobs(self) -> Any:
-        """The `projects().jobs()` collection, built on first use."""
-        if self._service is None:
-            import google_auth_httplib2
-            import httplib2
-            from googleapiclient import discovery
+    # --- the client library's calls -------------------------------------------------------
 
-            credentials = self.credentials
-            if credentials is None:
-                import google.auth
+    def _client_key(self, project: str, region: str | None) -> Any:
+        return "ml"  # one discovery-built service reaches every project
 
-                credentials, _ = google.auth.default(scopes=list(SCOPES))
-            http = google_auth_httplib2.AuthorizedHttp(
-                credentials, http=httplib2.Http(timeout=self.timeout)
-            )
-            options = {"api_endpoint": self.api_endpoint} if self.api_endpoint else None
-            self._service = discovery.build(
-                "ml",
-                "v1",
-                http=http,
-                static_discovery=True,
-                cache_discovery=False,
-                client_options=options,
-            )
-        return self._service.projects().jobs()
+    def _new_client(self, project: str, region: str | None) -> Any:
+        import google_auth_httplib2
+        import httplib2
+        from googleapiclient import discovery
 
-    def _project(self, name: str) -> str:
-        """The project a job (or parent) names, else the configured one."""
-        project = split_name(name).get("projects") or self.location.project
-        if not project:
-            raise PermanentBackendError(
-                f"{self.service}: {name!r} names no project and none is configured",
-                hint="set `project:` in the spec, or BATCHSPEC_PROJECT",
-            )
-        return project
+        credentials = self.credentials
+        if credentials is None:
+            import google.auth
 
-    def _ctx(self, action: str, project: str, **flags: bool) -> CallContext:
-        return with_context(
-            CallContext(self.service, action, API_HOST, ROLE, project, self.location.region),
-            **flags,
+            credentials, _ = google.auth.default(scopes=list(SCOPES))
+        http = google_auth_httplib2.AuthorizedHttp(
+            credentials, http=httplib2.Http(timeout=self.timeout)
+        )
+        options = {"api_endpoint": self.endpoint} if self.endpoint else None
+        return discovery.build(
+            "ml",
+            "v1",
+            http=http,
+            static_discovery=True,
+            cache_discovery=False,
+            client_options=options,
         )
 
-    # --- the Backend protocol -------------------------------------------------------------
+    def _jobs(self, project: str) -> Any:
+        """The `projects().jobs()` collection."""
+        return self._client(project, None).projects().jobs()
+
+    def _list_page(
+        self, project: str, region: str | None, selector: Mapping[str, str] | None, token: str
+    ) -> Any:
+        kwargs: dict[str, Any] = {"parent": f"projects/{project}", "pageSize": self.page_size}
+        query = label_filter(selector)
+        if query:
+            kwargs["filter"] = query
+        if token:
+            kwargs["pageToken"] = token
+        return self._jobs(project).list(**kwargs).execute(num_retries=0)
+
+    def _read_page(self, raw: Any, project: str, selector: Mapping[str, str] | None) -> Page:
+        jobs = [remote_from_mlengine(self.name, project, item) for item in raw.get("jobs", [])]
+        return jobs, raw.get("nextPageToken")
+
+    def _get_call(self, remote_name: str, project: str, region: str | None) -> Any:
+        return self._jobs(project).get(name=remote_name).execute(num_retries=0)
+
+    def _cancel_call(self, remote_name: str, project: str, region: str | None) -> None:
+        self._jobs(project).cancel(name=remote_name, body={}).execute(num_retries=0)
+
+    def _remote(self, raw: Any, project: str) -> RemoteJob:
+        return remote_from_mlengine(self.name, project, raw)
+
+    # --- submitting: the job id is the idempotency key ---------------------------------------
 
     def submit(self, job: CompiledJob) -> RemoteJob:
         """Create the job under its derived id; 409 with our fingerprint adopts it."""
-        if job.target is not Target.MLENGINE or job.parent is None:
-            raise PermanentBackendError(
-                f"{job.name} is compiled for {job.target.value}, not mlengine",
-                hint="compile it with target=mlengine",
-            )
-        project = self._project(job.parent)
+        parent = self._check_target(job)
+        project, _ = self._where(parent)
         fp = job.labels.get(LABEL_FINGERPRINT) or fingerprint_label(job.fingerprint)
         # One operation: a retry after a lost answer starts again from the first id,
         # whose 409 adopts (or moves on) as before.
         return self.calls.run(lambda: self._submit_once(project, job, fp))
+
+    def create(self, job: CompiledJob) -> RemoteJob:
+        """`submit`: it never lists, the service refuses a second job under one id."""
+        return self.submit(job)
 
     def _submit_once(self, project: str, job: CompiledJob, fp: str) -> RemoteJob:
         taken: builtins.list[str] = []
@@ -217,12 +202,10 @@ class MLEngineBackend:
     ) -> RemoteJob | None:
         """The job under `job_id`: created, or adopted on 409 when it is ours;
         None when the id is taken by a job with another fingerprint."""
-        from batchspec.secrets import resolve
-
-        body = {**resolve(dict(job.body)), "jobId": job_id}  # `${env:NAME}`: on the way out
+        body = {**self._outgoing_body(job), "jobId": job_id}
         parent = f"projects/{project}"
         try:
-            created = self._jobs().create(parent=parent, body=body).execute(num_retries=0)
+            created = self._jobs(project).create(parent=parent, body=body).execute(num_retries=0)
         except BackendError:
             raise
         except Exception as exc:  # 409 handled; the rest translated
@@ -230,72 +213,9 @@ class MLEngineBackend:
             if failure is not None and failure.status == 409:
                 existing = self.get(f"{parent}/jobs/{job_id}")
                 return existing if existing.fingerprint == fp else None
-            raise classify(exc, self._ctx(f"create job {job_id}", project, create=True)) from exc
+            ctx = self._ctx(f"create job {job_id}", project, None, create=True)
+            raise classify(exc, ctx) from exc
         return remote_from_mlengine(self.name, project, created)
-
-    def get(self, remote_name: str) -> RemoteJob:
-        """The job's current state (JobNotFoundError when there is none)."""
-        project = self._project(remote_name)
-        ctx = self._ctx(f"get {remote_name}", project, job_read=True)
-        found = self.calls.call(
-            lambda: self._jobs().get(name=remote_name).execute(num_retries=0), ctx
-        )
-        return remote_from_mlengine(self.name, project, found)
-
-    def list(self, selector: Mapping[str, str] | None = None) -> Iterator[RemoteJob]:
-        """Jobs in the configured project whose labels include `selector`, one call
-        per page (PermanentBackendError at once when no project is configured)."""
-        project, _ = self.location.require(self.service, region=False)
-        return self._pages(project, selector)
-
-    def _pages(self, project: str, selector: Mapping[str, str] | None) -> Iterator[RemoteJob]:
-        ctx = self._ctx("list jobs", project)
-        token: str | None = None
-        while True:
-            kwargs: dict[str, Any] = {"parent": f"projects/{project}", "pageSize": self.page_size}
-            query = label_filter(selector)
-            if query:
-                kwargs["filter"] = query
-            if token:
-                kwargs["pageToken"] = token
-
-            def fetch(kwargs: dict[str, Any] = kwargs) -> Any:
-                return self._jobs().list(**kwargs).execute(num_retries=0)
-
-            page = self.calls.call(fetch, ctx)
-            for item in page.get("jobs", []):
-                remote = remote_from_mlengine(self.name, project, item)
-                if matches(remote.labels, selector):
-                    yield remote
-            token = page.get("nextPageToken")
-            if not token:
-                return
-
-    def find(self, fingerprint: str) -> RemoteJob | None:
-        """The job carrying `fingerprint` (for callers that lost the job id)."""
-        selector = {LABEL_FINGERPRINT: fingerprint_label(fingerprint)}
-        return choose_adopted(self.list(selector))
-
-    def cancel(self, remote_name: str) -> RemoteJob:
-        """Ask a running job to stop; a finished job is returned as it is."""
-        return self.calls.run(lambda: self._cancel_once(remote_name))
-
-    def _cancel_once(self, remote_name: str) -> RemoteJob:
-        current = self.get(remote_name)
-        if current.terminal:
-            return current
-        ctx = self._ctx(f"cancel {remote_name}", self._project(remote_name), job_read=True)
-        try:
-            translating(
-                lambda: self._jobs().cancel(name=remote_name, body={}).execute(num_retries=0),
-                ctx,
-            )()
-        except PermanentBackendError:
-            after = self.get(remote_name)
-            if after.terminal:
-                return after
-            raise
-        return self.get(remote_name)
 
     def outputs(self, remote_name: str) -> builtins.list[str]:
         """`prediction.results-*` and `prediction.errors_stats-*` in the job's outputPath.

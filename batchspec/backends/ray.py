@@ -47,20 +47,33 @@ import builtins
 import contextlib
 import logging
 import os
-import re
 import shlex
 import threading
-import time
 from collections.abc import Iterator, Mapping
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import msgspec
 
 import batchspec
+from batchspec.backends.base import check_target
 from batchspec.backends.local import job_record
-from batchspec.engine.jobdir import parse_iso
+from batchspec.backends.rayjobs import (
+    BACKEND_NAME,
+    INSTALL_HINT,
+    META_ATTEMPT,
+    META_FINGERPRINT,
+    META_NAME,
+    META_OUTPUT,
+    RAY_TERMINAL,
+    map_state,
+    remote_from_info,
+    remote_name,
+    split_remote_name,
+    submission_id,
+    translate,
+    with_state,
+)
 from batchspec.errors import (
     BatchspecError,
     JobNotFoundError,
@@ -68,26 +81,12 @@ from batchspec.errors import (
     TemporaryBackendError,
 )
 from batchspec.model.enums import JobState, Target
-from batchspec.model.jobs import LABEL_FINGERPRINT, LABEL_MANAGED_BY, CompiledJob, RemoteJob
-from batchspec.raycluster.protocol import (
-    ENTRYPOINT_MODULE,
-    JOB_ENV,
-    STATES_BY_EXIT,
-    last_status,
-    without_status,
-)
+from batchspec.model.jobs import LABEL_MANAGED_BY, CompiledJob, RemoteJob
+from batchspec.raycluster.protocol import ENTRYPOINT_MODULE, JOB_ENV, last_status, without_status
 
-BACKEND_NAME = "ray"
 ADDRESS_ENV = ("BATCHSPEC_RAY_ADDRESS", "RAY_ADDRESS")
 PYTHON_ENV = "BATCHSPEC_RAY_PYTHON"
 CLUSTER_HOME_ENV = "BATCHSPEC_RAY_CLUSTER_HOME"
-INSTALL_HINT = "pip install 'batchspec[ray]'"
-JOBS_PATH = "/api/jobs/"
-META_PREFIX = "batchspec.dev/"
-META_ATTEMPT = META_PREFIX + "attempt"
-META_OUTPUT = META_PREFIX + "output"
-META_NAME = META_PREFIX + "name"
-META_FINGERPRINT = META_PREFIX + "fingerprint"
 MAX_ATTEMPTS_PROBED = 100
 
 # Ray's client reads these before its `address` argument; they are hidden
@@ -96,53 +95,6 @@ _RAY_OVERRIDES = ("RAY_API_SERVER_ADDRESS", "RAY_ADDRESS")
 _ENV_LOCK = threading.Lock()
 
 _CHATTY_LOGGERS = ("ray.dashboard.modules.dashboard_sdk", "ray._private.runtime_env.packaging")
-_RAY_TERMINAL = frozenset({"STOPPED", "SUCCEEDED", "FAILED"})
-_RAY_STATES = {
-    "PENDING": JobState.PENDING,
-    "RUNNING": JobState.RUNNING,
-    "STOPPED": JobState.CANCELLED,
-    "SUCCEEDED": JobState.SUCCEEDED,
-    "FAILED": JobState.FAILED,
-}
-
-
-def submission_id(job: CompiledJob, attempt: int = 1) -> str:
-    """`batchspec-<name>-<fingerprint[:12]>`, `-<attempt>` from the second on."""
-    base = f"batchspec-{job.name}-{job.fingerprint[:12]}"
-    return base if attempt <= 1 else f"{base}-{attempt}"
-
-
-def remote_name(api_url: str, sid: str) -> str:
-    """The job's URL on the Jobs API: where it is and what it is called."""
-    return f"{api_url.rstrip('/')}{JOBS_PATH}{sid}"
-
-
-def split_remote_name(name: str) -> tuple[str | None, str]:
-    """(api_url or None for the default cluster, submission id)."""
-    if JOBS_PATH in name:
-        url, sid = name.rsplit(JOBS_PATH, 1)
-        return url, sid
-    return None, name
-
-
-def map_state(ray_status: str, exit_code: int | None, status: Mapping[str, Any] | None) -> JobState:
-    """JobState from Ray's status, the driver's exit code and its last status record.
-
-    Ray says whether the job is still running; the engine says how it ended.
-    A driver that ended while the engine's record still says it is running
-    was lost (killed, its node gone): the job is PAUSED, as a local job whose
-    supervisor died is, and submitting it again resumes it.
-    """
-    state = _RAY_STATES.get(ray_status, JobState.UNSPECIFIED)
-    if not state.terminal or state is JobState.CANCELLED:
-        return state
-    if status is not None:
-        with contextlib.suppress(ValueError):
-            recorded = JobState(status.get("state", ""))
-            return recorded if recorded.terminal else JobState.PAUSED
-    if exit_code is not None and exit_code in STATES_BY_EXIT:
-        return STATES_BY_EXIT[exit_code]
-    return state
 
 
 def _import_client() -> Any:
@@ -167,10 +119,6 @@ def _explicit_address() -> Iterator[None]:
             yield
         finally:
             os.environ.update(saved)
-
-
-def _ms(value: int | None) -> datetime | None:
-    return datetime.fromtimestamp(value / 1000, UTC) if value else None
 
 
 class RayBackend:
@@ -246,26 +194,9 @@ class RayBackend:
         except BatchspecError:
             raise
         except Exception as exc:
-            raise self._translate(exc, f"cannot use the Ray cluster at {address}") from exc
+            raise translate(exc, f"cannot use the Ray cluster at {address}") from exc
         self._clients[address] = client
         return client, str(getattr(client, "_address", address))
-
-    def _translate(self, exc: Exception, what: str) -> BatchspecError:
-        text = str(exc)
-        if type(exc).__name__ == "AuthenticationError" or "Authentication" in text:
-            return PermanentBackendError(
-                f"{what}: the cluster refused this client: {text.splitlines()[0][:300]}",
-                hint="the cluster uses token authentication: set RAY_AUTH_TOKEN_PATH to its"
-                " token file (or RAY_AUTH_MODE=disabled on both sides); a stray"
-                " ~/.ray/auth_token from another cluster causes this too",
-            )
-        if "require the ray[default]" in text:
-            return PermanentBackendError(
-                f"{what}: Ray's Jobs API client needs ray[default]", hint=INSTALL_HINT
-            )
-        if isinstance(exc, ConnectionError | TimeoutError | OSError) or "status code 5" in text:
-            return TemporaryBackendError(f"{what}: {text[:500]}")
-        return PermanentBackendError(f"{what}: {text[:500]}")
 
     def _info(self, client: Any, sid: str) -> Any | None:
         """The job's JobDetails, or None when the cluster has no such job."""
@@ -274,24 +205,26 @@ class RayBackend:
         except RuntimeError as exc:
             if "does not exist" in str(exc) or "status code 404" in str(exc):
                 return None
-            raise self._translate(exc, f"cannot read Ray job {sid}") from exc
+            raise translate(exc, f"cannot read Ray job {sid}") from exc
         except Exception as exc:
-            raise self._translate(exc, f"cannot read Ray job {sid}") from exc
+            raise translate(exc, f"cannot read Ray job {sid}") from exc
 
     # --- the Protocol ------------------------------------------------------------------
 
-    def submit(self, job: CompiledJob, *, rerun: bool = False) -> RemoteJob:
+    def submit(self, job: CompiledJob) -> RemoteJob:
         """Create the job unless one with its fingerprint exists; return it.
 
         An existing job is adopted, except a PAUSED one (its driver was lost),
         which is submitted again as a new attempt that resumes from the shards
-        already published. `rerun` (not part of the Protocol) runs a finished job
-        again from scratch, as a new attempt."""
-        if job.target is not Target.RAY:
-            raise PermanentBackendError(
-                f"the Ray backend runs jobs compiled for target ray, not {job.target.value}",
-                hint="compile with target=Target.RAY",
-            )
+        already published."""
+        return self._submit(job, rerun=False)
+
+    def rerun(self, job: CompiledJob) -> RemoteJob:
+        """`submit`, except that a finished job runs again from scratch, as a new attempt."""
+        return self._submit(job, rerun=True)
+
+    def _submit(self, job: CompiledJob, *, rerun: bool) -> RemoteJob:
+        check_target(job, Target.RAY, "Ray")
         _import_client()
         record = job_record(job)  # refuses what the engine can never run, like a 400
         client, api_url = self._client(self.address_for(job))
@@ -317,7 +250,7 @@ class RayBackend:
             if "already exists" not in str(exc):  # else: created meanwhile: adopt it
                 found = self._info(client, sid)  # an ambiguous failure: look before retrying
                 if found is None:
-                    raise self._translate(exc, f"cannot submit job {job.name} to Ray") from exc
+                    raise translate(exc, f"cannot submit job {job.name} to Ray") from exc
         return self.get(remote_name(api_url, sid))
 
     def _latest_attempt(self, client: Any, job: CompiledJob) -> tuple[int, Any | None]:
@@ -350,7 +283,7 @@ class RayBackend:
         try:
             jobs = client.list_jobs()
         except Exception as exc:
-            raise self._translate(exc, "cannot list Ray jobs") from exc
+            raise translate(exc, "cannot list Ray jobs") from exc
         wanted = dict(selector or {})
         mine = []
         for info in jobs:
@@ -370,15 +303,15 @@ class RayBackend:
         info = self._info(client, sid)
         if info is None:
             raise JobNotFoundError(f"the Ray cluster at {api_url} has no job {sid!r}")
-        if str(info.status) in _RAY_TERMINAL:
+        if str(info.status) in RAY_TERMINAL:
             return self._remote(api_url, sid, info, with_logs=True, client=client)
         try:
             client.stop_job(sid)
         except Exception as exc:
-            raise self._translate(exc, f"cannot stop Ray job {sid}") from exc
+            raise translate(exc, f"cannot stop Ray job {sid}") from exc
         job = self.get(remote_name)
         if not job.terminal:
-            job = _replace_state(job, JobState.CANCELLING)
+            job = with_state(job, JobState.CANCELLING)
         return job
 
     def outputs(self, remote_name: str) -> builtins.list[str]:
@@ -386,7 +319,7 @@ class RayBackend:
         status = self.details(remote_name)
         return [str(f) for f in status.get("outputFiles") or []]
 
-    # --- beyond the Protocol -------------------------------------------------------------
+    # --- capabilities (see batchspec.backends.base) -----------------------------------------
 
     def logs(self, remote_name: str) -> str:
         """The job's log on the cluster: the driver's events and the actors' output."""
@@ -400,22 +333,15 @@ class RayBackend:
         client, _ = self._client(address)
         return last_status(self._logs(client, sid)) or {}
 
-    def find(self, job: CompiledJob) -> str | None:
-        """The remote name of `job`'s latest attempt, or None when never submitted."""
+    def find(self, job: CompiledJob) -> RemoteJob | None:
+        """`job`'s latest attempt on its cluster, or None when never submitted
+        (probing submission ids: Ray lists jobs without their labels' filter)."""
         client, api_url = self._client(self.address_for(job))
         attempt, info = self._latest_attempt(client, job)
-        return remote_name(api_url, submission_id(job, attempt)) if info is not None else None
-
-    def wait(self, remote_name: str, timeout: float | None = None, poll: float = 0.5) -> RemoteJob:
-        """Poll until the job is terminal or PAUSED (or `timeout` passes)."""
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while True:
-            job = self.get(remote_name)
-            if job.terminal or job.state is JobState.PAUSED:
-                return job
-            if deadline is not None and time.monotonic() >= deadline:
-                return job
-            time.sleep(poll)
+        if info is None:
+            return None
+        sid = submission_id(job, attempt)
+        return self._remote(api_url, sid, info, with_logs=True, client=client)
 
     # --- internals ------------------------------------------------------------------------
 
@@ -425,9 +351,9 @@ class RayBackend:
         except RuntimeError as exc:
             if "does not exist" in str(exc) or "status code 404" in str(exc):
                 raise JobNotFoundError(f"the Ray cluster has no job {sid!r}") from exc
-            raise self._translate(exc, f"cannot read the log of Ray job {sid}") from exc
+            raise translate(exc, f"cannot read the log of Ray job {sid}") from exc
         except Exception as exc:
-            raise self._translate(exc, f"cannot read the log of Ray job {sid}") from exc
+            raise translate(exc, f"cannot read the log of Ray job {sid}") from exc
 
     def _entrypoint(self, *, rerun: bool) -> str:
         parts = [self.python, "-m", ENTRYPOINT_MODULE]
@@ -473,52 +399,10 @@ class RayBackend:
         with_logs: bool = False,
         client: Any = None,
     ) -> RemoteJob:
-        meta = dict(info.metadata or {})
-        ray_status = str(info.status)
         status: dict[str, Any] | None = None
-        if with_logs and ray_status != "PENDING":
+        if with_logs and str(info.status) != "PENDING":
             status = last_status(self._logs(client, sid))
-        exit_code = getattr(info, "driver_exit_code", None)
-        state = map_state(ray_status, exit_code, status)
-        error = None
-        st = status or {}
-        if state is JobState.FAILED:
-            engine_error = st.get("error") or {}
-            error = engine_error.get("message") or info.message or "the Ray job failed"
-        elif state is JobState.PAUSED:
-            error = (
-                f"the job's driver ended before the job did ({info.message or 'no reason given'});"
-                f" submit the job again to resume from its {st.get('shardsDone') or 0}"
-                " published shard(s)"
-            )
-        labels = {k: v for k, v in meta.items() if not k.startswith(META_PREFIX)}
-        return RemoteJob(
-            backend=BACKEND_NAME,
-            remote_name=remote_name(api_url, sid),
-            job_name=meta.get(META_NAME) or _name_from(sid),
-            fingerprint=meta.get(META_FINGERPRINT) or labels.get(LABEL_FINGERPRINT),
-            state=state,
-            labels=labels,
-            create_time=_ms(info.start_time),
-            start_time=parse_iso(st.get("startTime")) or _ms(info.start_time),
-            end_time=_ms(info.end_time) or parse_iso(st.get("endTime")),
-            completed_count=int(st.get("completedCount") or 0),
-            failed_count=int(st.get("failedCount") or 0),
-            total_count=st.get("totalCount"),
-            output_location=st.get("outputLocation") or meta.get(META_OUTPUT),
-            error=error,
-        )
+        return remote_from_info(api_url, sid, info, status)
 
 
-_SID = re.compile(r"^batchspec-(?P<name>.+)-[0-9a-f]{12}(-\d+)?$")
-
-
-def _name_from(sid: str) -> str:
-    m = _SID.match(sid)
-    return m.group("name") if m else sid
-
-
-def _replace_state(job: RemoteJob, state: JobState) -> RemoteJob:
-    from dataclasses import replace
-
-    return replace(job, state=state)
+__all__ = ["RayBackend", "map_state", "remote_name", "split_remote_name", "submission_id"]

@@ -165,44 +165,44 @@ def leased(
     wait: float | None = None,
     break_lease: bool | None = None,
 ) -> Iterator[Callable[[], None]]:
-    """Hold a lease (the writer lease unless `name` says otherwise), with a
-    heartbeat thread, for the block.
+    """Hold a lease (the writer lease unless `name` says otherwise) with the
+    command's --lock-timeout, --lease-ttl and --break-lease, for the block.
 
     Yields a guard that raises LeaseHeldError if the lease was lost meanwhile.
     """
-    from batchspec.state.lease import WRITER_LEASE, Lease, LeaseKeeper, this_process
+    from batchspec.state.lease import WRITER_LEASE, holding, this_process
+    from batchspec.state.records import LeaseInfo
 
     name = name or WRITER_LEASE
-    holder = holder or this_process(f"batchspec {command}")
-    breaking = args.break_lease if break_lease is None else break_lease
-    lease = Lease(store, holder, ttl=args.lease_ttl, name=name)
-    before = lease.current()
-    lease.acquire(wait=args.lock_timeout if wait is None else wait, break_lease=breaking)
-    if breaking and before is not None and before.owner_id != holder.owner_id:
+
+    def broke(before: LeaseInfo) -> None:
         warn(
             f"broke the {name} lease held by {before.owner} ({before.command});"
             " recorded in the audit log"
         )
-    keeper: LeaseKeeper | None = None
-    if store.path is not None:
-        keeper = LeaseKeeper(store.path, holder, ttl=args.lease_ttl, name=name)
-        keeper.start()
-    remote = remote_session(store)
 
-    def guard() -> None:
-        if keeper is not None:
-            keeper.check()
-        if remote is not None:
-            remote.guard()
+    with holding(
+        store,
+        holder or this_process(f"batchspec {command}"),
+        name=name,
+        ttl=args.lease_ttl,
+        wait=args.lock_timeout if wait is None else wait,
+        break_lease=args.break_lease if break_lease is None else break_lease,
+        on_break=broke,
+    ) as guard:
+        remote = remote_session(store)
+        if remote is None:
+            yield guard
+            return
 
-    try:
-        yield guard
-    finally:
-        if keeper is not None:
-            keeper.stop()
-        lease.release()
-        if remote is not None:
-            remote.checkpoint(force=True)
+        def guarded() -> None:
+            guard()
+            remote.guard()  # the remote lock still ours; push when a push is due
+
+        yield guarded
+        # After each pass of a controller, too (a failed block is pushed, with a
+        # warning if that fails as well, when the state is closed).
+        remote.checkpoint(force=True)
 
 
 def remote_session(store: StateStore) -> RemoteSession | None:

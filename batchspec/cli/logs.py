@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from pathlib import Path
 from typing import Any
 
 FOLLOW_POLL = 1.0
@@ -38,8 +37,9 @@ def run(args: argparse.Namespace) -> int:
     """Print the log (and follow it)."""
     from rich.console import Console
 
-    from batchspec.backends.local import LocalBackend
+    from batchspec.backends.base import HasLogs
     from batchspec.cli.run import compile_one, make_backend, remote_name_of
+    from batchspec.errors import BatchspecError
 
     console = Console(highlight=False, stderr=True)
     job = compile_one(args, console)
@@ -47,19 +47,11 @@ def run(args: argparse.Namespace) -> int:
         return 1
     backend = make_backend(args, job)
     name = remote_name_of(backend, job)
-    if isinstance(backend, LocalBackend):
-
-        def read() -> str:
-            path = Path(backend.job_dir(name)) / "logs" / "events.log"
-            return path.read_text(errors="replace") if path.exists() else ""
-    else:
-
-        def read() -> str:
-            return backend.logs(name)
-
+    if not isinstance(backend, HasLogs):
+        raise BatchspecError(f"the {backend.name} backend keeps no log for its jobs")
     shown = 0
     while True:
-        text = read()
+        text = backend.logs(name)
         sys.stdout.write(text[shown:])
         sys.stdout.flush()
         shown = len(text)

@@ -73,10 +73,9 @@ def run(args: argparse.Namespace) -> int:
     with rt.open_state(args, create=bool(args.out)) as store:
         observation = None
         if args.refresh:
-            from batchspec.reconcile.observe import observe
+            from batchspec.reconcile.observe import observe, scope_of
 
-            backends = store.tracked_backends() | {j.target.value for j in desired.jobs.values()}
-            observation = observe(backends, rt.registry())
+            observation = observe(scope_of(store, desired), rt.registry())
         plan = build_plan(
             desired,
             store.snapshot(),

@@ -30,12 +30,9 @@ from batchspec.cli import _runtime as rt
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from batchspec.backends.local import LocalBackend
-    from batchspec.backends.ray import RayBackend
+    from batchspec.backends.base import Backend
     from batchspec.model.enums import Target
     from batchspec.model.jobs import CompiledJob, RemoteJob
-
-    RunBackend = LocalBackend | RayBackend
 
 POLL_SECONDS = 0.2
 RAY_POLL_SECONDS = 1.0  # each look at a Ray job is two HTTP calls, one reading its log
@@ -162,7 +159,7 @@ def run(args: argparse.Namespace) -> int:
     return 0 if final.state.successful else 1
 
 
-def _cancel(args: argparse.Namespace, backend: RunBackend, job: CompiledJob, console: Any) -> int:
+def _cancel(args: argparse.Namespace, backend: Backend, job: CompiledJob, console: Any) -> int:
     """Cancel the spec's job and record the request (a CANCELLED job is then no drift)."""
     from batchspec.reconcile.single import record_cancel
 
@@ -175,7 +172,7 @@ def _cancel(args: argparse.Namespace, backend: RunBackend, job: CompiledJob, con
     return 0
 
 
-def make_backend(args: argparse.Namespace, job: CompiledJob) -> RunBackend:
+def make_backend(args: argparse.Namespace, job: CompiledJob) -> Backend:
     """The local backend, or the Ray backend for jobs compiled for Ray."""
     from batchspec.model.enums import Target
 
@@ -188,31 +185,30 @@ def make_backend(args: argparse.Namespace, job: CompiledJob) -> RunBackend:
     return LocalBackend(getattr(args, "home", None))
 
 
-def remote_name_of(backend: RunBackend, job: CompiledJob) -> str:
-    """The remote name of `job`'s job on `backend` (it need not exist locally)."""
-    from batchspec.backends.local import LocalBackend, job_id
+def remote_name_of(backend: Backend, job: CompiledJob) -> str:
+    """The remote name of `job`'s job on `backend` (JobNotFoundError when never submitted)."""
+    from batchspec.backends.base import find_job
     from batchspec.errors import JobNotFoundError
 
-    if isinstance(backend, LocalBackend):
-        return job_id(job)
-    name = backend.find(job)
-    if name is None:
+    found = find_job(backend, job)
+    if found is None:
+        where = "this Ray cluster" if backend.name == "ray" else f"the {backend.name} backend"
         raise JobNotFoundError(
-            f"job {job.name} ({job.short_fingerprint}) was never submitted to this Ray cluster",
-            hint="run it first with `batchspec run SPEC --target ray`",
+            f"job {job.name} ({job.short_fingerprint}) was never submitted to {where}",
+            hint=f"run it first with `batchspec run SPEC --target {backend.name}`",
         )
-    return name
+    return found.remote_name
 
 
-def _where(backend: RunBackend, remote: RemoteJob, args: argparse.Namespace) -> str:
-    from batchspec.backends.local import LocalBackend
+def _where(backend: Backend, remote: RemoteJob, args: argparse.Namespace) -> str:
+    from batchspec.backends.base import JobFolders
 
-    if isinstance(backend, LocalBackend):
+    if isinstance(backend, JobFolders):
         return f"folder {backend.job_dir(remote.remote_name)}"
-    return f"log: batchspec logs {args.spec} --target ray"
+    return f"log: batchspec logs {args.spec} --target {backend.name}"
 
 
-def _follow(backend: RunBackend, remote: RemoteJob, console: Console) -> RemoteJob:
+def _follow(backend: Backend, remote: RemoteJob, console: Console) -> RemoteJob:
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -254,9 +250,7 @@ def _follow(backend: RunBackend, remote: RemoteJob, console: Console) -> RemoteJ
             remote = backend.get(remote.remote_name)
 
 
-def _summary(
-    backend: RunBackend, job: RemoteJob, console: Console, args: argparse.Namespace
-) -> None:
+def _summary(backend: Backend, job: RemoteJob, console: Console, args: argparse.Namespace) -> None:
     from batchspec.model.enums import JobState
 
     colour = {"SUCCEEDED": "green", "PARTIALLY_SUCCEEDED": "yellow"}.get(job.state.value, "red")
@@ -284,8 +278,11 @@ def _summary(
         )
     console.print(f"  job      {_where(backend, job, args)}", markup=False)
     if job.error:
+        from batchspec.backends.base import HasDetails
+
         console.print(f"  [red]error[/]    {job.error}", markup=True)
-        hint = (backend.details(job.remote_name).get("error") or {}).get("hint")
+        details = backend.details(job.remote_name) if isinstance(backend, HasDetails) else {}
+        hint = (details.get("error") or {}).get("hint")
         if hint:
             console.print(f"  hint     {hint}", markup=False)
     if job.state is JobState.PAUSED:

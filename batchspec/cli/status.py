@@ -26,15 +26,11 @@ def run(args: argparse.Namespace) -> int:
     """Print the table."""
     with rt.open_state(args, create=False, write="status" if args.refresh else None) as store:
         if args.refresh and store.exists:
-            from batchspec.reconcile.observe import observe
-            from batchspec.reconcile.sync import sync
+            from batchspec.reconcile.step import Step, reconcile_step
 
-            provider = rt.registry()
-            observation = observe(store.tracked_backends(), provider)
-            result = sync(store, observation, provider, actor=rt.actor("status"))
-            if result.findings:
-                store.record_drift(result.findings)
-            for name, message in sorted(observation.failed.items()):
+            step = Step(plan=None)  # observe, record, note drift: no plan
+            seen = reconcile_step(store, rt.registry(), None, step, actor=rt.actor("status"))
+            for name, message in sorted(seen.observation.failed.items()):
                 rt.warn(f"warning: backend {name} could not be listed: {message}")
         records = store.all_jobs() if args.all else list(store.current_jobs().values())
         now = store.now()

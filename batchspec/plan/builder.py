@@ -23,6 +23,7 @@ from batchspec.plan.attempts import key_label
 from batchspec.plan.desired import Desired
 from batchspec.plan.observed import Observation
 from batchspec.state.records import JobRecord, RevisionRecord, StateSnapshot, utc_now
+from batchspec.state.store import StateStore
 
 RevisionLoader = Callable[[Iterable[str]], Mapping[str, RevisionRecord]]
 MAX_BACKOFF_DOUBLINGS = 10
@@ -48,11 +49,30 @@ def retry_not_before(record: JobRecord, policy: Policy) -> datetime | None:
     return record.ended_at + timedelta(seconds=base * (0.9 + 0.2 * spread))
 
 
+def plan_against(
+    desired: Desired,
+    store: StateStore,
+    observation: Observation | None = None,
+    options: PlanOptions | None = None,
+) -> Plan:
+    """`build_plan` against what `store` recorded, read consistently (the
+    snapshot, the revisions it needs, the state file's path for the plan)."""
+    return build_plan(
+        desired,
+        store.snapshot(),
+        observation,
+        revisions=store.revisions,
+        options=options,
+        state_path=str(store.path) if store.path else None,
+    )
+
+
 def _effective(record: JobRecord, observation: Observation | None) -> tuple[JobState | None, bool]:
     """The state to plan with, and whether the backend no longer has the job."""
     if observation is None or record.remote_name is None:
         return record.state, record.missing_since is not None
-    if not observation.observed(record.backend):
+    if not observation.covers(record.backend, record.remote_name):
+        # Not listed where the job lives: what state recorded stands.
         return record.state, record.missing_since is not None
     seen = observation.find(record.backend, record.remote_name)
     if seen is None:

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from batchspec.plan.actions import Plan
-from batchspec.plan.builder import PlanOptions, build_plan
+from batchspec.plan.builder import PlanOptions, plan_against
 from batchspec.plan.desired import Desired, load_desired
 from batchspec.plan.observed import Observation
 from batchspec.state.store import StateStore
@@ -47,11 +47,4 @@ def _build(
     observation: Observation | None,
     options: PlanOptions | None,
 ) -> Plan:
-    return build_plan(
-        desired,
-        store.snapshot(),
-        observation,
-        revisions=store.revisions,
-        options=options,
-        state_path=str(store.path) if store.path else None,
-    )
+    return plan_against(desired, store, observation, options)

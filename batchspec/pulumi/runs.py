@@ -5,12 +5,13 @@ guarantee comes from sharing, not from copying: the provider opens the same
 batchspec state file and, holding the same *writer lease* that `apply` and
 each controller pass hold, runs the same steps for its one job:
 
-1. observe the job's backend (one list by batchspec's labels);
-2. plan that one spec against recorded state with `build_plan` (the
-   function behind `batchspec plan`, `apply` and every controller pass);
-3. carry the action out with the controller's `Executor`: record the
-   intent, adopt a job carrying the submit key, else submit (idempotent by
-   the fingerprint label), record the job.
+1. the reconcile step of `apply` and every controller pass, for this one
+   spec (`batchspec.reconcile.step`): list the job's backend where the spec
+   and its recorded job live, record what it reports for that spec's jobs,
+   and plan that one spec against recorded state;
+2. carry the action out with the controller's `Executor`: record the
+   intent, adopt a job carrying the submit key, else create it, record the
+   job.
 
 Because the lease serialises the whole observe-plan-submit sequence, whoever
 comes second sees the first one's intent or job and adopts it: same revision,
@@ -36,16 +37,16 @@ from batchspec.backends.registry import (
     BackendRegistry,
     load_factory,
 )
-from batchspec.errors import BatchspecError, JobNotFoundError
+from batchspec.errors import BatchspecError, JobNotFoundError, TemporaryBackendError
 from batchspec.model.enums import CLOUD_TARGETS
 from batchspec.model.jobs import CompiledJob, RemoteJob
 from batchspec.plan.actions import Action, ActionKind
-from batchspec.plan.builder import build_plan
 from batchspec.plan.desired import desired_from
 from batchspec.plan.observed import Observation
-from batchspec.reconcile.executor import Executor
+from batchspec.reconcile.executor import Executor, require_listed
 from batchspec.reconcile.observe import observe
-from batchspec.state.lease import WRITER_LEASE, Lease, LeaseKeeper, this_process
+from batchspec.reconcile.step import Step, reconcile_step
+from batchspec.state.lease import holding, this_process
 from batchspec.state.records import Disposition, JobRecord, utc_now
 from batchspec.state.store import StateStore
 
@@ -118,32 +119,21 @@ def _cloud_factory(target: str, where: Where) -> Callable[[], Backend]:
 def _writer(where: Where) -> Iterator[tuple[StateStore, Callable[[], None]]]:
     """The state store with the writer lease held (and heartbeating) for the block."""
     store = StateStore.open(where.state_path, create=True)
-    holder = this_process(LEASE_COMMAND)
-    lease = Lease(store, holder, ttl=where.lease_ttl, name=WRITER_LEASE)
-    keeper: LeaseKeeper | None = None
     try:
-        lease.acquire(wait=where.lock_timeout)
-        assert store.path is not None
-        keeper = LeaseKeeper(store.path, holder, ttl=where.lease_ttl, name=WRITER_LEASE)
-        keeper.start()
-        yield store, keeper.check
+        with holding(
+            store, this_process(LEASE_COMMAND), ttl=where.lease_ttl, wait=where.lock_timeout
+        ) as guard:
+            yield store, guard
     finally:
-        if keeper is not None:
-            keeper.stop()
-        if lease.held:
-            lease.release()
         store.close()
 
 
-def _observe_one(target: str, provider: BackendProvider) -> Observation:
-    observation = observe({target}, provider)
-    if target in observation.failed:
-        raise RunError(
-            f"backend {target} could not be listed, so the job cannot be looked up before"
-            f" submitting: {observation.failed[target]}",
-            hint="nothing was submitted; run `pulumi up` again when the backend answers",
-        )
-    return observation
+def _require_listed(observation: Observation, backend: str, place: str | None) -> None:
+    try:
+        require_listed(backend, "the job", observation, place)
+    except TemporaryBackendError as exc:
+        hint = "nothing was submitted; run `pulumi up` again when the backend answers"
+        raise RunError(exc.message, hint=hint) from exc
 
 
 def ensure_run(
@@ -164,11 +154,16 @@ def ensure_run(
     """
     provider = provider or backends_for(where)
     with _writer(where) as (store, guard):
-        observation = _observe_one(job.target.value, provider)
-        _refresh_current(store, job.name, observation)
-        plan = build_plan(
-            desired_from([job]), store.snapshot(), observation, revisions=store.revisions
+        step = reconcile_step(
+            store,
+            provider,
+            desired_from([job]),
+            Step(names={job.name}, record_drift=False),
+            actor=ACTOR,
         )
+        observation, plan = step.observation, step.plan
+        assert plan is not None
+        _require_listed(observation, job.target.value, job.parent)
         action = next(a for a in plan.actions if a.name == job.name)
         if _adopts(action):
             assert action.previous is not None
@@ -193,16 +188,6 @@ def _adopts(action: Action) -> bool:
     if action.kind is ActionKind.RESUBMIT and action.not_before is not None:
         return action.not_before > utc_now()
     return False
-
-
-def _refresh_current(store: StateStore, name: str, observation: Observation) -> None:
-    """Record what the backend now says about the job standing for `name`."""
-    current = store.current_jobs().get(name)
-    if current is None or current.remote_name is None:
-        return
-    seen = observation.find(current.backend, current.remote_name)
-    if seen is not None:
-        store.record_observed(current.id, seen, actor=ACTOR)
 
 
 def _view(record: JobRecord, observation: Observation | None, *, action: str) -> RunView:
@@ -295,7 +280,8 @@ def stop_run(
         record = _record_for(store, backend_name, remote_name)
         if record is None:
             return _stop_unrecorded(backend_name, remote_name, provider)
-        observation = _observe_one(backend_name, provider)
+        observation = observe({backend_name: {remote_name}}, provider)
+        _require_listed(observation, backend_name, remote_name)
         executor = Executor(store, provider, actor=ACTOR, guard=guard)
         running = _running(record, observation)
         if running:

@@ -1,7 +1,10 @@
 """The reconcile stage: apply, the controller loop, observation and drift.
 
-* `observe` lists each backend's managed jobs (one call per page);
+* `observe` lists each backend's managed jobs in every location in use
+  (one call per page);
 * `sync` folds what it saw into state and notices changes made outside;
+* `reconcile_step` is observe, sync, drift and plan, written once for
+  apply, the controller, drift, status and the Pulumi provider;
 * `Executor` carries out plan actions with exactly-once submission;
 * `apply_desired` / `apply_saved` are `batchspec apply`;
 * `Controller` is `batchspec reconcile` (and `apply --wait`);
@@ -15,6 +18,7 @@ from batchspec.reconcile.controller import Controller, ControllerOptions, PassRe
 from batchspec.reconcile.drift import DriftReport, detect_drift
 from batchspec.reconcile.executor import ApplyReport, Executor, Outcome
 from batchspec.reconcile.observe import observe
+from batchspec.reconcile.step import Step, StepResult, reconcile_step
 from batchspec.reconcile.sync import SyncResult, sync
 from batchspec.retry import RetryPolicy, call_with_retry
 
@@ -30,6 +34,8 @@ __all__ = [
     "Outcome",
     "PassResult",
     "RetryPolicy",
+    "Step",
+    "StepResult",
     "SyncResult",
     "SystemClock",
     "apply_desired",
@@ -37,5 +43,6 @@ __all__ = [
     "call_with_retry",
     "detect_drift",
     "observe",
+    "reconcile_step",
     "sync",
 ]

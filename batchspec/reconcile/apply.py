@@ -1,9 +1,13 @@
 """`apply`: carry out a plan, made now from specs or saved earlier.
 
-Made now: observe the backends the specs and state involve (one paged list
-each), record what they report, plan against that, execute the changes.
-Saved: the plan was checked against the state's hash when loaded; observe
-only to find jobs to adopt, then execute exactly its actions.
+Made now: the reconcile step (observe every backend and location the specs
+and state involve, one paged list each; record what they report; plan
+against that), then execute the changes. Saved: the plan was checked against
+the state's hash when loaded; observe only where its actions look for jobs
+to adopt, then execute exactly its actions.
+
+Either way each location is listed once per run and new jobs are then
+created without a look-up of their own (see `Executor`).
 """
 
 from __future__ import annotations
@@ -15,14 +19,19 @@ from dataclasses import dataclass
 
 from batchspec.backends.registry import BackendProvider
 from batchspec.plan.actions import Plan
-from batchspec.plan.builder import PlanOptions, build_plan
+from batchspec.plan.builder import PlanOptions
 from batchspec.plan.desired import Desired
 from batchspec.plan.observed import Observation
 from batchspec.reconcile.clock import Clock
-from batchspec.reconcile.drift import spec_changes
-from batchspec.reconcile.executor import SUBMIT_RETRY, ApplyReport, Executor, Outcome
-from batchspec.reconcile.observe import observe
-from batchspec.reconcile.sync import sync
+from batchspec.reconcile.executor import (
+    LISTING_MAX_AGE,
+    SUBMIT_RETRY,
+    ApplyReport,
+    Executor,
+    Outcome,
+)
+from batchspec.reconcile.observe import observe, scope_of_actions
+from batchspec.reconcile.step import Step, reconcile_step
 from batchspec.retry import RetryPolicy
 from batchspec.state.store import StateStore
 
@@ -56,6 +65,7 @@ class ApplyContext:
     report: Callable[[Outcome], None] | None = None
     log: Callable[[str], None] | None = None
     allow_retired: bool = False  # submit to retired services (ML Engine) anyway
+    listing_max_age: float = LISTING_MAX_AGE
 
     def executor(self) -> Executor:
         """An executor bound to this context."""
@@ -70,6 +80,7 @@ class ApplyContext:
             stop=self.stop,
             report=self.report,
             log=self.log,
+            listing_max_age=self.listing_max_age,
         )
 
 
@@ -77,21 +88,17 @@ def plan_for_apply(
     ctx: ApplyContext, desired: Desired, *, replace: Collection[str] = ()
 ) -> tuple[Plan, Observation]:
     """Observe, record the observation, and plan against it."""
-    backends = ctx.store.tracked_backends() | {j.target.value for j in desired.jobs.values()}
-    observation = observe(backends, ctx.provider, clock=ctx.clock, rng=ctx.rng)
-    synced = sync(ctx.store, observation, ctx.provider, actor=ctx.actor)
-    findings = synced.findings + spec_changes(ctx.store.current_jobs().values(), desired)
-    if findings:
-        ctx.store.record_drift(findings)
-    plan = build_plan(
+    step = reconcile_step(
+        ctx.store,
+        ctx.provider,
         desired,
-        ctx.store.snapshot(),
-        observation,
-        revisions=ctx.store.revisions,
-        options=PlanOptions(replace=frozenset(replace), allow_retired=ctx.allow_retired),
-        state_path=str(ctx.store.path) if ctx.store.path else None,
+        Step(plan=PlanOptions(replace=frozenset(replace), allow_retired=ctx.allow_retired)),
+        actor=ctx.actor,
+        clock=ctx.clock,
+        rng=ctx.rng,
     )
-    return plan, observation
+    assert step.plan is not None
+    return step.plan, step.observation
 
 
 def apply_desired(
@@ -107,9 +114,8 @@ def apply_desired(
 
 def apply_saved(ctx: ApplyContext, plan: Plan) -> ApplyResult:
     """Execute a saved plan (already checked against the state's hash)."""
-    backends = {(a.previous.backend if a.previous else a.target) for a in plan.changes} - {None}
     observation = observe(
-        {b for b in backends if b is not None}, ctx.provider, clock=ctx.clock, rng=ctx.rng
+        scope_of_actions(plan.changes), ctx.provider, clock=ctx.clock, rng=ctx.rng
     )
     report = ctx.executor().execute(plan.changes, observation)
     return ApplyResult(plan, report, observation)

@@ -1,7 +1,8 @@
 """The controller loop: level-triggered, one pass at a time.
 
-Each pass compares desired (the spec files, read again every pass), recorded
-(state) and observed (one paged list per backend) and acts: submit what is
+Each pass is the reconcile step (`batchspec.reconcile.step`: desired, the
+spec files read again every pass; recorded, the state; observed, one paged
+list per backend and location) and then acts on its plan: submit what is
 missing, replace what changed, resubmit what failed once its backoff is over,
 cancel what was removed or ran past its deadline, forget what is gone. It
 never remembers "events" between passes: whatever happened while it was
@@ -29,15 +30,15 @@ from batchspec.io.storage import StorageError, StorageInterruptedError
 from batchspec.model.enums import JobState
 from batchspec.model.spec import Policy
 from batchspec.plan.actions import Action, ActionKind, Plan
-from batchspec.plan.builder import PlanOptions, build_plan
+from batchspec.plan.builder import PlanOptions
 from batchspec.plan.desired import Desired
 from batchspec.plan.observed import Observation
 from batchspec.reconcile.clock import Clock, SystemClock
-from batchspec.reconcile.drift import spec_changes
 from batchspec.reconcile.executor import SUBMIT_RETRY, ApplyReport, Executor, Outcome
-from batchspec.reconcile.observe import OBSERVE_RETRY, observe
+from batchspec.reconcile.observe import OBSERVE_RETRY
 from batchspec.reconcile.outputs import ManifestError, read_manifest
-from batchspec.reconcile.sync import SyncResult, sync
+from batchspec.reconcile.step import Step, reconcile_step
+from batchspec.reconcile.sync import SyncResult
 from batchspec.retry import RetryPolicy
 from batchspec.state.records import JobRecord
 from batchspec.state.store import StateStore
@@ -133,29 +134,24 @@ class Controller:
         desired = self.desired()
         for problem in desired.problems:
             self.log(f"cannot plan {problem.name or problem.file}: {problem.message}")
-        backends = self.store.tracked_backends() | {j.target.value for j in desired.jobs.values()}
-        observation = observe(
-            backends,
+        step = reconcile_step(
+            self.store,
             self.provider,
-            policy=self.options.observe_retry,
+            desired,
+            Step(
+                retry=self.options.observe_retry,
+                plan=PlanOptions(allow_retired=self.options.allow_retired),
+            ),
+            actor=self.actor,
             clock=self.clock,
             rng=self.rng,
+            now=self.clock.now,
         )
+        observation, synced, plan = step.observation, step.synced, step.plan
+        assert plan is not None
         self._log_backend_errors(observation)
-        synced = sync(self.store, observation, self.provider, actor=self.actor)
         self._remember_manifests(synced)
-        findings = synced.findings + spec_changes(self.store.current_jobs().values(), desired)
-        if findings:
-            self.store.record_drift(findings)
-        now = self.clock.now()
-        plan = build_plan(
-            desired,
-            self.store.snapshot(),
-            observation,
-            revisions=self.store.revisions,
-            options=PlanOptions(now=now, allow_retired=self.options.allow_retired),
-            state_path=str(self.store.path) if self.store.path else None,
-        )
+        now = plan.created_at
         ready, deferred = self._gate(plan, observation, now)
         report = self.executor.execute(ready, observation)
         cancels = self._enforce_deadlines(desired, now)
@@ -204,7 +200,7 @@ class Controller:
         limit = self.options.max_running
         for action in plan.changes:
             backend = _backend(action)
-            if backend in observation.failed:
+            if _unlisted(action, observation):
                 deferred.append((action, f"backend {backend} is unavailable"))
                 continue
             if action.kind is ActionKind.RESUBMIT and action.not_before and action.not_before > now:
@@ -263,7 +259,7 @@ class Controller:
                 or record.cancel_requested_at is not None
                 or job is None
                 or job.fingerprint != record.fingerprint
-                or record.backend in observation.failed
+                or observation.unlisted(record.backend, record.remote_name)
             ):
                 continue
             self._check()
@@ -380,3 +376,12 @@ class Controller:
 def _backend(action: Action) -> str | None:
     """The backend an action talks to."""
     return action.previous.backend if action.previous else action.target
+
+
+def _unlisted(action: Action, observation: Observation) -> bool:
+    """True when a location the action must look in could not be listed: where
+    its recorded job lives, or where its new job goes."""
+    previous, job = action.previous, action.job
+    if previous is not None and observation.unlisted(previous.backend, previous.remote_name):
+        return True
+    return job is not None and observation.unlisted(job.target.value, job.parent) is not None

@@ -18,17 +18,15 @@ findings (with a timestamp) in the drift table.
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from batchspec.backends.registry import BackendProvider
 from batchspec.plan.desired import Desired
 from batchspec.reconcile.clock import Clock
-from batchspec.reconcile.observe import observe
-from batchspec.reconcile.outputs import check_outputs
-from batchspec.reconcile.scope import Scope
-from batchspec.reconcile.sync import sync
-from batchspec.state.records import DriftFinding, DriftKind, JobRecord, Phase
+from batchspec.reconcile.findings import output_changes, spec_changes
+from batchspec.reconcile.selection import Selection
+from batchspec.reconcile.step import Step, reconcile_step
+from batchspec.state.records import DriftFinding
 from batchspec.state.store import StateStore
 
 
@@ -38,48 +36,6 @@ class DriftReport:
 
     findings: list[DriftFinding] = field(default_factory=list)
     unobserved: dict[str, str] = field(default_factory=dict)
-
-
-def spec_changes(current: Iterable[JobRecord], desired: Desired) -> list[DriftFinding]:
-    """Declared specs whose revision differs from the job that ran for them."""
-    out = []
-    for record in current:
-        job = desired.jobs.get(record.name)
-        if job is None or record.phase is not Phase.SUBMITTED:
-            continue
-        if job.fingerprint != record.fingerprint:
-            out.append(
-                DriftFinding(
-                    DriftKind.SPEC_CHANGED,
-                    f"spec changed after its job ran: job ran revision {record.short_fingerprint},"
-                    f" the spec is now revision {job.short_fingerprint}",
-                    name=record.name,
-                    job_id=record.id,
-                    backend=record.backend,
-                    remote_name=record.remote_name,
-                )
-            )
-    return out
-
-
-def output_changes(records: Iterable[JobRecord]) -> list[DriftFinding]:
-    """Succeeded jobs whose outputs went missing or changed since."""
-    out = []
-    for record in records:
-        if not (record.state and record.state.successful and record.output_location):
-            continue
-        for kind, detail in check_outputs(record.output_location, record.manifest_sha256):
-            out.append(
-                DriftFinding(
-                    DriftKind.OUTPUTS_MISSING if kind == "missing" else DriftKind.OUTPUTS_CHANGED,
-                    detail,
-                    name=record.name,
-                    job_id=record.id,
-                    backend=record.backend,
-                    remote_name=record.remote_name,
-                )
-            )
-    return out
 
 
 def detect_drift(
@@ -92,23 +48,22 @@ def detect_drift(
     clock: Clock | None = None,
     rng: random.Random | None = None,
 ) -> DriftReport:
-    """Every kind of drift within the specs' paths, selection and targets (`Scope`;
-    `whole`: no paths were given); reads backends and files, changes no job."""
-    scope = Scope(desired, whole=whole)
-    backends = {name for name in store.tracked_backends() if scope.backend(name)}
-    if desired is not None:
-        backends |= {job.target.value for job in desired.jobs.values()}
-    observation = observe(backends, provider, clock=clock, rng=rng)
-    result = sync(store, observation, provider, actor="drift", write=False)
+    """Every kind of drift within the specs' paths, selection and targets
+    (`Selection`; `whole`: no paths were given); reads backends and files,
+    changes no job."""
+    chosen = Selection(desired, whole=whole)
+    read_only = Step(write=False, record_drift=False, plan=None, backends=chosen.backends)
+    step = reconcile_step(store, provider, desired, read_only, actor="drift", clock=clock, rng=rng)
     findings = [
         f
-        for f in result.findings
-        if scope.admits(f, store.job(f.job_id) if f.job_id is not None else None)
+        for f in step.findings
+        if chosen.admits(f, store.job(f.job_id) if f.job_id is not None else None)
     ]
-    report = DriftReport(findings=findings, unobserved=dict(observation.failed))
-    current = [r for r in store.current_jobs().values() if scope.covers(r)]
-    if desired is not None:
-        report.findings.extend(spec_changes(current, desired))
+    report = DriftReport(findings=findings, unobserved=dict(step.observation.failed))
     if outputs:
-        report.findings.extend(output_changes(current))
+        covered = [r for r in store.current_jobs().values() if chosen.covers(r)]
+        report.findings.extend(output_changes(covered))
     return report
+
+
+__all__ = ["DriftReport", "detect_drift", "output_changes", "spec_changes"]

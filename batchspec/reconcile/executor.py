@@ -4,10 +4,15 @@ The submission protocol, in order, each step its own transaction:
 
 1. record the intent (job row in phase INTENT with its submit key);
 2. look the key up in the observation made at the start of the run (one
-   paged list per backend) and adopt a job that already carries it;
-3. otherwise `backend.submit` (idempotent by the key's label), retrying
-   429/503 with backoff; after an ambiguous failure list by the key again
-   before any retry;
+   paged list per backend and location) and adopt a job that already
+   carries it;
+3. otherwise create it: `backend.create` when the job's location was listed
+   in this run (a listing older than `listing_max_age` is made again first,
+   one paged list for every job of that location), so a run of 1,000 new
+   jobs costs O(pages) lists, not one per job; else `backend.submit`, which
+   looks for the key itself. 429/503 are retried with backoff; after an
+   ambiguous failure the key is listed again before any retry, so a job
+   that appeared between the list and the create is adopted;
 4. record the remote name and first state.
 
 Retries are `batchspec.retry.call_with_retry` on the executor's clock and
@@ -29,7 +34,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from batchspec.backends.base import Backend
+from batchspec.backends.base import Backend, Creates
 from batchspec.backends.registry import BackendProvider
 from batchspec.errors import (
     BackendError,
@@ -42,7 +47,7 @@ from batchspec.plan.actions import Action, ActionKind
 from batchspec.plan.attempts import for_attempt, key_label, submit_key
 from batchspec.plan.observed import Observation
 from batchspec.reconcile.clock import Clock, SystemClock
-from batchspec.reconcile.observe import lookup_key
+from batchspec.reconcile.observe import lookup_key, refresh
 from batchspec.retry import RetryPolicy, call_with_retry
 from batchspec.state.records import Disposition, JobRecord
 from batchspec.state.store import StateStore
@@ -51,6 +56,10 @@ T = TypeVar("T")
 
 SUBMIT_RETRY = RetryPolicy(initial=1.0, maximum=30.0, deadline=300.0)
 """Submits, cancels and look-ups: patient, since a pass can wait for a throttled service."""
+
+LISTING_MAX_AGE = 60.0
+"""Seconds a location's listing is trusted to show every job before creating
+without a look-up; an older one is listed again (one paged list)."""
 
 
 @dataclass(frozen=True)
@@ -97,6 +106,7 @@ class Executor:
         stop: threading.Event | None = None,
         report: Callable[[Outcome], None] | None = None,
         log: Callable[[str], None] | None = None,
+        listing_max_age: float = LISTING_MAX_AGE,
     ) -> None:
         self.store = store
         self.provider = provider
@@ -108,6 +118,7 @@ class Executor:
         self.stop = stop
         self.report = report
         self.log = log or (lambda _message: None)
+        self.listing_max_age = listing_max_age
 
     def _retrying(
         self,
@@ -176,7 +187,7 @@ class Executor:
         assert job is not None
         # No backend, or one that cannot be listed: fail before recording any intent.
         self.provider(job.target.value)
-        self._require_listed(job.target.value, job.name, observation)
+        require_listed(job.target.value, job.name, observation, job.parent)
         previous = self._fresh(action.previous)
         if (
             previous is not None
@@ -237,11 +248,16 @@ class Executor:
             and (state is None or not state.terminal)
         )
 
-    def _find(self, record: JobRecord, observation: Observation) -> RemoteJob | None:
-        """The job carrying `record`'s submit key: from the observation when the backend
-        was listed, else with one list call by the key's label."""
-        self._require_listed(record.backend, record.name, observation)
-        if observation.observed(record.backend):
+    def _find(
+        self, record: JobRecord, observation: Observation, parent: str | None = None
+    ) -> RemoteJob | None:
+        """The job carrying `record`'s submit key: from the observation when the
+        location it lives in (its remote name, else `parent`) was listed, else
+        with one list call by the key's label."""
+        where = record.remote_name or parent
+        require_listed(record.backend, record.name, observation, where)
+        self._refresh_if_stale(record, where, observation)
+        if observation.covers(record.backend, where):
             found = observation.with_key(record.backend, key_label(record.submit_key))
             for job in found:
                 owner = self.store.job_by_remote(record.backend, job.remote_name)
@@ -250,33 +266,44 @@ class Executor:
             return None
         backend = self.provider(record.backend)
         return self._retrying(
-            lambda: lookup_key(backend, record.submit_key), f"looking up {record.name}", record.name
+            lambda: lookup_key(backend, record.submit_key, where),
+            f"looking up {record.name}",
+            record.name,
         )
 
-    @staticmethod
-    def _require_listed(backend: str, name: str, observation: Observation) -> None:
-        if backend in observation.failed:
-            raise TemporaryBackendError(
-                f"backend {backend} could not be listed, so {name} cannot be looked up"
-                f" before submitting: {observation.failed[backend]}",
-                hint="nothing was submitted; run again when the backend answers",
-            )
+    def _refresh_if_stale(
+        self, record: JobRecord, where: str | None, observation: Observation
+    ) -> None:
+        """List the location of `where` again when its listing is older than
+        `listing_max_age`: it is about to stand in for a look-up before a create."""
+        name = record.backend
+        location = observation.location_of(name, where)
+        listed_at = observation.listed[name][location] if location is not None else None
+        if listed_at is None or self.clock.monotonic() - listed_at <= self.listing_max_age:
+            return
+        assert location is not None
+        backend = self.provider(name)
+        if not refresh(
+            observation, name, backend, location, policy=self.retry, clock=self.clock, rng=self.rng
+        ):
+            require_listed(name, record.name, observation, where)
 
     def _ensure_submitted(
         self, action: Action, record: JobRecord, job: CompiledJob, observation: Observation
     ) -> Outcome:
-        found = self._find(record, observation)
+        found = self._find(record, observation, job.parent)
         if found is not None:
             record = self.store.record_submitted(record.id, found, actor=self.actor, adopted=True)
             return Outcome(action, True, f"adopted existing job {found.remote_name}", record)
         backend = self.provider(record.backend)
         submitted = for_attempt(job, record.attempt)
+        send = self._sender(backend, record, job, observation)
         try:
             remote = self._retrying(
-                lambda: backend.submit(submitted),
+                lambda: send(submitted),
                 f"submitting {job.name}",
                 job.name,
-                recover=lambda: lookup_key(backend, record.submit_key),
+                recover=lambda: lookup_key(backend, record.submit_key, job.parent),
             )
         except PermanentBackendError as exc:
             self.store.record_rejected(record.id, error=exc.message, actor=self.actor)
@@ -285,6 +312,18 @@ class Executor:
         return Outcome(
             action, True, f"submitted {remote.remote_name} ({remote.state.value})", record
         )
+
+    @staticmethod
+    def _sender(
+        backend: Backend, record: JobRecord, job: CompiledJob, observation: Observation
+    ) -> Callable[[CompiledJob], RemoteJob]:
+        """`create` when this run's listing of the job's location showed no job
+        with its key (the look-up `submit` would make is done), else `submit`."""
+        listed = observation.covers(record.backend, job.parent)
+        unseen = not observation.with_key(record.backend, key_label(record.submit_key))
+        if isinstance(backend, Creates) and listed and unseen:
+            return backend.create
+        return backend.submit
 
     def resubmit_same(self, record: JobRecord, job: CompiledJob) -> RemoteJob:
         """Submit `record`'s attempt again, same key: the backend adopts the existing job
@@ -295,7 +334,7 @@ class Executor:
             lambda: backend.submit(submitted),
             f"resuming {record.name}",
             record.name,
-            recover=lambda: lookup_key(backend, record.submit_key),
+            recover=lambda: lookup_key(backend, record.submit_key, record.remote_name),
         )
         if remote.remote_name != record.remote_name:
             raise PermanentBackendError(
@@ -348,6 +387,20 @@ class Executor:
             )
         return self.store.record_cancel_requested(
             record.id, reason=reason, actor=self.actor, remote=remote
+        )
+
+
+def require_listed(
+    backend: str, name: str, observation: Observation, where: str | None = None
+) -> None:
+    """TemporaryBackendError when the location of `where` (a remote name or a
+    parent) could not be listed: nothing may be submitted without a look-up."""
+    failure = observation.unlisted(backend, where)
+    if failure is not None:
+        raise TemporaryBackendError(
+            f"backend {backend} could not be listed, so {name} cannot be looked up"
+            f" before submitting: {failure}",
+            hint="nothing was submitted; run again when the backend answers",
         )
 
 

@@ -21,11 +21,10 @@ from batchspec.backends.base import Backend
 from batchspec.errors import BackendError
 from batchspec.model.jobs import CompiledJob, RemoteJob
 from batchspec.plan.actions import Action, ActionKind
-from batchspec.plan.builder import PlanOptions, build_plan
+from batchspec.plan.builder import PlanOptions, plan_against
 from batchspec.plan.desired import desired_from
 from batchspec.reconcile.executor import Executor
-from batchspec.reconcile.observe import observe
-from batchspec.reconcile.sync import sync
+from batchspec.reconcile.step import Step, reconcile_step
 from batchspec.state.records import JobRecord
 from batchspec.state.store import StateStore
 
@@ -56,10 +55,17 @@ def start_recorded(
             raise BackendError(f"batchspec run talks to the {backend.name} backend only")
         return backend
 
-    observation = observe({backend.name}, provider)
+    desired = desired_from([job])
+    seen = reconcile_step(
+        store,
+        provider,
+        desired,
+        Step(names={job.name}, record_drift=False, plan=None, backends={backend.name}),
+        actor=actor,
+    )
+    observation = seen.observation
     if backend.name in observation.failed:
         raise BackendError(f"cannot list {backend.name} jobs: {observation.failed[backend.name]}")
-    sync(store, observation, provider, actor=actor)
     current = store.current_jobs().get(job.name)
     again = (
         rerun
@@ -68,13 +74,8 @@ def start_recorded(
         and current.state is not None
         and current.state.terminal
     )
-    plan = build_plan(
-        desired_from([job]),
-        store.snapshot(),
-        observation,
-        revisions=store.revisions,
-        options=PlanOptions(replace=frozenset({job.name}) if again else frozenset()),
-    )
+    replace = frozenset({job.name}) if again else frozenset()
+    plan = plan_against(desired, store, observation, PlanOptions(replace=replace))
     [action] = plan.actions
     executor = Executor(store, provider, actor=actor, log=log)
     report = executor.execute(plan.changes, observation)

@@ -10,6 +10,7 @@ once per vanished job, so a pass stays O(pages) in backend calls.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from batchspec.backends.registry import BackendProvider
@@ -18,6 +19,7 @@ from batchspec.model.enums import JobState
 from batchspec.model.jobs import LABEL_FINGERPRINT, LABEL_JOB, RemoteJob
 from batchspec.plan.attempts import key_label
 from batchspec.plan.observed import Observation
+from batchspec.reconcile.findings import finding
 from batchspec.state.records import DriftFinding, DriftKind, JobRecord
 from batchspec.state.store import StateStore
 
@@ -37,15 +39,8 @@ class SyncResult:
 def compare(record: JobRecord, seen: RemoteJob) -> list[DriftFinding]:
     """Differences between what batchspec recorded and what the backend reports."""
 
-    def finding(kind: DriftKind, detail: str) -> DriftFinding:
-        return DriftFinding(
-            kind,
-            detail,
-            name=record.name,
-            job_id=record.id,
-            backend=record.backend,
-            remote_name=record.remote_name,
-        )
+    def found(kind: DriftKind, detail: str) -> DriftFinding:
+        return finding(record, kind, detail)
 
     out: list[DriftFinding] = []
     expected = key_label(record.submit_key)
@@ -53,7 +48,7 @@ def compare(record: JobRecord, seen: RemoteJob) -> list[DriftFinding]:
     # A backend that reports no labels at all cannot tell us about them.
     if seen.labels and label != expected:
         out.append(
-            finding(
+            found(
                 DriftKind.CHANGED_OUTSIDE,
                 f"fingerprint label is {label!r}, batchspec submitted {expected[:12]}...",
             )
@@ -61,17 +56,17 @@ def compare(record: JobRecord, seen: RemoteJob) -> list[DriftFinding]:
     job_label = seen.labels.get(LABEL_JOB)
     if job_label is not None and job_label != record.name.lower()[:63]:
         out.append(
-            finding(
+            found(
                 DriftKind.CHANGED_OUTSIDE,
                 f"job label is {job_label!r}, expected {record.name.lower()!r}",
             )
         )
     if seen.state in _CANCEL_STATES and record.cancel_requested_at is None:
-        out.append(finding(DriftKind.CANCELLED_OUTSIDE, "cancelled outside batchspec"))
+        out.append(found(DriftKind.CANCELLED_OUTSIDE, "cancelled outside batchspec"))
     if record.terminal and seen.state is not record.state:
         assert record.state is not None
         out.append(
-            finding(
+            found(
                 DriftKind.CHANGED_OUTSIDE,
                 f"state changed from {record.state.value} to {seen.state.value}"
                 " after the job ended",
@@ -84,7 +79,7 @@ def compare(record: JobRecord, seen: RemoteJob) -> list[DriftFinding]:
         and seen.output_location != record.output_location
     ):
         out.append(
-            finding(
+            found(
                 DriftKind.CHANGED_OUTSIDE,
                 f"output location changed from {record.output_location} to {seen.output_location}",
             )
@@ -99,17 +94,21 @@ def sync(
     *,
     actor: str,
     write: bool = True,
+    names: Collection[str] | None = None,
 ) -> SyncResult:
     """Compare every tracked job with the observation; record it unless `write` is False.
 
     With `write=False` (the read-only `drift` command) job records are left
-    alone; findings are returned for the caller to record.
+    alone; findings are returned for the caller to record. With `names`, only
+    the jobs of those specs are compared (and jobs unknown to state are not
+    looked for: that needs every job). A job in a location the observation
+    did not list is left as it was recorded.
     """
     result = SyncResult()
-    tracked = store.tracked_jobs()
+    tracked = [r for r in store.tracked_jobs() if names is None or r.name in names]
     pairs: list[tuple[JobRecord, RemoteJob]] = []
     for record in tracked:
-        if record.remote_name is None or not observation.observed(record.backend):
+        if record.remote_name is None or not observation.covers(record.backend, record.remote_name):
             continue
         seen = observation.find(record.backend, record.remote_name)
         if seen is None:
@@ -118,7 +117,8 @@ def sync(
                 continue
         result.findings.extend(compare(record, seen))
         pairs.append((record, seen))
-    result.findings.extend(_unknown(store, observation, tracked))
+    if names is None:
+        result.findings.extend(_unknown(store, observation, tracked))
     if write:
         result.changed = store.record_observations(pairs, actor=actor)
         for record in result.missing:
@@ -132,14 +132,7 @@ def sync(
 def _confirm(record: JobRecord, provider: BackendProvider, result: SyncResult) -> RemoteJob | None:
     """A tracked job missing from the listing: deleted, or stripped of our labels?"""
     assert record.remote_name is not None
-    gone = DriftFinding(
-        DriftKind.DELETED_OUTSIDE,
-        "the backend no longer has this job",
-        name=record.name,
-        job_id=record.id,
-        backend=record.backend,
-        remote_name=record.remote_name,
-    )
+    gone = finding(record, DriftKind.DELETED_OUTSIDE, "the backend no longer has this job")
     if record.missing_since is not None:
         result.findings.append(gone)
         return None
@@ -152,16 +145,8 @@ def _confirm(record: JobRecord, provider: BackendProvider, result: SyncResult) -
         return None
     except BackendError:
         return None  # cannot tell this time; the next pass asks again
-    result.findings.append(
-        DriftFinding(
-            DriftKind.CHANGED_OUTSIDE,
-            "the job no longer carries batchspec's managed-by label",
-            name=record.name,
-            job_id=record.id,
-            backend=record.backend,
-            remote_name=record.remote_name,
-        )
-    )
+    stripped = "the job no longer carries batchspec's managed-by label"
+    result.findings.append(finding(record, DriftKind.CHANGED_OUTSIDE, stripped))
     return seen
 
 

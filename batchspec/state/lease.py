@@ -27,7 +27,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -288,3 +288,43 @@ class LeaseKeeper:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=5)
+
+
+@contextlib.contextmanager
+def holding(
+    store: StateStore,
+    holder: Holder,
+    *,
+    name: str = WRITER_LEASE,
+    ttl: float = DEFAULT_TTL_SECONDS,
+    wait: float = 0.0,
+    break_lease: bool = False,
+    on_break: Callable[[LeaseInfo], None] | None = None,
+) -> Iterator[Callable[[], None]]:
+    """Hold lease `name` on `store` for the block, renewed by a `LeaseKeeper`.
+
+    The one way `apply`, `reconcile` and the Pulumi provider take a lease:
+    acquire (waiting up to `wait` seconds for a live holder; `break_lease`
+    takes it from one, and `on_break` hears whom it displaced), heartbeat
+    while the block runs, release on the way out however it ends. Yields a
+    guard that raises LeaseHeldError once the lease was lost, to be called
+    before each action."""
+    lease = Lease(store, holder, ttl=ttl, name=name)
+    before = lease.current() if break_lease else None
+    lease.acquire(wait=wait, break_lease=break_lease)
+    keeper: LeaseKeeper | None = None
+    try:
+        if before is not None and before.owner_id != holder.owner_id and on_break is not None:
+            on_break(before)
+        if store.path is not None:
+            keeper = LeaseKeeper(store.path, holder, ttl=ttl, name=name)
+            keeper.start()
+        yield keeper.check if keeper is not None else _never_lost
+    finally:
+        if keeper is not None:
+            keeper.stop()
+        lease.release()
+
+
+def _never_lost() -> None:
+    """The guard of a lease on an in-memory store: nobody else can take it."""

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from batchspec.backends.base import Backend
+from batchspec.backends.base import wait_for as wait_until_done
 from batchspec.backends.local import LocalBackend
 from batchspec.errors import JobNotFoundError, PermanentBackendError
 from batchspec.model.enums import JobState, Target
@@ -83,7 +84,7 @@ print(LocalBackend({str(ws.root / "home")!r}).submit(job).remote_name)
         [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True
     )
     remote_name = out.stdout.strip()
-    job = ws.backend.wait(remote_name, timeout=30)
+    job = wait_until_done(ws.backend, remote_name, timeout=30)
     assert job.state is JobState.SUCCEEDED, job.error
     assert job.completed_count == 100
 
@@ -97,7 +98,7 @@ def test_submit_is_idempotent_by_fingerprint(ws: Workspace) -> None:
     again = json.loads((ws.backend.job_dir(first.remote_name) / "launch.json").read_text())
     assert again == launch, "no second supervisor for a live job"
     assert len(list(ws.backend.jobs.iterdir())) == 1
-    done = ws.backend.wait(first.remote_name, timeout=30)
+    done = wait_until_done(ws.backend, first.remote_name, timeout=30)
     assert done.state is JobState.SUCCEEDED
     assert ws.backend.submit(job).state is JobState.SUCCEEDED, "a finished job is adopted"
     assert done.fingerprint == job.fingerprint
@@ -136,7 +137,7 @@ def test_cancel_a_running_job(ws: Workspace) -> None:
     wait_for(lambda: ws.backend.get(job.remote_name).completed_count > 0)
     cancelling = ws.backend.cancel(job.remote_name)
     assert cancelling.state in (JobState.CANCELLING, JobState.CANCELLED)
-    final = ws.backend.wait(job.remote_name, timeout=20)
+    final = wait_until_done(ws.backend, job.remote_name, timeout=20)
     assert final.state is JobState.CANCELLED
     assert not (ws.out() / ".batchspec-staging").exists()
     manifest = json.loads((ws.out() / "batchspec-manifest.json").read_text())
@@ -172,7 +173,7 @@ def test_kill_9_then_resume_gives_identical_output(ws: Workspace) -> None:
 
     resumed = ws.backend.submit(ws.compile(doc))
     assert resumed.remote_name == job.remote_name
-    final = ws.backend.wait(job.remote_name, timeout=30)
+    final = wait_until_done(ws.backend, job.remote_name, timeout=30)
     assert final.state is JobState.SUCCEEDED, final.error
     assert digest(ws.out()) == expected
     assert final.completed_count == 1600 and final.failed_count == 0
@@ -190,7 +191,7 @@ def test_sigterm_pauses_and_resume_finishes(ws: Workspace) -> None:
     os.kill(int(ws.backend.details(job.remote_name)["pid"]), signal.SIGTERM)
     wait_for(lambda: ws.backend.get(job.remote_name).state is JobState.PAUSED)
     assert ws.backend.resume(job.remote_name).state in (JobState.RUNNING, JobState.QUEUED)
-    assert ws.backend.wait(job.remote_name, timeout=30).state is JobState.SUCCEEDED
+    assert wait_until_done(ws.backend, job.remote_name, timeout=30).state is JobState.SUCCEEDED
 
 
 def test_cancel_a_paused_job_needs_no_supervisor(ws: Workspace) -> None:
@@ -220,7 +221,7 @@ def test_resume_refuses_inputs_that_changed(ws: Workspace) -> None:
     with open(ws.root / "in" / "part-03.jsonl", "a") as fh:
         fh.write('{"id": "late", "n": 1}\n')
     ws.backend.submit(ws.compile(doc))
-    final = ws.backend.wait(job.remote_name, timeout=20)
+    final = wait_until_done(ws.backend, job.remote_name, timeout=20)
     assert final.state is JobState.FAILED
     assert "part-03.jsonl changed since this job started" in (final.error or "")
 
@@ -237,7 +238,7 @@ def test_two_live_jobs_cannot_share_an_output_folder(ws: Workspace) -> None:
     assert f"job {first.remote_name} (RUNNING) is writing to the same output folder" in (
         second.error or ""
     )
-    assert ws.backend.wait(first.remote_name, timeout=20).state is JobState.SUCCEEDED
+    assert wait_until_done(ws.backend, first.remote_name, timeout=20).state is JobState.SUCCEEDED
     assert len(list(ws.out().glob("prediction.results-*"))) == 4, "nothing of it was removed"
 
 

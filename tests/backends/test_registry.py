@@ -42,12 +42,11 @@ def test_each_cloud_backend_is_built_from_the_environment(clean_env) -> None:
     where = Location("acme-ml-prod", "europe-west4")
     for backend in (vertex, genai, mlengine):
         assert backend.location == where
-    assert vertex.api_endpoint == ENV["BATCHSPEC_VERTEX_ENDPOINT"]
-    assert genai.base_url == ENV["BATCHSPEC_GENAI_BASE_URL"]
-    assert mlengine.api_endpoint == ENV["BATCHSPEC_MLENGINE_ENDPOINT"]
+    assert vertex.endpoint == ENV["BATCHSPEC_VERTEX_ENDPOINT"]
+    assert genai.endpoint == ENV["BATCHSPEC_GENAI_BASE_URL"]
+    assert mlengine.endpoint == ENV["BATCHSPEC_MLENGINE_ENDPOINT"]
     # No client was made: constructing a backend costs no call and no credentials.
-    assert vertex._clients == {} and genai._clients == {}
-    assert mlengine._service is None
+    assert vertex._clients == {} and genai._clients == {} and mlengine._clients == {}
     assert registry.get("vertex") is vertex
 
 
@@ -56,16 +55,16 @@ def test_without_overrides_the_public_endpoints_are_used(clean_env) -> None:
     registry = BackendRegistry()
     vertex = registry.get("vertex")
     assert vertex.location == Location("from-gcloud", None)
-    assert vertex.api_endpoint is None
-    assert registry.get("genai").base_url is None
-    assert registry.get("mlengine").api_endpoint is None
+    assert vertex.endpoint is None
+    assert registry.get("genai").endpoint is None
+    assert registry.get("mlengine").endpoint is None
 
 
 def test_blank_settings_count_as_unset(clean_env) -> None:
     clean_env.setenv("BATCHSPEC_VERTEX_ENDPOINT", "  ")
     clean_env.setenv("BATCHSPEC_PROJECT", "")
     vertex = BackendRegistry().get("vertex")
-    assert vertex.api_endpoint is None
+    assert vertex.endpoint is None
     assert vertex.location == Location(None, None)
 
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from batchspec.retry import RetryPolicy
-from tests.cloud.double import CloudDouble
+from batchspec.testing.cloud import CloudDouble
 
 PROJECT = "proj-123456"
 REGION = "us-central1"

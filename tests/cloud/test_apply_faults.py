@@ -15,8 +15,8 @@ from batchspec.plan import desired_from
 from batchspec.reconcile.apply import ApplyContext, apply_desired
 from batchspec.retry import RetryPolicy
 from batchspec.state import StateStore
+from batchspec.testing.clock import FakeClock
 from tests.cloud.conftest import PROJECT, REGION, anonymous
-from tests.doubles.clock import FakeClock
 
 # Generous enough that a double slowed by a loaded machine never times out by
 # accident (an unplanned timeout is an extra, legitimate retry the asserts

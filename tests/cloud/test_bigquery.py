@@ -15,8 +15,8 @@ from batchspec.errors import BatchspecError
 from batchspec.io import bigquery as bqio
 from batchspec.model.enums import JobState
 from batchspec.results import Outcome, job_results
+from batchspec.testing.cloud import predict
 from tests.cloud.conftest import REGION, anonymous
-from tests.cloud.double import predict
 
 WHEN = dt.datetime(2024, 5, 1, 10, 0, 0, 123456, tzinfo=dt.UTC)
 

@@ -18,9 +18,9 @@ from batchspec.backends.vertex import VertexBackend
 from batchspec.compile import compile_spec
 from batchspec.model.enums import JobState
 from batchspec.results import Outcome, job_results
+from batchspec.testing.cloud import predict
 from batchspec.validate.validator import validate_paths
 from tests.cloud.conftest import PROJECT, REGION, anonymous, token_credentials
-from tests.cloud.double import predict
 
 REVIEWS = [{"review_id": f"r{i}", "text": f"review number {i}", "stars": i % 5} for i in range(10)]
 
@@ -131,7 +131,7 @@ def test_crash_after_submit_is_adopted_by_the_next_run(
 
 def test_legacy_shard_files_join_too(gcs, bucket, double, fast_retry, make_spec) -> None:
     """Custom-container jobs write prediction.results-* / errors_stats-* instead."""
-    from tests.cloud.double import FileExecutor
+    from batchspec.testing.cloud import FileExecutor
 
     double.executor = FileExecutor(style="shards")
     upload(gcs, bucket)

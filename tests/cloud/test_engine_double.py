@@ -16,9 +16,9 @@ from batchspec.io import bigquery as bqio
 from batchspec.io import storage
 from batchspec.model.enums import JobState
 from batchspec.results import Outcome, job_results
+from batchspec.testing.cloud import CloudDouble, predict
+from batchspec.testing.cloud.engine import EngineExecutor, refuses
 from tests.cloud.conftest import PROJECT, REGION, anonymous
-from tests.cloud.double import CloudDouble, predict
-from tests.cloud.double.engine import EngineExecutor, refuses
 from tests.cloud.test_end_to_end import REVIEWS, run_to_end, upload
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from batchspec.backends.base import Backend
+from batchspec.backends.base import Backend, find_job
 from batchspec.backends.mlengine import MLEngineBackend, mlengine_state, spec_name
 from batchspec.compile import compile_spec, mlengine_job_id
 from batchspec.errors import JobNotFoundError, PermanentBackendError
@@ -94,7 +94,7 @@ def test_throttled_create(ml, double, job, sleeps, status) -> None:
 
 def test_another_jobs_id_moves_to_the_next_attempt(ml, double, job) -> None:
     """A job with our derived id but another fingerprint is not ours: use `_r1`."""
-    from tests.cloud.double.server import StoredJob
+    from batchspec.testing.cloud import StoredJob
 
     taken = f"projects/{PROJECT}/jobs/{mlengine_job_id('census', job.fingerprint)}"
     double.jobs[taken] = StoredJob(
@@ -160,7 +160,7 @@ def test_list_and_find(ml, double, make_spec) -> None:
     for j in jobs:
         ml.submit(j)
     assert sorted(r.job_name for r in ml.list({"managed-by": "batchspec"})) == ["j0", "j1", "j2"]
-    found = ml.find(jobs[1].fingerprint)
+    found = find_job(ml, jobs[1])
     assert found is not None and found.job_name == "j1"
 
 

@@ -386,9 +386,9 @@ def test_inside_an_outer_loop_the_backend_makes_one_attempt_per_retry(
     """Under the controller's loop the backend's own policy and clock stand
     aside: the outer schedule retries the whole list-then-create, its recover
     hook runs after the lost answer, and retries do not multiply."""
-    from batchspec.backends.cloud import choose_adopted
+    from batchspec.backends.base import choose_adopted
     from batchspec.retry import RetryPolicy, call_with_retry
-    from tests.doubles.clock import FakeClock
+    from batchspec.testing.clock import FakeClock
 
     fp = job.labels[LABEL_FINGERPRINT]
     outer = FakeClock()
@@ -418,7 +418,7 @@ def test_inside_an_outer_loop_the_outer_attempts_bound_the_calls(
     vertex, double, job, sleeps
 ) -> None:
     from batchspec.retry import RetryPolicy, call_with_retry
-    from tests.doubles.clock import FakeClock
+    from batchspec.testing.clock import FakeClock
 
     double.faults.status("create", 429, times=50)
     with pytest.raises(TemporaryBackendError) as info:

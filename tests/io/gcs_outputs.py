@@ -10,7 +10,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from tests.doubles.backend import FakeJob, FileBackend
+from batchspec.testing.files import FileBackend
+from batchspec.testing.service import FakeJob
 
 BUCKET = "acme-out"
 

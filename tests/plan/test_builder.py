@@ -12,7 +12,7 @@ from batchspec.plan import ActionKind, Observation, PlanOptions, build_plan, des
 from batchspec.plan.desired import Desired
 from batchspec.state import StateStore
 from batchspec.testing.specs import compiled
-from tests.doubles.state import record_job, remote
+from batchspec.testing.state import record_job, remote
 
 NOW = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
 
@@ -165,6 +165,26 @@ def test_refresh_uses_what_the_backend_reports(store: StateStore) -> None:
     assert "deleted outside batchspec" in only(plan, "b").reason
     assert only(plan, "b").previous.id == rb.id
     assert plan.refreshed
+
+
+def test_a_job_in_a_location_that_was_not_listed_keeps_its_recorded_state(
+    store: StateStore,
+) -> None:
+    """Only `here` was listed (`there` failed, or nobody asked): a job living
+    there is planned from state, never taken for deleted."""
+    here, there = "projects/p/locations/here", "projects/p/locations/there"
+    a, b = compiled("a"), compiled("b")
+    record_job(store, a, JobState.RUNNING, remote_name=f"{here}/batchPredictionJobs/1")
+    record_job(store, b, JobState.RUNNING, remote_name=f"{there}/batchPredictionJobs/2")
+    observation = Observation()
+    observation.add("local", [], here)
+    observation.fail("local", "503 Service Unavailable", location=there)
+    plan = plan_for(store, desired_from([a, b]), observation)
+    assert only(plan, "a").kind is ActionKind.CREATE  # listed where it lives: gone
+    assert only(plan, "b").kind is ActionKind.NOOP
+    assert observation.unlisted("local", f"{there}/batchPredictionJobs/2") is not None
+    assert observation.unlisted("local", f"{here}/batchPredictionJobs/1") is None
+    assert plan.unobserved == {"local": f"{there}: 503 Service Unavailable"}
 
 
 def test_create_reports_adoption_of_a_job_found_by_fingerprint(store: StateStore) -> None:

@@ -16,7 +16,7 @@ from batchspec.plan.render_text import render_text
 from batchspec.plan.saved import render_json
 from batchspec.state import StateStore
 from batchspec.testing.specs import compiled
-from tests.doubles.state import record_job
+from batchspec.testing.state import record_job
 
 NOW = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
 

@@ -48,7 +48,7 @@ def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.chdir(tmp_path)
     for target in ("mlengine", "local"):
         monkeypatch.setenv(
-            f"BATCHSPEC_BACKEND_{target.upper()}", "tests.doubles.backend:file_backend_from_env"
+            f"BATCHSPEC_BACKEND_{target.upper()}", "batchspec.testing.files:file_backend_from_env"
         )
     monkeypatch.setenv("FAKE_BACKEND_FILE", str(tmp_path / "service.json"))
     monkeypatch.setenv("BATCHSPEC_STATE", str(tmp_path / "state.db"))

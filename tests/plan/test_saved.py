@@ -14,7 +14,7 @@ from batchspec.plan.desired import Problem
 from batchspec.plan.saved import is_plan_file, load_plan, save_plan
 from batchspec.state import StateStore
 from batchspec.testing.specs import compiled
-from tests.doubles.state import record_job
+from batchspec.testing.state import record_job
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from batchspec.pulumi.provider import BatchPredictionJobProvider
 from batchspec.reconcile.apply import ApplyContext, apply_desired
 from batchspec.state.records import Disposition
 from batchspec.state.store import StateStore
-from tests.cloud.double import CloudDouble
+from batchspec.testing.cloud import CloudDouble
 from tests.pulumi import cloud_backends
 from tests.pulumi.conftest import Project
 

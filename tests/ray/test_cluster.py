@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from batchspec.backends.base import Backend
+from batchspec.backends.base import Backend, wait_for
 from batchspec.backends.local import LocalBackend
 from batchspec.backends.ray import RayBackend
 from batchspec.cli.main import main
@@ -105,8 +105,9 @@ def test_same_results_as_the_local_engine(
     backend = RayBackend(ray_address)
     assert isinstance(backend, Backend)
     job = compiled(ray_spec, Target.RAY)
-    name = backend.find(job)
-    assert name is not None and name.startswith(ray_address)
+    found = backend.find(job)
+    assert found is not None and found.remote_name.startswith(ray_address)
+    name = found.remote_name
     done = backend.get(name)
     assert done.state is JobState.PARTIALLY_SUCCEEDED
     assert (done.completed_count, done.failed_count) == (900, 3)
@@ -160,7 +161,7 @@ def test_a_lost_actor_loses_only_its_shard(backend: RayBackend, tmp_path: Path) 
         ray={"cpusPerActor": 0.5},
     )
     remote = backend.submit(compiled(spec, Target.RAY))
-    done = backend.wait(remote.remote_name, timeout=TIMEOUT)
+    done = wait_for(backend, remote.remote_name, timeout=TIMEOUT, poll=0.5)
     assert done.state is JobState.SUCCEEDED, (done.error, backend.logs(remote.remote_name))
     assert marker.exists()  # an actor really died
     assert done.completed_count == 200
@@ -193,7 +194,7 @@ def test_cancel_stops_the_job(backend: RayBackend, tmp_path: Path) -> None:
     assert backend.get(remote.remote_name).state is JobState.RUNNING
     asked = backend.cancel(remote.remote_name)
     assert asked.state in (JobState.CANCELLING, JobState.CANCELLED)
-    done = backend.wait(remote.remote_name, timeout=TIMEOUT)
+    done = wait_for(backend, remote.remote_name, timeout=TIMEOUT, poll=0.5)
     assert done.state is JobState.CANCELLED
     assert done.completed_count < 6000
     log = backend.logs(remote.remote_name)
@@ -215,7 +216,7 @@ def test_an_actor_pool_taking_every_cpu_is_refused(backend: RayBackend, tmp_path
         ray={"cpusPerActor": 2},
     )
     remote = backend.submit(compiled(spec, Target.RAY))
-    done = backend.wait(remote.remote_name, timeout=TIMEOUT)
+    done = wait_for(backend, remote.remote_name, timeout=TIMEOUT, poll=0.5)
     assert done.state is JobState.FAILED
     assert done.error is not None
     assert "would take every CPU" in done.error and "ray-project/ray#44687" in done.error
@@ -246,11 +247,11 @@ def test_a_lost_driver_is_paused_and_resumed_from_published_shards(
     driver_pid = json.loads((folder / "status.json").read_text())["pid"]
     os.kill(driver_pid, signal.SIGKILL)  # the driver we started, as a lost head node would
 
-    paused = backend.wait(first.remote_name, timeout=TIMEOUT)
+    paused = wait_for(backend, first.remote_name, timeout=TIMEOUT, poll=0.5)
     assert paused.state is JobState.PAUSED, (paused, backend.logs(first.remote_name))
     resumed = backend.submit(job)
     assert resumed.remote_name == first.remote_name + "-2"
-    done = backend.wait(resumed.remote_name, timeout=TIMEOUT)
+    done = wait_for(backend, resumed.remote_name, timeout=TIMEOUT, poll=0.5)
     log = backend.logs(resumed.remote_name)
     assert done.state is JobState.SUCCEEDED, log
     assert "resuming with the saved plan" in log and "shards already published" in log

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from batchspec.backends import ray as ray_backend
+from batchspec.backends.base import wait_for
 from batchspec.backends.ray import (
     RayBackend,
     map_state,
@@ -376,13 +377,14 @@ def test_submit_is_idempotent_and_rerun_is_a_new_attempt(
     assert sent.metadata["batchspec-fp"] == job.fingerprint[: len(sent.metadata["batchspec-fp"])]
 
     # a rerun of an unfinished job adopts it; of a finished one, it is a new attempt
-    assert backend.submit(job, rerun=True).remote_name == first.remote_name
+    assert backend.rerun(job).remote_name == first.remote_name
     fake.jobs[sid].status, fake.jobs[sid].driver_exit_code = "FAILED", 1
-    again = backend.submit(job, rerun=True)
+    again = backend.rerun(job)
     assert again.remote_name.endswith(f"{sid}-2")
     assert fake.jobs[f"{sid}-2"].entrypoint.endswith("--rerun")
     assert backend.submit(job).remote_name == again.remote_name  # the latest attempt
-    assert backend.find(job) == again.remote_name
+    found = backend.find(job)
+    assert found is not None and found.remote_name == again.remote_name
     assert [j.remote_name.rsplit("/", 1)[1] for j in backend.list({"managed-by": "batchspec"})] == [
         sid,
         f"{sid}-2",
@@ -403,7 +405,7 @@ def test_a_job_whose_driver_was_lost_is_paused_and_resumed(
     paused = backend.get(name)
     assert paused.state is JobState.PAUSED and not paused.terminal
     assert paused.error is not None and "resume from its 3 published shard(s)" in paused.error
-    assert backend.wait(name, timeout=5).state is JobState.PAUSED  # does not wait forever
+    assert wait_for(backend, name, timeout=5).state is JobState.PAUSED  # does not wait forever
     resumed = backend.submit(job)  # no --rerun: the job folder on the cluster is reused
     assert resumed.remote_name.endswith(f"{sid}-2")
     assert not fake.jobs[f"{sid}-2"].entrypoint.endswith("--rerun")

@@ -11,8 +11,8 @@ import pytest
 from batchspec.reconcile.apply import ApplyContext
 from batchspec.retry import RetryPolicy
 from batchspec.state import StateStore
-from tests.doubles.backend import FakeBackend
-from tests.doubles.clock import FakeClock
+from batchspec.testing.backend import FakeBackend
+from batchspec.testing.clock import FakeClock
 
 FAST_RETRY = RetryPolicy(initial=1.0, maximum=8.0, deadline=120.0)
 

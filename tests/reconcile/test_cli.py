@@ -9,8 +9,8 @@ import pytest
 
 from batchspec.cli.main import main
 from batchspec.state import Lease, StateStore, this_process
+from batchspec.testing.files import FileBackend
 from batchspec.testing.specs import local_job, write_specs
-from tests.doubles.backend import FileBackend
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -18,7 +18,7 @@ REPO = Path(__file__).resolve().parents[2]
 @pytest.fixture
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("BATCHSPEC_BACKEND_LOCAL", "tests.doubles.backend:file_backend_from_env")
+    monkeypatch.setenv("BATCHSPEC_BACKEND_LOCAL", "batchspec.testing.files:file_backend_from_env")
     monkeypatch.setenv("FAKE_BACKEND_FILE", str(tmp_path / "service.json"))
     monkeypatch.setenv("FAKE_BACKEND_OUTPUTS", str(tmp_path / "outputs"))
     monkeypatch.setenv("FAKE_BACKEND_AUTO_ADVANCE", "0")

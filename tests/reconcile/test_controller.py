@@ -15,9 +15,9 @@ from batchspec.plan import desired_from, load_desired
 from batchspec.plan.attempts import LABEL_ATTEMPT
 from batchspec.reconcile.controller import Controller, ControllerOptions
 from batchspec.state import Disposition, DriftKind, StateStore
+from batchspec.testing.backend import FakeBackend, FakeJob
+from batchspec.testing.clock import FakeClock
 from batchspec.testing.specs import compiled, local_job, write_specs
-from tests.doubles.backend import FakeBackend, FakeJob
-from tests.doubles.clock import FakeClock
 from tests.reconcile.conftest import FAST_RETRY
 
 

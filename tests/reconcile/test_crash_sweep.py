@@ -24,9 +24,10 @@ from batchspec.plan.attempts import LABEL_ATTEMPT
 from batchspec.reconcile.apply import ApplyContext, apply_desired
 from batchspec.reconcile.controller import Controller, ControllerOptions
 from batchspec.state import Phase, StateStore
+from batchspec.testing.backend import FakeBackend, ListingBackend, SimulatedCrash
+from batchspec.testing.clock import FakeClock
+from batchspec.testing.service import FakeJob
 from batchspec.testing.specs import compiled
-from tests.doubles.backend import FakeBackend, FakeJob, SimulatedCrash
-from tests.doubles.clock import FakeClock
 from tests.reconcile.conftest import FAST_RETRY
 
 JOBS = [compiled(f"job_{i:02d}") for i in range(50)]
@@ -50,7 +51,30 @@ def apply_once(path: Path, backend: FakeBackend, clock: FakeClock):
 def test_crash_then_rerun_submits_every_job_exactly_once(
     tmp_path: Path, point: str, hit: int
 ) -> None:
-    backend = FakeBackend(idempotent=False, page_size=7)
+    crash_and_recover(tmp_path, FakeBackend(idempotent=False, page_size=7), point, hit)
+
+
+# With a backend that can create without a look-up (as Vertex AI's), apply lists
+# once and then only creates: the intents and that one listing must do it all.
+CREATE_POINTS = [
+    *(("create", k) for k in (1, 17, 50)),
+    *(("create.created", k) for k in (1, 2, 17, 33, 50)),
+    ("list", 1),
+]
+
+
+@pytest.mark.parametrize(
+    ("point", "hit"), CREATE_POINTS, ids=[f"{p}#{k}" for p, k in CREATE_POINTS]
+)
+def test_crash_on_the_create_path_then_rerun_creates_every_job_once(
+    tmp_path: Path, point: str, hit: int
+) -> None:
+    backend = ListingBackend(page_size=7)
+    crash_and_recover(tmp_path, backend, point, hit)
+    assert backend.calls.get("submit", 0) == 0
+
+
+def crash_and_recover(tmp_path: Path, backend: FakeBackend, point: str, hit: int) -> None:
     clock = FakeClock()
     path = tmp_path / "state.db"
     backend.crash_at(point, hit)

@@ -13,9 +13,9 @@ from batchspec.plan import desired_from
 from batchspec.reconcile.controller import Controller, ControllerOptions
 from batchspec.reconcile.drift import detect_drift
 from batchspec.state import DriftKind, StateStore
+from batchspec.testing.backend import FakeBackend
+from batchspec.testing.clock import FakeClock
 from batchspec.testing.specs import compiled
-from tests.doubles.backend import FakeBackend
-from tests.doubles.clock import FakeClock
 from tests.reconcile.conftest import FAST_RETRY
 
 

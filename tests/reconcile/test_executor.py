@@ -10,8 +10,8 @@ from batchspec.plan import ActionKind, desired_from
 from batchspec.plan.attempts import LABEL_ATTEMPT, key_label, submit_key
 from batchspec.reconcile.apply import ApplyContext, apply_desired
 from batchspec.state import Disposition, Phase, StateStore
+from batchspec.testing.backend import FakeBackend
 from batchspec.testing.specs import compiled
-from tests.doubles.backend import FakeBackend
 
 
 def names(result) -> dict[str, str]:

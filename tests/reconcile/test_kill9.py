@@ -36,7 +36,7 @@ def env_for(root: Path, **extra: str) -> dict[str, str]:
     env = dict(os.environ)
     env.update(
         PYTHONPATH=str(REPO),
-        BATCHSPEC_BACKEND_LOCAL="tests.doubles.backend:file_backend_from_env",
+        BATCHSPEC_BACKEND_LOCAL="batchspec.testing.files:file_backend_from_env",
         FAKE_BACKEND_FILE=str(root / "service.json"),
         FAKE_BACKEND_IDEMPOTENT="0",
         FAKE_BACKEND_AUTO_ADVANCE="0",
@@ -44,6 +44,7 @@ def env_for(root: Path, **extra: str) -> dict[str, str]:
         BATCHSPEC_STATE=str(root / "state.db"),
     )
     env.pop("FAKE_BACKEND_KILL_AT", None)
+    env.pop("FAKE_BACKEND_LISTING", None)
     env.update(extra)
     return env
 
@@ -102,6 +103,20 @@ def test_apply_killed_then_rerun_converges_exactly_once(root: Path, kill_at: str
     assert batchspec(root, "plan", "specs").returncode == 0
 
 
+@pytest.mark.parametrize("kill_at", ["create:1", "create.created:1", "create.created:50"])
+def test_apply_on_the_create_path_killed_then_rerun_converges(root: Path, kill_at: str) -> None:
+    """A backend that creates without a look-up (as Vertex AI's does, after
+    apply's one listing): killed before or right after a create."""
+    killed = batchspec(
+        root, "apply", "specs", FAKE_BACKEND_KILL_AT=kill_at, FAKE_BACKEND_LISTING="1"
+    )
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    again = batchspec(root, "apply", "specs", FAKE_BACKEND_LISTING="1")
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert_converged(root)
+    assert service(root)["calls"].get("submit", 0) == 0
+
+
 def test_apply_killed_from_outside_at_random_times(root: Path) -> None:
     rng = random.Random(5)
     for _ in range(4):
@@ -155,10 +170,14 @@ def test_reconcile_stops_cleanly_on_sigterm(root: Path) -> None:
         stderr=subprocess.PIPE,
         text=True,
     )
-    time.sleep(1.0)
+    assert proc.stderr is not None and proc.stdout is not None
+    started = proc.stderr.readline()  # printed once the leases and signal handlers are set
+    assert "SIGTERM stops it cleanly" in started, started
+    while "pass 1:" not in (line := proc.stdout.readline()):  # stopped while at work
+        assert line, "reconcile ended before its first pass"
     proc.send_signal(signal.SIGTERM)
     _out, err = proc.communicate(timeout=30)
-    assert proc.returncode == 0, err
+    assert proc.returncode == 0, started + err
     assert "leases released" in err
     with StateStore.open(root / "state.db") as store:
         assert store.connection.execute("SELECT count(*) FROM lease").fetchone()[0] == 0

@@ -42,7 +42,7 @@ def env_for(root: Path, double: StorageDouble, **extra: str) -> dict[str, str]:
     env = dict(os.environ)
     env.update(
         PYTHONPATH=str(REPO),
-        BATCHSPEC_BACKEND_LOCAL="tests.doubles.backend:file_backend_from_env",
+        BATCHSPEC_BACKEND_LOCAL="batchspec.testing.files:file_backend_from_env",
         FAKE_BACKEND_FILE=str(root / "service.json"),
         FAKE_BACKEND_IDEMPOTENT="0",
         FAKE_BACKEND_AUTO_ADVANCE="0",

@@ -22,11 +22,11 @@ from batchspec.state import StateStore
 from batchspec.state.pages import JobFilter, page_jobs
 from batchspec.testing.specs import compiled
 from batchspec.testing.specs import local_job as spec_doc
+from batchspec.testing.state import record_job
 from batchspec.ui.app import create_app
 from batchspec.ui.listing import QueryError, parse_query
 from batchspec.ui.samples import classify
 from batchspec.ui.source import StateReader
-from tests.doubles.state import record_job
 
 HOSTILE = {
     "name": "x<script>window.__pwned=1</script>",

@@ -18,27 +18,23 @@ It behaves like a batch service as far as the controller can tell:
 * jobs can be changed outside batchspec: cancelled, deleted, relabelled,
   created by someone else with batchspec's labels.
 
-`FileBackend` keeps the same state in a JSON file under an exclusive lock, so
-several processes (an apply killed with SIGKILL and the one that follows) see
-one service. It can kill its own process at a chosen call point.
+`ListingBackend` is the same service without request ids, as Vertex AI is:
+its `submit` lists by fingerprint before creating (counted), and its `create`
+(the `Creates` capability) does not. `batchspec.testing.files.FileBackend`
+keeps the state in a JSON file under an exclusive lock, so several processes
+(an apply killed with SIGKILL and the one that follows) see one service.
 """
 
 from __future__ import annotations
 
 import builtins
 import contextlib
-import fcntl
 import hashlib
 import json
-import os
-import signal
-import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from batchspec.errors import (
     AmbiguousSubmitError,
@@ -48,77 +44,14 @@ from batchspec.errors import (
 )
 from batchspec.model.enums import JobState
 from batchspec.model.jobs import LABEL_FINGERPRINT, CompiledJob, RemoteJob
+from batchspec.testing.service import LIFECYCLE, FakeJob, Service
 
-LIFECYCLE = (JobState.QUEUED, JobState.RUNNING)
 FAULTS = ("throttled", "unavailable", "timeout", "timeout_created", "permanent", "crash")
 
 
 class SimulatedCrash(BaseException):
     """Raised at a chosen call point: the process 'dies' there (not an Exception,
     so no `except Exception` in the code under test can swallow it)."""
-
-
-@dataclass
-class FakeJob:
-    """One job as the fake service keeps it."""
-
-    remote_name: str
-    job_name: str
-    labels: dict[str, str]
-    seq: int
-    state: str = JobState.QUEUED.value
-    steps: int = 0
-    total: int = 100
-    completed: int = 0
-    failed: int = 0
-    output_location: str | None = None
-    error: str | None = None
-    created_at: str = ""
-    ended_at: str | None = None
-    body_sha: str = ""
-
-    def remote(self, backend: str) -> RemoteJob:
-        """The job in batchspec's vocabulary."""
-        return RemoteJob(
-            backend=backend,
-            remote_name=self.remote_name,
-            job_name=self.job_name,
-            fingerprint=self.labels.get(LABEL_FINGERPRINT),
-            state=JobState(self.state),
-            labels=dict(self.labels),
-            create_time=datetime.fromisoformat(self.created_at) if self.created_at else None,
-            end_time=datetime.fromisoformat(self.ended_at) if self.ended_at else None,
-            completed_count=self.completed,
-            failed_count=self.failed,
-            total_count=self.total,
-            output_location=self.output_location,
-            error=self.error,
-        )
-
-
-@dataclass
-class _Service:
-    jobs: dict[str, FakeJob] = field(default_factory=dict)
-    seq: int = 0
-    creates: int = 0
-    calls: dict[str, int] = field(default_factory=dict)
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "jobs": {k: asdict(v) for k, v in self.jobs.items()},
-            "seq": self.seq,
-            "creates": self.creates,
-            "calls": self.calls,
-        }
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> _Service:
-        return cls(
-            jobs={k: FakeJob(**v) for k, v in data.get("jobs", {}).items()},
-            seq=int(data.get("seq", 0)),
-            creates=int(data.get("creates", 0)),
-            calls=dict(data.get("calls", {})),
-        )
 
 
 Outcome = Callable[[FakeJob], JobState]
@@ -155,7 +88,7 @@ class FakeBackend:
         self.outcome = outcome
         self.output_root = output_root
         self.cancel_takes_effect = cancel_takes_effect
-        self._memory = _Service()
+        self._memory = Service()
         self._faults: dict[str, list[str | BaseException]] = {}
         self._crash_at: dict[str, int] = {}
         self.hits: Counter[str] = Counter()
@@ -163,10 +96,10 @@ class FakeBackend:
     # --- persistence hook (FileBackend overrides) ---------------------------------
 
     @contextlib.contextmanager
-    def _service(self) -> Iterator[_Service]:
+    def _service(self) -> Iterator[Service]:
         yield self._memory
 
-    def _count(self, service: _Service, method: str) -> None:
+    def _count(self, service: Service, method: str) -> None:
         service.calls[method] = service.calls.get(method, 0) + 1
 
     # --- inspection -----------------------------------------------------------------
@@ -245,23 +178,31 @@ class FakeBackend:
     def submit(self, job: CompiledJob) -> RemoteJob:
         """Adopt the job with this fingerprint label, or create it."""
         key = job.labels.get(LABEL_FINGERPRINT, job.fingerprint[:63])
-        with self._service() as s:
-            self._count(s, "submit")
-        fault = self._hit("submit")
-        if fault != "timeout_created":
-            self._raise(fault)
-        with self._service() as s:
+
+        def adopt_or_create(s: Service) -> FakeJob:
             found = [j for j in s.jobs.values() if j.labels.get(LABEL_FINGERPRINT) == key]
             result = found[0] if self.idempotent and found else self._create(s, job)
             if result.state == JobState.PAUSED.value:
                 result.state = JobState.RUNNING.value  # like the local engine: resubmit resumes
-            remote = result.remote(self.name)
-        # The service created the job; the reply may still be lost on the way back.
+            return result
+
+        return self._creating("submit", adopt_or_create)
+
+    def _creating(self, point: str, work: Callable[[Service], FakeJob]) -> RemoteJob:
+        """`work` done at call point `point`, under its faults (`timeout_created`:
+        the work is done and the answer lost on the way back)."""
+        with self._service() as s:
+            self._count(s, point)
+        fault = self._hit(point)
+        if fault != "timeout_created":
+            self._raise(fault)
+        with self._service() as s:
+            remote = work(s).remote(self.name)
         self._raise(fault)
-        self._point("submit.created")
+        self._point(point + ".created")
         return remote
 
-    def _create(self, s: _Service, job: CompiledJob) -> FakeJob:
+    def _create(self, s: Service, job: CompiledJob) -> FakeJob:
         s.seq += 1
         s.creates += 1
         remote_name = f"{self.name}-jobs/{job.name}-{s.seq:06d}"
@@ -346,7 +287,7 @@ class FakeBackend:
             for _ in range(steps):
                 self._advance(s)
 
-    def _advance(self, s: _Service) -> None:
+    def _advance(self, s: Service) -> None:
         for job in s.jobs.values():
             state = JobState(job.state)
             if state.terminal:
@@ -427,81 +368,22 @@ class FakeBackend:
             return self._create(s, job).remote_name
 
 
-class FileBackend(FakeBackend):
-    """The same double, its service state in a JSON file shared between processes.
+class ListingBackend(FakeBackend):
+    """The double as a service with no request id, as Vertex AI is.
 
-    `kill_at="submit.created:5"` sends SIGKILL to this process the 5th time
-    the point is reached in it (after the service state is saved, like a real
-    service that created the job before the client died).
-    """
-
-    def __init__(
-        self, path: Path, *, kill_at: str | None = None, delay: float = 0.0, **kwargs: Any
-    ) -> None:
-        super().__init__(**kwargs)
-        self.path = Path(path)
-        self.delay = delay
-        self._kill: tuple[str, int] | None = None
-        if kill_at:
-            point, _, nth = kill_at.rpartition(":")
-            self._kill = (point, int(nth))
-        self._depth = 0
-        self._current: _Service | None = None
-
-    @contextlib.contextmanager
-    def _service(self) -> Iterator[_Service]:
-        if self._depth:
-            assert self._current is not None
-            self._depth += 1
-            try:
-                yield self._current
-            finally:
-                self._depth -= 1
-            return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.path.with_suffix(".lock"), "a+") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            try:
-                text = self.path.read_text() if self.path.exists() else ""
-                service = _Service.from_json(json.loads(text)) if text else _Service()
-                self._current = service
-                self._depth = 1
-                try:
-                    yield service
-                finally:
-                    self._depth = 0
-                    self._current = None
-                tmp = self.path.with_suffix(".tmp")
-                tmp.write_text(json.dumps(service.to_json()))
-                os.replace(tmp, self.path)
-            finally:
-                fcntl.flock(lock, fcntl.LOCK_UN)
-
-    def _hit(self, point: str) -> str | BaseException | None:
-        if self._kill is not None:
-            self.hits[point + "#kill"] += 1
-            if self._kill == (point, self.hits[point + "#kill"]):
-                os.kill(os.getpid(), signal.SIGKILL)
-        return super()._hit(point)
+    `submit` does what `VertexBackend.submit` does: list by the fingerprint
+    label (one counted `list` call per page) and create only when nothing
+    carries it. `create` (the `Creates` capability) creates at once, for a
+    caller that listed the location itself; its faults are injected at the
+    `create` point (`timeout_created`: the job exists, the answer is lost)."""
 
     def submit(self, job: CompiledJob) -> RemoteJob:
-        """Submit, optionally slowly (to make two processes overlap)."""
-        if self.delay:
-            time.sleep(self.delay)
-        return super().submit(job)
+        """Adopt the job carrying this fingerprint label (one list), or create it."""
+        key = job.labels.get(LABEL_FINGERPRINT, job.fingerprint[:63])
+        for found in self.list({LABEL_FINGERPRINT: key}):
+            return found
+        return self.create(job)
 
-
-def file_backend_from_env() -> FileBackend:
-    """Factory for `BATCHSPEC_BACKEND_LOCAL=tests.doubles.backend:file_backend_from_env`."""
-    env = os.environ
-    return FileBackend(
-        Path(env["FAKE_BACKEND_FILE"]),
-        kill_at=env.get("FAKE_BACKEND_KILL_AT") or None,
-        delay=float(env.get("FAKE_BACKEND_DELAY", "0")),
-        name=env.get("FAKE_BACKEND_NAME", "local"),
-        page_size=int(env.get("FAKE_BACKEND_PAGE_SIZE", "20")),
-        idempotent=env.get("FAKE_BACKEND_IDEMPOTENT", "1") == "1",
-        auto_advance=env.get("FAKE_BACKEND_AUTO_ADVANCE", "1") == "1",
-        steps_per_state=int(env.get("FAKE_BACKEND_STEPS", "1")),
-        output_root=Path(env["FAKE_BACKEND_OUTPUTS"]) if env.get("FAKE_BACKEND_OUTPUTS") else None,
-    )
+    def create(self, job: CompiledJob) -> RemoteJob:
+        """Create the job, never looking for it first."""
+        return self._creating("create", lambda s: self._create(s, job))

@@ -2,7 +2,8 @@
 
 `plan` limits itself to them; `drift` must too, for every kind of finding,
 or `drift specs/one.yaml --select scores --target local` reports (and
-records) other teams' jobs, other targets' backends and their outputs.
+records) other teams' jobs, other targets' backends and their outputs. (What
+to *list* is `observe.scope_of`; this is what to *report*.)
 
 A recorded job is in scope when its name is selected, its target is
 targeted, and it is declared in the specs read or its spec file lies under
@@ -23,15 +24,18 @@ from batchspec.state.records import DriftFinding, JobRecord
 
 
 @dataclass(frozen=True)
-class Scope:
+class Selection:
     """The specs read and how the command narrowed them (None: everything)."""
 
     desired: Desired | None = None
     whole: bool = True  # no PATHS given: the default folder, every recorded job
 
-    def backend(self, name: str) -> bool:
-        """Should this backend be listed at all?"""
-        return self.desired is None or self.desired.targeted(name)
+    @property
+    def backends(self) -> frozenset[str] | None:
+        """The backends to list at all (None: every one state or the specs name)."""
+        if self.desired is None or not self.desired.targets:
+            return None
+        return frozenset(self.desired.targets)
 
     def covers(self, record: JobRecord) -> bool:
         """Is this recorded job within the paths, selection and targets?"""

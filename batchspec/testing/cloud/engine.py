@@ -31,12 +31,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from batchspec.backends.base import wait_for
 from batchspec.backends.local import LocalBackend
 from batchspec.compile import compile_spec
 from batchspec.model.enums import JobState, Target
 from batchspec.model.jobs import RemoteJob
 from batchspec.model.spec import BatchPredictionJobSpec
-from tests.cloud.double.executor import (
+from batchspec.testing.cloud.executor import (
     ExecutionRequest,
     ExecutionResult,
     predict,
@@ -95,10 +96,8 @@ class EngineExecutor:
     def __call__(self, request: ExecutionRequest) -> ExecutionResult:
         spec = self.spec_for(request)
         backend = LocalBackend(self.home)
-        job = backend.wait(
-            backend.submit(compile_spec(spec, target=Target.LOCAL)).remote_name,
-            timeout=self.timeout,
-        )
+        submitted = backend.submit(compile_spec(spec, target=Target.LOCAL))
+        job = wait_for(backend, submitted.remote_name, timeout=self.timeout)
         self.runs.append(job)
         if not job.terminal:
             return ExecutionResult(error={"code": 4, "message": f"engine job {job.state.value}"})
@@ -139,7 +138,7 @@ class EngineExecutor:
             out = {"path": vertex_output_folder(request, self.clock())}
         model = {
             "runner": "python",
-            "callable": "tests.cloud.double.engine:DoubleModel",
+            "callable": "batchspec.testing.cloud.engine:DoubleModel",
             "initArgs": {"outcome": request.outcome},
         }
         name = "".join(c if c.isalnum() else "_" for c in request.display_name) or "job"
