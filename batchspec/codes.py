@@ -67,6 +67,7 @@ CODES: dict[str, Code] = {
             "A `${env:NAME}` reference where no secret may stand.",
         ),
         Code("BS290", "policy", "A job policy that cannot work."),
+        Code("BS295", "target-retired", "The target's service was shut down (ML Engine)."),
         Code(
             "BS300",
             "not-for-target",

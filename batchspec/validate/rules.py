@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from batchspec.diagnostics import Diagnostic
 from batchspec.model.enums import CLOUD_TARGETS, DataFormat, Severity, Target
 from batchspec.model.jobs import LABEL_FINGERPRINT, LABEL_JOB, LABEL_MANAGED_BY
+from batchspec.model.retired import retirement
 from batchspec.model.spec import (
     DURATION_PATTERN,
     JOB_NAME_MAX,
@@ -411,6 +412,21 @@ def policy(doc: BatchPredictionJobSpec) -> Iterator[Diagnostic]:
         )
 
 
+def retired_target(doc: BatchPredictionJobSpec) -> Iterator[Diagnostic]:
+    """A warning, not an error: the spec still compiles (for the record, for
+    `render` and for porting), but its service is gone and `plan`/`apply`
+    will not submit it (batchspec.model.retired cites the shutdown notice)."""
+    gone = retirement(doc.spec.target.value)
+    if gone is not None:
+        yield _warn(
+            "BS295",
+            f"{gone.service} was shut down on {gone.shutdown.isoformat()}:"
+            " plan and apply will not submit this spec (unless --allow-retired)",
+            ("spec", "target"),
+            hint=f"{gone.way_forward}; see {gone.source}",
+        )
+
+
 RULES: tuple[Rule, ...] = (
     job_name,
     region,
@@ -424,6 +440,7 @@ RULES: tuple[Rule, ...] = (
     resources,
     labels,
     policy,
+    retired_target,
 )
 
 
