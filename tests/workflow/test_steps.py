@@ -216,3 +216,18 @@ def test_pull_request_plans_merge_applies_once_second_merge_changes_nothing(
     replan = repository.run("plan", "pull_request", number=8)
     assert replan.ok, steps(replan)
     assert replan.step("Plan").outputs == {"exit": "0"}, steps(replan)
+
+
+def test_apply_without_a_state_bucket_stops_before_applying(
+    repository: Repository, double: CloudDouble
+) -> None:
+    """A repository that has not set BATCHSPEC_STATE gets a clear error, not a
+    state file on the runner's disk that the next run never sees."""
+    del repository.variables["BATCHSPEC_STATE"]
+    run = repository.run("apply", "push")
+    assert not run.ok
+    check = run.step("Check the settings")
+    assert check.outcome == "failure" and "BATCHSPEC_STATE to gs://BUCKET/PREFIX" in check.output
+    assert run.step("Apply").outcome == "skipped"
+    assert run.step("Drift report").outcome == "success"  # `if: always()` still reports
+    assert double.create_calls() == []
