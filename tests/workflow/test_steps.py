@@ -16,7 +16,6 @@ from __future__ import annotations
 import os
 import shutil
 import sys
-import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +23,9 @@ import pytest
 from ruamel.yaml import YAML
 
 from batchspec.testing.cloud import CloudDouble
+from tests.cloud import conftest as cloud_fixtures
 from tests.cloud.conftest import PROJECT, REGION
+from tests.cloud.test_apply_cli import review_spec
 from tests.cloud.test_end_to_end import upload
 from tests.conftest import REPO
 from tests.workflow.runner import JobRun, run_job
@@ -47,14 +48,7 @@ printf '%s\\n' "$*" >> "{log}"
 """
 
 
-@pytest.fixture
-def double() -> Any:
-    server = CloudDouble().start()
-    try:
-        yield server
-    finally:
-        server.stop()
-    assert server.errors == [], server.errors
+double = cloud_fixtures.double  # the REST double, one per test
 
 
 class Repository:
@@ -110,26 +104,7 @@ class Repository:
 def repository(tmp_path: Path, gcs: Any, bucket: str, double: CloudDouble) -> Repository:
     checkout = tmp_path / "checkout"
     (checkout / "specs").mkdir(parents=True)
-    (checkout / "specs" / "reviews.yaml").write_text(
-        textwrap.dedent(
-            f"""\
-            apiVersion: batchspec.dev/v1
-            kind: BatchPredictionJob
-            metadata:
-              name: review_scores
-            spec:
-              target: vertex
-              model:
-                resource: projects/{PROJECT}/locations/{REGION}/models/4402154895343943680
-              input:
-                format: JSONL
-                paths: [gs://{bucket}/requests/part-*]
-                keyField: review_id
-              output:
-                path: gs://{bucket}/results/
-            """
-        )
-    )
+    (checkout / "specs" / "reviews.yaml").write_text(review_spec(bucket))
     for name in ("iris_local.yaml", "census_mlengine.yaml"):
         shutil.copy(REPO / "specs" / name, checkout / "specs" / name)
     shutil.copytree(REPO / "data" / "iris", checkout / "data" / "iris")
