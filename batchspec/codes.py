@@ -45,10 +45,36 @@ CODES: dict[str, Code] = {
         Code("BS210", "region-missing", "Cloud targets need a region."),
         Code("BS211", "region-not-allowed", "The target does not run batch jobs in that region."),
         Code("BS220", "format-not-supported", "The target does not read or write that format."),
+        Code(
+            "BS221",
+            "format-for-model",
+            "The model family does not take that format (Gemini and partner models: JSONL or"
+            " BigQuery; Gemini: one file).",
+        ),
         Code("BS230", "input-location", "Exactly one input location: paths or bigquery."),
         Code("BS231", "input-path-scheme", "Cloud targets read from Cloud Storage (gs://)."),
-        Code("BS232", "input-wildcard", "At most one `*`, only at the end of the last segment."),
+        Code(
+            "BS232",
+            "input-wildcard",
+            "A wildcard the reader does not understand (ML Engine and the local engine: one"
+            " `*` at the end; Vertex AI: Cloud Storage wildcards).",
+        ),
         Code("BS233", "instance-config", "Key and field selection that cannot work."),
+        Code(
+            "BS234",
+            "storage-uri",
+            "A Cloud Storage URI that breaks Cloud Storage's bucket or object naming rules.",
+        ),
+        Code(
+            "BS236",
+            "bigquery-uri",
+            "A BigQuery URI whose project, dataset or table name is malformed, or too long.",
+        ),
+        Code(
+            "BS237",
+            "gemini-input",
+            "Gemini Developer API inputs: inline requests, Files API names, the API key variable.",
+        ),
         Code("BS240", "output-location", "Exactly one output location: path or bigquery."),
         Code("BS241", "output-path-scheme", "Cloud targets write to gs:// or bq://."),
         Code("BS250", "model-ways", "Exactly one way to name the model."),
@@ -56,9 +82,23 @@ CODES: dict[str, Code] = {
         Code("BS252", "version-without-name", "A model version needs a model name."),
         Code("BS253", "ignored-by-target", "A setting the target's service ignores or overrides."),
         Code("BS254", "model-reference", "A model name or resource that is malformed."),
+        Code("BS257", "explanation", "Explanation settings the model or formats cannot serve."),
         Code("BS260", "labels-invalid", "Labels that the target's label rules reject."),
         Code("BS261", "project-missing", "Cloud targets need a project."),
+        Code("BS262", "project-id", "A project that is not a project id or number."),
+        Code("BS263", "service-account", "A service account that is not an email address."),
+        Code(
+            "BS264",
+            "kms-key",
+            "An encryption key that is not a full Cloud KMS key name in the job's region.",
+        ),
+        Code("BS265", "display-name", "A display name the service refuses (empty, too long)."),
         Code("BS270", "resources", "Resources the target cannot use as given."),
+        Code(
+            "BS271",
+            "accelerator",
+            "A machine type and accelerator that do not go together (Compute Engine's GPU tables).",
+        ),
         Code("BS280", "pickle-unpinned", "Unpickling runs code: pin the model file's sha256."),
         Code("BS285", "secret-reference", "A `${env:NAME}` reference that is malformed."),
         Code(
@@ -78,7 +118,11 @@ CODES: dict[str, Code] = {
             "not-expressible",
             "A setting the target's API cannot carry; compiling would drop it.",
         ),
-        Code("BS302", "model-location", "A Vertex model resource in another region than the job."),
+        Code(
+            "BS302",
+            "model-location",
+            "A Vertex model in another location than the job, or a Model resource in `global`.",
+        ),
         Code("BS303", "not-json", "A free-form value JSON cannot carry (NaN, infinity, dates)."),
         Code("BS304", "body-schema", "A compiled body that breaks the service's API schema."),
     ]

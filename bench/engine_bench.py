@@ -1,37 +1,46 @@
-"""Benchmark: the local engine against the raw model and a hand-written loop.
+"""Benchmark: the local engine against the loop a user writes by hand.
 
-For two workloads, measured side by side in one run on the same instances:
+Measured side by side in one run, each side as its own processes, in CPU
+seconds (the whole process tree: the engine's supervisor and its workers;
+the hand-written loop's one process) beside wall time:
 
-* sentiment: N customer reviews (JSONL, keyed) scored by the VADER demo model;
-* tabular:   N flowers (CSV, keyed) classified by the iris LogisticRegression.
+* fixed cost: the demo's 150 flowers (CSV, the iris scikit-learn model), a
+  job that costs little more than its model load;
+* overhead:   N instances of three workloads, the engine against the raw loop
+  of `bench/raw_loops.py` (msgspec or csv parsing, one predict per batch of
+  64, msgspec writing):
+    sentiment      keyed reviews (JSONL) scored by the VADER demo model,
+    tabular-jsonl  keyed flowers (JSONL objects) classified by the iris model,
+    tabular-csv    keyed flowers (CSV) classified by the iris model.
 
-and three ways to run each:
+The engine runs as users run it, `LocalBackend.submit` (a detached
+supervisor and its worker processes), timed from submit until the supervisor
+exits. It gets one worker by default, like the raw loop's one process: on a
+shared machine the CPU seconds of two processes running side by side swell
+with the contention for caches and cores, which is no cost of the engine
+(`--workers 2` shows it). For each workload it prints the engine's CPU overhead over
+the raw loop for the whole job and per instance (the CPU the last 90 % of
+the instances added, from a second run at N/10: start-up and model loads
+cancel out), the part of the raw loop spent in the model, and the peak
+memory of the engine's whole process tree (PSS and RSS) at N and at N/10
+(memory must stay flat when the input grows tenfold). Each part is printed
+as it finishes.
 
-* ceiling:  the raw model over the instances already in memory, one process,
-            no I/O at all (batches of batchSize prepared beforehand);
-* baseline: the plain Python loop a user writes by hand: read a line, parse
-            it (stdlib json / csv), predict a batch, write JSON lines;
-* engine:   the same spec through `LocalBackend.submit` (detached supervisor,
-            workers = min(maxWorkerCount, cores)), timed from submit to the
-            terminal state.
-
-It prints throughput and the ratios engine/ceiling, engine/(ceiling x cores)
-and engine/baseline, and the peak RSS of the engine's worker processes for
-N/10 and N instances (memory must stay flat when the input grows tenfold).
-
-    python bench/engine_bench.py --instances 20000            # quick check
-    python bench/engine_bench.py --instances 1000000          # the real one
+    python bench/engine_bench.py --instances 50000             # quick check
+    python bench/engine_bench.py                               # 500,000 each
+    python bench/engine_bench.py --preload 5                   # preload or not
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import hashlib
 import json
 import os
+import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -42,293 +51,274 @@ sys.path.insert(0, str(REPO))
 from batchspec.backends.local import LocalBackend  # noqa: E402
 from batchspec.compile import compile_paths  # noqa: E402
 from batchspec.demo import iris, reviews  # noqa: E402
-from batchspec.engine.supervisor import available_cores  # noqa: E402
+from batchspec.engine.processpool import available_cores  # noqa: E402
 from batchspec.model.enums import JobState, Target  # noqa: E402
+from bench.usage import MB, ChildCpu, measure_local  # noqa: E402
 
 BATCH = 64
 FILES = 8
+RAW_LOOPS = Path(__file__).resolve().parent / "raw_loops.py"
+DEMO_CSV = REPO / "data" / "iris" / "iris-00000.csv"
 
 
-# --- inputs ------------------------------------------------------------------------
+# --- inputs ------------------------------------------------------------------------------
 
 
 def write_reviews(folder: Path, n: int) -> None:
     reviews.write_files(folder, n, FILES, seed=1)
 
 
-def write_flowers(folder: Path, n: int) -> None:
+def _flowers(
+    folder: Path, n: int, write: Callable[[Any, str, list[float]], None], ext: str
+) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     per = -(-n // FILES)
     rows = iris.rows(n, seed=1)
     for f in range(FILES):
-        with open(folder / f"flowers-{f:05d}.csv", "w", newline="") as fh:
-            w = csv.writer(fh, quoting=csv.QUOTE_NONNUMERIC, lineterminator="\n")
-            w.writerow(["id", *iris.FEATURES])
+        with open(folder / f"flowers-{f:05d}.{ext}", "w", newline="") as fh:
+            out: Any = fh
+            if ext == "csv":
+                out = csv.writer(fh, quoting=csv.QUOTE_NONNUMERIC, lineterminator="\n")
+                out.writerow(["id", *iris.FEATURES])
             for _ in range(min(per, n - f * per)):
-                key, values = next(rows)
-                w.writerow([key, *values])
+                write(out, *next(rows))
 
 
-# --- the three ways ----------------------------------------------------------------------
+def write_flowers_csv(folder: Path, n: int) -> None:
+    _flowers(folder, n, lambda w, key, values: w.writerow([key, *values]), "csv")
 
 
-def sentiment_ceiling(folder: Path) -> tuple[int, float]:
-    from batchspec.demo.sentiment import SentimentModel
+def write_flowers_jsonl(folder: Path, n: int) -> None:
+    def line(fh: Any, key: str, values: list[float]) -> None:
+        fh.write(json.dumps({"id": key, **dict(zip(iris.FEATURES, values, strict=True))}) + "\n")
 
-    model = SentimentModel()
-    batches: list[list[dict[str, Any]]] = [[]]
-    for path in sorted(folder.glob("*.jsonl")):
-        for line in path.open():
-            row = json.loads(line)
-            del row["review_id"]
-            if len(batches[-1]) == BATCH:
-                batches.append([])
-            batches[-1].append(row)
-    start = time.perf_counter()
-    for batch in batches:
-        model.predict(batch)
-    return sum(map(len, batches)), time.perf_counter() - start
+    _flowers(folder, n, line, "jsonl")
 
 
-def sentiment_baseline(folder: Path, out: Path) -> tuple[int, float]:
-    from batchspec.demo.sentiment import SentimentModel
-
-    start = time.perf_counter()
-    model = SentimentModel()
-    n = 0
-    with open(out, "w") as dst:
-        for path in sorted(folder.glob("*.jsonl")):
-            keys: list[str] = []
-            batch: list[dict[str, Any]] = []
-            with open(path) as src:
-                for line in src:
-                    row = json.loads(line)
-                    keys.append(row.pop("review_id"))
-                    batch.append(row)
-                    if len(batch) == BATCH:
-                        for k, p in zip(keys, model.predict(batch), strict=True):
-                            dst.write(json.dumps({"key": k, "prediction": p}) + "\n")
-                        n += len(batch)
-                        keys, batch = [], []
-            if batch:
-                for k, p in zip(keys, model.predict(batch), strict=True):
-                    dst.write(json.dumps({"key": k, "prediction": p}) + "\n")
-                n += len(batch)
-    return n, time.perf_counter() - start
-
-
-def _load_iris() -> Any:
-    import joblib
-
-    return joblib.load(iris.MODEL_PATH)
-
-
-def tabular_ceiling(folder: Path) -> tuple[int, float]:
-    import numpy as np
-
-    model = _load_iris()
-    rows = []
-    for path in sorted(folder.glob("*.csv")):
-        with open(path) as fh:
-            reader = csv.reader(fh, quoting=csv.QUOTE_NONNUMERIC)
-            next(reader)
-            rows.extend(r[1:] for r in reader)
-    batches = [np.asarray(rows[i : i + BATCH]) for i in range(0, len(rows), BATCH)]
-    start = time.perf_counter()
-    for batch in batches:
-        model.predict(batch)
-    return len(rows), time.perf_counter() - start
-
-
-def tabular_baseline(folder: Path, out: Path) -> tuple[int, float]:
-    import numpy as np
-
-    start = time.perf_counter()
-    model = _load_iris()
-    n = 0
-
-    def flush(keys: list[str], batch: list[list[float]], dst: Any) -> None:
-        for k, p in zip(keys, model.predict(np.asarray(batch)).tolist(), strict=True):
-            dst.write(json.dumps({"key": k, "prediction": p}) + "\n")
-
-    with open(out, "w") as dst:
-        for path in sorted(folder.glob("*.csv")):
-            with open(path) as fh:
-                reader = csv.reader(fh, quoting=csv.QUOTE_NONNUMERIC)
-                next(reader)
-                keys: list[str] = []
-                batch: list[list[float]] = []
-                for row in reader:
-                    keys.append(row[0])
-                    batch.append(row[1:])
-                    if len(batch) == BATCH:
-                        flush(keys, batch, dst)
-                        n += len(batch)
-                        keys, batch = [], []
-                if batch:
-                    flush(keys, batch, dst)
-                    n += len(batch)
-    return n, time.perf_counter() - start
-
-
-SPECS = {
-    "sentiment": """
-apiVersion: batchspec.dev/v1
-kind: BatchPredictionJob
-metadata: {{name: bench_sentiment_{n}}}
-spec:
-  target: local
-  model: {{local: {{runner: python, callable: "batchspec.demo.sentiment:SentimentModel"}}}}
-  input: {{format: JSONL, paths: ["{inp}/*"], keyField: review_id}}
-  output: {{path: "{out}", overwrite: true}}
-  resources: {{maxWorkerCount: {workers}, batchSize: {batch}}}
-""",
-    "tabular": """
-apiVersion: batchspec.dev/v1
-kind: BatchPredictionJob
-metadata: {{name: bench_tabular_{n}}}
-spec:
-  target: local
-  model:
-    local: {{runner: sklearn, path: "{model}", sha256: "{sha}"}}
-  input: {{format: CSV, paths: ["{inp}/*"], keyField: id}}
-  output: {{path: "{out}", overwrite: true}}
-  resources: {{maxWorkerCount: {workers}, batchSize: {batch}}}
-""",
+SKLEARN = (
+    '{{local: {{runner: sklearn, path: "{model}", sha256: "{sha}", features: ['
+    + ", ".join(iris.FEATURES)
+    + "]}}}}"
+)
+JSONL_INPUT = '{{format: JSONL, paths: ["{inp}/*"], keyField: %s}}'
+WORKLOADS: dict[str, tuple[Callable[[Path, int], None], str, str]] = {
+    "sentiment": (
+        write_reviews,
+        '{{local: {{runner: python, callable: "batchspec.demo.sentiment:SentimentModel"}}}}',
+        JSONL_INPUT % "review_id",
+    ),
+    "tabular-jsonl": (write_flowers_jsonl, SKLEARN, JSONL_INPUT % "id"),
+    "tabular-csv": (write_flowers_csv, SKLEARN, JSONL_INPUT.replace("JSONL", "CSV") % "id"),
 }
 
+SPEC = """apiVersion: batchspec.dev/v1
+kind: BatchPredictionJob
+metadata: {{name: {name}}}
+spec:
+  target: local
+  model: {model}
+  input: {input}
+  output: {{path: "{out}", overwrite: true}}
+  resources: {{maxWorkerCount: {workers}, batchSize: {batch}}}
+"""
 
-def run_engine(kind: str, inp: Path, work: Path, n: int, workers: int) -> dict[str, Any]:
-    import hashlib
 
-    spec = work / f"{kind}-{n}.yaml"
+# --- the two sides -----------------------------------------------------------------------
+
+
+def run_raw(kind: str, inp: Path, out: Path) -> dict[str, Any]:
+    """The hand-written loop in its own process."""
+    with ChildCpu() as cpu:
+        proc = subprocess.run(
+            [sys.executable, str(RAW_LOOPS), kind, str(inp), str(out)],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+    report = json.loads(proc.stdout.strip().splitlines()[-1])
+    return {"cpu": cpu.seconds, "wall": cpu.wall, **report}
+
+
+def run_engine(kind: str, inp: Path, work: Path, workers: int) -> dict[str, Any]:
+    """The same instances through `LocalBackend.submit`."""
+    _, model, inputs = WORKLOADS[kind]
+    name = f"bench_{kind.replace('-', '_')}_{inp.name.replace('-', '_')}"
+    spec = work / f"{name}.yaml"
+    sha = hashlib.sha256(iris.MODEL_PATH.read_bytes()).hexdigest()
     spec.write_text(
-        SPECS[kind].format(
-            n=n, inp=inp, out=work / f"engine-out-{kind}-{n}", workers=workers, batch=BATCH,
-            model=iris.MODEL_PATH, sha=hashlib.sha256(iris.MODEL_PATH.read_bytes()).hexdigest(),
+        SPEC.format(
+            name=name, workers=workers, batch=BATCH, out=work / f"out-{name}",
+            model=model.format(model=iris.MODEL_PATH, sha=sha), input=inputs.format(inp=inp),
         )
     )  # fmt: skip
     compiled = compile_paths([spec], target=Target.LOCAL)
     assert compiled.ok, compiled.diagnostics
     job = compiled.jobs[0]
     backend = LocalBackend(work / "home")
-    start = time.perf_counter()
-    remote = backend.rerun(job)
-    while not (remote := backend.get(remote.remote_name)).terminal:
-        time.sleep(0.02)
-    wall = time.perf_counter() - start
+    remote, cpu, mem = measure_local(backend, job)
     assert remote.state is JobState.SUCCEEDED, remote.error
     details = backend.details(remote.remote_name)
     return {
+        "cpu": cpu.seconds,
+        "wall": cpu.wall,
         "instances": remote.completed_count,
-        "seconds": wall,
-        "workers_rss_kb": details.get("peakWorkerRssKb"),
-        "supervisor_rss_kb": details.get("supervisorRssKb"),
         "shards": details.get("shardsTotal"),
+        "peak": mem.peak,
     }
 
 
-def _burn(_: int) -> float:
-    start = time.perf_counter()
-    total = 0
-    for i in range(15_000_000):
-        total += i
-    return time.perf_counter() - start
+# --- the parts ---------------------------------------------------------------------------
 
 
-def effective_cores(workers: int) -> float:
-    """What `workers` busy processes really get on this machine (shared cores,
-    hyperthreads): workers x (one process alone / the slowest of them together),
-    best of three each."""
-    import multiprocessing
-
-    alone = min(_burn(0) for _ in range(3))
-    with multiprocessing.get_context("fork").Pool(workers) as pool:
-        together = min(max(pool.map(_burn, range(workers))) for _ in range(3))
-    return workers * alone / together
-
-
-WORKLOADS: dict[str, tuple[Callable[..., None], Callable[..., Any], Callable[..., Any]]] = {
-    "sentiment": (write_reviews, sentiment_ceiling, sentiment_baseline),
-    "tabular": (write_flowers, tabular_ceiling, tabular_baseline),
-}
+def fixed_cost(work: Path) -> dict[str, Any]:
+    """The demo's 150 flowers: what a tiny job costs beyond its model."""
+    inp = work / "in-demo"
+    inp.mkdir()
+    (inp / DEMO_CSV.name).write_bytes(DEMO_CSV.read_bytes())
+    raw = run_raw("tabular-csv", inp, work / "raw-demo.jsonl")
+    eng = run_engine("tabular-csv", inp, work, 1)
+    print(
+        f"  raw loop {raw['cpu']:.2f} s CPU ({raw['wall']:.2f} s wall); engine {eng['cpu']:.2f} s"
+        f" CPU ({eng['wall']:.2f} s wall): {eng['cpu'] - raw['cpu']:+.2f} s CPU,"
+        f" ratio {eng['cpu'] / raw['cpu']:.2f}",
+        flush=True,
+    )
+    return {"raw": raw, "engine": eng}
 
 
-def bench(kind: str, n: int, workers: int, work: Path, memory: bool) -> dict[str, Any]:
-    write, ceiling, baseline = WORKLOADS[kind]
+def overhead(kind: str, n: int, workers: int, work: Path, tenth: bool) -> dict[str, Any]:
+    """One workload: the raw loop, then the engine, on the same N instances."""
+    write = WORKLOADS[kind][0]
     inp = work / f"in-{kind}-{n}"
     write(inp, n)
-    result: dict[str, Any] = {"workload": kind, "instances": n, "workers": workers}
-    count, secs = ceiling(inp)
-    result["ceiling_per_s"] = count / secs
-    count, secs = baseline(inp, work / f"baseline-{kind}.jsonl")
-    result["baseline_per_s"] = count / secs
-    eng = run_engine(kind, inp, work, n, workers)
+    raw = run_raw(kind, inp, work / f"raw-{kind}.jsonl")
+    assert raw["instances"] == n, raw
+    eng = run_engine(kind, inp, work, workers)
     assert eng["instances"] == n, eng
-    result["engine_per_s"] = n / eng["seconds"]
-    result["engine_shards"] = eng["shards"]
-    result["engine_workers_rss_kb"] = eng["workers_rss_kb"]
-    if memory:
+    row = {"workload": kind, "instances": n, "workers": workers, "raw": raw, "engine": eng}
+    line = (
+        f"  {kind}: raw loop {raw['cpu']:.1f} s CPU ({raw['wall']:.1f} s wall, model"
+        f" {raw['model_cpu']:.1f} s); engine {eng['cpu']:.1f} s CPU ({eng['wall']:.1f} s wall,"
+        f" {eng['shards']} shards): overhead {eng['cpu'] / raw['cpu'] - 1:+.1%} CPU"
+    )
+    if tenth:
         small = max(n // 10, 1)
         small_inp = work / f"in-{kind}-{small}"
         write(small_inp, small)
-        result["engine_workers_rss_kb_tenth"] = run_engine(kind, small_inp, work, small, workers)[
-            "workers_rss_kb"
-        ]
-    return result
+        row["raw_tenth"] = run_raw(kind, small_inp, work / f"raw-{kind}-tenth.jsonl")
+        row["engine_tenth"] = run_engine(kind, small_inp, work, workers)
+        line += f"; per instance {marginal(row):+.1%} (N minus N/10: no fixed costs)"
+    print(line, flush=True)
+    return row
 
 
-def report(rows: list[dict[str, Any]], cores: float) -> None:
+def marginal(row: dict[str, Any]) -> float:
+    """The engine's CPU overhead per instance: the CPU the last 90 % of the
+    instances added, engine over raw loop (start-up and model loads cancel)."""
+    eng = row["engine"]["cpu"] - row["engine_tenth"]["cpu"]
+    raw = row["raw"]["cpu"] - row["raw_tenth"]["cpu"]
+    return eng / raw - 1
+
+
+def preload_check(work: Path, runs: int) -> None:
+    """Whether the supervisor should import the model's libraries before it
+    forks its workers: whole-tree CPU of iris jobs with one worker (the demo's
+    150 flowers) and with two (20,000 flowers), preloading always or never,
+    the median of `runs` runs each, alternating."""
+    demo = work / "in-demo"
+    demo.mkdir(exist_ok=True)
+    (demo / DEMO_CSV.name).write_bytes(DEMO_CSV.read_bytes())
+    two = work / "in-preload-20000"
+    write_flowers_csv(two, 20_000)
+    for workers, inp in ((1, demo), (2, two)):
+        cpu: dict[str, list[float]] = {"never": [], "always": []}
+        for _ in range(runs):
+            for how, seconds in cpu.items():
+                os.environ["BATCHSPEC_PRELOAD"] = how
+                seconds.append(run_engine("tabular-csv", inp, work, workers)["cpu"])
+        os.environ.pop("BATCHSPEC_PRELOAD")
+        never, always = (sorted(v)[len(v) // 2] for v in cpu.values())
+        print(
+            f"  {workers} worker(s): preload never {never:.2f} s CPU, always {always:.2f} s CPU"
+            f" (median of {runs})",
+            flush=True,
+        )
+
+
+def report(rows: list[dict[str, Any]]) -> None:
     print()
     head = (
-        f"{'workload':<10}{'N':>10}{'ceiling/s':>12}{'baseline/s':>12}{'engine/s':>11}"
-        f"{'eng/ceil':>10}{'eng/(ceil*w)':>14}{'eng/(ceil*eff)':>16}{'eng/base':>10}"
+        f"{'workload':<15}{'N':>10}{'raw CPU s':>11}{'wall s':>8}{'engine CPU s':>14}{'wall s':>8}"
+        f"{'CPU overhead':>14}{'per instance':>14}{'wall ratio':>12}{'model share':>13}"
     )
     print(head)
     print("-" * len(head))
     for r in rows:
-        per_core = r["engine_per_s"] / (r["ceiling_per_s"] * r["workers"])
+        raw, eng = r["raw"], r["engine"]
         print(
-            f"{r['workload']:<10}{r['instances']:>10,}{r['ceiling_per_s']:>12,.0f}"
-            f"{r['baseline_per_s']:>12,.0f}{r['engine_per_s']:>11,.0f}"
-            f"{r['engine_per_s'] / r['ceiling_per_s']:>10.2f}{per_core:>14.2f}"
-            f"{r['engine_per_s'] / (r['ceiling_per_s'] * cores):>16.2f}"
-            f"{r['engine_per_s'] / r['baseline_per_s']:>10.2f}"
+            f"{r['workload']:<15}{r['instances']:>10,}{raw['cpu']:>11.1f}{raw['wall']:>8.1f}"
+            f"{eng['cpu']:>14.1f}{eng['wall']:>8.1f}{eng['cpu'] / raw['cpu'] - 1:>+14.1%}"
+            + (f"{marginal(r):>+14.1%}" if "engine_tenth" in r else f"{'-':>14}")
+            + f"{eng['wall'] / raw['wall']:>12.2f}{raw['model_cpu'] / raw['cpu']:>13.0%}"
         )
     print()
     for r in rows:
-        big = r["engine_workers_rss_kb"] / 1024
-        line = f"{r['workload']}: peak worker RSS {big:.0f} MB at N={r['instances']:,}"
-        if "engine_workers_rss_kb_tenth" in r:
-            small = r["engine_workers_rss_kb_tenth"] / 1024
-            line += f", {small:.0f} MB at N/10 (ratio {big / small:.2f})"
-        print(line + f"; {r['engine_shards']} shards, {r['workers']} workers")
+        peak = r["engine"]["peak"]
+        line = (
+            f"{r['workload']}: engine process tree peak {peak['pss'] / MB:.0f} MB PSS"
+            f" ({peak['rss'] / MB:.0f} MB RSS) at N={r['instances']:,}"
+        )
+        if "engine_tenth" in r:
+            small = r["engine_tenth"]["peak"]
+            line += (
+                f", {small['pss'] / MB:.0f} MB PSS at N/10"
+                f" (ratio {peak['pss'] / max(small['pss'], 1):.2f})"
+            )
+        print(line + f"; {r['workers']} worker(s)")
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--instances", type=int, default=1_000_000)
-    parser.add_argument("--workers", type=int, default=None, help="default: all cores")
+    parser.add_argument("--instances", type=int, default=500_000)
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="engine workers (default 1: one process, as the raw loop; the CPU seconds of"
+        " processes running side by side on shared cores swell with contention)",
+    )
     parser.add_argument("--only", choices=sorted(WORKLOADS))
-    parser.add_argument("--no-memory", action="store_true", help="skip the N/10 memory run")
+    parser.add_argument(
+        "--no-tenth", action="store_true", help="skip the N/10 runs (memory growth, per instance)"
+    )
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument(
+        "--preload", type=int, metavar="RUNS", help="only compare preloading in the supervisor"
+    )
     args = parser.parse_args()
-    workers = args.workers or available_cores()
-    cores = effective_cores(workers)
+    if args.preload:
+        with tempfile.TemporaryDirectory(prefix="batchspec-bench-") as tmp:
+            print("preloading the model's libraries before forking workers (iris, CSV)")
+            preload_check(Path(tmp), args.preload)
+        return 0
+    workers = args.workers
     print(
         f"{args.instances:,} instances, {workers} worker(s), {available_cores()} core(s);"
-        f" {workers} busy processes get {cores:.2f} cores' worth of CPU here (eff)"
+        " CPU seconds are whole process trees"
     )
     rows = []
     with tempfile.TemporaryDirectory(prefix="batchspec-bench-") as tmp:
-        os.environ["BATCHSPEC_HOME"] = str(Path(tmp) / "home")
+        work = Path(tmp)
+        os.environ["BATCHSPEC_HOME"] = str(work / "home")
+        print("fixed cost: the demo's 150 flowers (CSV, iris model, one worker)", flush=True)
+        fixed = fixed_cost(work)
+        print(f"overhead over {args.instances:,} instances", flush=True)
         for kind in [args.only] if args.only else list(WORKLOADS):
-            print(f"running {kind}...", flush=True)
-            rows.append(bench(kind, args.instances, workers, Path(tmp), not args.no_memory))
-    report(rows, cores)
+            rows.append(overhead(kind, args.instances, workers, work, not args.no_tenth))
+    report(rows)
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps({"effective_cores": cores, "rows": rows}, indent=2))
+        args.json.write_text(json.dumps({"fixed": fixed, "rows": rows}, indent=2))
     return 0
 
 

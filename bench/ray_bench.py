@@ -37,7 +37,6 @@ import os
 import shlex
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -49,19 +48,14 @@ sys.path.insert(0, str(REPO))
 from batchspec.backends.local import LocalBackend  # noqa: E402
 from batchspec.compile import compile_paths  # noqa: E402
 from batchspec.demo import reviews  # noqa: E402
-from batchspec.engine.supervisor import available_cores  # noqa: E402
+from batchspec.engine.processpool import available_cores  # noqa: E402
 from batchspec.model.enums import JobState, Target  # noqa: E402
-from batchspec.raycluster.localcluster import (  # noqa: E402
-    CLIENT_ENV,
-    LocalCluster,
-    memory_of,
-    process_tree,
-)
+from batchspec.raycluster.localcluster import CLIENT_ENV, LocalCluster  # noqa: E402
+from bench.usage import MB, Usage, measure_local  # noqa: E402
 
 BATCH = 64
 FILES = 8
 STARTUP_N = 1_000
-MB = 1024 * 1024
 
 SPEC = """
 apiVersion: batchspec.dev/v1
@@ -77,60 +71,6 @@ spec:
 """
 
 
-class Usage:
-    """Samples a set of processes in a thread: peak memory, and the CPU seconds
-    they used from the start (processes already running at the start, such as
-    the Ray cluster's daemons, count only what they used meanwhile). CPU time
-    does not depend on what else runs on the machine, wall time does."""
-
-    def __init__(self, pids: Callable[[], list[int]], every: float = 0.25) -> None:
-        self._pids = pids
-        self._every = every
-        self.peak = {"rss": 0, "pss": 0}
-        self._base = {pid: _cpu_ticks(pid) for pid in pids()}
-        self._last: dict[int, int] = dict(self._base)
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _sample(self) -> None:
-        pids = self._pids()
-        now = memory_of(pids)
-        if now["pss"] > self.peak["pss"]:
-            self.peak = now
-        for pid in pids:
-            self._last[pid] = max(self._last.get(pid, 0), _cpu_ticks(pid))
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self._sample()
-            self._stop.wait(self._every)
-
-    @property
-    def cpu_seconds(self) -> float:
-        ticks = sum(t - self._base.get(pid, 0) for pid, t in self._last.items())
-        return ticks / os.sysconf("SC_CLK_TCK")
-
-    def __enter__(self) -> Usage:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self._stop.set()
-        self._thread.join()
-        self._sample()
-
-
-def _cpu_ticks(pid: int) -> int:
-    """utime + stime of a process, in clock ticks (not its children's: they are
-    sampled themselves)."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as fh:
-            fields = fh.read().rsplit(b")", 1)[1].split()
-        return int(fields[11]) + int(fields[12])
-    except (OSError, IndexError, ValueError):
-        return 0
-
-
 def compiled(work: Path, name: str, target: Target, inp: Path, out: Path, args: Any) -> Any:
     spec = work / f"{name}.yaml"
     spec.write_text(
@@ -139,9 +79,9 @@ def compiled(work: Path, name: str, target: Target, inp: Path, out: Path, args: 
             batch=BATCH, cpus=args.cpus_per_actor,
         )
     )  # fmt: skip
-    compiled = compile_paths([spec], target=target)
-    assert compiled.ok, compiled.diagnostics
-    return compiled.jobs[0]
+    result = compile_paths([spec], target=target)
+    assert result.ok, result.diagnostics
+    return result.jobs[0]
 
 
 def count_lines(folder: Path, pattern: str) -> int:
@@ -152,23 +92,15 @@ def count_lines(folder: Path, pattern: str) -> int:
 
 
 def run_local(work: Path, inp: Path, n: int, args: Any) -> dict[str, Any]:
+    """The detached supervisor and its workers: exact CPU (it is our child,
+    reaped here) and the peak memory of its whole process tree."""
     out = work / f"out-local-{n}"
     job = compiled(work, f"bench_local_{n}", Target.LOCAL, inp, out, args)
     backend = LocalBackend(work / "home")
-
-    def pids() -> list[int]:
-        status = backend.details(remote.remote_name)
-        return process_tree(int(status["pid"])) if status.get("pid") else []
-
-    start = time.perf_counter()
-    remote = backend.rerun(job)
-    with Usage(pids) as mem:
-        while not (remote := backend.get(remote.remote_name)).terminal:
-            time.sleep(0.02)
-    wall = time.perf_counter() - start
+    remote, cpu, mem = measure_local(backend, job)
     assert remote.state is JobState.SUCCEEDED, remote.error
     assert remote.completed_count == n, remote
-    return {"seconds": wall, "peak": mem.peak, "cpu_seconds": mem.cpu_seconds}
+    return {"seconds": cpu.wall, "peak": mem.peak, "cpu_seconds": cpu.seconds}
 
 
 def run_ray(work: Path, inp: Path, n: int, args: Any, cluster: LocalCluster) -> dict[str, Any]:
@@ -249,8 +181,16 @@ def run_raydata(work: Path, inp: Path, n: int, args: Any, cluster: LocalCluster)
 
 
 def measure(name: str, fn: Callable[..., dict[str, Any]], *a: Any) -> dict[str, Any]:
-    print(f"  {name}...", flush=True)
-    return fn(*a)
+    """Run one part and print its figures as soon as it is done."""
+    print(f"  {name}...", end=" ", flush=True)
+    r = fn(*a)
+    peak = r["peak"]
+    print(
+        f"{r['seconds']:.1f} s wall, {r['cpu_seconds']:.1f} s CPU, peak"
+        f" {peak['pss'] / MB:,.0f} MB PSS ({peak['rss'] / MB:,.0f} MB RSS)",
+        flush=True,
+    )
+    return r
 
 
 def main() -> int:
@@ -290,7 +230,11 @@ def main() -> int:
         with LocalCluster(num_cpus=cluster_cpus) as cluster:
             time.sleep(2.0)  # let the dashboard's start-up settle before measuring idle memory
             idle = cluster.memory()
-            print(f"  up in {cluster.started_in:.1f}s", flush=True)
+            print(
+                f"  up in {cluster.started_in:.1f}s; idle {idle['pss'] / MB:,.0f} MB PSS"
+                f" ({idle['rss'] / MB:,.0f} MB RSS)",
+                flush=True,
+            )
             print("Ray backend", flush=True)
             rows["ray"] = {
                 "startup": measure("startup job", run_ray, work, small, STARTUP_N, args, cluster),

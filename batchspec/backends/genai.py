@@ -20,15 +20,28 @@ each public method is one operation of `batchspec.retry`'s loop (`submit`:
 list, then create). Credentials come from ADC unless given; each job is
 reached in the project and region its name says; `base_url` (or
 `BATCHSPEC_GENAI_BASE_URL`) overrides the endpoint.
+
+Jobs compiled for the Gemini Developer API (`genai.api: gemini`) and batch
+names `batches/ID` go to `batchspec.backends.gemini.GeminiBatches` (an API
+key from the environment, no project or region; `gemini_base_url` or
+`BATCHSPEC_GEMINI_BASE_URL` overrides its endpoint).
 """
 
 from __future__ import annotations
 
+import builtins
+import os
 from collections.abc import Mapping
 from typing import Any
 
-from batchspec.backends.cloud import GENAI_BASE_URL_ENV, label_filter, remote_from_vertex
+from batchspec.backends.base import check_target
+from batchspec.backends.cloud import GENAI_BASE_URL_ENV, label_filter, remote_from_vertex, setting
+from batchspec.backends.gemini import BASE_URL_ENV as GEMINI_BASE_URL_ENV
+from batchspec.backends.gemini import GeminiBatches, is_gemini_name, remote_from_gemini
+from batchspec.backends.google_errors import CallContext
 from batchspec.backends.googlebase import BatchJobsBackend, Page
+from batchspec.compile.fingerprint import fingerprint_label
+from batchspec.compile.identity import gemini_api_body
 from batchspec.model.enums import Target
 from batchspec.model.jobs import LABEL_FINGERPRINT, CompiledJob, RemoteJob
 
@@ -99,12 +112,51 @@ class GenaiBackend(BatchJobsBackend):
         region: str | None = None,
         *,
         base_url: str | None = None,
+        gemini_base_url: str | None = None,
         **options: Any,
     ) -> None:
         """`base_url` (else $BATCHSPEC_GENAI_BASE_URL) replaces the service's
-        address; `options` are `GoogleBackend`'s (credentials, retry, clock,
-        rng, timeout, page_size, env)."""
+        address, `gemini_base_url` (else $BATCHSPEC_GEMINI_BASE_URL) the Gemini
+        Developer API's; `options` are `GoogleBackend`'s (credentials, retry,
+        clock, rng, timeout, page_size, env)."""
         super().__init__(project, region, endpoint=base_url, **options)
+        env = options.get("env")
+        self.gemini = GeminiBatches(
+            self.calls,
+            env=os.environ if env is None else env,
+            base_url=setting(gemini_base_url, GEMINI_BASE_URL_ENV, env),
+            timeout=self.timeout,
+            page_size=self.page_size,
+        )
+
+    # --- the Gemini Developer API: its own jobs, its own names ------------------------
+
+    def submit(self, job: CompiledJob) -> RemoteJob:
+        """Adopt or create the job: on Vertex AI in its parent's location, or on
+        the Gemini Developer API for jobs compiled for it."""
+        if gemini_api_body(job.target, job.body):
+            check_target(job, self.target, self.service)
+            fp = job.labels.get(LABEL_FINGERPRINT) or fingerprint_label(job.fingerprint)
+            return self.gemini.submit(self.name, job, fp)
+        return super().submit(job)
+
+    def create(self, job: CompiledJob) -> RemoteJob:
+        """As `submit` for the Gemini Developer API (its batches are listed first)."""
+        if gemini_api_body(job.target, job.body):
+            return self.submit(job)
+        return super().create(job)
+
+    def _job_ctx(self, action: str, remote_name: str) -> tuple[CallContext, str, str | None]:
+        if is_gemini_name(remote_name):  # no project, no location: an API key
+            return self.gemini.ctx(action, job_read=True), "", None
+        return super()._job_ctx(action, remote_name)
+
+    def outputs(self, remote_name: str) -> builtins.list[str]:
+        """Result files: `outputInfo` on Vertex AI, the responses file on the
+        Gemini Developer API (inline responses have none)."""
+        if is_gemini_name(remote_name):
+            return self.gemini.outputs(self.name, remote_name)
+        return super().outputs(remote_name)
 
     # --- the client library's calls -----------------------------------------------------
 
@@ -153,17 +205,25 @@ class GenaiBackend(BatchJobsBackend):
         )
         return remote_from_batch_job(self.name, created, labels)
 
+    def _batches(self, remote_name: str, project: str, region: str | None) -> Any:
+        if is_gemini_name(remote_name):
+            return self.gemini.client().batches
+        return self._client(project, region).batches
+
     def _get_call(self, remote_name: str, project: str, region: str | None) -> Any:
-        return self._client(project, region).batches.get(name=remote_name)
+        return self._batches(remote_name, project, region).get(name=remote_name)
 
     def _cancel_call(self, remote_name: str, project: str, region: str | None) -> None:
-        self._client(project, region).batches.cancel(name=remote_name)
+        self._batches(remote_name, project, region).cancel(name=remote_name)
 
     def _delete_call(self, remote_name: str, project: str, region: str | None) -> None:
-        self._client(project, region).batches.delete(name=remote_name)
+        self._batches(remote_name, project, region).delete(name=remote_name)
 
     def _remote(self, raw: Any, project: str) -> RemoteJob:
-        """The job's state (labels are not returned by google-genai)."""
+        """The job's state (labels are not returned by google-genai; on the
+        Gemini Developer API the display name carries the fingerprint)."""
+        if is_gemini_name(raw.name or ""):
+            return remote_from_gemini(self.name, raw)
         return remote_from_batch_job(self.name, raw)
 
 

@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import builtins
 import os
-import secrets
-import shutil
 import subprocess
 import sys
 from collections.abc import Iterator, Mapping
@@ -29,14 +27,15 @@ from typing import Any
 
 import batchspec
 from batchspec.backends.base import check_target
-from batchspec.engine.fileio import write_json_atomic
-from batchspec.engine.job import EngineJob, spec_dir_of
+from batchspec.engine.job import EngineJob
 from batchspec.engine.jobdir import JobDir, now_iso, parse_iso
-from batchspec.engine.output import make_store
-from batchspec.errors import BatchspecError, JobNotFoundError, PermanentBackendError
+from batchspec.engine.jobhome import JobHome, job_id, job_record
+from batchspec.engine.stores import make_store
+from batchspec.errors import JobNotFoundError
 from batchspec.model.enums import JobState, Target
 from batchspec.model.jobs import CompiledJob, RemoteJob
-from batchspec.state.redact import marked_keys
+
+__all__ = ["BACKEND_NAME", "LocalBackend", "default_home", "job_id", "job_record"]
 
 BACKEND_NAME = "local"
 STALE_HEARTBEAT_SECONDS = 30.0
@@ -47,35 +46,6 @@ def default_home() -> Path:
     return Path(os.environ.get("BATCHSPEC_HOME") or ".batchspec")
 
 
-def job_id(job: CompiledJob) -> str:
-    """`<name>-<fingerprint[:12]>`: readable, and derived from the fingerprint."""
-    return f"{job.name}-{job.fingerprint[:12]}"
-
-
-def job_record(job: CompiledJob) -> dict[str, Any]:
-    """The job.json record of `job`: what to run and where its paths start.
-
-    Raises `PermanentBackendError` for what the engine can never run (like a
-    service's 400), so it is refused before anything is created."""
-    record = {
-        "id": job_id(job),
-        "name": job.name,
-        "fingerprint": job.fingerprint,
-        "labels": dict(job.labels),
-        "body": dict(job.body),
-        "source": str(job.source) if job.source else None,
-        "specDir": str(spec_dir_of(job.source)),
-        "createTime": now_iso(),
-        "secretKeys": list(marked_keys(job.spec)),
-    }
-    try:
-        engine_job = EngineJob.from_record(record)
-    except BatchspecError as exc:
-        raise PermanentBackendError(exc.message, hint=exc.hint) from exc
-    record["output"] = engine_job.output
-    return record
-
-
 class LocalBackend:
     """Runs jobs on this machine, one detached supervisor per job."""
 
@@ -84,6 +54,7 @@ class LocalBackend:
     def __init__(self, home: Path | str | None = None, *, python: str | None = None) -> None:
         self.home = Path(home).resolve() if home is not None else default_home().resolve()
         self.jobs = self.home / "jobs"
+        self.folders = JobHome(self.jobs)
         self.python = python or sys.executable
 
     # --- the Protocol ----------------------------------------------------------------
@@ -110,32 +81,7 @@ class LocalBackend:
 
     def _ensure(self, job: CompiledJob, *, rerun: bool) -> tuple[JobDir, bool]:
         """The job's folder (created if needed) and whether it needs a supervisor."""
-        return self._ensure_record(job_record(job), rerun=rerun)
-
-    def open_record(self, record: dict[str, Any], *, rerun: bool = False) -> Path:
-        """The folder of the job `record` describes (see `job_record`), created
-        or adopted without starting a supervisor; with `rerun` a finished job
-        is set aside first. For running the job under another supervisor: the
-        Ray entrypoint keeps its job folders on the cluster this way."""
-        jd, _ = self._ensure_record(record, rerun=rerun)
-        return jd.path
-
-    def _ensure_record(self, record: dict[str, Any], *, rerun: bool) -> tuple[JobDir, bool]:
-        jd = JobDir(self.jobs / record["id"])
-        if jd.exists():
-            existing = jd.read_job()
-            if existing.get("fingerprint") != record["fingerprint"]:
-                raise PermanentBackendError(
-                    f"job folder {jd.path} belongs to another fingerprint",
-                    hint="remove the folder; two fingerprints share a 12-digit prefix",
-                )
-            state = JobState(jd.read_status().get("state", JobState.QUEUED))
-            if not (state.terminal and rerun):
-                idle = not state.terminal and not jd.supervisor_alive() and not jd.launching()
-                return jd, idle
-            self._archive(jd)
-        self._create(jd, record)
-        return jd, True
+        return self.folders.ensure(job_record(job), rerun=rerun)
 
     def get(self, remote_name: str) -> RemoteJob:
         """The job's current state."""
@@ -143,14 +89,9 @@ class LocalBackend:
 
     def list(self, selector: Mapping[str, str] | None = None) -> Iterator[RemoteJob]:
         """Jobs whose labels include every item of `selector`, oldest first."""
-        if not self.jobs.is_dir():
-            return
         wanted = dict(selector or {})
-        dirs = [JobDir(p) for p in self.jobs.iterdir() if not p.name.startswith(".")]
         records = []
-        for jd in dirs:
-            if not jd.exists():
-                continue
+        for jd in self.folders.folders():
             rec = jd.read_job()
             labels = rec.get("labels", {})
             if all(labels.get(k) == v for k, v in wanted.items()):
@@ -184,7 +125,7 @@ class LocalBackend:
 
     def find(self, job: CompiledJob) -> RemoteJob | None:
         """The job of this revision, from its folder (None when never submitted)."""
-        jd = JobDir(self.jobs / job_id(job))
+        jd = self.folders.folder(job_id(job))
         return self._remote(jd) if jd.exists() else None
 
     def logs(self, remote_name: str) -> str:
@@ -229,42 +170,13 @@ class LocalBackend:
     def _dir(self, remote_name: str) -> JobDir:
         if "/" in remote_name or remote_name.startswith("."):
             raise JobNotFoundError(f"no local job named {remote_name!r}")
-        jd = JobDir(self.jobs / remote_name)
+        jd = self.folders.folder(remote_name)
         if not jd.exists():
             raise JobNotFoundError(
                 f"no local job named {remote_name!r} in {self.jobs}",
                 hint="list jobs with the local backend's list(), or check BATCHSPEC_HOME",
             )
         return jd
-
-    def _create(self, jd: JobDir, record: dict[str, Any]) -> None:
-        self.jobs.mkdir(parents=True, exist_ok=True)
-        tmp = self.jobs / f".creating-{jd.id}-{secrets.token_hex(4)}"
-        tmp.mkdir()
-        JobDir(tmp).write_job(record)  # redacted, mode 0600
-        write_json_atomic(
-            tmp / "status.json",
-            {
-                "state": JobState.QUEUED.value,
-                "createTime": record["createTime"],
-                "updateTime": record["createTime"],
-                "completedCount": 0,
-                "failedCount": 0,
-                "outputLocation": record["output"],
-            },
-        )
-        try:
-            os.rename(tmp, jd.path)
-        except OSError:  # created meanwhile by a concurrent submit: adopt it
-            shutil.rmtree(tmp, ignore_errors=True)
-            if not jd.exists():
-                raise
-
-    def _archive(self, jd: JobDir) -> None:
-        history = self.jobs / ".history"
-        history.mkdir(parents=True, exist_ok=True)
-        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
-        os.rename(jd.path, history / f"{jd.id}-{stamp}-{secrets.token_hex(2)}")
 
     def _start(self, jd: JobDir) -> None:
         """Start a detached supervisor (its own session: it outlives us)."""

@@ -57,7 +57,6 @@ import msgspec
 
 import batchspec
 from batchspec.backends.base import check_target
-from batchspec.backends.local import job_record
 from batchspec.backends.rayjobs import (
     BACKEND_NAME,
     INSTALL_HINT,
@@ -74,6 +73,7 @@ from batchspec.backends.rayjobs import (
     translate,
     with_state,
 )
+from batchspec.engine.jobhome import job_record
 from batchspec.errors import (
     BatchspecError,
     JobNotFoundError,

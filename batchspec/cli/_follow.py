@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from batchspec.cli import _runtime as rt
+from batchspec.cli._output import console
 
 if TYPE_CHECKING:
     from batchspec.reconcile.controller import PassResult
@@ -44,8 +45,16 @@ def watched_records(store: StateStore, names: Iterable[str]) -> list[JobRecord]:
 class Follower:
     """Shows watched jobs after every controller pass: bars on a TTY, lines otherwise."""
 
-    def __init__(self, store: StateStore, names: Callable[[], set[str]], *, bars: bool) -> None:
+    def __init__(
+        self,
+        store: StateStore,
+        names: Callable[[], set[str]],
+        *,
+        bars: bool,
+        say: Callable[[str], None] = rt.say,
+    ) -> None:
         self.store = store
+        self.say = say
         self.names = names
         self.bars = bars
         self._progress: Any = None
@@ -54,7 +63,6 @@ class Follower:
 
     def __enter__(self) -> Follower:
         if self.bars:
-            from rich.console import Console
             from rich.progress import (
                 BarColumn,
                 MofNCompleteColumn,
@@ -69,7 +77,7 @@ class Follower:
                 MofNCompleteColumn(),
                 TextColumn("{task.fields[state]}"),
                 TimeElapsedColumn(),
-                console=Console(stderr=True),
+                console=console(stderr=True),
             )
             self._progress.start()
         return self
@@ -91,7 +99,7 @@ class Follower:
                 line = f"{record.name}: {state} {_counts(record)}".rstrip()
                 if self._seen.get(record.name) != line:
                     self._seen[record.name] = line
-                    rt.say(f"  {line}")
+                    self.say(f"  {line}")
                 continue
             total = record.total_count
             done = record.completed_count + record.failed_count

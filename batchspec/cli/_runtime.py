@@ -28,14 +28,21 @@ if TYPE_CHECKING:
 DEFAULT_PATHS = ["specs"]
 
 
-def add_state_option(p: argparse.ArgumentParser) -> None:
-    """`--state PATH`."""
+def add_state_option(p: argparse.ArgumentParser, *, init: bool = False) -> None:
+    """`--state PATH` (and, for commands that write state, `--init`)."""
     p.add_argument(
         "--state",
         metavar="PATH",
         help="state file, or gs://BUCKET/PREFIX for state shared through Cloud Storage"
         " (default: $BATCHSPEC_STATE, else .batchspec/state.db)",
     )
+    if init:
+        p.add_argument(
+            "--init",
+            action="store_true",
+            help="accept an empty (0-byte) state file and start new state in it; without"
+            " it an empty file is refused (it usually means lost state, not new state)",
+        )
 
 
 def add_lease_options(p: argparse.ArgumentParser) -> None:
@@ -108,7 +115,11 @@ def check_replace(names: list[str], desired: Any) -> None:
 
 
 def open_state(
-    args: argparse.Namespace, *, create: bool, write: str | None = None
+    args: argparse.Namespace,
+    *,
+    create: bool,
+    write: str | None = None,
+    readonly: bool = False,
 ) -> contextlib.AbstractContextManager[StateStore]:
     """The state store named by --state / $BATCHSPEC_STATE / the default, for a
     `with` block.
@@ -117,6 +128,9 @@ def open_state(
     with remote state (`gs://bucket/prefix`) it takes the remote lock for the
     block, syncs the local working copy and pushes it back at the end; a
     command that only reads gets a private snapshot of the remote state.
+    `readonly` for commands that only read (status, plan, history): on a local
+    file they work on a file or folder that cannot be written, and skip the
+    writers' check.
     """
     from batchspec.remote.location import is_remote
     from batchspec.state import STATE_ENV, StateStore, resolve_state_path
@@ -135,7 +149,12 @@ def open_state(
             ttl=float(getattr(args, "lease_ttl", 60.0) or 60.0),
             log=warn,
         )
-    return StateStore.open(resolve_state_path(flag), create=create)
+    return StateStore.open(
+        resolve_state_path(flag),
+        create=create,
+        readonly=readonly,
+        init=bool(getattr(args, "init", False)),
+    )
 
 
 def actor(command: str) -> str:

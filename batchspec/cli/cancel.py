@@ -10,6 +10,12 @@ import argparse
 from typing import Any
 
 from batchspec.cli import _runtime as rt
+from batchspec.cli._output import add_output_option, emit_json, wants_json
+
+EXAMPLES = [
+    ("batchspec cancel review_sentiment", "cancel the current job of a spec"),
+    ("batchspec cancel review_sentiment --reason 'bad input' -o json", "record why; JSON out"),
+]
 
 
 def add_parser(sub: Any) -> None:
@@ -21,6 +27,7 @@ def add_parser(sub: Any) -> None:
     )
     p.add_argument("job", help="spec name, remote name or #ID")
     p.add_argument("--reason", default="cancelled by a user", help="recorded with the cancel")
+    add_output_option(p)
     rt.add_state_option(p)
 
 
@@ -38,10 +45,17 @@ def run(args: argparse.Namespace) -> int:
                 hint="`batchspec apply` resolves the interrupted submit first",
             )
         if record.terminal:
-            rt.say(f"{record.name}: already ended {record.state.value if record.state else ''}")
+            if wants_json(args):
+                emit_json({"cancelRequested": False, "job": record.to_dict()})
+            else:
+                ended = record.state.value if record.state else ""
+                rt.say(f"{record.name}: already ended {ended}")
             return 0
         executor = Executor(store, rt.registry(), actor=rt.actor("cancel"))
         record = executor.cancel(record, reason=args.reason)
+    if wants_json(args):
+        emit_json({"cancelRequested": True, "job": record.to_dict()})
+        return 0
     state = record.state.value if record.state else "?"
     rt.say(f"{record.name}: cancel requested for {record.remote_name} (now {state})")
     return 0

@@ -13,6 +13,12 @@ from pathlib import Path
 from typing import Any
 
 from batchspec.cli import _runtime as rt
+from batchspec.cli._output import add_output_option
+
+EXAMPLES = [
+    ("batchspec drift", "report drift of specs/ against state and the backends (exit 2 if any)"),
+    ("batchspec drift --no-outputs -o json", "skip output checksums; JSON out"),
+]
 
 
 def add_parser(sub: Any) -> None:
@@ -24,7 +30,7 @@ def add_parser(sub: Any) -> None:
         " (and record) everything that drifted. Changes no job.",
     )
     p.add_argument("paths", nargs="*", help="spec files or folders (default: specs/ if present)")
-    p.add_argument("--output", "-o", choices=["text", "json"], default="text")
+    add_output_option(p)
     p.add_argument("--no-outputs", action="store_true", help="skip output checksum checks")
     rt.add_select_option(p)
     rt.add_state_option(p)

@@ -6,7 +6,13 @@ import argparse
 from typing import Any
 
 from batchspec.cli import _runtime as rt
+from batchspec.cli._output import add_output_option
 from batchspec.errors import StateError
+
+EXAMPLES = [
+    ("batchspec get review_sentiment", "the current job of a spec: state, counts, history"),
+    ("batchspec get review_sentiment --body -o json", "with the submitted request body, as JSON"),
+]
 
 
 def add_parser(sub: Any) -> None:
@@ -17,7 +23,7 @@ def add_parser(sub: Any) -> None:
         description="JOB is a spec name (its current job), a remote job name, or #ID.",
     )
     p.add_argument("job", help="spec name, remote name or #ID")
-    p.add_argument("--output", "-o", choices=["text", "json"], default="text")
+    add_output_option(p)
     p.add_argument("--body", action="store_true", help="include the recorded request body")
     rt.add_state_option(p)
 
@@ -41,7 +47,7 @@ def find(store: Any, ref: str) -> Any:
 
 def run(args: argparse.Namespace) -> int:
     """Print the job."""
-    with rt.open_state(args, create=False) as store:
+    with rt.open_state(args, create=False, readonly=True) as store:
         record = find(store, args.job)
         revision = store.revision(record.fingerprint)
         history = store.transitions(job_id=record.id, limit=20)

@@ -6,6 +6,13 @@ import argparse
 from typing import Any
 
 from batchspec.cli import _runtime as rt
+from batchspec.cli._output import add_output_option
+
+EXAMPLES = [
+    ("batchspec history review_sentiment", "every recorded transition of one job"),
+    ("batchspec history --drift --audit -o json", "with drift findings and the audit log, JSON"),
+    ("batchspec history --names", "every job name ever used (names are never reused)"),
+]
 
 
 def add_parser(sub: Any) -> None:
@@ -25,13 +32,13 @@ def add_parser(sub: Any) -> None:
         action="store_true",
         help="list every job name ever used (spec and remote names) instead",
     )
-    p.add_argument("--output", "-o", choices=["text", "json"], default="text")
+    add_output_option(p)
     rt.add_state_option(p)
 
 
 def run(args: argparse.Namespace) -> int:
     """Print the events."""
-    with rt.open_state(args, create=False) as store:
+    with rt.open_state(args, create=False, readonly=True) as store:
         if args.names:
             return _names(store, args.output)
         events = store.transitions(name=args.job, limit=args.limit)

@@ -18,6 +18,11 @@ from typing import IO, Any
 # megabytes. Reading stops past this, so `import /dev/zero` cannot hang.
 MAX_INPUT_BYTES = 16 << 20
 
+EXAMPLES = [
+    ("batchspec import job.json -o specs/census.yaml", "an ML Engine job body as a spec"),
+    ("batchspec import submit.sh --from gcloud --set MODEL=census", "a gcloud script as a spec"),
+]
+
 
 def add_parser(sub: Any) -> None:
     """Register the command."""

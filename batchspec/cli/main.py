@@ -1,13 +1,20 @@
 """The `batchspec` command: argument parsing and error-to-exit-code mapping.
 
-Each sub-command lives in its own module with `add_parser(subparsers)` and
-`run(args) -> int`. Modules are imported only to build the parser, and they
-import nothing heavy at module level, so `batchspec --help` and
-`batchspec validate` start fast.
+Each sub-command lives in its own module with `add_parser(subparsers)`,
+`run(args) -> int` and `EXAMPLES` (shown at the end of its `--help`).
+Modules are imported only to build the parser, and they import nothing heavy
+at module level, so `batchspec --help` and `batchspec validate` start fast;
+a single command builds only its own parser.
 
-Exit codes: 0 success, 1 errors (invalid specs, failed jobs, backend errors),
-2 "changes present" for plan/drift (like `terraform plan -detailed-exitcode`),
-130 interrupted.
+Exit codes, the same for every command (the README's command table lists
+them; a test checks each row):
+
+* 0: success; for `plan` and `drift`, also "no changes" / "no drift";
+* 1: any error: usage errors (argparse's own 2 is remapped), invalid specs,
+  failed jobs, backend and state errors, internal errors;
+* 2: only `plan` (changes present) and `drift` (drift found), like
+  `terraform plan -detailed-exitcode`;
+* 130: interrupted (Ctrl-C).
 """
 
 from __future__ import annotations
@@ -21,8 +28,11 @@ from types import ModuleType
 
 from batchspec import __version__
 
+# PYTHON_ARGCOMPLETE_OK (argcomplete's marker: this entry point completes itself)
+
 # name -> module; order is the order in `--help`.
 COMMANDS: dict[str, str] = {
+    "init": "batchspec.cli.init",
     "validate": "batchspec.cli.validate",
     "schema": "batchspec.cli.schema",
     "render": "batchspec.cli.render",
@@ -41,6 +51,7 @@ COMMANDS: dict[str, str] = {
     "ui": "batchspec.cli.ui",
     "report": "batchspec.cli.report",
     "state": "batchspec.cli.state",
+    "completion": "batchspec.cli.completion",
 }
 
 EXIT_OK = 0
@@ -57,27 +68,59 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     """The full parser, one sub-parser per registered command; with `only`,
     just that command's (importing every command module costs start-up time
     a single command does not need)."""
-    parser = argparse.ArgumentParser(
+    from batchspec.cli._parser import HelpFormatter, Parser, add_no_color, attach
+
+    parser = Parser(
         prog="batchspec",
         description="Batch prediction jobs as code: validate, render, plan, apply, reconcile.",
+        epilog="`batchspec COMMAND --help` shows a command's options and examples.",
+        formatter_class=HelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"batchspec {__version__}")
+    add_no_color(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in [only] if only in COMMANDS else COMMANDS:
-        _command_module(name).add_parser(sub)
+        module = _command_module(name)
+        module.add_parser(sub)
+        attach(sub.choices[name], module)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; returns the exit code."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if "_ARGCOMPLETE" in os.environ:
+        from batchspec.cli.completion import complete
+
+        complete(build_parser())  # prints the candidates and exits
+    first = argv[0] if argv else None
+    if first is not None and not first.startswith("-") and first not in COMMANDS:
+        from batchspec.cli._parser import unknown_command
+
+        print(unknown_command(first, COMMANDS), file=sys.stderr)
+        return EXIT_ERROR
+    parser = build_parser(only=first)
+    try:
+        args, extra = parser.parse_known_args(argv)
+        if extra:
+            from batchspec.cli._parser import unrecognized
+
+            unrecognized(parser, args.command, extra)
+    except SystemExit as stop:  # --help, --version (0) and usage errors (1)
+        return stop.code if isinstance(stop.code, int) else EXIT_ERROR
+    from batchspec.cli import _output
+
+    _output.set_no_color(bool(getattr(args, "no_color", False)))
+    if not args.command:
+        parser.print_help(sys.stderr)
+        return EXIT_ERROR
+    return run_command(args)
+
+
+def run_command(args: argparse.Namespace) -> int:
+    """Run the parsed command and map what it raises onto an exit code."""
     from batchspec.errors import BatchspecError
 
-    argv = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser(only=argv[0] if argv else None)
-    args = parser.parse_args(argv)
-    if not args.command:
-        parser.print_help()
-        return EXIT_ERROR
     try:
         code: int = _command_module(args.command).run(args)
         return code
@@ -89,7 +132,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INTERRUPTED
     except BrokenPipeError:
         # `batchspec ... | head` closed the pipe: not an error worth a message.
-        sys.stderr.close()
+        _quiet_stdout()
         return EXIT_OK
     except Exception as exc:  # the last line of defence: no traceback for users
         if os.environ.get("BATCHSPEC_DEBUG"):
@@ -100,6 +143,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             " and report it",
         )
         return EXIT_ERROR
+
+
+def _quiet_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush of a closed
+    pipe prints nothing."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
 
 
 def _print_error(message: str, hint: str | None) -> None:

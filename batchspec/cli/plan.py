@@ -12,6 +12,16 @@ from pathlib import Path
 from typing import Any
 
 from batchspec.cli import _runtime as rt
+from batchspec.cli._output import add_output_option
+
+EXAMPLES = [
+    ("batchspec plan", "what applying specs/ would do (exit 0 no changes, 2 changes, 1 errors)"),
+    ("batchspec plan --refresh -o json", "ask the backends first; print the plan as JSON"),
+    (
+        "batchspec plan --out plan.json && batchspec apply plan.json",
+        "save the plan, then apply exactly that plan",
+    ),
+]
 
 
 def add_parser(sub: Any) -> None:
@@ -23,11 +33,9 @@ def add_parser(sub: Any) -> None:
         " the backends report) and show one action per job with its reason.",
     )
     p.add_argument("paths", nargs="*", help="spec files or folders (default: specs/)")
-    p.add_argument(
-        "--output",
-        "-o",
-        choices=["text", "markdown", "json"],
-        default="text",
+    add_output_option(
+        p,
+        ["text", "markdown", "json"],
         help="text for terminals, markdown for a pull request comment, json for machines",
     )
     p.add_argument("--refresh", action="store_true", help="ask the backends first")
@@ -62,7 +70,7 @@ def add_parser(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Plan and render."""
-    from batchspec.plan import PlanOptions, build_plan, load_desired
+    from batchspec.plan import load_desired
     from batchspec.plan.render_markdown import render_markdown
     from batchspec.plan.render_text import render_text
     from batchspec.plan.saved import render_json, save_plan
@@ -70,19 +78,13 @@ def run(args: argparse.Namespace) -> int:
     desired = load_desired(rt.paths_of(args), select=args.select, targets=args.targets)
     rt.check_replace(args.replace, desired)
     # A saved plan must name a real state file (its lineage), so --out creates one.
-    with rt.open_state(args, create=bool(args.out)) as store:
-        observation = None
-        if args.refresh:
-            from batchspec.reconcile.observe import observe, scope_of
-
-            observation = observe(scope_of(store, desired), rt.registry())
-        plan = build_plan(
+    with rt.open_state(args, create=bool(args.out), readonly=not args.out) as store:
+        plan = make_plan(
+            store,
             desired,
-            store.snapshot(),
-            observation,
-            revisions=store.revisions,
-            options=PlanOptions(replace=frozenset(args.replace), allow_retired=args.allow_retired),
-            state_path=str(store.path) if store.path else None,
+            refresh=args.refresh,
+            replace=args.replace,
+            allow_retired=args.allow_retired,
         )
     if args.output == "json":
         rt.say(render_json(plan))
@@ -104,3 +106,26 @@ def run(args: argparse.Namespace) -> int:
     if plan.has_errors:
         return 1
     return 2 if plan.has_changes else 0
+
+
+def make_plan(
+    store: Any, desired: Any, *, refresh: bool, replace: list[str], allow_retired: bool = False
+) -> Any:
+    """The plan of `desired` against recorded state (and, with `refresh`, what
+    the backends report), writing nothing: `plan`, `apply --dry-run` and
+    `reconcile --dry-run` all show this."""
+    from batchspec.plan import PlanOptions, build_plan
+
+    observation = None
+    if refresh:
+        from batchspec.reconcile.observe import observe, scope_of
+
+        observation = observe(scope_of(store, desired), rt.registry())
+    return build_plan(
+        desired,
+        store.snapshot(),
+        observation,
+        revisions=store.revisions,
+        options=PlanOptions(replace=frozenset(replace), allow_retired=allow_retired),
+        state_path=str(store.path) if store.path else None,
+    )

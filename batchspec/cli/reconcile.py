@@ -3,17 +3,27 @@
 Runs pass after pass (or one with `--once`) under the controller lease: reads
 the specs again, observes the backends, records what changed, acts, and
 enforces deadlines and retries. SIGTERM (or Ctrl-C) stops it after the
-current action; the lease is released on the way out.
+current action; the lease is released on the way out. `--dry-run` shows the
+plan the next pass would act on (refreshed from the backends) and changes
+nothing. `-o json` prints one JSON line per pass.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from batchspec.cli import _follow
 from batchspec.cli import _runtime as rt
+from batchspec.cli._output import add_output_option, emit_json, emit_json_line, wants_json
+
+EXAMPLES = [
+    ("batchspec reconcile --once", "one pass: submit, follow, retry, record; then exit"),
+    ("batchspec reconcile --dry-run", "show what the next pass would do; change nothing"),
+    ("batchspec reconcile --interval 60 -o json", "run as a service, one JSON line per pass"),
+]
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -48,6 +58,12 @@ def add_parser(sub: Any) -> None:
     )
     p.add_argument("--once", action="store_true", help="one pass, then exit")
     p.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="show the plan the next pass would act on (refreshed); change nothing",
+    )
+    add_output_option(p)
+    p.add_argument(
         "--max-running",
         type=int,
         default=20,
@@ -56,7 +72,7 @@ def add_parser(sub: Any) -> None:
     )
     rt.add_select_option(p)
     rt.add_retired_option(p)
-    rt.add_state_option(p)
+    rt.add_state_option(p, init=True)
     rt.add_lease_options(p)
 
 
@@ -66,11 +82,16 @@ def run(args: argparse.Namespace) -> int:
     from batchspec.reconcile.controller import Controller, ControllerOptions
 
     paths = rt.paths_of(args)
+    if args.dry_run:
+        return _dry_run(args, paths)
     counter = [0]
 
     def on_pass(result: PassResult) -> None:
         counter[0] += 1
-        rt.say(_pass_line(counter[0], result))
+        if wants_json(args):
+            emit_json_line(_pass_data(counter[0], result))
+        else:
+            rt.say(_pass_line(counter[0], result))
 
     from batchspec.state.lease import CONTROLLER_LEASE, this_process
 
@@ -95,7 +116,12 @@ def run(args: argparse.Namespace) -> int:
         rt.stop_on_signals() as stop,
         rt.leased(store, args, "reconcile", name=CONTROLLER_LEASE, holder=holder) as guard,
     ):
-        rt.warn(f"reconcile: {', '.join(paths)} -> state {store.path}; SIGTERM stops it cleanly")
+        # Printed once the signal handlers are installed and the controller lease is
+        # held: scripts and tests wait for this line, never for a fixed time.
+        rt.warn(
+            f"controller ready: pid {os.getpid()}, specs {', '.join(paths)}, state {store.path};"
+            " SIGTERM stops it cleanly"
+        )
         controller = Controller(
             store,
             rt.registry(),
@@ -109,7 +135,7 @@ def run(args: argparse.Namespace) -> int:
             ),
             stop=stop,
             guard=guard,
-            report=_follow.print_outcome,
+            report=None if wants_json(args) else _follow.print_outcome,
             log=lambda message: rt.warn(f"{_now()} {message}"),
             pass_lock=lambda: pass_lock(store),
         )
@@ -119,6 +145,42 @@ def run(args: argparse.Namespace) -> int:
     if last is None:
         return 1
     return 1 if last.report.failed or last.plan.has_errors else 0
+
+
+def _dry_run(args: argparse.Namespace, paths: list[str]) -> int:
+    """The plan of the next pass, refreshed; no lease, nothing written."""
+    from batchspec.cli.plan import make_plan
+    from batchspec.plan import load_desired
+    from batchspec.plan.render_text import render_text
+    from batchspec.plan.saved import plan_to_dict
+
+    desired = load_desired(paths, select=args.select, targets=args.targets)
+    with rt.open_state(args, create=False) as store:
+        plan = make_plan(store, desired, refresh=True, replace=[], allow_retired=args.allow_retired)
+    if wants_json(args):
+        emit_json({"dryRun": True, "plan": plan_to_dict(plan)})
+    else:
+        rt.say(render_text(plan))
+        rt.say("Dry run: a reconcile pass would act as above; nothing was done.")
+    return 1 if plan.has_errors else 0
+
+
+def _pass_data(number: int, result: PassResult) -> dict[str, Any]:
+    """One pass as a JSON line (`-o json`)."""
+    return {
+        "pass": number,
+        "at": datetime.now(UTC).isoformat(),
+        "actions": [
+            {"name": o.action.name, "action": o.action.kind.value, "ok": o.ok, "message": o.message}
+            for o in result.report.outcomes
+            if not o.skipped
+        ],
+        "stateChanges": len(result.sync.changed),
+        "deadlineCancels": len(result.deadline_cancels),
+        "deferred": len(result.deferred),
+        "driftFindings": len(result.sync.findings),
+        "unfinished": result.followed,
+    }
 
 
 def _now() -> str:

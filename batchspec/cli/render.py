@@ -17,7 +17,16 @@ import json
 import sys
 from typing import Any
 
+from batchspec.cli._output import add_output_option
+
 TARGET_CHOICES = ["vertex", "mlengine", "genai", "local", "ray"]
+
+
+EXAMPLES = [
+    ("batchspec render specs/tickets_vertex.yaml", "the exact request Vertex AI will receive"),
+    ("batchspec render specs -n ticket_priority -o yaml", "one job of a folder, as YAML"),
+    ("batchspec render specs/tickets_vertex.yaml --body-only", "only the request body"),
+]
 
 
 def add_parser(sub: Any) -> None:
@@ -36,7 +45,7 @@ def add_parser(sub: Any) -> None:
         choices=TARGET_CHOICES,
         help="compile for this target instead of each spec's own",
     )
-    p.add_argument("--output", "-o", choices=["json", "yaml"], default="json")
+    add_output_option(p, ["json", "yaml"])
     p.add_argument(
         "--name",
         "-n",

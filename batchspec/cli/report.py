@@ -15,6 +15,11 @@ from typing import Any
 
 from batchspec.cli import _runtime as rt
 
+EXAMPLES = [
+    ("batchspec report --html report.html", "plan, status, drift and plots in one offline file"),
+    ("batchspec report specs --jobs 5 --html out/report.html", "full sections for 5 jobs only"),
+]
+
 
 def add_parser(sub: Any) -> None:
     """Register the command."""

@@ -16,7 +16,13 @@ from pathlib import Path
 from typing import Any
 
 from batchspec.cli import _runtime as rt
+from batchspec.cli._output import add_output_option
 from batchspec.errors import BatchspecError
+
+EXAMPLES = [
+    ("batchspec results ticket_priority", "predictions joined to their keys, as JSON lines"),
+    ("batchspec results ticket_priority --errors -o csv --out results.csv", "with failures, CSV"),
+]
 
 
 def add_parser(sub: Any) -> None:
@@ -28,7 +34,7 @@ def add_parser(sub: Any) -> None:
         " prints one row per instance with its key.",
     )
     p.add_argument("job", help="spec name, remote name or #ID")
-    p.add_argument("--output", "-o", choices=["jsonl", "csv"], default="jsonl")
+    add_output_option(p, ["jsonl", "csv"])
     p.add_argument("--errors", action="store_true", help="include instances that failed")
     p.add_argument(
         "--inputs",
@@ -45,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
     from batchspec.results import Outcome, OutputCheck, job_results
     from batchspec.results.write import prediction_columns, write_csv, write_jsonl
 
-    with rt.open_state(args, create=False) as store:
+    with rt.open_state(args, create=False, readonly=True) as store:
         record = find(store, args.job)
         revision = store.revision(record.fingerprint)
     spec = revision.spec.get("spec", {}) if revision is not None else {}

@@ -26,8 +26,11 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from batchspec.cli import _runtime as rt
+from batchspec.cli._output import add_output_option, console_for, emit_json, wants_json
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from rich.console import Console
 
     from batchspec.backends.base import Backend
@@ -37,6 +40,13 @@ if TYPE_CHECKING:
 POLL_SECONDS = 0.2
 RAY_POLL_SECONDS = 1.0  # each look at a Ray job is two HTTP calls, one reading its log
 ERROR_SAMPLES = 3
+
+
+EXAMPLES = [
+    ("batchspec run specs/tickets_local.yaml", "run one spec here and follow it to the end"),
+    ("batchspec run specs/tickets_local.yaml --detach -o json", "start it and return; JSON out"),
+    ("batchspec run specs/tickets_local.yaml --cancel", "cancel that spec's job"),
+]
 
 
 def add_parser(sub: Any) -> None:
@@ -58,6 +68,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--cancel", action="store_true", help="cancel this spec's job")
     p.add_argument("--home", help="where local jobs live (default: $BATCHSPEC_HOME or .batchspec)")
     add_target_arguments(p, "where to run")
+    add_output_option(p)
     rt.add_state_option(p)
 
 
@@ -85,18 +96,27 @@ def choose_target(args: argparse.Namespace, spec_target: str) -> Target:
     return Target.RAY if spec_target == Target.RAY.value else Target.LOCAL
 
 
-def compile_one(args: argparse.Namespace, console: Console) -> CompiledJob | None:
-    """The one job of `args.spec` (or `--name`) compiled for the chosen target;
-    None after printing the diagnostics when it does not compile."""
+def compile_one(
+    args: argparse.Namespace,
+    console: Console,
+    *,
+    choose: Callable[[str], Target] | None = None,
+) -> CompiledJob | None:
+    """The one job of `args.spec` (or `--name`) compiled for the chosen target
+    (`choose(spec_target)`, by default `choose_target`); None after printing
+    the diagnostics when it does not compile."""
     from batchspec.compile.paths import compile_paths, require_matches
     from batchspec.errors import BatchspecError
     from batchspec.validate.report import render_text
 
     names = [args.name] if args.name else []
+    spec = getattr(args, "spec", None) or args.ref
     compiled = compile_paths(
-        [args.spec],
+        [spec],
         select=names,
-        target=lambda loaded: choose_target(args, loaded.spec.spec.target.value),
+        target=lambda loaded: (choose or (lambda t: choose_target(args, t)))(
+            loaded.spec.spec.target.value
+        ),
         keep_going=False,
     )
     if not compiled.validation.ok:
@@ -104,12 +124,12 @@ def compile_one(args: argparse.Namespace, console: Console) -> CompiledJob | Non
             render_text(compiled.diagnostics, files=compiled.files, specs=0), markup=False
         )
         return None
-    require_matches(compiled.validation, names, args.spec)
+    require_matches(compiled.validation, names, spec)
     chosen = len(compiled.jobs) + len(compiled.failures)
     if chosen != 1:
         listed = ", ".join(s.name for s in compiled.validation.specs)
         raise BatchspecError(
-            f"{args.spec} holds {chosen} jobs ({listed})", hint="choose one with --name"
+            f"{spec} holds {chosen} jobs ({listed})", hint="choose one with --name"
         )
     if compiled.failures:
         problems = list(compiled.failures[0].diagnostics)
@@ -120,9 +140,7 @@ def compile_one(args: argparse.Namespace, console: Console) -> CompiledJob | Non
 
 def run(args: argparse.Namespace) -> int:
     """Submit, follow, summarise."""
-    from rich.console import Console
-
-    console = Console(highlight=False)
+    console = console_for(args)
     job = compile_one(args, console)
     if job is None:
         return 1
@@ -144,6 +162,8 @@ def run(args: argparse.Namespace) -> int:
             f"it runs in the background; follow it with `batchspec run {args.spec}`,"
             f" stop it with `batchspec run {args.spec} --cancel`"
         )
+        if wants_json(args):
+            emit_json(job_document(backend, remote))
         return 0
     try:
         final = _follow(backend, remote, console)
@@ -156,6 +176,8 @@ def run(args: argparse.Namespace) -> int:
     with rt.open_state(args, create=True, write="run") as store:
         record_outcome(store, started.record, final, actor=actor)
     _summary(backend, final, console, args)
+    if wants_json(args):
+        emit_json(job_document(backend, final))
     return 0 if final.state.successful else 1
 
 
@@ -169,7 +191,30 @@ def _cancel(args: argparse.Namespace, backend: Backend, job: CompiledJob, consol
             store, backend.name, remote, actor=rt.actor("run"), reason="batchspec run --cancel"
         )
     console.print(f"{remote.remote_name}: {remote.state.value}")
+    if wants_json(args):
+        emit_json(job_document(backend, remote))
     return 0
+
+
+def job_document(backend: Any, job: RemoteJob) -> dict[str, Any]:
+    """`run -o json`: the job as the backend reports it, and its output files."""
+    return {
+        "name": job.job_name,
+        "backend": job.backend,
+        "remoteName": job.remote_name,
+        "fingerprint": job.fingerprint,
+        "state": job.state.value,
+        "terminal": job.terminal,
+        "completedCount": job.completed_count,
+        "failedCount": job.failed_count,
+        "totalCount": job.total_count,
+        "createTime": job.create_time.isoformat() if job.create_time else None,
+        "startTime": job.start_time.isoformat() if job.start_time else None,
+        "endTime": job.end_time.isoformat() if job.end_time else None,
+        "outputLocation": job.output_location,
+        "outputs": backend.outputs(job.remote_name) if job.terminal else [],
+        "error": job.error,
+    }
 
 
 def make_backend(args: argparse.Namespace, job: CompiledJob) -> Backend:

@@ -1,23 +1,62 @@
-"""`batchspec schema`: print the JSON Schema of spec documents."""
+"""`batchspec schema`: print the JSON Schema of spec documents, or where the
+installed package keeps it (`--path`, for editors and offline validators)."""
 
 from __future__ import annotations
 
 import argparse
 from typing import Any
 
+PACKAGED_SCHEMA = "batchspec.v1.schema.json"  # in batchspec/data/
+
+EXAMPLES = [
+    ("batchspec schema > batchspec.v1.schema.json", "save the schema next to your specs"),
+    ("batchspec schema --path", "print where the installed package keeps it"),
+    (
+        'check-jsonschema --schemafile "$(batchspec schema --path)" specs/*.yaml',
+        "check specs with another validator, offline",
+    ),
+]
+
 
 def add_parser(sub: Any) -> None:
     """Register the command."""
-    sub.add_parser(
+    p = sub.add_parser(
         "schema",
-        help="print the JSON Schema of spec documents",
-        description="Print the JSON Schema (draft 2020-12) that spec documents follow.",
+        help="print the JSON Schema of spec documents (or, with --path, where it is)",
+        description="Print the JSON Schema (draft 2020-12) that spec documents follow. Its"
+        " $id, https://json.schemastore.org/batchspec-v1.json, is where editors fetch it"
+        " (docs/spec-v1.md shows VS Code and JetBrains set-ups).",
+    )
+    p.add_argument(
+        "--path",
+        action="store_true",
+        help="print the path of the schema file inside the installed package instead",
     )
 
 
 def run(args: argparse.Namespace) -> int:
-    """Print the schema."""
+    """Print the schema, or its packaged path."""
+    if args.path:
+        print(packaged_path())
+        return 0
     from batchspec.model.jsonschema import schema_text
 
     print(schema_text(), end="")
     return 0
+
+
+def packaged_path() -> str:
+    """The schema file shipped in the package (a real file on disk: wheels are
+    installed unpacked)."""
+    from importlib.resources import as_file, files
+
+    from batchspec.errors import BatchspecError
+
+    resource = files("batchspec") / "data" / PACKAGED_SCHEMA
+    if not resource.is_file():
+        raise BatchspecError(
+            f"this installation of batchspec has no {PACKAGED_SCHEMA}",
+            hint="reinstall batchspec; `batchspec schema > FILE` writes the schema anyway",
+        )
+    with as_file(resource) as path:
+        return str(path)

@@ -14,12 +14,24 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from batchspec.cli import _runtime as rt
+from batchspec.cli._output import add_output_option
 
 if TYPE_CHECKING:
     from batchspec.remote.protocol import StateObject
     from batchspec.remote.session import RemoteSession
 
 ACTIONS = ("pull", "push", "lock-info", "break-lock", "versions", "restore")
+EXAMPLES = [
+    (
+        "batchspec state push .batchspec/state.db --state gs://acme-state/prod",
+        "move a local state to a bucket, where the team and CI share it",
+    ),
+    ("batchspec state lock-info --state gs://acme-state/prod", "who holds the lock, since when"),
+    (
+        "batchspec state break-lock --state gs://acme-state/prod",
+        "break the lock of a run that was killed (audited)",
+    ),
+]
 
 
 def add_parser(sub: Any) -> None:
@@ -50,7 +62,7 @@ def add_parser(sub: Any) -> None:
     push.add_argument("file", help="the state file to push")
     push.add_argument("--force", action="store_true", help="replace another or a newer state")
     info = actions.add_parser("lock-info", help="who holds the lock; the live generation")
-    info.add_argument("--output", "-o", choices=["text", "json"], default="text")
+    add_output_option(info)
     brk = actions.add_parser(
         "break-lock",
         help="break the lock of a holder that is gone (recorded in the audit log)",
@@ -60,7 +72,7 @@ def add_parser(sub: Any) -> None:
     )
     brk.add_argument("--id", dest="lock_id", metavar="LOCK_ID", help="break only this lock")
     ver = actions.add_parser("versions", help="the generations that can be restored")
-    ver.add_argument("--output", "-o", choices=["text", "json"], default="text")
+    add_output_option(ver)
     res = actions.add_parser(
         "restore",
         help="make an earlier generation the live state again",

@@ -6,6 +6,12 @@ import argparse
 from typing import Any
 
 from batchspec.cli import _runtime as rt
+from batchspec.cli._output import add_output_option
+
+EXAMPLES = [
+    ("batchspec status", "every spec's current job and its state"),
+    ("batchspec status --refresh --all -o json", "ask the backends first; every job, as JSON"),
+]
 
 
 def add_parser(sub: Any) -> None:
@@ -18,13 +24,18 @@ def add_parser(sub: Any) -> None:
     )
     p.add_argument("--all", action="store_true", help="include superseded and forgotten jobs")
     p.add_argument("--refresh", action="store_true", help="ask the backends first")
-    p.add_argument("--output", "-o", choices=["text", "json"], default="text")
+    add_output_option(p)
     rt.add_state_option(p)
 
 
 def run(args: argparse.Namespace) -> int:
     """Print the table."""
-    with rt.open_state(args, create=False, write="status" if args.refresh else None) as store:
+    with rt.open_state(
+        args,
+        create=False,
+        write="status" if args.refresh else None,
+        readonly=not args.refresh,
+    ) as store:
         if args.refresh and store.exists:
             from batchspec.reconcile.step import Step, reconcile_step
 

@@ -21,6 +21,11 @@ TOKEN_ENV = "BATCHSPEC_UI_TOKEN"
 UI_MODULES = ("starlette", "uvicorn", "jinja2", "plotly")
 _TOKEN_TEXT = re.compile(r"^[A-Za-z0-9._~-]{16,256}$")
 
+EXAMPLES = [
+    ("batchspec ui", "the jobs of .batchspec/state.db at http://127.0.0.1:8080"),
+    ("batchspec ui --port 0 --state ci/state.db", "another state file, on a free port"),
+]
+
 
 def add_parser(sub: Any) -> None:
     """Register the command."""

@@ -5,7 +5,16 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from batchspec.cli._output import add_output_option
+
 DEFAULT_PATHS = ["specs"]
+
+
+EXAMPLES = [
+    ("batchspec validate", "check every spec in specs/ (exit 0 clean, 1 errors)"),
+    ("batchspec validate specs/tickets_local.yaml --strict", "one file; warnings count as errors"),
+    ("batchspec validate -o json", "diagnostics as JSON, for editors and bots"),
+]
 
 
 def add_parser(sub: Any) -> None:
@@ -17,7 +26,7 @@ def add_parser(sub: Any) -> None:
         " Exit 0 when there is no error, 1 otherwise.",
     )
     p.add_argument("paths", nargs="*", help="files or folders (default: specs/)")
-    p.add_argument("--output", "-o", choices=["text", "json"], default="text")
+    add_output_option(p)
     p.add_argument("--strict", action="store_true", help="treat warnings as errors")
 
 

@@ -19,6 +19,7 @@ from batchspec.errors import CompileError
 from batchspec.model.enums import Target
 from batchspec.model.jobs import CompiledJob
 from batchspec.model.spec import BatchPredictionJobSpec
+from batchspec.validate.rules.core import gemini_api
 
 Builder = Callable[[BatchPredictionJobSpec], dict[str, Any]]
 
@@ -103,10 +104,11 @@ def build(
 
 def parent_of(effective: BatchPredictionJobSpec) -> str | None:
     """The resource a create call goes under: `projects/P` for ML Engine,
-    `projects/P/locations/R` for Vertex and google-genai, none locally."""
+    `projects/P/locations/R` for Vertex and google-genai on Vertex; none locally
+    or for the Gemini Developer API (an API key, no project or location)."""
     spec = effective.spec
     if spec.target is Target.MLENGINE:
         return f"projects/{spec.project}"
-    if spec.target in (Target.VERTEX, Target.GENAI):
+    if spec.target in (Target.VERTEX, Target.GENAI) and not gemini_api(effective):
         return f"projects/{spec.project}/locations/{spec.region}"
     return None

@@ -1,4 +1,5 @@
-"""google-genai `client.batches.create(model=, src=, config=)` on Vertex AI.
+"""google-genai `client.batches.create(model=, src=, config=)`, on Vertex AI or
+the Gemini Developer API.
 
 The body is the call's keyword arguments as JSON-ready data; `config` holds
 the fields of `google.genai.types.CreateBatchJobConfig` by their Python names
@@ -13,6 +14,13 @@ the fields of `google.genai.types.CreateBatchJobConfig` by their Python names
   files use the `BatchJobSource` mapping with `format` and `gcs_uri`.
 * `dest` as a `gs://` string means jsonl; `bq://` means bigquery.
 
+With `genai.api: gemini` the same call goes to the Gemini Developer API
+(`genai.Client(api_key=...)`, the key read from the environment when the call
+is made, never written anywhere): `src` is the list of inline requests or
+`{"file_name": "files/ID"}`, `model` is `models/M`, and there is no `dest`
+(results come back in the batch job) and no labels (the API has none; see
+`batchspec.compile.identity` for where batchspec's fingerprint goes instead).
+
 `wire_body` repeats the SDK's own translation into the Vertex REST request
 (`v1beta1 projects.locations.batchPredictionJobs.create`), so the request the
 SDK sends can be checked against the discovery document like the others.
@@ -23,8 +31,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from batchspec.compile.vertex import model_name
+from batchspec.compile.vertex import display_name, model_name
 from batchspec.model.spec import BatchPredictionJobSpec
+from batchspec.validate.rules.core import gemini_api
 
 API, VERSION = "aiplatform", "v1beta1"
 METHOD = "aiplatform.projects.locations.batchPredictionJobs.create"
@@ -55,9 +64,32 @@ def destination(doc: BatchPredictionJobSpec) -> str:
     return dest
 
 
+def gemini_model(name: str) -> str:
+    """The Gemini Developer API's model name, as google-genai's `t_model` makes it."""
+    return name if name.startswith(("models/", "tunedModels/")) else f"models/{name}"
+
+
+def gemini_body(doc: BatchPredictionJobSpec) -> dict[str, Any]:
+    """batches.create's arguments for the Gemini Developer API."""
+    inp = doc.spec.input
+    assert doc.spec.model.publisher is not None, "validated specs name the model"
+    src: list[dict[str, Any]] | dict[str, Any]
+    if inp.requests is not None:
+        src = [dict(request) for request in inp.requests]
+    else:
+        src = {"file_name": inp.file_name}
+    return {
+        "model": gemini_model(doc.spec.model.publisher),
+        "src": src,
+        "config": {"display_name": display_name(doc)},
+    }
+
+
 def genai_body(doc: BatchPredictionJobSpec) -> dict[str, Any]:
     """The keyword arguments of batches.create, with only the user's labels."""
-    config: dict[str, Any] = {"display_name": doc.metadata.name, "dest": destination(doc)}
+    if gemini_api(doc):
+        return gemini_body(doc)
+    config: dict[str, Any] = {"display_name": display_name(doc), "dest": destination(doc)}
     if doc.metadata.labels:
         config["http_options"] = {"extra_body": {"labels": dict(doc.metadata.labels)}}
     return {"model": model_name(doc.spec.model), "src": source(doc), "config": config}

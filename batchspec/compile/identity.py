@@ -6,6 +6,11 @@ the fingerprint. The fingerprint itself is taken over the body *without* those
 labels (the label holds the fingerprint, so it cannot be part of it) and, for
 ML Engine, with the spec name in place of the derived job id.
 
+The Gemini Developer API stores no labels, so for its bodies (model
+`models/...`) the fingerprint label rides at the end of the display name,
+`... (batchspec-fp <label>)`, the one field such a batch keeps; the other
+managed labels are not carried.
+
 `strip_identity` undoes exactly what `add_identity` does, so a body read back
 from a service (or a request seen by a test double) can be fingerprinted again
 and compared with the spec: that is how drift is detected.
@@ -27,6 +32,23 @@ MANAGED_LABEL_KEYS = (LABEL_MANAGED_BY, LABEL_JOB, LABEL_FINGERPRINT)
 LABEL_MAX = 63
 JOB_ID_FINGERPRINT_DIGITS = 12
 _LABEL_VALUE_BAD = re.compile(r"[^a-z0-9_-]")
+_GEMINI_TAG = re.compile(r" \(batchspec-fp ([0-9a-f]{1,63})\)$")
+
+
+def gemini_api_body(target: Target, body: Mapping[str, Any]) -> bool:
+    """True for a google-genai body bound for the Gemini Developer API."""
+    return target is Target.GENAI and str(body.get("model", "")).startswith(
+        ("models/", "tunedModels/")
+    )
+
+
+def display_fingerprint(display_name: str) -> tuple[str, str | None]:
+    """A Gemini Developer API display name split into the name and the
+    fingerprint label batchspec appended (None when there is none)."""
+    found = _GEMINI_TAG.search(display_name)
+    if found is None:
+        return display_name, None
+    return display_name[: found.start()], found.group(1)
 
 
 def managed_labels(name: str, fp: str) -> dict[str, str]:
@@ -57,6 +79,9 @@ def mlengine_job_id(name: str, fp: str, attempt: int = 0) -> str:
 
 def body_labels(target: Target, body: Mapping[str, Any]) -> dict[str, str]:
     """The labels a body carries, wherever the target keeps them."""
+    if gemini_api_body(target, body):
+        _, fp = display_fingerprint(str(body.get("config", {}).get("display_name", "")))
+        return {LABEL_FINGERPRINT: fp} if fp else {}
     if target is Target.GENAI:
         extra = body.get("config", {}).get("http_options", {}).get("extra_body", {})
         return dict(extra.get("labels", {}))
@@ -68,6 +93,12 @@ def with_labels(
 ) -> dict[str, Any]:
     """A copy of `body` carrying exactly `labels` (none: the field is left out)."""
     out = copy.deepcopy(dict(body))
+    if gemini_api_body(target, out):
+        config = out.setdefault("config", {})
+        name, _ = display_fingerprint(str(config.get("display_name", "")))
+        fp = labels.get(LABEL_FINGERPRINT)
+        config["display_name"] = f"{name} (batchspec-fp {fp})" if fp else name
+        return out
     if target is Target.GENAI:
         config = out.setdefault("config", {})
         options = config.setdefault("http_options", {})
@@ -115,6 +146,8 @@ __all__ = [
     "MANAGED_LABEL_KEYS",
     "add_identity",
     "body_labels",
+    "display_fingerprint",
+    "gemini_api_body",
     "managed_labels",
     "mlengine_job_id",
     "request_fingerprint",

@@ -18,6 +18,19 @@ from typing import Any
 
 from batchspec.model.spec import BatchPredictionJobSpec, RaySettings
 
+# Fields added to the spec language after its first release, with their
+# defaults: the body leaves them out while they hold the default, so adding a
+# field to the language never changes the fingerprint of (and so never
+# replaces) a job that does not use it.
+ADDED_FIELDS: tuple[tuple[tuple[str, ...], Any], ...] = (
+    (("metadata", "displayName"), None),
+    (("spec", "explanationSpec"), None),
+    (("spec", "disableContainerLogging"), False),
+    (("spec", "genai"), None),
+    (("spec", "input", "requests"), None),
+    (("spec", "input", "fileName"), None),
+)
+
 
 def local_body(doc: BatchPredictionJobSpec) -> dict[str, Any]:
     """The normalised spec as a JSON-ready mapping (without the `ray` block)."""
@@ -25,6 +38,12 @@ def local_body(doc: BatchPredictionJobSpec) -> dict[str, Any]:
     body["metadata"].pop("description", None)
     body["metadata"].pop("secretKeys", None)  # which values to redact does not change what runs
     body["spec"].pop("ray", None)
+    for path, default in ADDED_FIELDS:
+        node = body
+        for key in path[:-1]:
+            node = node[key]
+        if node.get(path[-1]) == default:
+            node.pop(path[-1], None)
     return body
 
 

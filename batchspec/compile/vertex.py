@@ -9,8 +9,12 @@ the body (see NOTES.md):
   (the service's default maximum, 10, would otherwise refuse a larger start).
 * `manualBatchTuningParameters.batchSize` only applies with dedicated
   resources, so it is sent only with a machineType.
-* A publisher model given by its short name gets Google's publisher prefix,
-  as the SDKs do, so the body says exactly which model runs.
+* A publisher model given by a short name (`gemini-2.0-flash`,
+  `anthropic/claude-3-5-haiku`) is expanded as google-genai expands it, so the
+  body says exactly which model runs and both targets mean the same model.
+* Fields added to the spec later (displayName, explanationSpec,
+  disableContainerLogging) appear only when set, so bodies and fingerprints
+  of specs that do not use them never change.
 """
 
 from __future__ import annotations
@@ -19,10 +23,10 @@ from typing import Any
 
 from batchspec.model.enums import DataFormat
 from batchspec.model.spec import BatchPredictionJobSpec, ModelRef
+from batchspec.validate.rules.models import expand_publisher
 
 API, VERSION = "aiplatform", "v1"
 METHOD = "aiplatform.projects.locations.batchPredictionJobs.create"
-GOOGLE_PUBLISHER = "publishers/google/models/"
 
 F = DataFormat
 INSTANCES_FORMATS = {
@@ -46,8 +50,12 @@ def model_name(model: ModelRef) -> str:
     if model.resource is not None:
         return model.resource
     assert model.publisher is not None, "validated specs name the model"
-    publisher = model.publisher
-    return publisher if publisher.startswith("publishers/") else GOOGLE_PUBLISHER + publisher
+    return expand_publisher(model.publisher)
+
+
+def display_name(doc: BatchPredictionJobSpec) -> str:
+    """`metadata.displayName`, else the job name."""
+    return doc.metadata.display_name or doc.metadata.name
 
 
 def input_config(doc: BatchPredictionJobSpec) -> dict[str, Any]:
@@ -109,7 +117,7 @@ def vertex_body(doc: BatchPredictionJobSpec) -> dict[str, Any]:
     """The BatchPredictionJob with only the user's labels."""
     spec = doc.spec
     body: dict[str, Any] = {
-        "displayName": doc.metadata.name,
+        "displayName": display_name(doc),
         "model": model_name(spec.model),
         "inputConfig": input_config(doc),
         "outputConfig": output_config(doc),
@@ -131,4 +139,8 @@ def vertex_body(doc: BatchPredictionJobSpec) -> dict[str, Any]:
         body["encryptionSpec"] = {"kmsKeyName": spec.encryption_key_name}
     if spec.generate_explanation:
         body["generateExplanation"] = True
+    if spec.explanation_spec is not None:
+        body["explanationSpec"] = spec.explanation_spec.model_dump(exclude_none=True)
+    if spec.disable_container_logging:
+        body["disableContainerLogging"] = True
     return body

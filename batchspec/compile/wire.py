@@ -11,10 +11,13 @@ from types import ModuleType
 from typing import Any
 
 from batchspec.compile import genai, mlengine, vertex
+from batchspec.compile.identity import gemini_api_body
 from batchspec.model.enums import Target
 from batchspec.model.jobs import CompiledJob
 
 GLOBAL_LOCATION = "global"
+GEMINI_API_ROOT = "https://generativelanguage.googleapis.com"
+DEFAULT_KEY_ENV = "$GEMINI_API_KEY or $GOOGLE_API_KEY"
 
 
 @dataclass(frozen=True)
@@ -65,6 +68,16 @@ def _post(api: ModuleType, url: str, parent: str, body: dict[str, Any]) -> WireR
 
 def call_description(job: CompiledJob) -> dict[str, Any]:
     """How to make the call, for people reading `batchspec render`."""
+    if gemini_api_body(job.target, job.body):
+        settings = job.spec.spec.genai
+        key_env = (
+            f"${settings.api_key_env}" if settings and settings.api_key_env else DEFAULT_KEY_ENV
+        )
+        return {
+            "method": "google.genai.Client(api_key=...).batches.create",
+            "http": f"POST {GEMINI_API_ROOT}/v1beta/{job.body['model']}:batchGenerateContent",
+            "client": {"vertexai": False, "api_key": f"read from {key_env} at call time"},
+        }
     wire = wire_request(job)
     if wire is None:
         return {"method": f"batchspec {job.target.value} engine"}

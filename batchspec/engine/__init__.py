@@ -11,14 +11,21 @@ Modules, bottom up:
 * `instances`  keyField / included / excluded fields / instanceType shaping
 * `plan`       deterministic shard planning (line-split large files)
 * `runners`    python, sklearn, onnx, http (custom container), command
-* `output`     staging + atomic publish of `prediction.*-NNNNN-of-NNNNN`
+* `output`, `tables`, `stores`  staging + atomic publish of
+               `prediction.*-NNNNN-of-NNNNN` to folders, URLs, BigQuery
 * `shard`      the inner loop for one shard
 * `budget`     the error budget -> SUCCEEDED / PARTIALLY_SUCCEEDED / FAILED
-* `jobdir`     the durable job folder (status, plan, shard records, lock)
-* `worker`, `supervisor`  processes; `python -m batchspec.engine.supervisor DIR`
+* `jobdir`, `jobhome`  the durable job folder (status, plan, shard records,
+               lock) and the folder of job folders (create, adopt, archive)
+* `prepare`    the plan (once), the output check, the shards already done
+* `messages`, `pool`, `jobrun`  the worker-pool seam: typed worker messages,
+               the `WorkerPool`/`PoolHost` protocols, a run's counts
+* `worker`, `processpool`  the local pool: worker processes
+* `supervisor` one process per job; `python -m batchspec.engine.supervisor DIR`
 
 `batchspec.backends.local.LocalBackend` puts the job-as-a-resource face
-(submit/get/list/cancel/outputs) on top of this.
+(submit/get/list/cancel/outputs) on top of this; `batchspec.raycluster` runs
+the same supervisor with a pool of Ray actors.
 """
 
 from __future__ import annotations

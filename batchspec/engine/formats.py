@@ -32,7 +32,8 @@ import gzip
 import itertools
 import os
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
@@ -46,7 +47,8 @@ from batchspec.errors import BatchspecError
 from batchspec.io import storage
 from batchspec.model.enums import DataFormat
 
-Item = tuple[int, Any, tuple[str, str] | None]
+Problem = tuple[str, str]  # (google.rpc status name, message)
+Item = tuple[int, Any, Problem | None]
 
 INVALID = "INVALID_ARGUMENT"
 DATA_LOSS = "DATA_LOSS"
@@ -62,9 +64,30 @@ def raw_text(line: bytes) -> str:
     return text
 
 
-def _lines(shard: Shard) -> Iterator[tuple[int, bytes]]:
+BLOCK_BYTES = 1 << 15  # read about this much at a time: small blocks stay in the CPU cache
+
+
+@dataclass(frozen=True, slots=True)
+class Block:
+    """Consecutive items of a shard. A clean block (`problems` None) holds
+    values that were all read without a problem, in a few C calls per block:
+    the engine's fast path. Otherwise every item was read on its own and
+    `problems[i]` is its problem or None."""
+
+    numbers: Sequence[int]
+    values: list[Any]
+    problems: list[Problem | None] | None = None
+
+    def items(self) -> Iterator[Item]:
+        """The block as `(number, value, problem)` items."""
+        if self.problems is None:
+            return zip(self.numbers, self.values, itertools.repeat(None), strict=False)
+        return zip(self.numbers, self.values, self.problems, strict=True)
+
+
+def _open(shard: Shard) -> IO[bytes]:
     try:
-        fh = storage.open_binary(shard.uri)
+        return storage.open_binary(shard.uri)
     except FileNotFoundError:
         raise InputError(
             f"input {shard.uri} disappeared while the job was running",
@@ -72,25 +95,97 @@ def _lines(shard: Shard) -> Iterator[tuple[int, bytes]]:
         ) from None
     except OSError as exc:
         raise InputError(f"cannot read input {shard.uri}: {exc}") from exc
-    with fh:
+
+
+def line_blocks(shard: Shard) -> Iterator[tuple[int, list[bytes]]]:
+    """The shard's lines (each with its newline; only a newline ends a line,
+    as when iterating a binary file), about BLOCK_BYTES at a time, each block
+    with the number of its first line."""
+    with _open(shard) as fh:
         if shard.start:
             fh.seek(shard.start)
-        source: Iterator[bytes] = iter(fh)
-        if shard.lines is not None:
-            source = itertools.islice(source, shard.lines)
-        yield from enumerate(source, start=shard.first)
+        left = shard.lines
+        number = shard.first
+        for lines in _split_lines(fh):
+            if left is not None:
+                del lines[left:]
+                left -= len(lines)
+            if lines:
+                yield number, lines
+                number += len(lines)
+            if left == 0:
+                return
+
+
+def _split_lines(fh: IO[bytes]) -> Iterator[list[bytes]]:
+    pending: list[bytes] = []  # the start of a line not finished yet
+    while chunk := fh.read(BLOCK_BYTES):
+        cut = chunk.rfind(b"\n") + 1
+        if not cut:
+            pending.append(chunk)
+            continue
+        head = chunk if cut == len(chunk) else chunk[:cut]
+        if pending:
+            head = b"".join([*pending, head])
+        pending = [chunk[cut:]] if cut < len(chunk) else []
+        yield _with_newlines(head)
+    if pending:
+        yield [b"".join(pending)]  # the last line has no newline
+
+
+def _with_newlines(data: bytes) -> list[bytes]:
+    """`data`, which ends with a newline, cut after every newline."""
+    if b"\r" not in data:  # splitlines would also cut at a lone carriage return
+        return data.splitlines(keepends=True)
+    pieces = data.split(b"\n")
+    pieces.pop()  # the empty piece after the last newline
+    return [piece + b"\n" for piece in pieces]
+
+
+def _lines(shard: Shard) -> Iterator[tuple[int, bytes]]:
+    for first, lines in line_blocks(shard):
+        yield from enumerate(lines, start=first)
+
+
+def jsonl_blocks(shard: Shard) -> Iterator[Block]:
+    """JSON lines: a block whose every line decodes is clean; otherwise its
+    lines are read one by one (blank lines skipped, bad ones are problems)."""
+    decode = msgspec.json.Decoder().decode
+    for first, lines in line_blocks(shard):
+        try:
+            values = list(map(decode, lines))
+        except msgspec.DecodeError:
+            yield _one_by_one(first, lines, lambda n, line: _jsonl_line(n, line, decode))
+            continue
+        yield Block(range(first, first + len(lines)), values)
+
+
+def _jsonl_line(number: int, line: bytes, decode: Callable[[bytes], Any]) -> Item | None:
+    try:
+        return number, decode(line), None
+    except msgspec.DecodeError as exc:
+        if not line.strip():
+            return None
+        return number, raw_text(line), (INVALID, f"malformed JSON: {exc}")
+
+
+def _one_by_one(first: int, lines: list[bytes], read: Callable[[int, bytes], Item | None]) -> Block:
+    numbers: list[int] = []
+    values: list[Any] = []
+    problems: list[Problem | None] = []
+    for number, line in enumerate(lines, start=first):
+        item = read(number, line)
+        if item is not None:
+            numbers.append(item[0])
+            values.append(item[1])
+            problems.append(item[2])
+    return Block(numbers, values, problems)
 
 
 def read_jsonl(shard: Shard) -> Iterator[Item]:
     """JSON lines."""
-    decode = msgspec.json.Decoder().decode
-    for number, line in _lines(shard):
-        try:
-            yield number, decode(line), None
-        except msgspec.DecodeError as exc:
-            if not line.strip():
-                continue
-            yield number, raw_text(line), (INVALID, f"malformed JSON: {exc}")
+    for block in jsonl_blocks(shard):
+        yield from block.items()
 
 
 def read_text(shard: Shard) -> Iterator[Item]:
@@ -121,36 +216,54 @@ def csv_header(uri: str) -> list[str]:
     return row
 
 
-CSV_CHUNK = 256
+def csv_blocks(shard: Shard, header: list[str]) -> Iterator[Block]:
+    """CSV rows as lists (header order); the header itself is skipped.
+
+    A block is parsed by one csv.reader (the fast path) and is clean when it
+    gave one row of the header's width per line; a block holding anything
+    unusual (a bad row, a blank line, a quote running over a line end) is
+    parsed again line by line to say which line is wrong.
+    """
+    width = len(header)
+    for first, lines in _csv_line_blocks(shard):
+        rows = _csv_rows(lines, width)
+        if rows is not None:
+            yield Block(range(first, first + len(lines)), rows)
+        else:
+            yield _one_by_one(first, lines, lambda n, line: _csv_line(n, line, width))
+
+
+def _csv_line_blocks(shard: Shard) -> Iterator[tuple[int, list[bytes]]]:
+    if shard.start:
+        yield from line_blocks(shard)
+        return
+    # read from the top (a remote file): line 1 is the header
+    blocks = line_blocks(dataclasses.replace(shard, first=1))
+    for first, lines in blocks:
+        if len(lines) > 1:
+            yield first + 1, lines[1:]
+        break
+    yield from blocks
+
+
+def _csv_rows(lines: list[bytes], width: int) -> list[list[Any]] | None:
+    """One row per line, every row `width` wide, or None."""
+    try:
+        texts = b"".join(lines).decode("utf-8").split("\n")
+        if texts[-1] == "":  # the last line ended with a newline
+            texts.pop()
+        rows = list(csv.reader(texts, quoting=csv.QUOTE_NONNUMERIC, strict=True))
+    except (UnicodeDecodeError, ValueError, csv.Error):
+        return None
+    if len(rows) != len(lines) or set(map(len, rows)) != {width}:
+        return None
+    return rows
 
 
 def read_csv(shard: Shard, header: list[str]) -> Iterator[Item]:
-    """CSV rows as lists (header order); the header itself is skipped.
-
-    Rows are parsed a chunk at a time by one csv.reader (the fast path); a
-    chunk holding anything unusual (a bad row, a blank line, a quote running
-    over a line end) is parsed again line by line to say which line is wrong.
-    """
-    width = len(header)
-    if shard.start == 0:  # read from the top (a remote file): line 1 is the header
-        lines = _lines(dataclasses.replace(shard, first=1))
-        next(lines, None)
-    else:
-        lines = _lines(shard)
-    while chunk := list(itertools.islice(lines, CSV_CHUNK)):
-        try:
-            texts = [line.decode("utf-8") for _, line in chunk]
-            rows = list(csv.reader(texts, quoting=csv.QUOTE_NONNUMERIC, strict=True))
-        except (UnicodeDecodeError, ValueError, csv.Error):
-            rows = []
-        if len(rows) == len(chunk) and all(len(row) == width for row in rows):
-            for (number, _), row in zip(chunk, rows, strict=True):
-                yield number, row, None
-        else:
-            for number, line in chunk:
-                item = _csv_line(number, line, width)
-                if item is not None:
-                    yield item
+    """CSV rows as lists (header order); the header itself is skipped."""
+    for block in csv_blocks(shard, header):
+        yield from block.items()
 
 
 def _csv_line(number: int, line: bytes, width: int) -> Item | None:
@@ -277,3 +390,22 @@ def read_shard(shard: Shard, fmt: DataFormat, *, tf_decode: str = "b64") -> Iter
     if fmt is DataFormat.BIGQUERY:
         return read_table(shard)
     raise InputError(f"the local engine cannot read {fmt.value} input")
+
+
+BLOCK_ITEMS = 256  # items per block for the formats read one item at a time
+
+
+def read_blocks(shard: Shard, fmt: DataFormat, *, tf_decode: str = "b64") -> Iterator[Block]:
+    """The items of one shard as blocks: JSONL and CSV are read a block at a
+    time; the other formats item by item, then grouped."""
+    if fmt is DataFormat.JSONL:
+        return jsonl_blocks(shard)
+    if fmt is DataFormat.CSV:
+        return csv_blocks(shard, csv_header(shard.uri))
+    return _grouped(read_shard(shard, fmt, tf_decode=tf_decode))
+
+
+def _grouped(items: Iterator[Item]) -> Iterator[Block]:
+    while chunk := list(itertools.islice(items, BLOCK_ITEMS)):
+        numbers, values, problems = (list(column) for column in zip(*chunk, strict=True))
+        yield Block(numbers, values, problems if any(problems) else None)

@@ -10,7 +10,8 @@
         shards/NNNNN.json one record per published shard (counts, checksums)
         cancel            present when cancellation was requested
         supervisor.lock   flock held by the live supervisor for its whole life
-        logs/             supervisor, worker, model server and command output
+        logs/             events.log (the supervisor's events), and supervisor,
+                          worker, model server and command output
 
 Liveness comes from the lock: the kernel drops an flock when its holder dies,
 even by SIGKILL, so "can I take the lock?" answers "is a supervisor alive?"
@@ -40,6 +41,7 @@ PLAN_FILE = "plan.json"
 CANCEL_FILE = "cancel"
 LOCK_FILE = "supervisor.lock"
 LAUNCH_FILE = "launch.json"
+EVENTS_LOG = "events.log"
 SECRETS_FILE = "secrets.json"
 
 
@@ -79,6 +81,11 @@ class JobDir:
         p = self.path / "shards"
         p.mkdir(exist_ok=True)
         return p
+
+    def log(self, message: str) -> None:
+        """Append a line to the job's event log (`logs/events.log`)."""
+        with open(self.logs / EVENTS_LOG, "a", encoding="utf-8") as fh:
+            fh.write(f"{now_iso()} {message}\n")
 
     def exists(self) -> bool:
         """True once the job record is complete."""

@@ -24,14 +24,11 @@ import secrets
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Protocol
+from typing import IO, Protocol
 
 from batchspec.engine.errors import OutputError
 from batchspec.io import storage
 from batchspec.results.formats import is_shard_name
-
-if TYPE_CHECKING:
-    from batchspec.engine.job import EngineJob
 
 MANIFEST_NAME = "batchspec-manifest.json"
 STAGING_NAME = ".batchspec-staging"
@@ -302,14 +299,3 @@ class FsspecStore:
     def outputs(self, names: list[str]) -> list[str]:
         """The objects that are in place."""
         return [self.url(n) for n in names if self.size(n) is not None]
-
-
-def make_store(job: EngineJob, job_dir: Path) -> OutputStore:
-    """The store for a job's output location."""
-    if job.output_tables is not None:
-        from batchspec.engine.tables import BigQueryStore
-
-        return BigQueryStore(job.output_tables, str(job_dir / "output"), job_dir.name)
-    if storage.is_url(job.output):
-        return FsspecStore(job.output, str(job_dir / "staging"))
-    return LocalStore(job.output)

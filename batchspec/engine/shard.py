@@ -15,14 +15,14 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import msgspec
 
 from batchspec.engine.errors import InputError, InstanceError, ModelContractError
-from batchspec.engine.formats import INVALID, Item, csv_header, read_shard, table_columns
+from batchspec.engine.formats import INVALID, Block, csv_header, read_blocks, table_columns
 from batchspec.engine.instances import (
     FieldConfig,
     Shaper,
@@ -168,12 +168,13 @@ class _Results:
     def header(self) -> bytes:
         return f"{self.field},prediction\n".encode() if self.csv else b""
 
-    def encode(self, refs: list[tuple[str, Any]], preds: Sequence[Any]) -> bytes:
+    def encode(self, refs: Sequence[Any], preds: Sequence[Any]) -> bytes:
         """Raises TypeError/ValueError when a value is not JSON."""
         if self.csv:
             return self._encode_csv(refs, preds)
+        f = self.field
         return self._encoder.encode_lines(
-            [{f: v, "prediction": p} for (f, v), p in zip(refs, preds, strict=True)]
+            [{f: v, "prediction": p} for v, p in zip(refs, preds, strict=True)]
         )
 
     def _cell(self, value: Any) -> Any:
@@ -183,16 +184,21 @@ class _Results:
             return value
         return self._encoder.encode(value).decode()
 
-    def _encode_csv(self, refs: list[tuple[str, Any]], preds: Sequence[Any]) -> bytes:
+    def _encode_csv(self, refs: Sequence[Any], preds: Sequence[Any]) -> bytes:
         buf = io.StringIO()
         writer = csv.writer(buf, lineterminator="\n")
-        for (_, v), p in zip(refs, preds, strict=True):
+        for v, p in zip(refs, preds, strict=True):
             writer.writerow([self._cell(v), self._cell(p)])
         return buf.getvalue().encode()
 
 
 class ShardRun:
-    """State of one shard being processed."""
+    """State of one shard being processed.
+
+    Instances gather into batches of `batch_size`; a full batch is predicted
+    and written at once. A clean block of input (see `formats.Block`) joins
+    the batch in a few list operations; a block with problems goes instance
+    by instance, so its error lines land in the same order as ever."""
 
     def __init__(self, job: ShardJob, shard: Shard, runner: Runner, report: Report) -> None:
         self.job = job
@@ -201,10 +207,14 @@ class ShardRun:
         self.report = report
         self.completed = 0
         self.failed = 0
-        self._results_enc = _Results(job.output_format, "key" if job.fields.key else "instance")
+        self._shaper = self._make_shaper()
+        self._results_enc = _Results(job.output_format, self._shaper.field)
         self._errors_enc = msgspec.json.Encoder(enc_hook=_enc_hook)
         self._records = job.input_format in RECORD_FORMATS
         self.batch_size = int(getattr(runner, "batch_size", job.batch_size))
+        self._batch: list[Any] = []  # what the model receives
+        self._refs: list[Any] = []  # the output field's values
+        self._numbers: list[int] = []  # where each came from
 
     def _where(self, number: int) -> str:
         if self._records:
@@ -212,6 +222,17 @@ class ShardRun:
         if self.job.input_format is DataFormat.BIGQUERY:
             return f"{self.shard.uri} row {number}"
         return f"{self.shard.uri}:{number}"
+
+    def _make_shaper(self) -> Shaper:
+        job = self.job
+        try:
+            if job.input_format is DataFormat.CSV:
+                return row_shaper(job.fields, csv_header(self.shard.uri))
+            if job.input_format is DataFormat.BIGQUERY:
+                return table_shaper(job.fields, table_columns(self.shard.uri))
+            return object_shaper(job.fields)
+        except ValueError as exc:
+            raise InputError(f"{self.shard.uri}: {exc}", hint="fix the input settings") from None
 
     # --- error lines -------------------------------------------------------------
 
@@ -223,66 +244,57 @@ class ShardRun:
             line[field] = repr(value)
             return self._errors_enc.encode(line) + b"\n"
 
-    # --- the loop ----------------------------------------------------------------
+    def _fail(self, value: Any, status: str, number: int, message: str) -> None:
+        """An instance that never reached the model: an error line now."""
+        line = self._error_line("instance", value, status, f"{self._where(number)}: {message}")
+        self._errors.write(line, 1)
+        self.failed += 1
 
-    def _items(self) -> tuple[Iterator[Item], Shaper]:
-        job = self.job
-        try:
-            if job.input_format is DataFormat.CSV:
-                shaper = row_shaper(job.fields, csv_header(self.shard.uri))
-            elif job.input_format is DataFormat.BIGQUERY:
-                shaper = table_shaper(job.fields, table_columns(self.shard.uri))
-            else:
-                shaper = object_shaper(job.fields)
-        except ValueError as exc:
-            raise InputError(f"{self.shard.uri}: {exc}", hint="fix the input settings") from None
-        return read_shard(self.shard, job.input_format, tf_decode=job.tf_decode), shaper
+    # --- the loop ----------------------------------------------------------------
 
     def run(self, results: OutputFile, errors: OutputFile) -> None:
         """Process every item; write results and errors."""
-        self._out = results
-        items, shaper = self._items()
-        batch: list[Any] = []
-        refs: list[tuple[str, Any]] = []
-        numbers: list[int] = []
-        size = self.batch_size
+        self._out, self._errors = results, errors
         results.write(self._results_enc.header(), 0)
-        for number, value, problem in items:
+        job = self.job
+        for block in read_blocks(self.shard, job.input_format, tf_decode=job.tf_decode):
+            columns = self._shaper.many(block.values) if block.problems is None else None
+            if columns is not None:
+                self._add(columns[0], columns[1], block.numbers)
+            else:
+                self._one_by_one(block)
+        if self._batch:
+            self._flush(self._batch, self._refs, self._numbers)
+
+    def _one_by_one(self, block: Block) -> None:
+        for number, value, problem in block.items():
             if problem is not None:
-                status, message = problem
-                errors.write(
-                    self._error_line(
-                        "instance", value, status, f"{self._where(number)}: {message}"
-                    ),
-                    1,
-                )
-                self.failed += 1
+                self._fail(value, problem[0], number, problem[1])
                 continue
             try:
-                inst, field, ref = shaper(value)
+                inst, _, ref = self._shaper(value)
             except ValueError as exc:
-                errors.write(
-                    self._error_line("instance", value, INVALID, f"{self._where(number)}: {exc}"),
-                    1,
-                )
-                self.failed += 1
+                self._fail(value, INVALID, number, str(exc))
                 continue
-            batch.append(inst)
-            refs.append((field, ref))
-            numbers.append(number)
-            if len(batch) >= size:
-                self._flush(batch, refs, numbers, errors)
-                batch, refs, numbers = [], [], []
-        if batch:
-            self._flush(batch, refs, numbers, errors)
+            self._add([inst], [ref], (number,))
 
-    def _flush(
-        self,
-        batch: list[Any],
-        refs: list[tuple[str, Any]],
-        numbers: list[int],
-        errors: OutputFile,
-    ) -> None:
+    def _add(self, insts: list[Any], refs: list[Any], numbers: Sequence[int]) -> None:
+        """Join the batch; predict and write every full batch."""
+        size = self.batch_size
+        batch, self._batch = self._batch, []
+        batch.extend(insts)
+        self._refs.extend(refs)
+        self._numbers.extend(numbers)
+        start = 0
+        while len(batch) - start >= size:
+            stop = start + size
+            self._flush(batch[start:stop], self._refs[start:stop], self._numbers[start:stop])
+            start = stop
+        if start:
+            del batch[:start], self._refs[:start], self._numbers[:start]
+        self._batch = batch
+
+    def _flush(self, batch: list[Any], refs: list[Any], numbers: list[int]) -> None:
         failed_before = self.failed
         preds, failures = predict_batch(self.runner, batch)
         if not failures:
@@ -290,19 +302,19 @@ class ShardRun:
                 self._out.write(self._results_enc.encode(refs, preds), len(refs))
                 self.completed += len(refs)
             except (TypeError, ValueError, NotImplementedError):
-                self._write_each(refs, preds, {}, numbers, errors)
+                self._write_each(refs, preds, {}, numbers)
         else:
-            self._write_each(refs, preds, failures, numbers, errors)
+            self._write_each(refs, preds, failures, numbers)
         self.report(len(batch) - (self.failed - failed_before), self.failed - failed_before)
 
     def _write_each(
         self,
-        refs: list[tuple[str, Any]],
+        refs: list[Any],
         preds: Sequence[Any],
         failures: dict[int, tuple[str, str]],
         numbers: list[int],
-        errors: OutputFile,
     ) -> None:
+        field = self._shaper.field
         for i, (ref, pred) in enumerate(zip(refs, preds, strict=True)):
             failure = failures.get(i)
             if failure is None:
@@ -313,10 +325,8 @@ class ShardRun:
                 except (TypeError, ValueError, NotImplementedError) as exc:
                     failure = ("INTERNAL", f"the prediction cannot be written as JSON: {exc}")
             status, message = failure
-            field, value = ref
-            errors.write(
-                self._error_line(field, value, status, f"{self._where(numbers[i])}: {message}"), 1
-            )
+            line = self._error_line(field, ref, status, f"{self._where(numbers[i])}: {message}")
+            self._errors.write(line, 1)
             self.failed += 1
 
 

@@ -17,8 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from batchspec.engine.jobdir import JobDir
+from batchspec.engine.messages import Fatal, Progress, Published, Ready
 from batchspec.engine.plan import Shard
-from batchspec.engine.runners.base import RunnerContext, load_runner
+from batchspec.engine.runners.base import RunnerContext
+from batchspec.engine.runners.loader import load_runner
 from batchspec.engine.shard import ShardJob, process_shard
 from batchspec.errors import BatchspecError
 from batchspec.model.spec import LocalModel
@@ -53,9 +55,8 @@ def _die_with_parent() -> None:
 class _Reporter:
     """Sums progress and sends it at most every PROGRESS_EVERY seconds."""
 
-    def __init__(self, results: Any, wid: int, index: int) -> None:
+    def __init__(self, results: Any, index: int) -> None:
         self._results = results
-        self._wid = wid
         self._index = index
         self._done = 0
         self._failed = 0
@@ -66,7 +67,7 @@ class _Reporter:
         self._failed += failed
         now = time.monotonic()
         if now - self._last >= PROGRESS_EVERY:
-            self._results.send(("progress", self._wid, self._index, self._done, self._failed))
+            self._results.send(Progress(self._index, self._done, self._failed))
             self._done = self._failed = 0
             self._last = now
 
@@ -85,17 +86,16 @@ def worker_main(cfg: WorkerConfig, tasks: Any, results: Any) -> None:
     if cfg.single_thread:
         for var in THREAD_VARS:
             os.environ.setdefault(var, "1")
-    wid = cfg.worker
     try:
         runner = load_runner(cfg.model, cfg.runner)
     except BatchspecError as exc:
-        results.send(("fatal", wid, exc.message, exc.hint))
+        results.send(Fatal(exc.message, exc.hint))
         return
     except Exception as exc:
         traceback.print_exc()
-        results.send(("fatal", wid, f"loading the model failed: {type(exc).__name__}: {exc}", None))
+        results.send(Fatal(f"loading the model failed: {type(exc).__name__}: {exc}"))
         return
-    results.send(("ready", wid))
+    results.send(Ready(f"pid {os.getpid()}"))
     try:
         _serve(cfg, runner, tasks, results)
     finally:
@@ -104,7 +104,6 @@ def worker_main(cfg: WorkerConfig, tasks: Any, results: Any) -> None:
 
 
 def _serve(cfg: WorkerConfig, runner: Any, tasks: Any, results: Any) -> None:
-    wid = cfg.worker
     job_dir = JobDir(Path(cfg.job_dir))
     by_index = {s.index: s for s in cfg.shards}
     while True:
@@ -115,14 +114,13 @@ def _serve(cfg: WorkerConfig, runner: Any, tasks: Any, results: Any) -> None:
         if index is None:
             return
         try:
-            result = process_shard(cfg.job, by_index[index], runner, _Reporter(results, wid, index))
+            result = process_shard(cfg.job, by_index[index], runner, _Reporter(results, index))
         except BatchspecError as exc:
-            results.send(("fatal", wid, exc.message, exc.hint))
+            results.send(Fatal(exc.message, exc.hint))
             return
         except Exception as exc:
             traceback.print_exc()
-            results.send(("fatal", wid, f"shard {index} failed: {type(exc).__name__}: {exc}", None))
+            results.send(Fatal(f"shard {index} failed: {type(exc).__name__}: {exc}"))
             return
-        record = result.to_json()
-        job_dir.write_shard(record)
-        results.send(("done", wid, record))
+        job_dir.write_shard(result.to_json())
+        results.send(Published(result))

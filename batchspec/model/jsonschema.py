@@ -1,8 +1,12 @@
 """Generate the published JSON Schema (draft 2020-12) from the spec models.
 
-The committed copy in `schema/` is what editors load through
-`# yaml-language-server: $schema=...`; a test fails when it is stale
-(`batchspec schema > schema/batchspec.v1.schema.json` regenerates it).
+Two copies are written from the models by `scripts/regen-schema`, and a test
+fails when either is stale: `schema/batchspec.v1.schema.json` (what this
+repository's own specs point editors at) and the packaged
+`batchspec/data/batchspec.v1.schema.json` (in the wheel; `batchspec schema
+--path` prints where). Its `$id` is the SchemaStore address the schema is
+published under (`schema/schemastore-catalog.json` is the catalog entry), so
+a `$schema` link resolves outside this repository too.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from pydantic.json_schema import GenerateJsonSchema
 
 from batchspec.model.spec import BatchPredictionJobSpec
 
-SCHEMA_ID = "https://batchspec.dev/schema/batchspec.v1.schema.json"
+SCHEMA_ID = "https://json.schemastore.org/batchspec-v1.json"
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
 

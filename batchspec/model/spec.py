@@ -109,6 +109,11 @@ class Metadata(_Model):
         " (besides keys that look secret: token, password, api_key...): redacted in plans,"
         " `render`, state and job files. Not part of the job's fingerprint.",
     )
+    display_name: StrictStr | None = Field(
+        default=None,
+        description="The job's display name on Vertex AI and google-genai (any Unicode text,"
+        " at most 128 characters); `name` when omitted. Identity stays with `name`.",
+    )
 
 
 # --- local model runners (the embedded engine) --------------------------------
@@ -250,6 +255,17 @@ class InputSpec(_Model):
     included_fields: list[StrictStr] | None = None
     excluded_fields: list[StrictStr] | None = None
     instance_type: Literal["object", "array"] | None = None
+    requests: list[dict[StrictStr, Any]] | None = Field(
+        default=None,
+        min_length=1,
+        description="Inline requests (google-genai `InlinedRequest`: contents, config,"
+        " metadata); Gemini Developer API only.",
+    )
+    file_name: StrictStr | None = Field(
+        default=None,
+        description="A Gemini Files API file of JSONL requests, `files/ID`; Gemini Developer"
+        " API only.",
+    )
     tf_record_decode: Literal["b64", "example"] = Field(
         default="b64",
         description='TFRecord payloads as `{"b64": ...}` (like the services) or decoded'
@@ -288,6 +304,42 @@ class Resources(_Model):
         default=None, description="Vertex starting replica count (batch jobs do not autoscale)."
     )
     max_replica_count: PositiveInt32 | None = None  # Vertex int32, as replica_count
+
+
+class ExplanationSpec(_Model):
+    """Vertex `explanationSpec`: overrides the Model's own explanation settings.
+
+    The two members are passed through as the REST API spells them
+    (`ExplanationParameters`, `ExplanationMetadata`); the rules check the
+    parts batchspec can know, and the tests parse every compiled body with
+    the service's own protobuf types."""
+
+    parameters: dict[StrictStr, Any] = Field(
+        description="ExplanationParameters: one attribution method"
+        " (sampledShapleyAttribution, integratedGradientsAttribution, xraiAttribution or"
+        " examples), topK, outputIndices."
+    )
+    metadata: dict[StrictStr, Any] | None = Field(
+        default=None,
+        description="ExplanationMetadata: inputs, outputs, featureAttributionsSchemaUri.",
+    )
+
+
+class GenaiSettings(_Model):
+    """Which API google-genai talks to for `target: genai`."""
+
+    api: Literal["vertex", "gemini"] = Field(
+        default="vertex",
+        description="`vertex`: Vertex AI batch prediction (project, region, Cloud Storage or"
+        " BigQuery); `gemini`: the Gemini Developer API with an API key (inline requests or"
+        " an uploaded file).",
+    )
+    api_key_env: StrictStr | None = Field(
+        default=None,
+        description="Environment variable holding the Gemini API key (never the key itself);"
+        " default: google-genai's own GEMINI_API_KEY or GOOGLE_API_KEY.",
+        json_schema_extra={"pattern": r"^[A-Za-z_][A-Za-z0-9_]*$"},
+    )
 
 
 class Policy(_Model):
@@ -372,10 +424,21 @@ class JobSpec(_Model):
         default=None, description="Cloud KMS key for the job's resources (Vertex)."
     )
     generate_explanation: StrictBool = False
+    explanation_spec: ExplanationSpec | None = Field(
+        default=None,
+        description="Vertex explanationSpec (only with generateExplanation: true).",
+    )
+    disable_container_logging: StrictBool = Field(
+        default=False,
+        description="Vertex: keep the model container's stdout/stderr out of Cloud Logging.",
+    )
     model_parameters: dict[StrictStr, Any] | None = None
     policy: Policy = Field(default_factory=Policy)
     ray: RaySettings | None = Field(
         default=None, description="Cluster address and actor sizing for `target: ray`."
+    )
+    genai: GenaiSettings | None = Field(
+        default=None, description="Which API `target: genai` uses (default Vertex AI)."
     )
 
 

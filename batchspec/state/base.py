@@ -6,18 +6,20 @@ queue instead of failing half-way), which also bumps the serial number.
 
 from __future__ import annotations
 
-import sqlite3
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager, suppress
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import datetime
+from enum import Enum
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from batchspec.errors import StateError
 from batchspec.model.enums import JobState
+from batchspec.state.connection import SharedConnection, damaged_hint
 from batchspec.state.records import Disposition, JobRecord, Phase, from_text, to_text, utc_now
 
-BUSY_TIMEOUT_MS = 30_000
+E = TypeVar("E", bound=Enum)
+
 TERMINAL_VALUES = tuple(sorted(s.value for s in JobState if s.terminal))
 JOB_COLUMNS = (
     "id, name, fingerprint, submit_key, attempt, retry, target, backend, phase, state,"
@@ -30,7 +32,39 @@ _STATES = {s.value: s for s in JobState}
 _DISPOSITIONS = {d.value: d for d in Disposition}
 
 
-def _job(row: Sequence[Any]) -> JobRecord:
+def decode_enum(table: Mapping[str, E], value: Any, what: str, path: Path | None) -> E:
+    """An enum member from a stored value; a clear StateError for one this batchspec
+    does not know (a newer version wrote it, or the file was edited by hand)."""
+    try:
+        return table[value]
+    except (KeyError, TypeError):
+        known = ", ".join(sorted(table))
+        raise StateError(
+            f"state file {path} holds {what} {value!r}, which this batchspec does not know"
+            f" (it knows {known})",
+            hint="a newer batchspec wrote it, or the file was edited by hand: upgrade"
+            " batchspec, or correct the row (a backup is safest: " + damaged_hint(path) + ")",
+        ) from None
+
+
+def decode_time(value: Any, what: str, path: Path | None) -> datetime | None:
+    """A stored timestamp; a clear StateError when it is not one."""
+    try:
+        return from_text(value)
+    except (TypeError, ValueError):
+        raise StateError(
+            f"state file {path} holds {what} {value!r}, which is not a timestamp",
+            hint=damaged_hint(path),
+        ) from None
+
+
+def _job(row: Sequence[Any], path: Path | None) -> JobRecord:
+    where = f"job #{row[0]}"
+
+    def time(index: int, column: str) -> datetime | None:
+        return decode_time(row[index], f"{where} {column}", path)
+
+    state = decode_enum(_STATES, row[9], f"{where} state", path) if row[9] else None
     return JobRecord(
         id=row[0],
         name=row[1],
@@ -40,24 +74,24 @@ def _job(row: Sequence[Any]) -> JobRecord:
         retry=row[5],
         target=row[6],
         backend=row[7],
-        phase=_PHASES[row[8]],
-        state=_STATES[row[9]] if row[9] else None,
-        disposition=_DISPOSITIONS[row[10]],
+        phase=decode_enum(_PHASES, row[8], f"{where} phase", path),
+        state=state,
+        disposition=decode_enum(_DISPOSITIONS, row[10], f"{where} disposition", path),
         remote_name=row[11],
         source=row[12],
-        created_at=from_text(row[13]),  # type: ignore[arg-type]
-        updated_at=from_text(row[14]),  # type: ignore[arg-type]
-        submitted_at=from_text(row[15]),
-        started_at=from_text(row[16]),
-        ended_at=from_text(row[17]),
+        created_at=time(13, "created_at"),  # type: ignore[arg-type]
+        updated_at=time(14, "updated_at"),  # type: ignore[arg-type]
+        submitted_at=time(15, "submitted_at"),
+        started_at=time(16, "started_at"),
+        ended_at=time(17, "ended_at"),
         completed_count=row[18],
         failed_count=row[19],
         total_count=row[20],
         output_location=row[21],
         error=row[22],
         cancel_reason=row[23],
-        cancel_requested_at=from_text(row[24]),
-        missing_since=from_text(row[25]),
+        cancel_requested_at=time(24, "cancel_requested_at"),
+        missing_since=time(25, "missing_since"),
         manifest_sha256=row[26],
     )
 
@@ -79,7 +113,7 @@ class StoreBase:
 
     def __init__(
         self,
-        conn: sqlite3.Connection,
+        conn: SharedConnection,
         path: Path | None,
         *,
         now: Callable[[], datetime] = utc_now,
@@ -87,7 +121,7 @@ class StoreBase:
         self._conn = conn
         self.path = path
         self.now = now
-        self._depth = 0
+        self._closed = False
 
     @property
     def exists(self) -> bool:
@@ -95,56 +129,52 @@ class StoreBase:
         return self.path is not None
 
     def close(self) -> None:
-        """Close the connection (idempotent)."""
-        with suppress(sqlite3.Error):
+        """Give the connection back (idempotent; the process's last user closes it)."""
+        if not self._closed:
+            self._closed = True
             self._conn.close()
 
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction (nested calls join the outer one)."""
-        if self._depth:
-            self._depth += 1
-            try:
-                yield self._conn
-            finally:
-                self._depth -= 1
-            return
+    def transaction(self) -> Iterator[SharedConnection]:
+        """One write transaction (nested calls join the outer one).
+
+        The connection's lock is held from BEGIN to COMMIT: other threads of
+        this process (the lease keeper) wait for the whole transaction, never
+        slip a statement into it.
+        """
         conn = self._conn
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError as exc:
-            raise StateError(
-                f"state file {self.path} is busy: {exc}",
-                hint="another batchspec process is writing; try again",
-            ) from exc
-        self._depth = 1
-        try:
-            yield conn
-            conn.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'serial'")
-            conn.execute("COMMIT")
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
-        finally:
-            self._depth = 0
+        with conn.lock:
+            if conn.depth:
+                conn.depth += 1
+                try:
+                    yield conn
+                finally:
+                    conn.depth -= 1
+                return
+            with conn.immediate():
+                yield conn
+                conn.execute(
+                    "UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'serial'"
+                )
 
     @contextmanager
-    def _read(self) -> Iterator[sqlite3.Connection]:
+    def _read(self) -> Iterator[SharedConnection]:
         """A consistent read across several queries."""
-        if self._depth:
-            yield self._conn
-            return
-        self._conn.execute("BEGIN")
-        try:
-            yield self._conn
-        finally:
-            if self._conn.in_transaction:
-                self._conn.execute("COMMIT")
+        conn = self._conn
+        with conn.lock:
+            if conn.depth or conn.in_transaction:
+                yield conn
+                return
+            conn.execute("BEGIN")
+            try:
+                yield conn
+            finally:
+                if conn.in_transaction:
+                    conn.execute("COMMIT")
 
     @property
-    def connection(self) -> sqlite3.Connection:
-        """The raw connection (lease management and tests)."""
+    def connection(self) -> SharedConnection:
+        """The process's shared connection (lease management and tests)."""
         return self._conn
 
     def _stamp(self) -> str:
@@ -166,7 +196,7 @@ class StoreBase:
 
     def _jobs(self, where: str = "", params: Sequence[Any] = ()) -> list[JobRecord]:
         sql = f"SELECT {JOB_COLUMNS} FROM jobs {where}"
-        return [_job(row) for row in self._conn.execute(sql, params)]
+        return [_job(row, self.path) for row in self._conn.execute(sql, params)]
 
     def job(self, job_id: int) -> JobRecord:
         """The job with this id (StateError when there is none)."""
@@ -182,7 +212,7 @@ class StoreBase:
 
     def _transition(
         self,
-        conn: sqlite3.Connection,
+        conn: SharedConnection,
         job_id: int,
         name: str,
         event: str,

@@ -5,15 +5,16 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from batchspec.state.base import StoreBase
+from batchspec.state.base import StoreBase, decode_enum, decode_time
 from batchspec.state.records import (
     AuditEntry,
     DriftEvent,
     DriftFinding,
     DriftKind,
     Transition,
-    from_text,
 )
+
+_KINDS = {k.value: k for k in DriftKind}
 
 
 class HistoryLog(StoreBase):
@@ -50,7 +51,7 @@ class HistoryLog(StoreBase):
                 to_state=r[5],
                 reason=r[6],
                 actor=r[7],
-                at=from_text(r[8]),  # type: ignore[arg-type]
+                at=decode_time(r[8], f"transition #{r[0]} time", self.path),  # type: ignore[arg-type]
             )
             for r in rows
         ]
@@ -113,15 +114,15 @@ class HistoryLog(StoreBase):
             DriftEvent(
                 id=r[0],
                 finding=DriftFinding(
-                    kind=DriftKind(r[1]),
+                    kind=decode_enum(_KINDS, r[1], f"drift finding #{r[0]} kind", self.path),
                     name=r[2],
                     job_id=r[3],
                     backend=r[4],
                     remote_name=r[5],
                     detail=r[6],
                 ),
-                first_seen=from_text(r[7]),  # type: ignore[arg-type]
-                last_seen=from_text(r[8]),  # type: ignore[arg-type]
+                first_seen=decode_time(r[7], f"drift #{r[0]} first_seen", self.path),  # type: ignore[arg-type]
+                last_seen=decode_time(r[8], f"drift #{r[0]} last_seen", self.path),  # type: ignore[arg-type]
                 times_seen=r[9],
             )
             for r in rows
@@ -143,6 +144,12 @@ class HistoryLog(StoreBase):
         rows = list(self._conn.execute(sql))
         rows.reverse()
         return [
-            AuditEntry(id=r[0], at=from_text(r[1]), actor=r[2], kind=r[3], message=r[4])  # type: ignore[arg-type]
+            AuditEntry(
+                id=r[0],
+                at=decode_time(r[1], f"audit entry #{r[0]} time", self.path),  # type: ignore[arg-type]
+                actor=r[2],
+                kind=r[3],
+                message=r[4],
+            )
             for r in rows
         ]

@@ -23,6 +23,7 @@ import contextlib
 import getpass
 import os
 import socket
+import sqlite3
 import sys
 import threading
 import time
@@ -30,10 +31,10 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
 
 from batchspec.errors import LeaseHeldError, StateError
-from batchspec.state.records import LeaseInfo, from_text, to_text
+from batchspec.state.base import decode_time
+from batchspec.state.records import LeaseInfo, to_text
 from batchspec.state.store import StateStore
 
 WRITER_LEASE = "writer"
@@ -118,10 +119,16 @@ class Lease:
             host=row[2],
             pid=row[3],
             command=row[4],
-            acquired_at=from_text(row[5]),  # type: ignore[arg-type]
-            heartbeat_at=from_text(row[6]),  # type: ignore[arg-type]
-            expires_at=from_text(row[7]),  # type: ignore[arg-type]
+            acquired_at=self._time(row[5], "acquired_at"),
+            heartbeat_at=self._time(row[6], "heartbeat_at"),
+            expires_at=self._time(row[7], "expires_at"),
         )
+
+    def _time(self, value: object, column: str) -> datetime:
+        moment = decode_time(value, f"{self.name} lease {column}", self.store.path)
+        if moment is None:
+            raise StateError(f"state file {self.store.path}: {self.name} lease has no {column}")
+        return moment
 
     def acquire(self, *, wait: float = 0.0, break_lease: bool = False, poll: float = 0.5) -> None:
         """Take the lease, waiting up to `wait` seconds for a live holder to finish."""
@@ -239,15 +246,19 @@ class Lease:
 class LeaseKeeper:
     """Renews a held lease from a background thread during long passes.
 
-    It uses its own connection (SQLite connections are per thread). When a
+    It renews through the store's own connection (shared by every thread of
+    the process, under its lock): opening a second one would be a second
+    owner of the file in this process, and re-opening it on every lease was
+    how the controller once lost its locks and its write-ahead log. When a
     renewal finds the lease taken, `lost` is set and `check()` raises, so the
     controller stops before its next action.
     """
 
-    def __init__(self, path: Path, holder: Holder, *, ttl: float, name: str = WRITER_LEASE) -> None:
-        self._name = name
-        self._path = path
-        self._holder = holder
+    def __init__(
+        self, store: StateStore, holder: Holder, *, ttl: float, name: str = WRITER_LEASE
+    ) -> None:
+        self._lease = Lease(store, holder, ttl=ttl, name=name)
+        self._lease.held = True
         self._ttl = ttl
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -259,24 +270,14 @@ class LeaseKeeper:
         self._thread.start()
 
     def _run(self) -> None:
-        try:
-            store = StateStore.open(self._path)
-        except StateError as exc:
-            self.lost = LeaseHeldError(f"cannot renew the lease: {exc.message}")
-            return
-        lease = Lease(store, self._holder, ttl=self._ttl, name=self._name)
-        lease.held = True
-        try:
-            while not self._stop.wait(self._ttl / 3):
-                try:
-                    lease.renew()
-                except LeaseHeldError as exc:
-                    self.lost = exc
-                    return
-                except StateError:
-                    continue  # busy file: the next beat tries again
-        finally:
-            store.close()
+        while not self._stop.wait(self._ttl / 3):
+            try:
+                self._lease.renew()
+            except LeaseHeldError as exc:
+                self.lost = exc
+                return
+            except (StateError, sqlite3.Error):
+                continue  # busy or full: the next beat tries again (stop() ends the loop)
 
     def check(self) -> None:
         """Raise when the lease was lost."""
@@ -317,7 +318,7 @@ def holding(
         if before is not None and before.owner_id != holder.owner_id and on_break is not None:
             on_break(before)
         if store.path is not None:
-            keeper = LeaseKeeper(store.path, holder, ttl=ttl, name=name)
+            keeper = LeaseKeeper(store, holder, ttl=ttl, name=name)
             keeper.start()
         yield keeper.check if keeper is not None else _never_lost
     finally:

@@ -180,7 +180,7 @@ def page_jobs(store: StoreBase, where: JobFilter, *, offset: int = 0, limit: int
             f"SELECT {JOB_COLUMNS} FROM jobs {hint} {clause} ORDER BY {order} LIMIT ? OFFSET ?",
             [*params, limit, offset],
         ).fetchall()
-        records = [_job(row) for row in rows]
+        records = [_job(row, store.path) for row in rows]
         labels = _labels(conn, {r.fingerprint for r in records})
         serial = store.serial
     return JobPage(records, total, offset, limit, labels, serial)

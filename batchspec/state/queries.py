@@ -6,9 +6,12 @@ import hashlib
 import json
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
-from batchspec.state.base import TERMINAL_VALUES, StoreBase
-from batchspec.state.records import JobRecord, RevisionRecord, StateSnapshot, from_text
+from batchspec.errors import StateError
+from batchspec.state.base import TERMINAL_VALUES, StoreBase, decode_time
+from batchspec.state.connection import damaged_hint
+from batchspec.state.records import JobRecord, RevisionRecord, StateSnapshot
 
 
 class JobQueries(StoreBase):
@@ -131,22 +134,32 @@ class JobQueries(StoreBase):
                 f" FROM revisions WHERE fingerprint IN ({marks})",
                 chunk,
             ):
+                where = f"revision {str(row[0])[:12]}"
                 out[row[0]] = RevisionRecord(
                     fingerprint=row[0],
                     name=row[1],
                     target=row[2],
-                    body=json.loads(row[3]),
-                    spec=json.loads(row[4]),
-                    policy=json.loads(row[5]),
+                    body=self._json(row[3], f"{where} body"),
+                    spec=self._json(row[4], f"{where} spec"),
+                    policy=self._json(row[5], f"{where} policy"),
                     source=row[6],
-                    created_at=from_text(row[7]),  # type: ignore[arg-type]
+                    created_at=decode_time(row[7], f"{where} created_at", self.path),  # type: ignore[arg-type]
                 )
         return out
+
+    def _json(self, text: Any, what: str) -> Any:
+        try:
+            return json.loads(text)
+        except (TypeError, ValueError):
+            raise StateError(
+                f"state file {self.path} holds {what} that is not JSON",
+                hint=damaged_hint(self.path),
+            ) from None
 
     def names_used(self, kind: str = "spec") -> list[tuple[str, str, datetime]]:
         """(backend, name, first used) for every name of that kind ever used."""
         return [
-            (row[0], row[1], from_text(row[2]))  # type: ignore[misc]
+            (row[0], row[1], decode_time(row[2], f"name {row[1]!r} first use", self.path))  # type: ignore[misc]
             for row in self._conn.execute(
                 "SELECT backend, name, first_used_at FROM names WHERE kind = ? ORDER BY name",
                 (kind,),

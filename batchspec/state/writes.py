@@ -16,6 +16,7 @@ from batchspec.errors import StateError
 from batchspec.model.enums import JobState
 from batchspec.model.jobs import CompiledJob, RemoteJob
 from batchspec.state.base import StoreBase, source_text
+from batchspec.state.connection import SharedConnection
 from batchspec.state.records import Disposition, JobRecord, Phase, to_text
 from batchspec.state.redact import marked_keys, redact
 
@@ -23,7 +24,7 @@ from batchspec.state.redact import marked_keys, redact
 class JobWrites(StoreBase):
     """Transactional writes of job records, revisions and names."""
 
-    def _ensure_revision(self, conn: sqlite3.Connection, job: CompiledJob, stamp: str) -> None:
+    def _ensure_revision(self, conn: SharedConnection, job: CompiledJob, stamp: str) -> None:
         spec = job.spec.model_dump(mode="json", by_alias=True)
         conn.execute(
             "INSERT OR IGNORE INTO revisions(fingerprint, name, target, body, spec, policy,"
@@ -41,7 +42,7 @@ class JobWrites(StoreBase):
         )
 
     def _use_name(
-        self, conn: sqlite3.Connection, kind: str, name: str, stamp: str, backend: str = ""
+        self, conn: SharedConnection, kind: str, name: str, stamp: str, backend: str = ""
     ) -> None:
         conn.execute(
             "INSERT INTO names(kind, backend, name, first_used_at, last_used_at)"
@@ -176,7 +177,7 @@ class JobWrites(StoreBase):
 
     def _apply_observation(
         self,
-        conn: sqlite3.Connection,
+        conn: SharedConnection,
         record: JobRecord,
         remote: RemoteJob,
         *,
@@ -326,7 +327,7 @@ class JobWrites(StoreBase):
 
     def _set_disposition(
         self,
-        conn: sqlite3.Connection,
+        conn: SharedConnection,
         job_id: int,
         disposition: Disposition,
         *,

@@ -42,7 +42,7 @@ def open_store(location: Path) -> StateStore:
     status`. Remote state (a `gs://` location) will be opened here."""
     from batchspec.state.store import StateStore
 
-    return StateStore.open(location, create=False)
+    return StateStore.open(location, create=False, readonly=True)
 
 
 def load_specs(paths: Sequence[str]) -> Desired:

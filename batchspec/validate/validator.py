@@ -18,10 +18,10 @@ from typing import Any
 
 from batchspec.diagnostics import Diagnostic, has_errors, sort_key
 from batchspec.load.positions import PositionIndex
-from batchspec.load.source import Document, LoadResult, discover, parse_documents, read_text
+from batchspec.load.source import Document, LoadResult, parse_documents, read_text
 from batchspec.model.spec import BatchPredictionJobSpec
 from batchspec.validate.references import check_references
-from batchspec.validate.rules import check_rules
+from batchspec.validate.rules import check_rules, check_target_rules
 from batchspec.validate.structure import check_structure
 
 
@@ -68,24 +68,6 @@ class FileReport:
     diagnostics: list[Diagnostic]
     names: list[tuple[str, int]] = field(default_factory=list)
     specs: list[LoadedSpec] = field(default_factory=list)
-
-
-def validate_paths(
-    paths: Iterable[str], *, keep_specs: bool = True, workers: int | None = None
-) -> ValidationResult:
-    """Load and validate every spec file under `paths`.
-
-    `keep_specs=False` keeps only diagnostics and counts (what `batchspec
-    validate` prints), which lets large trees use worker processes; `workers`
-    overrides how many (1: in this process)."""
-    files, problems = discover(list(paths))
-    if keep_specs or workers == 1:
-        reports: Iterable[FileReport] = (check_file(f, keep_specs=keep_specs) for f in files)
-    else:
-        from batchspec.validate.parallel import check_files
-
-        reports = check_files(files, workers=workers)
-    return merge(reports, problems)
 
 
 def check_file(path: Path, *, keep_specs: bool) -> FileReport:
@@ -153,7 +135,7 @@ def validate_document(doc: Document) -> tuple[BatchPredictionJobSpec | None, lis
     """
     spec, problems = check_structure(doc.data)
     if spec is not None:
-        problems = check_rules(spec)
+        problems = check_rules(spec) + check_target_rules(spec)
     else:
         problems.extend(_rules_after_pruning(doc.data, problems))
     problems.extend(check_references(doc.data))
@@ -171,7 +153,8 @@ def _rules_after_pruning(data: Any, problems: list[Diagnostic]) -> list[Diagnost
     if spec is None:
         return []
     seen = {(d.code, d.path) for d in problems}
-    return [d for d in check_rules(spec) if (d.code, d.path) not in seen]
+    found = check_rules(spec) + check_target_rules(spec)
+    return [d for d in found if (d.code, d.path) not in seen]
 
 
 def _delete(data: Any, path: tuple[str | int, ...]) -> None:

@@ -19,7 +19,7 @@ from batchspec.compile import compile_spec
 from batchspec.model.enums import JobState
 from batchspec.results import Outcome, job_results
 from batchspec.testing.cloud import predict
-from batchspec.validate.validator import validate_paths
+from batchspec.validate.paths import validate_paths
 from tests.cloud.conftest import PROJECT, REGION, anonymous, token_credentials
 
 REVIEWS = [{"review_id": f"r{i}", "text": f"review number {i}", "stars": i % 5} for i in range(10)]

@@ -12,6 +12,7 @@ from ruamel.yaml import YAML
 
 from batchspec.model.spec import BatchPredictionJobSpec
 from batchspec.testing.specs import spec_doc, typed_spec
+from batchspec.validate.rules import check_all
 
 # Where the compile tests' bases differ from the shared ones.
 VARIANTS: dict[str, dict[str, Any]] = {
@@ -30,6 +31,18 @@ def make_spec(
     """A validated spec: the target's base spec with `changes` merged in."""
     doc = spec_doc(name, target, VARIANTS.get(target, {}), changes or {}, labels=labels or None)
     return typed_spec(doc)
+
+
+def structural_spec(target: str, changes: dict[str, Any] | None = None) -> BatchPredictionJobSpec:
+    """A spec that passes the structure check only: for tests of what compiling
+    refuses (`validate` refuses the same, which those tests also check)."""
+    doc = spec_doc("scores", target, VARIANTS.get(target, {}), changes or {})
+    return typed_spec(doc, rules=False)
+
+
+def validate_codes(spec: BatchPredictionJobSpec) -> set[tuple[str, str]]:
+    """(code, path) of every error `batchspec validate` reports for `spec`."""
+    return {(d.code, d.pointer) for d in check_all(spec) if d.is_error}
 
 
 def from_yaml(text: str) -> BatchPredictionJobSpec:

@@ -18,8 +18,21 @@ from batchspec.validate.targets import MLENGINE_REGIONS, VERTEX_REGIONS
 
 LETTERS = string.ascii_letters
 NAME_CHARS = string.ascii_letters + string.digits + "_"
-ACCELERATORS = ["NVIDIA_TESLA_T4", "NVIDIA_L4", "NVIDIA_TESLA_V100", "NVIDIA_A100_80GB", "TPU_V3"]
-MACHINES = ["n1-standard-4", "n1-highmem-8", "e2-standard-2", "a2-highgpu-1g"]
+# Machine types with the accelerators Compute Engine pairs them with (None:
+# no accelerator), as batchspec.validate.machines lists them.
+MACHINES: dict[str, list[tuple[str, int] | None]] = {
+    "n1-standard-4": [
+        None,
+        ("NVIDIA_TESLA_T4", 1),
+        ("NVIDIA_TESLA_T4", 4),
+        ("NVIDIA_TESLA_V100", 1),
+    ],
+    "n1-highmem-8": [None, ("NVIDIA_TESLA_P4", 2), ("NVIDIA_TESLA_V100", 1)],
+    "e2-standard-2": [None],
+    "a2-highgpu-2g": [("NVIDIA_TESLA_A100", 1), ("NVIDIA_TESLA_A100", 2)],
+    "a2-ultragpu-1g": [("NVIDIA_A100_80GB", 1)],
+    "g2-standard-24": [("NVIDIA_L4", 2)],
+}
 RESERVED = {"managed-by", "batchspec-job", "batchspec-fp"}
 
 job_names = st.builds(
@@ -37,7 +50,9 @@ label_maps = st.dictionaries(
 _segment = st.from_regex(r"[A-Za-z0-9._-]{1,12}", fullmatch=True).filter(
     lambda s: s not in (".", "..")
 )
-buckets = st.from_regex(r"[a-z0-9][a-z0-9_-]{2,15}", fullmatch=True)
+buckets = st.from_regex(r"[a-z0-9][a-z0-9_-]{1,14}[a-z0-9]", fullmatch=True).filter(
+    lambda b: not b.startswith("goog") and "google" not in b
+)
 
 
 @st.composite
@@ -60,7 +75,7 @@ bq_tables = st.builds(
     lambda p, d, t: f"bq://{p}.{d}.{t}",
     projects,
     st.from_regex(r"[A-Za-z_][A-Za-z0-9_]{0,10}", fullmatch=True),
-    st.from_regex(r"[A-Za-z0-9_$-]{1,10}", fullmatch=True),
+    st.from_regex(r"[A-Za-z0-9_-]{1,10}", fullmatch=True),
 )
 bq_destinations = st.builds(
     lambda p, d: f"bq://{p}" + (f".{d}" if d else ""),
@@ -137,19 +152,25 @@ def vertex_documents(draw: st.DrawFn) -> dict[str, Any]:
     """Valid Vertex specs over every input and output form and resource shape."""
     project = draw(projects)
     region = draw(st.sampled_from(sorted(VERTEX_REGIONS)))
-    if draw(st.booleans()):
+    publisher = draw(st.booleans())
+    if not publisher:
+        region = draw(st.sampled_from(sorted(VERTEX_REGIONS - {"global"})))
         version = draw(st.sampled_from(["", "@1", "@golden"]))
         digits = draw(st.from_regex(r"[1-9][0-9]{3,18}", fullmatch=True))
-        model = {"resource": f"projects/{project}/locations/{region}/models/{digits}{version}"}
+        model: dict[str, Any] = {
+            "resource": f"projects/{project}/locations/{region}/models/{digits}{version}"
+        }
+        formats = ["JSONL", "CSV", "TF_RECORD", "TF_RECORD_GZIP", "FILE_LIST", "BIGQUERY"]
     else:
-        short = draw(st.from_regex(r"gemini-[0-9a-z.-]{1,12}", fullmatch=True))
+        short = draw(st.from_regex(r"gemini-[0-9a-z-]{1,12}", fullmatch=True))
         model = {"publisher": draw(st.sampled_from([short, f"publishers/google/models/{short}"]))}
-    fmt = draw(
-        st.sampled_from(["JSONL", "CSV", "TF_RECORD", "TF_RECORD_GZIP", "FILE_LIST", "BIGQUERY"])
-    )
+        formats = ["JSONL", "BIGQUERY"]  # publisher models; Gemini reads one file
+    fmt = draw(st.sampled_from(formats))
     inp: dict[str, Any] = {"format": fmt}
     if fmt == "BIGQUERY":
         inp["bigquery"] = draw(bq_tables)
+    elif publisher:
+        inp["paths"] = [draw(gcs_paths(wildcard=False))]
     else:
         inp["paths"] = draw(st.lists(gcs_paths(), min_size=1, max_size=3))
     if fmt in ("JSONL", "CSV", "BIGQUERY"):
@@ -157,7 +178,7 @@ def vertex_documents(draw: st.DrawFn) -> dict[str, Any]:
             inp["keyField"] = draw(short_names)
         fields = st.lists(short_names, min_size=1, max_size=3)
         choice = draw(st.sampled_from([None, "includedFields", "excludedFields"]))
-        if choice:
+        if choice and fmt != "CSV":
             inp[choice] = draw(fields)
         if fmt != "CSV" and draw(st.booleans()):
             inp["instanceType"] = draw(st.sampled_from(["object", "array"]))
@@ -165,7 +186,8 @@ def vertex_documents(draw: st.DrawFn) -> dict[str, Any]:
     if draw(st.booleans()):
         out = {"bigquery": draw(bq_destinations), "format": "BIGQUERY"}
     else:
-        out = {"path": draw(gcs_folders()), "format": draw(st.sampled_from(["JSONL", "CSV"]))}
+        out_formats = ["JSONL"] if publisher else ["JSONL", "CSV"]
+        out = {"path": draw(gcs_folders()), "format": draw(st.sampled_from(out_formats))}
     spec: dict[str, Any] = {
         "target": "vertex",
         "project": project,
@@ -174,13 +196,12 @@ def vertex_documents(draw: st.DrawFn) -> dict[str, Any]:
         "input": inp,
         "output": out,
     }
-    if draw(st.booleans()):
-        resources: dict[str, Any] = {"machineType": draw(st.sampled_from(MACHINES))}
-        if draw(st.booleans()):
-            resources["accelerator"] = {
-                "type": draw(st.sampled_from(ACCELERATORS)),
-                "count": draw(st.integers(1, 8)),
-            }
+    if not publisher and draw(st.booleans()):
+        machine = draw(st.sampled_from(sorted(MACHINES)))
+        resources: dict[str, Any] = {"machineType": machine}
+        accelerator = draw(st.sampled_from(MACHINES[machine]))
+        if accelerator is not None:
+            resources["accelerator"] = {"type": accelerator[0], "count": accelerator[1]}
         replicas = draw(st.none() | st.integers(1, 50))
         if replicas is not None:
             resources["replicaCount"] = replicas
@@ -195,7 +216,7 @@ def vertex_documents(draw: st.DrawFn) -> dict[str, Any]:
         spec["encryptionKeyName"] = (
             f"projects/{project}/locations/{region}/keyRings/k/cryptoKeys/{draw(short_names)}"
         )
-    if draw(st.booleans()):
+    if not publisher and out["format"] != "CSV" and draw(st.booleans()):
         spec["generateExplanation"] = draw(st.booleans())
     if draw(st.booleans()):
         spec["modelParameters"] = draw(
@@ -203,7 +224,15 @@ def vertex_documents(draw: st.DrawFn) -> dict[str, Any]:
                 st.text(string.ascii_letters, min_size=1, max_size=8), json_values, max_size=3
             )
         )
-    return _document(draw(job_names), draw(label_maps), spec)
+    if draw(st.booleans()):
+        spec["disableContainerLogging"] = True
+    metadata_name = draw(job_names)
+    document = _document(metadata_name, draw(label_maps), spec)
+    if draw(st.booleans()):
+        document["metadata"]["displayName"] = draw(
+            st.text(min_size=1, max_size=128).filter(str.strip)
+        )
+    return document
 
 
 @st.composite
@@ -211,7 +240,9 @@ def genai_documents(draw: st.DrawFn) -> dict[str, Any]:
     """Valid google-genai specs: publisher models, gs:// JSONL or bq:// in and out."""
     publisher = draw(st.sampled_from(["google", "anthropic", "meta"]))
     model = f"publishers/{publisher}/models/" + draw(
-        st.from_regex(r"[a-z][a-z0-9.-]{1,15}[a-z0-9]", fullmatch=True)
+        st.from_regex(r"[a-z][a-z0-9.-]{1,15}[a-z0-9]", fullmatch=True).filter(
+            lambda m: ".." not in m and not m.startswith("gemini")
+        )
     )
     inp: dict[str, Any]
     if draw(st.booleans()):

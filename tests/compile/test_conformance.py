@@ -3,8 +3,11 @@
 Two independent oracles: the discovery documents shipped in
 google-api-python-client (converted to JSON Schema) for every cloud target,
 and, for Vertex AI, the protobuf types of google-cloud-aiplatform (the JSON
-parser the client library itself uses), which also refuses unknown fields and
-enum values.
+parser the client library itself uses), which also refuses unknown fields,
+enum values and numbers beyond int32. Both run for every example spec, every
+golden body and every generated spec; `test_validate_agrees` runs them for
+every case of the rule tables, and `test_genai_sdk` sends every genai call
+through the real google-genai client.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ from tests.compile.strategies import (
     valid_spec,
     vertex_documents,
 )
-from tests.conftest import SPECS
+from tests.conftest import REPO, SPECS
 
 PROPERTY = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -71,6 +74,38 @@ def parse_with_aiplatform_protos(body: Any) -> None:
     from google.protobuf import json_format
 
     json_format.ParseDict(body, BatchPredictionJob.pb()(), ignore_unknown_fields=False)
+
+
+GOLDEN_VERTEX = sorted((REPO / "tests" / "golden").glob("*/*.vertex.json"))
+
+
+def test_there_are_golden_vertex_bodies() -> None:
+    assert len(GOLDEN_VERTEX) >= 3
+
+
+@pytest.mark.parametrize("path", GOLDEN_VERTEX, ids=[p.stem for p in GOLDEN_VERTEX])
+def test_golden_vertex_bodies_parse_with_aiplatform_protos(path: Any) -> None:
+    import json
+
+    parse_with_aiplatform_protos(json.loads(path.read_text())["body"])
+
+
+def test_the_protos_refuse_int32_overflow_and_bad_enums() -> None:
+    from google.protobuf.json_format import ParseError
+
+    job = next(j for _, t, j in EXAMPLES if t is Target.VERTEX and "dedicatedResources" in j.body)
+    for path, value in (
+        (("dedicatedResources", "startingReplicaCount"), 2**31),
+        (("manualBatchTuningParameters", "batchSize"), 2**31),
+        (("dedicatedResources", "machineSpec", "acceleratorType"), "NVIDIA_TESLA_T5"),
+    ):
+        broken = copy.deepcopy(dict(job.body))
+        node = broken
+        for key in path[:-1]:
+            node = node[key]
+        node[path[-1]] = value
+        with pytest.raises(ParseError):
+            parse_with_aiplatform_protos(broken)
 
 
 def test_the_check_fails_on_a_broken_body() -> None:

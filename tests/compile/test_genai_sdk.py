@@ -1,16 +1,14 @@
-"""The real google-genai client, fed the compiled arguments, sends the request
-`genai.wire_body` predicts, and that request passes Vertex's v1beta1 schema.
-
-A tiny local HTTP server stands in for Vertex AI and records what arrives.
-"""
+"""Every compiled google-genai call goes through the real google-genai client:
+on Vertex AI against the REST double (batchspec.testing.cloud), which routes by
+the discovery document and refuses bodies its schema refuses; on the Gemini
+Developer API against the Gemini double. Checked for every example spec, every
+golden spec and every genai case of the rule tables, plus a few shapes of
+source and destination."""
 
 from __future__ import annotations
 
 import datetime as dt
-import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -18,85 +16,106 @@ import pytest
 from batchspec.compile import compile_spec
 from batchspec.compile.discovery import match_path, request_problems
 from batchspec.compile.genai import wire_body
+from batchspec.compile.identity import gemini_api_body
+from batchspec.errors import CompileError
+from batchspec.model.enums import Target
+from batchspec.model.jobs import CompiledJob
+from batchspec.testing.cloud import CloudDouble
+from batchspec.testing.cloud.gemini import GeminiDouble
+from batchspec.validate import validate_paths
 from tests.compile.conftest import make_spec
+from tests.compile.test_validate_agrees import ALL_CASES
+from tests.conftest import SPECS
+from tests.validate.cases import diagnose
+
+KEY = "k-not-a-real-key"
 
 
-class _Recorder(BaseHTTPRequestHandler):
-    seen: list[tuple[str, str, Any]] = []
-
-    def do_POST(self) -> None:
-        length = int(self.headers.get("Content-Length", "0"))
-        body = json.loads(self.rfile.read(length) or b"{}")
-        self.seen.append(("POST", self.path, body))
-        reply = json.dumps(
-            {
-                "name": "projects/p/locations/l/batchPredictionJobs/42",
-                "displayName": body.get("displayName", ""),
-                "state": "JOB_STATE_PENDING",
-            }
-        ).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(reply)))
-        self.end_headers()
-        self.wfile.write(reply)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
-@pytest.fixture
-def vertex_double() -> Iterator[tuple[str, list[tuple[str, str, Any]]]]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Recorder)
-    _Recorder.seen = []
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/", _Recorder.seen
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
-@pytest.mark.parametrize(
-    "changes",
-    [
-        {},
-        {"input": {"paths": ["gs://b/a.jsonl", "gs://b/more/*"]}},
-        {
+def _genai_jobs() -> list[tuple[str, CompiledJob]]:
+    """(id, job) for every spec that compiles for target genai."""
+    found: list[tuple[str, CompiledJob]] = []
+    for loaded in validate_paths([str(SPECS)]).specs:
+        try:
+            found.append((f"example-{loaded.name}", compile_spec(loaded.spec, target=Target.GENAI)))
+        except CompileError:
+            continue
+    for case in ALL_CASES:
+        spec, _ = diagnose(case)
+        if spec is not None and spec.spec.target is Target.GENAI:
+            found.append((f"case-{case.id}", compile_spec(spec, env={})))
+    shapes = {
+        "several-files": {"input": {"paths": ["gs://bucket/a.jsonl", "gs://bucket/more/*"]}},
+        "bigquery": {
             "input": {"format": "BIGQUERY", "paths": None, "bigquery": "bq://proj-123456.d.t"},
             "output": {"path": None, "bigquery": "bq://proj-123456.out", "format": "BIGQUERY"},
         },
-    ],
-    ids=["one-file", "several-files", "bigquery"],
-)
-def test_sdk_sends_the_predicted_request(
-    vertex_double: tuple[str, list[tuple[str, str, Any]]], changes: dict[str, Any]
+    }
+    for name, changes in shapes.items():
+        spec = make_spec("genai", changes, labels={"team": "growth"})
+        found.append((f"shape-{name}", compile_spec(spec, env={})))
+    return found
+
+
+GENAI_JOBS = _genai_jobs()
+
+
+def test_the_examples_and_every_mode_are_covered() -> None:
+    names = [n for n, _ in GENAI_JOBS]
+    assert "example-review_sentiment_claude" in names
+    assert any(gemini_api_body(Target.GENAI, j.body) for _, j in GENAI_JOBS)
+    assert any(not gemini_api_body(Target.GENAI, j.body) for _, j in GENAI_JOBS)
+
+
+@pytest.fixture(scope="module")
+def doubles() -> Iterator[tuple[CloudDouble, GeminiDouble]]:
+    with CloudDouble() as vertex, GeminiDouble() as gemini:
+        yield vertex, gemini
+        assert vertex.errors == []
+
+
+def _credentials() -> Any:
+    from google.oauth2.credentials import Credentials
+
+    expiry = dt.datetime.now(dt.UTC).replace(tzinfo=None) + dt.timedelta(days=1)
+    return Credentials(token="t", expiry=expiry)
+
+
+@pytest.mark.parametrize("job", [j for _, j in GENAI_JOBS], ids=[n for n, _ in GENAI_JOBS])
+def test_google_genai_sends_what_batchspec_predicts(
+    doubles: tuple[CloudDouble, GeminiDouble], job: CompiledJob
 ) -> None:
     from google import genai
     from google.genai import types
-    from google.oauth2.credentials import Credentials
 
-    base_url, seen = vertex_double
-    job = compile_spec(make_spec("genai", changes, labels={"team": "growth"}), env={})
-    expiry = dt.datetime.now(dt.UTC).replace(tzinfo=None) + dt.timedelta(days=1)
+    vertex, gemini = doubles
+    config = types.CreateBatchJobConfig.model_validate(job.body["config"])
+    if gemini_api_body(job.target, job.body):
+        client = genai.Client(
+            api_key=KEY, http_options=types.HttpOptions(base_url=gemini.url + "/")
+        )
+        before = len(gemini.creates)
+        created = client.batches.create(model=job.body["model"], src=job.body["src"], config=config)
+        assert created.name and created.name.startswith("batches/")
+        assert len(gemini.creates) == before + 1 and gemini.rejected == []
+        return
+    assert job.parent is not None
+    project, location = job.parent.split("/")[1], job.parent.split("/")[3]
     client = genai.Client(
         vertexai=True,
-        project="proj-123456",
-        location="us-east5",
-        credentials=Credentials(token="t", expiry=expiry),
-        http_options=types.HttpOptions(base_url=base_url),
+        project=project,
+        location=location,
+        credentials=_credentials(),
+        http_options=types.HttpOptions(base_url=vertex.url + "/"),
     )
-    created = client.batches.create(
-        model=job.body["model"],
-        src=job.body["src"],
-        config=types.CreateBatchJobConfig.model_validate(job.body["config"]),
-    )
-    assert created.name == "projects/p/locations/l/batchPredictionJobs/42"
-    [(method, path, body)] = seen
-    assert path == f"/v1beta1/{job.parent}/batchPredictionJobs"
-    assert body == wire_body(job.body)
-    assert body["labels"]["batchspec-fp"] == job.fingerprint[:63]
-    route = match_path("aiplatform", "v1beta1", method, path)
+    before = len(vertex.create_calls("genai"))
+    created = client.batches.create(model=job.body["model"], src=job.body["src"], config=config)
+    calls = vertex.create_calls("genai")
+    assert len(calls) == before + 1 and vertex.rejected == []
+    call = calls[-1]
+    assert created.name and created.name.startswith(job.parent + "/batchPredictionJobs/")
+    assert call.path == f"/v1beta1/{job.parent}/batchPredictionJobs"
+    assert call.body == wire_body(job.body)
+    assert call.body["labels"]["batchspec-fp"] == job.fingerprint[:63]
+    route = match_path("aiplatform", "v1beta1", "POST", call.path)
     assert route is not None
-    assert request_problems("aiplatform", "v1beta1", route[0].id, body, route[1]) == []
+    assert request_problems("aiplatform", "v1beta1", route[0].id, call.body, route[1]) == []

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from batchspec.compile import compile_spec, managed_labels, mlengine_job_id, request_fingerprint
 from batchspec.compile.identity import body_labels, strip_identity, with_labels
 from batchspec.model.enums import Target
-from batchspec.validate.rules import _LABEL_KEY, _LABEL_VALUE
+from batchspec.validate.rules.names import label_text_problem
 from tests.compile.conftest import make_spec
 from tests.compile.strategies import job_names
 
@@ -37,9 +37,12 @@ def test_job_id_changes_with_revision_and_attempt_only() -> None:
 
 
 @given(job_names)
-def test_managed_labels_follow_vertex_label_rules(name: str) -> None:
+def test_managed_labels_follow_every_services_label_rules(name: str) -> None:
+    # 63 characters: ML Engine's limit, the strictest (Vertex AI allows 64).
     for key, value in managed_labels(name, FP).items():
-        assert _LABEL_KEY.match(key) and _LABEL_VALUE.match(value), (key, value)
+        assert label_text_problem(key, key=True) is None, key
+        assert label_text_problem(value, key=False) is None, value
+        assert len(key) <= 63 and len(value) <= 63
 
 
 @pytest.mark.parametrize("target", ["vertex", "mlengine", "genai"])

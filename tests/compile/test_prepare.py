@@ -9,7 +9,9 @@ import pytest
 from batchspec.compile import compile_diagnostics, compile_spec, compile_with_diagnostics
 from batchspec.errors import CompileError
 from batchspec.model.enums import Severity, Target
-from tests.compile.conftest import make_spec
+from tests.compile.conftest import make_spec, structural_spec, validate_codes
+
+PROJECT_LOCATION = "projects/proj-123456/locations/us-central1"
 
 
 def errors_of(
@@ -26,7 +28,7 @@ def test_project_and_region_fall_back_to_the_environment() -> None:
         {
             "project": None,
             "region": None,
-            "model": {"resource": "projects/p/locations/europe-west4/models/1"},
+            "model": {"resource": "projects/proj-123456/locations/europe-west4/models/1"},
         },
     )
     env = {"BATCHSPEC_PROJECT": "env-proj", "BATCHSPEC_REGION": "europe-west4"}
@@ -69,7 +71,7 @@ def test_region_from_environment_is_checked_against_the_allow_list() -> None:
             Target.MLENGINE,
             {
                 "region": "europe-west4",
-                "model": {"resource": "projects/p/locations/europe-west4/models/1"},
+                "model": {"resource": "projects/proj-123456/locations/europe-west4/models/1"},
             },
             "BS211",
             "spec.region",
@@ -84,10 +86,7 @@ def test_region_from_environment_is_checked_against_the_allow_list() -> None:
         ),
         (
             Target.GENAI,
-            {
-                "model": {"resource": None, "publisher": "gemini-2.0-flash"},
-                "input": {"format": "CSV"},
-            },
+            {"input": {"format": "CSV"}},
             "BS220",
             "spec.input.format",
             "genai cannot read CSV",
@@ -114,7 +113,7 @@ def test_spec_valid_for_vertex_but_not_for_another_target(
         (Target.MLENGINE, {"input": {"keyField": "id"}}, "spec.input.keyField"),
         (
             Target.MLENGINE,
-            {"encryptionKeyName": "projects/p/locations/us-central1/keyRings/k/cryptoKeys/c"},
+            {"encryptionKeyName": f"{PROJECT_LOCATION}/keyRings/k/cryptoKeys/c"},
             "spec.encryptionKeyName",
         ),
         (Target.GENAI, {"serviceAccount": "a@p.iam.gserviceaccount.com"}, "spec.serviceAccount"),
@@ -129,9 +128,10 @@ def test_spec_valid_for_vertex_but_not_for_another_target(
 def test_settings_a_target_cannot_carry_are_errors(
     target: Target, changes: dict[str, Any], pointer: str
 ) -> None:
-    doc = make_spec(target.value, changes)
+    doc = structural_spec(target.value, changes)
     errors = errors_of(doc, target)
     assert [(d.code, d.pointer) for d in errors] == [("BS301", pointer)]
+    assert ("BS301", pointer) in validate_codes(doc)  # validate refuses it first
 
 
 def test_ignored_tuning_settings_are_warnings_and_compile_still_works() -> None:
@@ -145,7 +145,10 @@ def test_ignored_tuning_settings_are_warnings_and_compile_still_works() -> None:
 
 
 def test_model_in_another_region() -> None:
-    doc = make_spec("vertex", {"model": {"resource": "projects/p/locations/europe-west4/models/1"}})
+    doc = structural_spec(
+        "vertex", {"model": {"resource": "projects/proj-123456/locations/europe-west4/models/1"}}
+    )
+    assert ("BS302", "spec.model.resource") in validate_codes(doc)
     [error] = errors_of(doc)
     assert error.code == "BS302" and error.pointer == "spec.model.resource"
     assert "europe-west4" in error.message and "us-central1" in error.message
@@ -153,7 +156,8 @@ def test_model_in_another_region() -> None:
 
 @pytest.mark.parametrize("value", [float("nan"), float("inf"), {"nested": [1, float("-inf")]}])
 def test_values_json_cannot_carry(value: Any) -> None:
-    doc = make_spec("vertex", {"modelParameters": {"x": value}})
+    doc = structural_spec("vertex", {"modelParameters": {"x": value}})
+    assert {code for code, _ in validate_codes(doc)} == {"BS303"}
     errors = errors_of(doc)
     assert {d.code for d in errors} == {"BS303"}
     assert errors[0].pointer.startswith("spec.modelParameters.x")
@@ -164,7 +168,6 @@ def test_compile_error_lists_everything_and_builds_nothing() -> None:
         "vertex",
         {
             "project": None,
-            "model": {"resource": None, "publisher": "gemini-2.0-flash"},
             "input": {"format": "CSV", "keyField": "id"},
             "serviceAccount": "a@p.iam.gserviceaccount.com",
         },

@@ -45,10 +45,10 @@ def test_mlengine_body_matches_seed_001_shape() -> None:
     ("model", "expected"),
     [
         ({"name": "census"}, {"modelName": "projects/legacy-proj/models/census"}),
-        ({"name": "projects/other/models/m"}, {"modelName": "projects/other/models/m"}),
+        ({"name": "projects/other-proj/models/m"}, {"modelName": "projects/other-proj/models/m"}),
         (
-            {"name": "projects/other/models/m", "version": "v1"},
-            {"versionName": "projects/other/models/m/versions/v1"},
+            {"name": "projects/other-proj/models/m", "version": "v1"},
+            {"versionName": "projects/other-proj/models/m/versions/v1"},
         ),
         ({"name": None, "uri": "gs://models/census/"}, {"uri": "gs://models/census/"}),
     ],
@@ -82,7 +82,7 @@ def test_mlengine_int64_fields_are_strings_and_optional_fields_appear_when_set()
     doc = make_spec(
         "mlengine",
         {
-            "model": {"name": None, "uri": "gs://m/"},
+            "model": {"name": None, "uri": "gs://models/m/"},
             "resources": {"maxWorkerCount": 3, "batchSize": 512},
             "runtimeVersion": "2.11",
             "signatureName": "predict_v2",
@@ -261,9 +261,9 @@ def test_genai_arguments_single_file() -> None:
 
 def test_genai_several_files_use_a_batch_job_source_not_a_list() -> None:
     # a plain list would be read by google-genai as inlined requests
-    doc = make_spec("genai", {"input": {"paths": ["gs://b/a.jsonl", "gs://b/c/*"]}})
+    doc = make_spec("genai", {"input": {"paths": ["gs://bucket/a.jsonl", "gs://bucket/c/*"]}})
     src = compile_spec(doc, env={}).body["src"]
-    assert src == {"format": "jsonl", "gcs_uri": ["gs://b/a.jsonl", "gs://b/c/*"]}
+    assert src == {"format": "jsonl", "gcs_uri": ["gs://bucket/a.jsonl", "gs://bucket/c/*"]}
 
 
 def test_genai_bigquery_source_and_destination() -> None:
@@ -293,6 +293,6 @@ def test_genai_config_is_accepted_by_the_installed_sdk() -> None:
     config = types.CreateBatchJobConfig.model_validate(job.body["config"])
     assert config.display_name == "scores"
     assert config.http_options is not None and config.http_options.extra_body is not None
-    multi = make_spec("genai", {"input": {"paths": ["gs://b/a.jsonl", "gs://b/c/*"]}})
+    multi = make_spec("genai", {"input": {"paths": ["gs://bucket/a.jsonl", "gs://bucket/c/*"]}})
     source = types.BatchJobSource.model_validate(compile_spec(multi, env={}).body["src"])
-    assert source.gcs_uri == ["gs://b/a.jsonl", "gs://b/c/*"]
+    assert source.gcs_uri == ["gs://bucket/a.jsonl", "gs://bucket/c/*"]

@@ -250,10 +250,10 @@ def test_a_source_table_that_changed_is_not_resumed(
     """Row ranges of a changed table no longer mean the same rows."""
     source = make_table(bq, bq_dataset, "src", [{"id": i, "v": i} for i in range(10)])
     doc = spec_doc(model=ECHO, input={"format": "BIGQUERY", "bigquery": source, "keyField": "id"})
-    from batchspec.engine import supervisor
+    from batchspec.engine import processpool
 
     with monkeypatch.context() as patch, pytest.raises(Crash):
-        patch.setattr(supervisor.Supervisor, "_run_pool", lambda *a: _raise(Crash()))
+        patch.setattr(processpool.ProcessPool, "run", lambda *a: _raise(Crash()))
         ws.run(doc)
     assert not bq.insert_rows_json(bqio.parse_uri(source).table_id, [{"id": 10, "v": 10}])
     job = ws.run(doc)

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import base64
 import gzip
+import io
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from batchspec.engine import formats
 from batchspec.engine.errors import InputError
 from batchspec.engine.example import encode_example
 from batchspec.engine.formats import read_shard
@@ -119,3 +123,49 @@ def test_file_list_reads_each_file_as_b64(tmp_path: Path) -> None:
     assert items[1] == (3, {"b64": "Qg=="}, None)
     number, name, (status, _) = items[2]  # type: ignore[misc]
     assert (number, name, status) == (4, "imgs/missing.bin", "NOT_FOUND")
+
+
+PIECES = [b"a", b"bc", b"\n", b"\r", b"\r\n", b"\x0b", b" "]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    data=st.lists(
+        st.sampled_from([b"a", b"bc", b"\n", b"\r", b"\r\n", b"\x0b", b" "]), max_size=40
+    ),
+    block=st.integers(min_value=1, max_value=16),
+)
+def test_blocks_cut_lines_exactly_as_iterating_a_binary_file(data: list[bytes], block: int) -> None:
+    """Only a newline ends a line (not a lone carriage return), whatever the
+    block size, and a last line without a newline is kept."""
+    raw = b"".join(data)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(formats, "BLOCK_BYTES", block)
+        got = [line for lines in formats._split_lines(io.BytesIO(raw)) for line in lines]
+    assert got == list(io.BytesIO(raw))
+
+
+def test_blocks_keep_line_numbers_and_limits_across_blocks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    p = tmp_path / "in.jsonl"
+    p.write_text("".join(f'{{"n": {i}}}\n' for i in range(1, 41)))
+    monkeypatch.setattr(formats, "BLOCK_BYTES", 25)  # a few lines per block
+    start = len(b"".join(f'{{"n": {i}}}\n'.encode() for i in range(1, 11)))
+    shard = Shard(0, str(p), start=start, first=11, lines=17)
+    blocks = list(formats.read_blocks(shard, F.JSONL))
+    assert len(blocks) > 3 and all(b.problems is None for b in blocks)
+    items = [item for b in blocks for item in b.items()]
+    assert [(n, v["n"]) for n, v, _ in items] == [(n, n) for n in range(11, 28)]
+
+
+def test_a_block_with_a_problem_is_read_line_by_line(tmp_path: Path) -> None:
+    p = tmp_path / "in.csv"
+    p.write_text('"id","x"\n"a",1\n"b",oops\n\n"c",3\n')
+    (block,) = formats.read_blocks(Shard(0, str(p), start=9, first=2), F.CSV)
+    assert block.problems is not None
+    assert [(n, v, e is None) for n, v, e in block.items()] == [
+        (2, ["a", 1.0], True),
+        (3, '"b",oops', False),
+        (5, ["c", 3.0], True),
+    ]

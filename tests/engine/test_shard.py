@@ -9,8 +9,9 @@ from typing import Any
 
 import pytest
 
+from batchspec.engine import formats
 from batchspec.engine.errors import ModelContractError
-from batchspec.engine.instances import FieldConfig
+from batchspec.engine.instances import FieldConfig, Shaper
 from batchspec.engine.output import LocalStore
 from batchspec.engine.plan import plan_shards
 from batchspec.engine.runners import RunnerContext, load_runner
@@ -112,3 +113,38 @@ def test_csv_output_has_a_header_and_json_cells(tmp_path: Path) -> None:
     rows = [json.dumps({"id": "a", "text": "t"})]
     _, text, _, _ = _run(tmp_path, rows, "echo", key="id", out_fmt=F.CSV)
     assert text == 'key,prediction\na,"{""echo"":{""text"":""t""}}"\n'
+
+
+@pytest.mark.parametrize("block_bytes", [7, 64, 1 << 15])
+@pytest.mark.parametrize("fmt", [F.JSONL, F.CSV])
+def test_blocks_read_at_once_write_the_bytes_of_one_by_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, block_bytes: int, fmt: F
+) -> None:
+    """The fast path (whole clean blocks shaped and batched at once) writes
+    exactly the files the instance-by-instance path writes, with bad lines,
+    a missing key and a failing instance spread over blocks and batches."""
+    if fmt is F.CSV:
+        lines = ['"id","text"'] + [f'"k{i}","{"bad" if i % 7 == 3 else "ok"}"' for i in range(30)]
+        lines[12] = '"k11",oops'
+    else:
+        lines = [
+            json.dumps({"id": f"k{i}", "text": "bad" if i % 7 == 3 else "ok"}) for i in range(30)
+        ]
+        lines[12] = "{broken"
+        lines[20] = json.dumps({"text": "no key"})
+    lines.insert(25, "")
+    monkeypatch.setattr(formats, "BLOCK_BYTES", block_bytes)
+    fast = _files(tmp_path / "fast", lines, fmt)
+    monkeypatch.setattr(Shaper, "many", lambda self, values: None)
+    slow = _files(tmp_path / "slow", lines, fmt)
+    assert fast == slow
+    assert fast[0].count(b"\n") > 15 and fast[1].count(b"\n") >= 5
+
+
+def _files(tmp: Path, lines: list[str], fmt: F) -> tuple[bytes, bytes]:
+    tmp.mkdir()
+    result, _, _, _ = _run(tmp, lines, "fail_on_bad", key="id", fmt=fmt)
+    out = tmp / "out"
+    files = (out / result.results.name).read_bytes(), (out / result.errors.name).read_bytes()
+    where = str(tmp).encode()  # error messages name the input file
+    return files[0].replace(where, b"TMP"), files[1].replace(where, b"TMP")

@@ -17,8 +17,8 @@ BODY: dict[str, Any] = {
     "labels": {"team": "census"},
     "predictionInput": {
         "dataFormat": "JSON",
-        "inputPaths": ["gs://b/in/*"],
-        "outputPath": "gs://b/out/",
+        "inputPaths": ["gs://bucket/in/*"],
+        "outputPath": "gs://bucket/out/",
         "region": "us-east1",
         "modelName": "projects/legacy/models/census",
         "batchSize": "32",
@@ -32,7 +32,7 @@ DESCRIBED = {
     "startTime": "2018-01-01T12:01:00Z",
     "endTime": "2018-01-01T12:30:00Z",
     "etag": "abc=",
-    "predictionOutput": {"predictionCount": "1000", "outputPath": "gs://b/out/"},
+    "predictionOutput": {"predictionCount": "1000", "outputPath": "gs://bucket/out/"},
 }
 
 
@@ -100,7 +100,7 @@ def test_list_of_jobs_becomes_one_document_each() -> None:
             "input-only",
         ),
         (
-            {"predictionInput": {**BODY["predictionInput"], "inputPaths": "gs://b"}},
+            {"predictionInput": {**BODY["predictionInput"], "inputPaths": "gs://bucket"}},
             "predictionInput.inputPaths",
             "non-empty list",
         ),

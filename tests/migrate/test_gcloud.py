@@ -9,8 +9,8 @@ from batchspec.model.enums import DataFormat
 
 BASE = (
     "gcloud ai-platform jobs submit prediction my_job --model census"
-    " --input-paths gs://b/in/* --output-path gs://b/out/ --region us-central1"
-    " --data-format text --project acme"
+    " --input-paths gs://bucket/in/* --output-path gs://bucket/out/ --region us-central1"
+    " --data-format text --project acme-ml"
 )
 
 
@@ -28,15 +28,16 @@ def problems(text: str, **kwargs: object) -> list[tuple[str, str]]:
 def test_every_flag_lands_in_the_spec() -> None:
     spec = spec_of(
         "gcloud beta ml-engine jobs submit prediction my_job --model=census --version v3"
-        " --input-paths 'gs://b/a/*,gs://b/c.json' --output-path gs://b/out/ --region us-east1"
+        " --input-paths 'gs://bucket/a/*,gs://bucket/c.json' --output-path gs://bucket/out/"
+        " --region us-east1"
         " --data-format tf-record-gzip --max-worker-count 7 --batch-size=128"
         " --runtime-version 1.15 --signature-name serving_v2 --labels team=census,env=prod"
-        " --project acme --quiet --format=json --verbosity debug"
+        " --project acme-ml --quiet --format=json --verbosity debug"
     )
-    assert spec.project == "acme" and spec.region == "us-east1"
+    assert spec.project == "acme-ml" and spec.region == "us-east1"
     assert (spec.model.name, spec.model.version) == ("census", "v3")
     assert spec.input.format is DataFormat.TF_RECORD_GZIP
-    assert spec.input.paths == ["gs://b/a/*", "gs://b/c.json"]
+    assert spec.input.paths == ["gs://bucket/a/*", "gs://bucket/c.json"]
     assert spec.resources.max_worker_count == 7 and spec.resources.batch_size == 128
     assert spec.runtime_version == "1.15" and spec.signature_name == "serving_v2"
 
@@ -64,8 +65,8 @@ def test_data_formats(flag: str, fmt: str) -> None:
 
 
 def test_project_comes_from_the_option_when_the_command_has_none() -> None:
-    command = BASE.replace(" --project acme", "")
-    assert spec_of(command, project="other").project == "other"
+    command = BASE.replace(" --project acme-ml", "")
+    assert spec_of(command, project="other-proj").project == "other-proj"
     [job] = import_text(command, kind="gcloud").jobs
     assert job.spec.spec.project is None
     assert "project: the source does not say" in import_text(command, kind="gcloud").yaml
@@ -73,7 +74,7 @@ def test_project_comes_from_the_option_when_the_command_has_none() -> None:
 
 def test_full_model_resource_from_another_project_is_kept_whole() -> None:
     spec = spec_of(BASE.replace("--model census", "--model projects/shared/models/census"))
-    assert spec.model.name == "projects/shared/models/census" and spec.project == "acme"
+    assert spec.model.name == "projects/shared/models/census" and spec.project == "acme-ml"
 
 
 @pytest.mark.parametrize(
@@ -93,25 +94,25 @@ def test_full_model_resource_from_another_project_is_kept_whole() -> None:
             "'csv' is not a data format",
         ),
         (("--data-format text", "--data-format"), "--data-format", "needs a value"),
-        ((" --project acme", " --max-worker-count ten"), "--max-worker-count", "whole number"),
-        ((" --project acme", " --batch-size 0"), "--batch-size", "at least 1"),
-        ((" --project acme", " --labels team"), "--labels", "not KEY=VALUE"),
-        ((" --project acme", " --frobnicate 3"), "--frobnicate", "unknown flag"),
-        ((" --project acme", " --mdoel x"), "--mdoel", "unknown flag"),
+        ((" --project acme-ml", " --max-worker-count ten"), "--max-worker-count", "whole number"),
+        ((" --project acme-ml", " --batch-size 0"), "--batch-size", "at least 1"),
+        ((" --project acme-ml", " --labels team"), "--labels", "not KEY=VALUE"),
+        ((" --project acme-ml", " --frobnicate 3"), "--frobnicate", "unknown flag"),
+        ((" --project acme-ml", " --mdoel x"), "--mdoel", "unknown flag"),
         (
-            (" --project acme", " --accelerator-type nvidia-tesla-k80"),
+            (" --project acme-ml", " --accelerator-type nvidia-tesla-k80"),
             "--accelerator-type",
             "not supported",
         ),
-        ((" --project acme", " --region us-east1"), "--region", "given twice"),
-        (("gs://b/in/*", "gs://b/in/*,,gs://c"), "--input-paths", "empty path"),
+        ((" --project acme-ml", " --region us-east1"), "--region", "given twice"),
+        (("gs://bucket/in/*", "gs://bucket/in/*,,gs://c-bucket"), "--input-paths", "empty path"),
         (("prediction my_job", "training my_job"), "command", "is not"),
         (("prediction my_job", "prediction"), "JOB", "missing"),
         (("my_job", "my_job extra"), "extra", "unexpected argument"),
         (("my_job", "my-job"), "JOB", "letters, digits and underscores"),
         (("us-central1", "europe-west4"), "--region", "does not run batch prediction"),
-        (("gs://b/in/*", "gs://b/*/in"), "--input-paths", "only in the last path segment"),
-        (("gs://b/out/", "/tmp/out"), "--output-path", "Cloud Storage only"),
+        (("gs://bucket/in/*", "gs://bucket/*/in"), "--input-paths", "in the last path segment"),
+        (("gs://bucket/out/", "/tmp/out"), "--output-path", "Cloud Storage only"),
     ],
 )
 def test_bad_command_lines_name_the_flag(change: tuple[str, str], where: str, words: str) -> None:
@@ -152,16 +153,16 @@ def test_script_variables_continuations_and_comments() -> None:
 # seed 001 style
 export MODEL_NAME=census
 REGION='us-central1'
-PATHS="gs://b/a/*,gs://b/c"
+PATHS="gs://bucket/a/*,gs://bucket/c"
 gcloud ml-engine jobs submit prediction "${MODEL_NAME}_batch" \\
     --model $MODEL_NAME \\
-    --input-paths "$PATHS" --output-path gs://b/out/ \\
-    --region $REGION --data-format text --project acme  # trailing comment
+    --input-paths "$PATHS" --output-path gs://bucket/out/ \\
+    --region $REGION --data-format text --project acme-ml  # trailing comment
 echo done
 """
     spec = spec_of(script)
     assert spec.model.name == "census" and spec.region == "us-central1"
-    assert spec.input.paths == ["gs://b/a/*", "gs://b/c"]
+    assert spec.input.paths == ["gs://bucket/a/*", "gs://bucket/c"]
 
 
 def test_set_overrides_the_script_and_fills_gaps() -> None:
@@ -180,14 +181,20 @@ def test_unset_variables_and_substitutions_are_errors() -> None:
 
 
 def test_single_quotes_do_not_expand() -> None:
-    assert spec_of(BASE.replace("gs://b/out/", "'gs://b/$out/'")).output.path == "gs://b/$out/"
-    assert spec_of("O=x\n" + BASE.replace("gs://b/out/", '"gs://b/$O/"')).output.path == "gs://b/x/"
+    assert (
+        spec_of(BASE.replace("gs://bucket/out/", "'gs://bucket/$out/'")).output.path
+        == "gs://bucket/$out/"
+    )
+    assert (
+        spec_of("O=x\n" + BASE.replace("gs://bucket/out/", '"gs://bucket/$O/"')).output.path
+        == "gs://bucket/x/"
+    )
 
 
 def test_one_gcloud_command_is_expected() -> None:
     assert "no `gcloud` command" in problems("echo hello")[0][1]
     assert "2 gcloud commands" in problems(BASE + "\n" + BASE)[0][1]
-    assert spec_of("cd /tmp && " + BASE + "; echo ok").project == "acme"
+    assert spec_of("cd /tmp && " + BASE + "; echo ok").project == "acme-ml"
 
 
 def test_unbalanced_quotes() -> None:

@@ -16,8 +16,8 @@ from tests.migrate.test_body import BODY
 Run = Callable[..., tuple[int, str, str]]
 COMMAND = (
     "gcloud ml-engine jobs submit prediction census_batch --model census --version v2"
-    " --input-paths gs://b/in/* --output-path gs://b/out/ --region us-central1"
-    " --data-format text --project acme"
+    " --input-paths gs://bucket/in/* --output-path gs://bucket/out/ --region us-central1"
+    " --data-format text --project acme-ml"
 )
 
 

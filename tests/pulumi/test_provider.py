@@ -11,6 +11,7 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -239,10 +240,21 @@ def test_pulumi_create_then_batchspec_apply_changes_nothing(project: Project) ->
     assert project.job_dirs() == [created.id]
 
 
-def test_create_waits_for_the_writer_lease_held_by_an_apply(project: Project) -> None:
+def test_create_waits_for_the_writer_lease_held_by_an_apply(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
     project.write(local_spec())
     inputs = {**project.props().to_inputs(), "lockTimeout": 0.3}
-    taken, release = threading.Event(), threading.Event()
+    taken, release, blocked = threading.Event(), threading.Event(), threading.Event()
+    try_acquire = Lease._try_acquire
+
+    def noting_the_wait(self: Lease, **kwargs: Any) -> Any:
+        blocker = try_acquire(self, **kwargs)
+        if blocker is not None:
+            blocked.set()  # the create found the lease held and is waiting
+        return blocker
+
+    monkeypatch.setattr(Lease, "_try_acquire", noting_the_wait)
 
     def apply_holding_the_lease() -> None:
         with StateStore.open(project.state) as store:
@@ -259,8 +271,11 @@ def test_create_waits_for_the_writer_lease_held_by_an_apply(project: Project) ->
         with pytest.raises(ProviderError, match="locked"):
             provider.create(inputs)
         assert project.job_dirs() == []
-        threading.Timer(0.3, release.set).start()
-        created = provider.create({**inputs, "lockTimeout": 10.0})
+        blocked.clear()
+        # Released once the create is seen waiting (not after a guessed delay).
+        threading.Thread(target=lambda: blocked.wait(30) and release.set()).start()
+        created = provider.create({**inputs, "lockTimeout": 60.0})
+        assert blocked.is_set()
     finally:
         release.set()
         holder.join()

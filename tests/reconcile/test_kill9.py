@@ -12,41 +12,32 @@ next run must converge: 50 jobs, each created once, all recorded.
 from __future__ import annotations
 
 import json
-import os
 import random
 import signal
 import subprocess
 import sys
-import time
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
 from batchspec.state import Phase, StateStore
+from batchspec.testing.process import Child, double_env, wait_until
 from batchspec.testing.specs import local_job, write_specs
 
-REPO = Path(__file__).resolve().parents[2]
 NAMES = [f"job_{i:02d}" for i in range(50)]
 
 pytestmark = pytest.mark.slow
 
 
 def env_for(root: Path, **extra: str) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(
-        PYTHONPATH=str(REPO),
-        BATCHSPEC_BACKEND_LOCAL="batchspec.testing.files:file_backend_from_env",
-        FAKE_BACKEND_FILE=str(root / "service.json"),
-        FAKE_BACKEND_IDEMPOTENT="0",
-        FAKE_BACKEND_AUTO_ADVANCE="0",
-        FAKE_BACKEND_PAGE_SIZE="7",
-        BATCHSPEC_STATE=str(root / "state.db"),
-    )
-    env.pop("FAKE_BACKEND_KILL_AT", None)
-    env.pop("FAKE_BACKEND_LISTING", None)
-    env.update(extra)
-    return env
+    settings = {
+        "FAKE_BACKEND_IDEMPOTENT": "0",
+        "FAKE_BACKEND_AUTO_ADVANCE": "0",
+        "FAKE_BACKEND_PAGE_SIZE": "7",
+        "BATCHSPEC_STATE": str(root / "state.db"),
+    }
+    return double_env(root, **{**settings, **extra})
 
 
 def batchspec(root: Path, *args: str, **extra: str) -> subprocess.CompletedProcess[str]:
@@ -103,6 +94,12 @@ def test_apply_killed_then_rerun_converges_exactly_once(root: Path, kill_at: str
     assert batchspec(root, "plan", "specs").returncode == 0
 
 
+def created(root: Path) -> int:
+    """Jobs the shared service has created so far (0 before the first create)."""
+    path = root / "service.json"
+    return int(json.loads(path.read_text())["creates"]) if path.exists() else 0
+
+
 @pytest.mark.parametrize("kill_at", ["create:1", "create.created:1", "create.created:50"])
 def test_apply_on_the_create_path_killed_then_rerun_converges(root: Path, kill_at: str) -> None:
     """A backend that creates without a look-up (as Vertex AI's does, after
@@ -118,6 +115,9 @@ def test_apply_on_the_create_path_killed_then_rerun_converges(root: Path, kill_a
 
 
 def test_apply_killed_from_outside_at_random_times(root: Path) -> None:
+    # "Random times" are random points in the run (after the k-th create seen from
+    # outside), not random sleeps: a loaded machine must not turn them into a kill
+    # before the run even started.
     rng = random.Random(5)
     for _ in range(4):
         proc = subprocess.Popen(
@@ -127,7 +127,12 @@ def test_apply_killed_from_outside_at_random_times(root: Path) -> None:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        time.sleep(rng.uniform(0.3, 0.9))
+        target = min(50, created(root) + rng.randint(1, 12))
+        wait_until(
+            lambda t=target, p=proc: created(root) >= t or p.poll() is not None,  # type: ignore[misc]
+            timeout=120,
+            what=f"{target} creates",
+        )
         proc.send_signal(signal.SIGKILL)
         proc.wait()
     final = batchspec(root, "apply", "specs")
@@ -162,22 +167,13 @@ def test_reconcile_killed_then_restarted_converges(root: Path, kill_at: str) -> 
 
 
 def test_reconcile_stops_cleanly_on_sigterm(root: Path) -> None:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "batchspec", "reconcile", "specs", "--interval", "0.05"],
-        cwd=root,
-        env=env_for(root, FAKE_BACKEND_DELAY="0.02"),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    assert proc.stderr is not None and proc.stdout is not None
-    started = proc.stderr.readline()  # printed once the leases and signal handlers are set
-    assert "SIGTERM stops it cleanly" in started, started
-    while "pass 1:" not in (line := proc.stdout.readline()):  # stopped while at work
-        assert line, "reconcile ended before its first pass"
-    proc.send_signal(signal.SIGTERM)
-    _out, err = proc.communicate(timeout=30)
-    assert proc.returncode == 0, started + err
+    argv = [sys.executable, "-m", "batchspec", "reconcile", "specs", "--interval", "0.05"]
+    with Child(argv, cwd=root, env=env_for(root, FAKE_BACKEND_DELAY="0.02")) as proc:
+        proc.wait_for_err(r"^controller ready: ")  # handlers installed, lease held
+        wait_until(lambda: created(root) >= 1, timeout=120, what="the first submit")
+        proc.proc.send_signal(signal.SIGTERM)  # in the middle of the first pass
+        code, _out, err = proc.finish(timeout=60)
+    assert code == 0, err
     assert "leases released" in err
     with StateStore.open(root / "state.db") as store:
         assert store.connection.execute("SELECT count(*) FROM lease").fetchone()[0] == 0
@@ -226,34 +222,16 @@ def test_two_applies_at_once_the_second_waits_with_lock_timeout(root: Path) -> N
 
 
 def test_apply_next_to_a_running_controller(root: Path) -> None:
-    controller = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "batchspec",
-            "reconcile",
-            "specs",
-            "--interval",
-            "0.2",
-            "--max-interval",
-            "0.5",
-            "--select",
-            "job_0*",
-        ],
-        cwd=root,
-        env=env_for(root, FAKE_BACKEND_DELAY="0.005"),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        time.sleep(1.5)
+    argv = [sys.executable, "-m", "batchspec", "reconcile", "specs", "--interval", "0.2"]
+    argv += ["--max-interval", "0.5", "--select", "job_0*"]
+    with Child(argv, cwd=root, env=env_for(root, FAKE_BACKEND_DELAY="0.005")) as controller:
+        controller.wait_for_err(r"^controller ready: ")
+        controller.wait_for_out(r" pass 1: ")  # its first jobs are submitted
         applied = batchspec(root, "apply", "specs", "--lock-timeout", "60")
         assert applied.returncode == 0, applied.stderr
         second = batchspec(root, "reconcile", "specs", "--once")
         assert second.returncode == 1 and "another controller is running" in second.stderr
-    finally:
-        controller.send_signal(signal.SIGTERM)
-        _, err = controller.communicate(timeout=30)
-    assert controller.returncode == 0, err
+        controller.proc.send_signal(signal.SIGTERM)
+        code, _, err = controller.finish(timeout=60)
+    assert code == 0, err
     assert_converged(root)

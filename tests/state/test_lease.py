@@ -12,6 +12,7 @@ import pytest
 
 from batchspec.errors import LeaseHeldError
 from batchspec.state import Lease, LeaseKeeper, StateStore, this_process
+from batchspec.testing.process import wait_until
 
 
 @pytest.fixture
@@ -37,22 +38,23 @@ def test_second_holder_gets_a_clear_error_naming_the_owner(path: Path) -> None:
 
 
 def test_waiting_acquire_gets_the_lease_when_released(path: Path) -> None:
-    with StateStore.open(path) as a:
+    with StateStore.open(path) as a, StateStore.open(path) as b:
         first = Lease(a, this_process("one"))
         first.acquire()
+        waiting = threading.Event()
 
-        def release_soon() -> None:
-            time.sleep(0.3)
-            with StateStore.open(path) as s:
-                s.connection.execute("DELETE FROM lease")
+        def poll(seconds: float) -> None:
+            waiting.set()  # the second holder saw the lease held and is waiting for it
+            time.sleep(seconds)
 
-        thread = threading.Thread(target=release_soon)
+        second = Lease(b, this_process("two"), sleep=poll)
+        thread = threading.Thread(target=second.acquire, kwargs={"wait": 60, "poll": 0.05})
         thread.start()
-        with StateStore.open(path) as b:
-            second = Lease(b, this_process("two"))
-            second.acquire(wait=5, poll=0.05)
-            assert second.held
-        thread.join()
+        assert waiting.wait(30)
+        assert not second.held
+        first.release()
+        thread.join(30)
+        assert second.held and second.current().owner_id == second.holder.owner_id
 
 
 def test_expired_lease_is_taken_over_and_logged(path: Path) -> None:
@@ -98,13 +100,12 @@ def test_keeper_heartbeats_and_notices_a_lost_lease(path: Path) -> None:
         lease = Lease(s, holder, ttl=0.6)
         lease.acquire()
         first = lease.current().expires_at
-        keeper = LeaseKeeper(path, holder, ttl=0.6)
+        keeper = LeaseKeeper(s, holder, ttl=0.6)
         keeper.start()
-        time.sleep(0.5)
-        assert lease.current().expires_at > first
+        wait_until(lambda: lease.current().expires_at > first, what="a heartbeat")
         keeper.check()
         s.connection.execute("DELETE FROM lease")
-        time.sleep(0.5)
+        wait_until(lambda: keeper.lost is not None, what="the keeper to notice")
         with pytest.raises(LeaseHeldError, match="lost the writer lease"):
             keeper.check()
         keeper.stop()

@@ -135,10 +135,14 @@ def test_secrets_are_redacted_in_recorded_revisions(store: StateStore) -> None:
     }
     job = compile_spec(BatchPredictionJobSpec.model_validate_json(json.dumps(doc)))
     store.record_intent(job, submit_key="k", attempt=1, actor="t", reason="n")
-    raw = Path(store.path).read_bytes() + Path(str(store.path) + "-wal").read_bytes()
-    assert b"s3cret" not in raw
     env = store.revision(job.fingerprint).body["spec"]["model"]["local"]["env"]
     assert env == {"API_TOKEN": "<redacted>", "MODE": "fast"}
+    # The file's bytes are read only once no connection is open: a raw open beside a
+    # connection would drop its locks (batchspec.state.connection refuses it).
+    store.close()
+    files = [Path(f"{store.path}{suffix}") for suffix in ("", "-wal")]
+    raw = b"".join(f.read_bytes() for f in files if f.exists())
+    assert b"s3cret" not in raw
 
 
 def test_drift_is_recorded_once_per_finding_with_times(store: StateStore) -> None:
@@ -170,7 +174,7 @@ def test_damaged_sqlite_file_is_a_clear_error(tmp_path: Path) -> None:
     data = bytearray(path.read_bytes())
     data[100:4096] = b"\xff" * (4096 - 100)  # wipe the schema page, keep the header
     path.write_bytes(bytes(data))
-    with pytest.raises(StateError, match=r"unreadable|not a batchspec") as info:
+    with pytest.raises(StateError, match=r"damaged|unreadable|not a batchspec") as info:
         StateStore.open(path)
     assert info.value.hint
 
@@ -263,3 +267,6 @@ def test_processes_opening_a_fresh_file_together_all_succeed(tmp_path: Path) -> 
         results = [p.communicate(timeout=60) for p in procs]
         assert [p.returncode for p in procs] == [0] * 5, results
         assert len({out for out, _ in results}) == 1  # one file, one lineage
+    # New files are built beside the path and linked in whole: a second process never
+    # finds a half-made (0-byte) file there, and no temporary file stays behind.
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fresh0.db", "fresh1.db"]

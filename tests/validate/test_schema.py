@@ -20,7 +20,7 @@ SCHEMA_FILE = REPO / "schema" / "batchspec.v1.schema.json"
 
 def test_committed_schema_is_fresh() -> None:
     assert SCHEMA_FILE.read_text() == schema_text(), (
-        "schema/ is stale: run `batchspec schema > schema/batchspec.v1.schema.json`"
+        "schema/ is stale: run scripts/regen-schema (it writes batchspec/data/ too)"
     )
 
 

@@ -6,10 +6,13 @@ scikit-learn, ONNX Runtime, an HTTP server following Vertex AI's custom
 container contract, or a command following batchspec's local file contract.
 Each kind is imported only when a spec uses it, so scikit-learn or
 onnxruntime never load for a job that does not need them.
+
+`base` is the contract every kind implements; `loader` picks the kind.
 """
 
 from __future__ import annotations
 
-from batchspec.engine.runners.base import Runner, RunnerContext, load_runner
+from batchspec.engine.runners.base import Runner, RunnerContext
+from batchspec.engine.runners.loader import load_runner
 
 __all__ = ["Runner", "RunnerContext", "load_runner"]

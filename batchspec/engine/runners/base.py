@@ -1,4 +1,6 @@
-"""The runner contract and the loader that picks one from the spec."""
+"""The runner contract and what every runner kind shares (pinned model files,
+optional imports, rows for tabular models). The loader that picks a runner
+from the spec is `runners.loader`, above the runner kinds."""
 
 from __future__ import annotations
 
@@ -11,14 +13,6 @@ from typing import Any, Protocol
 
 from batchspec.engine.errors import ModelLoadError, missing_extra_hint
 from batchspec.io import storage
-from batchspec.model.spec import (
-    CommandRunner,
-    HttpRunner,
-    LocalModel,
-    OnnxRunner,
-    PythonRunner,
-    SklearnRunner,
-)
 
 
 class Runner(Protocol):
@@ -54,49 +48,6 @@ class RunnerContext:
     log_dir: Path | None = None
     parameters: dict[str, Any] | None = None
     env: dict[str, str] = field(default_factory=dict)
-
-
-def load_runner(model: LocalModel, ctx: RunnerContext) -> Runner:
-    """Load the model named by `model` (one of the runner kinds)."""
-    if isinstance(model, PythonRunner):
-        from batchspec.engine.runners.python import PythonModel
-
-        return PythonModel.load(model, ctx)
-    if isinstance(model, SklearnRunner):
-        from batchspec.engine.runners.sklearn import SklearnModel
-
-        return SklearnModel.load(model, ctx)
-    if isinstance(model, OnnxRunner):
-        from batchspec.engine.runners.onnx import OnnxModel
-
-        return OnnxModel.load(model, ctx)
-    if isinstance(model, HttpRunner):
-        from batchspec.engine.runners.http import HttpModel
-
-        return HttpModel.start(model, ctx)
-    if isinstance(model, CommandRunner):
-        from batchspec.engine.runners.command import CommandModel
-
-        return CommandModel(model, ctx)
-    raise ModelLoadError(f"unknown runner {type(model).__name__}")
-
-
-PRELOAD = {
-    SklearnRunner: ("numpy", "joblib", "sklearn"),
-    OnnxRunner: ("numpy", "onnxruntime"),
-}
-
-
-def preload(model: LocalModel) -> None:
-    """Import the runner's heavy libraries now, before workers are forked, so
-    each worker inherits them instead of importing them again (scikit-learn
-    alone takes most of a second). Failures are left for the workers to
-    report properly."""
-    for module in PRELOAD.get(type(model), ()):
-        try:
-            importlib.import_module(module)
-        except Exception:
-            continue
 
 
 def import_optional(module: str, *, purpose: str) -> Any:

@@ -16,6 +16,7 @@ from typing import Any
 from batchspec.model.jobs import LABEL_FINGERPRINT
 from batchspec.testing.cloud.executor import ExecutionRequest, ExecutionResult, Executor
 from batchspec.testing.cloud.faults import STATUS_NAMES
+from batchspec.testing.cloud.logging_api import LogStore
 
 VERTEX_PATH = ["JOB_STATE_PENDING", "JOB_STATE_RUNNING"]
 ML_PATH = ["QUEUED", "PREPARING", "RUNNING"]
@@ -86,6 +87,7 @@ class JobLife:
 
     executor: Executor
     executor_failures: list[str]
+    logs: LogStore
 
     def _cancel(self, job: StoredJob) -> None:
         if job.kind == "mlengine":
@@ -108,6 +110,7 @@ class JobLife:
 
     def _enter(self, job: StoredJob, state: str) -> None:
         job.resource["state"] = state
+        self.logs.job_entered(job.name, state)
         if job.kind != "mlengine":
             job.resource["updateTime"] = now()
         if state.endswith("RUNNING"):

@@ -35,6 +35,7 @@ from typing import Any
 from batchspec.testing.cloud.executor import Executor, FileExecutor
 from batchspec.testing.cloud.faults import Faults
 from batchspec.testing.cloud.jobs import ML_PATH, AnswerError, Call, JobLife, StoredJob, now
+from batchspec.testing.cloud.logging_api import LogStore
 from batchspec.testing.cloud.wire import Handler
 
 _FILTER_TERM = re.compile(
@@ -64,6 +65,7 @@ class CloudDouble(JobLife):
     errors: list[str] = field(default_factory=list)
     executor_failures: list[str] = field(default_factory=list)
     outcomes: list[str] = field(default_factory=list)
+    logs: LogStore = field(default_factory=LogStore)  # Cloud Logging entries:list
 
     def __post_init__(self) -> None:
         self._lock = threading.RLock()

@@ -4,18 +4,18 @@ and answer schema checks, enum encodings, faults on the wire."""
 from __future__ import annotations
 
 import json
+import threading
 import time
 from http.server import BaseHTTPRequestHandler
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from batchspec.backends.cloud import VERTEX_STATE_ORDER
 from batchspec.compile.discovery import match_path, request_problems, schema_problems
-from batchspec.testing.cloud.faults import STATUS_NAMES
+from batchspec.testing.cloud.faults import STATUS_NAMES, Faults
 from batchspec.testing.cloud.jobs import AnswerError, Call
-
-if TYPE_CHECKING:
-    from batchspec.testing.cloud.server import CloudDouble
+from batchspec.testing.cloud.logging_api import PATH as LOGGING_PATH
+from batchspec.testing.cloud.logging_api import LogStore
 
 _STATE_NUMBER = {f"JOB_STATE_{s.value}": i for i, s in enumerate(VERTEX_STATE_ORDER)}
 
@@ -88,8 +88,24 @@ def _route(http_method: str, path: str) -> tuple[str, Any, dict[str, str]] | Non
     return kind, method, params
 
 
+class Served(Protocol):
+    """What the HTTP face needs of the double behind it (`server.CloudDouble`):
+    a Protocol, so the server module builds on this one and not both ways."""
+
+    _lock: threading.RLock
+    faults: Faults
+    calls: list[Call]
+    rejected: list[tuple[str, list[str]]]
+    errors: list[str]
+    logs: LogStore
+
+    def handle(
+        self, kind: str, call: str, params: dict[str, str], body: Any, query: dict[str, str]
+    ) -> Any: ...
+
+
 class Handler(BaseHTTPRequestHandler):
-    owner: CloudDouble
+    owner: Served
     protocol_version = "HTTP/1.1"
 
     def log_message(self, format: str, *args: Any) -> None:  # quiet
@@ -119,6 +135,8 @@ class Handler(BaseHTTPRequestHandler):
         except ValueError:
             self._answer(400, _error(400, "request body is not JSON", "INVALID_ARGUMENT"))
             return
+        if http_method == "POST" and split.path == LOGGING_PATH:
+            return self._answer(*double.logs.answer(body))
         routed = _route(http_method, split.path)
         if routed is None:
             self._answer(

@@ -1,0 +1,113 @@
+"""The argument parser every command shares: usage errors exit 1, a mistyped
+command or choice suggests the closest one, `--help` ends with examples.
+
+Why not argparse's defaults: argparse exits 2 on a usage error, and 2 is
+batchspec's "changes present" code for `plan` and `drift` (read by the
+GitHub workflow like `terraform plan -detailed-exitcode`): a typo in a flag
+must never look like a plan with changes. Each command module lists its
+examples in a module-level `EXAMPLES`; `attach` puts them at the end of its
+`--help`, and a test runs or parses every one of them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import re
+import sys
+from collections.abc import Iterable, Sequence
+from typing import Any, NoReturn
+
+EXIT_USAGE = 1
+
+Example = tuple[str, str]  # (command line, what it does)
+
+_INVALID_CHOICE = re.compile(r"invalid choice: '([^']*)' \(choose from (.*)\)")
+
+
+def closest(word: str, options: Iterable[str]) -> str | None:
+    """The option `word` was most likely meant to be, if any is close."""
+    found = difflib.get_close_matches(word, list(options), n=1, cutoff=0.6)
+    return found[0] if found else None
+
+
+class HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Keeps the examples' layout (argparse would refill them as prose)."""
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse with exit code 1 for usage errors and did-you-mean hints."""
+
+    def error(self, message: str) -> NoReturn:
+        hint = None
+        match = _INVALID_CHOICE.search(message)
+        if match:
+            options = [o.strip().strip("'") for o in match.group(2).split(",")]
+            guess = closest(match.group(1), options)
+            if guess:
+                hint = f"did you mean `{guess}`?"
+        self.print_usage(sys.stderr)
+        text = f"{self.prog}: error: {message}\n"
+        if hint:
+            text += f"  hint: {hint}\n"
+        self.exit(EXIT_USAGE, text)
+
+
+def examples_text(examples: Sequence[Example]) -> str:
+    """The `examples:` block at the end of a command's --help."""
+    lines = ["examples:"]
+    for command, what in examples:
+        lines.append(f"  {command}")
+        lines.append(f"      {what}")
+    return "\n".join(lines)
+
+
+def attach(parser: argparse.ArgumentParser, module: Any) -> None:
+    """Give a command's parser the shared behaviour: examples, layout,
+    `--no-color` after the command name too."""
+    examples: Sequence[Example] = getattr(module, "EXAMPLES", ())
+    if examples:
+        parser.epilog = examples_text(examples)
+    parser.formatter_class = HelpFormatter
+    add_no_color(parser, sub=True)
+
+
+def add_no_color(parser: argparse.ArgumentParser, *, sub: bool = False) -> None:
+    """`--no-color`, before or after the command name (the sub-command's copy
+    must not reset the top-level one, hence SUPPRESS)."""
+    parser.add_argument(
+        "--no-color",
+        action="store_true",
+        default=argparse.SUPPRESS if sub else False,
+        help="no colour (also when NO_COLOR is set, or output is not a terminal)",
+    )
+
+
+def unknown_command(word: str, commands: Iterable[str]) -> str:
+    """The message for `batchspec WORD` when WORD is no command."""
+    message = f"batchspec: error: unknown command {word!r}"
+    guess = closest(word, commands)
+    if guess:
+        message += f"\n  hint: did you mean `{guess}`? (`batchspec --help` lists every command)"
+    else:
+        message += "\n  hint: `batchspec --help` lists every command"
+    return message
+
+
+def unrecognized(
+    parser: argparse.ArgumentParser, command: str | None, extra: list[str]
+) -> NoReturn:
+    """Report arguments no parser took, with the command's own usage and the
+    option that was probably meant."""
+    target = parser
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction) and command in action.choices:
+            target = action.choices[command]
+    message = f"unrecognized arguments: {' '.join(extra)}"
+    first = next((e for e in extra if e.startswith("--")), None)
+    if first is not None:
+        options = [o for a in target._actions for o in a.option_strings if o.startswith("--")]
+        guess = closest(first.split("=", 1)[0], options)
+        if guess:
+            message += f"\n  hint: did you mean `{guess}`?"
+    target.error(message)
