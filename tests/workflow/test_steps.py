@@ -43,8 +43,11 @@ VARIABLES = {
     "BATCHSPEC_REGION": REGION,
 }
 RECORDER = """#!/bin/sh
-# Records its arguments, one call a line, and succeeds (prints nothing).
+# Records its arguments, one call a line, and succeeds. Listing comments
+# (`gh api --paginate ...`) answers with the ids of two earlier plan comments,
+# as the --jq filter would print them.
 printf '%s\\n' "$*" >> "{log}"
+case "$*" in "api --paginate "*) printf '101\\n102\\n' ;; esac
 """
 
 
@@ -147,7 +150,11 @@ def test_pull_request_plans_merge_applies_once_second_merge_changes_nothing(
     assert plan.step("Plan").outputs == {"exit": "2"}, steps(plan)
     comments = sorted((repository.checkout / "plan-comments").glob("comment-*.md"))
     assert comments and "review_scores" in comments[0].read_text()
-    posted = [c for c in repository.recorded("gh") if c.startswith("pr comment")]
+    calls = repository.recorded("gh")
+    deleted = [c for c in calls if c.startswith("api -X DELETE")]
+    assert deleted == [f"api -X DELETE repos/acme/ml-jobs/issues/comments/{i}" for i in (101, 102)]
+    posted = [c for c in calls if c.startswith("pr comment")]
+    assert calls.index(deleted[-1]) < calls.index(posted[0])  # the old plan goes first
     assert posted == [
         f"pr comment 7 --body-file {c.relative_to(repository.checkout)}" for c in comments
     ]
