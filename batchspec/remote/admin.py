@@ -22,7 +22,7 @@ from batchspec.errors import RemoteStateError, StateError
 from batchspec.remote.lock import RemoteLock
 from batchspec.remote.protocol import HeldLock, StateObject
 from batchspec.remote.session import RemoteSession
-from batchspec.remote.workcopy import FileMeta, file_meta
+from batchspec.remote.workcopy import FileMeta, meta_of_file
 from batchspec.state.store import StateStore
 
 
@@ -192,11 +192,7 @@ def _audit_and_push(session: RemoteSession, kind: str, message: str, actor: str)
 
 
 def _meta_of(path: Path) -> FileMeta:
-    try:
-        with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as conn:
-            meta = file_meta(conn)
-    except sqlite3.DatabaseError:
-        meta = None
+    meta = meta_of_file(path)
     if meta is None:
         raise StateError(f"{path} is not a batchspec state file; nothing was pushed")
     return meta

@@ -366,13 +366,19 @@ def _snapshot(source: Backupable, dest: Path) -> FileMeta | None:
         return file_meta(target)
 
 
-def _checked_meta(path: Path, what: str) -> FileMeta:
-    """The meta of a downloaded state file; a clear error when it is not one."""
+def meta_of_file(path: Path) -> FileMeta | None:
+    """The meta of a state file on disk, read without writing; None when the
+    file is not a batchspec state file."""
     try:
         with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as conn:
-            meta = file_meta(conn)
+            return file_meta(conn)
     except sqlite3.DatabaseError:
-        meta = None
+        return None
+
+
+def _checked_meta(path: Path, what: str) -> FileMeta:
+    """The meta of a downloaded state file; a clear error when it is not one."""
+    meta = meta_of_file(path)
     if meta is None:
         raise RemoteStateError(
             f"{what} is not a batchspec state file",
