@@ -7,6 +7,9 @@ problems are never exceptions that stop a job: they become error lines.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from batchspec.errors import EngineError
 
 
@@ -55,3 +58,18 @@ def missing_extra_hint(module: str | None) -> str | None:
     top = (module or "").split(".")[0]
     extra = EXTRAS.get(top)
     return f"pip install 'batchspec[{extra}]'" if extra else None
+
+
+@contextmanager
+def os_errors(error: type[EngineError], *, missing: str, hint: str, failed: str) -> Iterator[None]:
+    """OSErrors inside raised as `error`: a missing file as `missing` with `hint`
+    (what to check), any other as `failed: <the system's reason>`.
+
+    Reading an input, reading a model file and starting a model's program meet
+    the same two cases, and each must end in one clear line, not a traceback."""
+    try:
+        yield
+    except FileNotFoundError:
+        raise error(missing, hint=hint) from None
+    except OSError as exc:
+        raise error(f"{failed}: {exc}") from exc

@@ -40,7 +40,7 @@ from typing import IO, Any
 import msgspec
 
 from batchspec.engine import tfrecord
-from batchspec.engine.errors import InputError
+from batchspec.engine.errors import InputError, os_errors
 from batchspec.engine.example import ExampleDecodeError, decode_example
 from batchspec.engine.plan import Shard
 from batchspec.errors import BatchspecError
@@ -86,15 +86,14 @@ class Block:
 
 
 def _open(shard: Shard) -> IO[bytes]:
-    try:
-        return storage.open_binary(shard.uri)
-    except FileNotFoundError:
-        raise InputError(
-            f"input {shard.uri} disappeared while the job was running",
-            hint="restore the file and resume the job",
-        ) from None
-    except OSError as exc:
-        raise InputError(f"cannot read input {shard.uri}: {exc}") from exc
+    with os_errors(
+        InputError,
+        missing=f"input {shard.uri} disappeared while the job was running",
+        hint="restore the file and resume the job",
+        failed=f"cannot read input {shard.uri}",
+    ):
+        handle = storage.open_binary(shard.uri)
+    return handle
 
 
 def line_blocks(shard: Shard) -> Iterator[tuple[int, list[bytes]]]:

@@ -33,6 +33,7 @@ from typing import Any
 
 from batchspec.engine.fileio import read_json, read_json_or_none, write_json_atomic
 from batchspec.secrets import resolve
+from batchspec.state.lease import pid_alive
 from batchspec.state.redact import restore, split
 
 JOB_FILE = "job.json"
@@ -230,12 +231,8 @@ class JobDir:
 
 def process_running(pid: int) -> bool:
     """True when `pid` exists and is not a zombie (a zombie child is reaped)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+    if not pid_alive(pid):
         return False
-    except PermissionError:
-        return True
     with contextlib.suppress(ChildProcessError, OSError):
         done, _ = os.waitpid(pid, os.WNOHANG)
         if done == pid:

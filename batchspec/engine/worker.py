@@ -88,12 +88,8 @@ def worker_main(cfg: WorkerConfig, tasks: Any, results: Any) -> None:
             os.environ.setdefault(var, "1")
     try:
         runner = load_runner(cfg.model, cfg.runner)
-    except BatchspecError as exc:
-        results.send(Fatal(exc.message, exc.hint))
-        return
     except Exception as exc:
-        traceback.print_exc()
-        results.send(Fatal(f"loading the model failed: {type(exc).__name__}: {exc}"))
+        results.send(_fatal(exc, "loading the model"))
         return
     results.send(Ready(f"pid {os.getpid()}"))
     try:
@@ -101,6 +97,16 @@ def worker_main(cfg: WorkerConfig, tasks: Any, results: Any) -> None:
     finally:
         with contextlib.suppress(Exception):
             runner.close()
+
+
+def _fatal(exc: Exception, what: str) -> Fatal:
+    """What a worker sends before it stops on `exc`: a BatchspecError's own
+    message and hint, anything else named with its traceback on the worker's
+    log (both the model load and a shard end a worker the same way)."""
+    if isinstance(exc, BatchspecError):
+        return Fatal(exc.message, exc.hint)
+    traceback.print_exc()
+    return Fatal(f"{what} failed: {type(exc).__name__}: {exc}")
 
 
 def _serve(cfg: WorkerConfig, runner: Any, tasks: Any, results: Any) -> None:
@@ -115,12 +121,8 @@ def _serve(cfg: WorkerConfig, runner: Any, tasks: Any, results: Any) -> None:
             return
         try:
             result = process_shard(cfg.job, by_index[index], runner, _Reporter(results, index))
-        except BatchspecError as exc:
-            results.send(Fatal(exc.message, exc.hint))
-            return
         except Exception as exc:
-            traceback.print_exc()
-            results.send(Fatal(f"shard {index} failed: {type(exc).__name__}: {exc}"))
+            results.send(_fatal(exc, f"shard {index}"))
             return
         job_dir.write_shard(result.to_json())
         results.send(Published(result))

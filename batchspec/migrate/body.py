@@ -20,6 +20,7 @@ from batchspec.migrate.fields import (
     JobFields,
     MigrationError,
     Problem,
+    at_least_one,
 )
 from batchspec.migrate.text import bad_strings
 from batchspec.model.jobs import LABEL_FINGERPRINT, LABEL_JOB, LABEL_MANAGED_BY, MANAGED_BY_VALUE
@@ -268,18 +269,11 @@ def _int64(data: Mapping[str, Any], key: str, at: str, problems: list[Problem]) 
     if value is None:
         return None
     where = f"{at}predictionInput.{key}"
+    expected = "an int64 (a string of digits)"
     if isinstance(value, bool) or not isinstance(value, int | str):
-        problems.append(Problem(where, f"expected an int64 (a string of digits), got {value!r}"))
+        problems.append(Problem(where, f"expected {expected}, got {value!r}"))
         return None
-    try:
-        number = int(value)
-    except ValueError:
-        problems.append(Problem(where, f"expected an int64 (a string of digits), got {value!r}"))
-        return None
-    if number < 1:
-        problems.append(Problem(where, f"must be at least 1, got {number}"))
-        return None
-    return number
+    return at_least_one(value, where, problems, expected=expected)
 
 
 def _model(data: Mapping[str, Any], fields: JobFields, at: str, problems: list[Problem]) -> None:

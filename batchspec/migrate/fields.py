@@ -76,3 +76,18 @@ class JobFields:
 def where(fields: JobFields, key: str, default: str) -> str:
     """The source's name for a field (`--region`, `predictionInput.region`)."""
     return fields.origin.get(key, default)
+
+
+def at_least_one(raw: int | str, at: str, problems: list[Problem], *, expected: str) -> int | None:
+    """`raw` as a whole number of at least 1 (ML Engine's worker count and batch
+    size), or None with the problem recorded: the body and the gcloud command
+    line spell these numbers differently but bound them the same way."""
+    try:
+        number = int(raw)
+    except ValueError:
+        problems.append(Problem(at, f"expected {expected}, got {raw!r}"))
+        return None
+    if number < 1:
+        problems.append(Problem(at, f"must be at least 1, got {number}"))
+        return None
+    return number

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from batchspec.migrate.fields import JobFields, MigrationError, Problem
+from batchspec.migrate.fields import JobFields, MigrationError, Problem, at_least_one
 from batchspec.migrate.shell import Command, read_script, words_of
 
 GROUPS = ("ml-engine", "ai-platform")
@@ -298,15 +298,7 @@ def _count(flags: Mapping[str, str], name: str, problems: list[Problem]) -> int 
     raw = flags.get(name)
     if raw is None:
         return None
-    try:
-        value = int(raw)
-    except ValueError:
-        problems.append(Problem(name, f"expected a whole number, got {raw!r}"))
-        return None
-    if value < 1:
-        problems.append(Problem(name, f"must be at least 1, got {value}"))
-        return None
-    return value
+    return at_least_one(raw, name, problems, expected="a whole number")
 
 
 def _labels(raw: str | None, problems: list[Problem]) -> dict[str, str]:

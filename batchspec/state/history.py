@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from batchspec.state.base import StoreBase, decode_enum, decode_time
@@ -20,27 +20,43 @@ _KINDS = {k.value: k for k in DriftKind}
 class HistoryLog(StoreBase):
     """Reading and writing the event history."""
 
+    def _oldest_first(
+        self,
+        select: str,
+        filters: Mapping[str, Sequence[Any]],
+        *,
+        order: str,
+        limit: int | None,
+    ) -> list[Any]:
+        """Rows of `select` matching every filter (a clause and its parameters),
+        taken newest first by `order` so that `limit` keeps the newest, and
+        returned oldest first: every history listing reads this way."""
+        sql = select
+        if filters:
+            sql += f" WHERE {' AND '.join(filters)}"
+        sql += f" ORDER BY {order}"
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        rows = list(self._conn.execute(sql, [p for params in filters.values() for p in params]))
+        rows.reverse()
+        return rows
+
     def transitions(
         self, *, name: str | None = None, job_id: int | None = None, limit: int | None = None
     ) -> list[Transition]:
         """Events, oldest first; the newest `limit` when a limit is given."""
-        clauses: list[str] = []
-        params: list[Any] = []
+        filters: dict[str, Sequence[Any]] = {}
         if name is not None:
-            clauses.append("name = ?")
-            params.append(name)
+            filters["name = ?"] = (name,)
         if job_id is not None:
-            clauses.append("job_id = ?")
-            params.append(job_id)
-        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
-        sql = (
+            filters["job_id = ?"] = (job_id,)
+        rows = self._oldest_first(
             "SELECT id, job_id, name, event, from_state, to_state, reason, actor, at"
-            f" FROM transitions {where} ORDER BY id DESC"
+            " FROM transitions",
+            filters,
+            order="id DESC",
+            limit=limit,
         )
-        if limit is not None:
-            sql += f" LIMIT {int(limit)}"
-        rows = list(self._conn.execute(sql, params))
-        rows.reverse()
         return [
             Transition(
                 id=r[0],
@@ -93,23 +109,18 @@ class HistoryLog(StoreBase):
         limit: int | None = None,
     ) -> list[DriftEvent]:
         """Recorded drift, most recently seen last."""
-        clauses: list[str] = []
-        params: list[Any] = []
+        filters: dict[str, Sequence[Any]] = {}
         if name is not None:
-            clauses.append("name = ?")
-            params.append(name)
+            filters["name = ?"] = (name,)
         if keys is not None:
-            clauses.append(f"key IN ({','.join('?' * len(keys))})")
-            params.extend(keys)
-        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
-        sql = (
+            filters[f"key IN ({','.join('?' * len(keys))})"] = keys
+        rows = self._oldest_first(
             "SELECT id, kind, name, job_id, backend, remote_name, detail, first_seen, last_seen,"
-            f" times_seen FROM drift {where} ORDER BY last_seen DESC, id DESC"
+            " times_seen FROM drift",
+            filters,
+            order="last_seen DESC, id DESC",
+            limit=limit,
         )
-        if limit is not None:
-            sql += f" LIMIT {int(limit)}"
-        rows = list(self._conn.execute(sql, params))
-        rows.reverse()
         return [
             DriftEvent(
                 id=r[0],
@@ -138,11 +149,9 @@ class HistoryLog(StoreBase):
 
     def audit_entries(self, limit: int | None = None) -> list[AuditEntry]:
         """Audit log, oldest first."""
-        sql = "SELECT id, at, actor, kind, message FROM audit ORDER BY id DESC"
-        if limit is not None:
-            sql += f" LIMIT {int(limit)}"
-        rows = list(self._conn.execute(sql))
-        rows.reverse()
+        rows = self._oldest_first(
+            "SELECT id, at, actor, kind, message FROM audit", {}, order="id DESC", limit=limit
+        )
         return [
             AuditEntry(
                 id=r[0],

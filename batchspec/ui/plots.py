@@ -10,7 +10,7 @@ something to draw: a job that has not produced outputs has no class plot.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from batchspec.state.records import JobRecord
@@ -40,14 +40,9 @@ class Figure:
     note: str = ""
 
     def to_json(self) -> dict[str, Any]:
-        """What the page's script hands to `Plotly.react`."""
-        return {
-            "id": self.id,
-            "title": self.title,
-            "note": self.note,
-            "data": self.data,
-            "layout": self.layout,
-        }
+        """What the page's script hands to `Plotly.react`: every field, under
+        its own name (a copy, so the page's data cannot change the figure)."""
+        return asdict(self)
 
 
 def _layout(x_title: str, y_title: str, **extra: Any) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from batchspec.engine.errors import ModelLoadError, missing_extra_hint
+from batchspec.engine.errors import ModelLoadError, missing_extra_hint, os_errors
 from batchspec.io import storage
 
 
@@ -68,16 +68,16 @@ def read_pinned(path: str, spec_dir: Path, sha256: str | None, *, what: str) -> 
     means the file cannot change between the check and the load.
     """
     where = storage.resolve(path, spec_dir)
-    try:
-        with storage.open_binary(where) as fh:
-            data = fh.read()
-    except FileNotFoundError:
-        raise ModelLoadError(
-            f"{what} file {where} does not exist",
+    with (
+        os_errors(
+            ModelLoadError,
+            missing=f"{what} file {where} does not exist",
             hint="check the runner's `path` (relative paths start at the spec file's folder)",
-        ) from None
-    except OSError as exc:
-        raise ModelLoadError(f"cannot read {what} file {where}: {exc}") from exc
+            failed=f"cannot read {what} file {where}",
+        ),
+        storage.open_binary(where) as fh,
+    ):
+        data = fh.read()
     if sha256 is not None:
         actual = hashlib.sha256(data).hexdigest()
         if actual != sha256.lower():

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import IO
 
-from batchspec.engine.errors import ModelLoadError
+from batchspec.engine.errors import ModelLoadError, os_errors
 
 TAIL_BYTES = 2000
 
@@ -36,8 +36,13 @@ def spawn(
     command: Sequence[str], *, env: Mapping[str, str], cwd: Path, log: IO[bytes]
 ) -> subprocess.Popen[bytes]:
     """Start `command` in its own process group with output going to `log`."""
-    try:
-        return subprocess.Popen(
+    with os_errors(
+        ModelLoadError,
+        missing=f"cannot start {command[0]!r}: no such program",
+        hint="check `command` (run from the spec file's folder)",
+        failed=f"cannot start {' '.join(command)}",
+    ):
+        proc = subprocess.Popen(
             list(command),
             env=dict(env),
             cwd=cwd,
@@ -47,13 +52,7 @@ def spawn(
             start_new_session=True,
             preexec_fn=preexec(),  # noqa: PLW1509 - runners start no threads
         )
-    except FileNotFoundError as exc:
-        raise ModelLoadError(
-            f"cannot start {command[0]!r}: no such program",
-            hint="check `command` (run from the spec file's folder)",
-        ) from exc
-    except OSError as exc:
-        raise ModelLoadError(f"cannot start {' '.join(command)}: {exc}") from exc
+    return proc
 
 
 def stop(proc: subprocess.Popen[bytes], *, grace: float = 5.0) -> None:
