@@ -3,7 +3,8 @@
 guarded writes (`batchspec.testing.gcs.server.StorageDouble`)."""
 
 from batchspec.testing.gcs.objects import ObjectStore, Preconditions, StorageFailureError, Version
-from batchspec.testing.gcs.server import Call, Hold, StorageDouble
+from batchspec.testing.gcs.routes import Hold
+from batchspec.testing.gcs.server import Call, StorageDouble
 
 __all__ = [
     "Call",
