@@ -115,6 +115,7 @@ CODES: dict[str, Code] = {
         Code(
             "BS294", "runs-overwrite", "Runs of a recurring spec that would share an output path."
         ),
+        Code("BS295", "target-retired", "The target's service was shut down (ML Engine)."),
         Code(
             "BS300",
             "not-for-target",

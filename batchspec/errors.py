@@ -14,7 +14,10 @@ Modelled on httpx and kopf: one root, and a split between *temporary* errors
     │   └── JobNotFoundError
     ├── EngineError               the local engine could not run a job
     ├── StateError                the state store is unusable (corrupt, too new)
-    │   └── LeaseHeldError        another controller holds the lease
+    │   ├── LeaseHeldError        another controller holds the lease
+    │   │   └── RemoteLockedError another process holds the remote state's lock
+    │   ├── RemoteStateError      remote state cannot be reached, read or written
+    │   └── StateConflictError    someone else wrote the remote state meanwhile
     └── PlanError                 a saved plan no longer applies
 """
 
@@ -84,6 +87,21 @@ class StateError(BatchspecError):
 
 class LeaseHeldError(StateError):
     """Another live process holds the controller lease."""
+
+
+class RemoteLockedError(LeaseHeldError):
+    """The remote state's lock object is held (by a live process or a stale one);
+    it is broken only on request (`batchspec state break-lock`)."""
+
+
+class RemoteStateError(StateError):
+    """Remote state cannot be reached, read or written (no bucket, no permission,
+    no credentials, no answer)."""
+
+
+class StateConflictError(StateError):
+    """A generation precondition failed: someone else wrote the remote state since
+    it was read. Never retried blindly: read again and plan again."""
 
 
 class PlanError(BatchspecError):

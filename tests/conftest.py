@@ -62,3 +62,12 @@ def use_file_double(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("FAKE_BACKEND_OUTPUTS", str(root / "outputs"))
     monkeypatch.setenv("FAKE_BACKEND_AUTO_ADVANCE", "0")
     monkeypatch.delenv("BATCHSPEC_STATE", raising=False)
+
+
+@pytest.fixture
+def state_in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """$BATCHSPEC_STATE in the test's folder: commands that record jobs (`run`,
+    `apply`) never write state into the working directory."""
+    path = tmp_path / "state.db"
+    monkeypatch.setenv("BATCHSPEC_STATE", str(path))
+    return path

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from batchspec.backends.registry import BackendRegistry
+    from batchspec.remote.session import RemoteSession
     from batchspec.state.lease import Holder
     from batchspec.state.store import StateStore
 
@@ -32,7 +33,8 @@ def add_state_option(p: argparse.ArgumentParser, *, init: bool = False) -> None:
     p.add_argument(
         "--state",
         metavar="PATH",
-        help="state file (default: $BATCHSPEC_STATE, else .batchspec/state.db)",
+        help="state file, or gs://BUCKET/PREFIX for state shared through Cloud Storage"
+        " (default: $BATCHSPEC_STATE, else .batchspec/state.db)",
     )
     if init:
         p.add_argument(
@@ -85,6 +87,16 @@ def add_select_option(p: argparse.ArgumentParser) -> None:
     )
 
 
+def add_retired_option(p: argparse.ArgumentParser) -> None:
+    """`--allow-retired`."""
+    p.add_argument(
+        "--allow-retired",
+        action="store_true",
+        help="submit specs whose service was shut down (target: mlengine) anyway; without it"
+        " they are planned, shown and not submitted",
+    )
+
+
 def paths_of(args: argparse.Namespace) -> list[str]:
     """Spec paths given, or the default folder."""
     return list(args.paths) or list(DEFAULT_PATHS)
@@ -102,16 +114,43 @@ def check_replace(names: list[str], desired: Any) -> None:
         )
 
 
-def open_state(args: argparse.Namespace, *, create: bool, readonly: bool = False) -> StateStore:
-    """The state store named by --state / $BATCHSPEC_STATE / the default.
+def open_state(
+    args: argparse.Namespace,
+    *,
+    create: bool,
+    write: str | None = None,
+    readonly: bool = False,
+) -> contextlib.AbstractContextManager[StateStore]:
+    """The state store named by --state / $BATCHSPEC_STATE / the default, for a
+    `with` block.
 
-    `readonly` for commands that only read (status, plan, history): they work
-    on a file or folder that cannot be written, and skip the writers' check.
+    `write` names what a command that writes state does (`apply`, `drift`...):
+    with remote state (`gs://bucket/prefix`) it takes the remote lock for the
+    block, syncs the local working copy and pushes it back at the end; a
+    command that only reads gets a private snapshot of the remote state.
+    `readonly` for commands that only read (status, plan, history): on a local
+    file they work on a file or folder that cannot be written, and skip the
+    writers' check.
     """
-    from batchspec.state import StateStore, resolve_state_path
+    from batchspec.remote.location import is_remote
+    from batchspec.state import STATE_ENV, StateStore, resolve_state_path
 
+    flag = getattr(args, "state", None)
+    location = flag or os.environ.get(STATE_ENV)
+    if is_remote(location):
+        from batchspec.remote.session import RemoteSession
+
+        assert location is not None
+        return RemoteSession(
+            location,
+            create=create,
+            purpose=write,
+            wait=float(getattr(args, "lock_timeout", 0.0) or 0.0),
+            ttl=float(getattr(args, "lease_ttl", 60.0) or 60.0),
+            log=warn,
+        )
     return StateStore.open(
-        resolve_state_path(getattr(args, "state", None)),
+        resolve_state_path(flag),
         create=create,
         readonly=readonly,
         init=bool(getattr(args, "init", False)),
@@ -170,7 +209,28 @@ def leased(
         break_lease=args.break_lease if break_lease is None else break_lease,
         on_break=broke,
     ) as guard:
-        yield guard
+        remote = remote_session(store)
+        if remote is None:
+            yield guard
+            return
+
+        def guarded() -> None:
+            guard()
+            remote.guard()  # the remote lock still ours; push when a push is due
+
+        yield guarded
+        # After each pass of a controller, too (a failed block is pushed, with a
+        # warning if that fails as well, when the state is closed).
+        remote.checkpoint(force=True)
+
+
+def remote_session(store: StateStore) -> RemoteSession | None:
+    """The remote state session `store` belongs to (None for local state)."""
+    if "batchspec.remote.session" not in sys.modules:
+        return None  # no remote state was opened in this process
+    from batchspec.remote.session import session_of
+
+    return session_of(store)
 
 
 @contextlib.contextmanager

@@ -81,6 +81,7 @@ def add_parser(sub: Any) -> None:
     )
     add_output_option(p)
     rt.add_select_option(p)
+    rt.add_retired_option(p)
     rt.add_state_option(p, init=True)
     rt.add_lease_options(p)
 
@@ -106,7 +107,7 @@ def run(args: argparse.Namespace) -> int:
         )
     report = _follow.print_outcome if not wants_json(args) else None
     with (
-        rt.open_state(args, create=True) as store,
+        rt.open_state(args, create=True, write="apply") as store,
         rt.stop_on_signals() as stop,
         rt.leased(store, args, "apply") as guard,
     ):
@@ -120,6 +121,7 @@ def run(args: argparse.Namespace) -> int:
             stop=stop,
             report=report,
             log=rt.warn,
+            allow_retired=args.allow_retired,
         )
         if saved:
             return _apply_saved(ctx, args, paths[0])
@@ -206,7 +208,13 @@ def _dry_run(args: argparse.Namespace, paths: list[str], saved: bool) -> int:
         else:
             desired = load_desired(paths, select=args.select, targets=args.targets)
             rt.check_replace(args.replace, desired)
-            plan = make_plan(store, desired, refresh=True, replace=args.replace)
+            plan = make_plan(
+                store,
+                desired,
+                refresh=True,
+                replace=args.replace,
+                allow_retired=args.allow_retired,
+            )
     if wants_json(args):
         emit_json(_document(plan, None, [], ok=not plan.has_errors, dry_run=True))
     else:
@@ -270,6 +278,8 @@ _DONE = {
 
 
 def _report(result: Any) -> None:
+    for action in result.plan.refused:
+        rt.warn(f"warning: {action.name}: {action.refused}")
     done = result.report.done
     failed = result.report.failed
     for model in result.report.models:
@@ -304,6 +314,7 @@ def _wait(
             interval=args.interval,
             max_interval=max(10.0, args.interval * 5),
             max_running=args.max_running,
+            allow_retired=args.allow_retired,
         ),
         stop=ctx.stop,
         guard=ctx.guard,

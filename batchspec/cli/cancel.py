@@ -37,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
     from batchspec.errors import StateError
     from batchspec.reconcile.executor import Executor
 
-    with rt.open_state(args, create=False) as store:
+    with rt.open_state(args, create=False, write="cancel") as store:
         record = find(store, args.job)
         if record.remote_name is None:
             raise StateError(

@@ -44,8 +44,14 @@ def run(args: argparse.Namespace) -> int:
     paths = list(args.paths) or [p for p in rt.DEFAULT_PATHS if Path(p).exists()]
     desired = load_desired(paths, select=args.select, targets=args.targets) if paths else None
     # Findings are recorded, so a state file is created if there is none yet.
-    with rt.open_state(args, create=True) as store:
-        report = detect_drift(store, rt.registry(), desired=desired, outputs=not args.no_outputs)
+    with rt.open_state(args, create=True, write="drift") as store:
+        report = detect_drift(
+            store,
+            rt.registry(),
+            desired=desired,
+            whole=not args.paths,
+            outputs=not args.no_outputs,
+        )
         events = store.record_drift(report.findings)
         now = store.now()
     problems = [

@@ -51,6 +51,7 @@ COMMANDS: dict[str, str] = {
     "logs": "batchspec.cli.logs",
     "ui": "batchspec.cli.ui",
     "report": "batchspec.cli.report",
+    "state": "batchspec.cli.state",
     "completion": "batchspec.cli.completion",
 }
 

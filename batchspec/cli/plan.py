@@ -64,6 +64,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--diff", action="store_true", help="text output: show body diffs")
     p.add_argument("--verbose", "-v", action="store_true", help="text output: list unchanged jobs")
     rt.add_select_option(p)
+    rt.add_retired_option(p)
     rt.add_state_option(p)
 
 
@@ -78,7 +79,13 @@ def run(args: argparse.Namespace) -> int:
     rt.check_replace(args.replace, desired)
     # A saved plan must name a real state file (its lineage), so --out creates one.
     with rt.open_state(args, create=bool(args.out), readonly=not args.out) as store:
-        plan = make_plan(store, desired, refresh=args.refresh, replace=args.replace)
+        plan = make_plan(
+            store,
+            desired,
+            refresh=args.refresh,
+            replace=args.replace,
+            allow_retired=args.allow_retired,
+        )
     if args.output == "json":
         rt.say(render_json(plan))
     elif args.output == "markdown":
@@ -101,7 +108,9 @@ def run(args: argparse.Namespace) -> int:
     return 2 if plan.has_changes else 0
 
 
-def make_plan(store: Any, desired: Any, *, refresh: bool, replace: list[str]) -> Any:
+def make_plan(
+    store: Any, desired: Any, *, refresh: bool, replace: list[str], allow_retired: bool = False
+) -> Any:
     """The plan of `desired` against recorded state (and, with `refresh`, what
     the backends report), writing nothing: `plan`, `apply --dry-run` and
     `reconcile --dry-run` all show this."""
@@ -114,4 +123,9 @@ def make_plan(store: Any, desired: Any, *, refresh: bool, replace: list[str]) ->
 
         observation = observe(scope_of(store, desired), rt.registry())
     # plan_against: the Model documents' uploads too, before the jobs
-    return plan_against(desired, store, observation, PlanOptions(replace=frozenset(replace)))
+    return plan_against(
+        desired,
+        store,
+        observation,
+        PlanOptions(replace=frozenset(replace), allow_retired=allow_retired),
+    )

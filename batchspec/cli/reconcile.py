@@ -71,6 +71,7 @@ def add_parser(sub: Any) -> None:
         help="at most N jobs running at once; 0 for no limit (default 20)",
     )
     rt.add_select_option(p)
+    rt.add_retired_option(p)
     rt.add_state_option(p, init=True)
     rt.add_lease_options(p)
 
@@ -111,7 +112,7 @@ def run(args: argparse.Namespace) -> int:
         return lock
 
     with (
-        rt.open_state(args, create=True) as store,
+        rt.open_state(args, create=True, write="reconcile") as store,
         rt.stop_on_signals() as stop,
         rt.leased(store, args, "reconcile", name=CONTROLLER_LEASE, holder=holder) as guard,
     ):
@@ -130,6 +131,7 @@ def run(args: argparse.Namespace) -> int:
                 interval=args.interval,
                 max_interval=max(args.interval, args.max_interval),
                 max_running=args.max_running,
+                allow_retired=args.allow_retired,
             ),
             stop=stop,
             guard=guard,
@@ -154,7 +156,7 @@ def _dry_run(args: argparse.Namespace, paths: list[str]) -> int:
 
     desired = load_desired(paths, select=args.select, targets=args.targets)
     with rt.open_state(args, create=False) as store:
-        plan = make_plan(store, desired, refresh=True, replace=[])
+        plan = make_plan(store, desired, refresh=True, replace=[], allow_retired=args.allow_retired)
     if wants_json(args):
         emit_json({"dryRun": True, "plan": plan_to_dict(plan)})
     else:

@@ -51,13 +51,12 @@ def run(args: argparse.Namespace) -> int:
     if args.jobs < 0:
         raise BatchspecError(f"--jobs must be 0 or more, not {args.jobs}")
     from batchspec.ui.report import build_report, write_report
-    from batchspec.ui.source import open_store, state_location
 
     paths = list(args.paths) or [p for p in rt.DEFAULT_PATHS if Path(p).exists()]
     target = Path(args.html)
     if target.is_dir():
         raise BatchspecError(f"--html {target} is a folder", hint="name a file: --html report.html")
-    with open_store(state_location(args.state)) as store:
+    with rt.open_state(args, create=False) as store:  # remote state: a snapshot
         report = build_report(store, paths, jobs=args.jobs)
     try:
         written = write_report(report, target)

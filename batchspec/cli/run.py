@@ -6,6 +6,11 @@ this command submits it (idempotently: the same spec attaches to the job it
 already started, resuming it if its supervisor died), then follows it with a
 progress bar and prints a summary. Ctrl-C stops following, not the job.
 
+The job is recorded in state exactly as `apply` records it (the same intent,
+record, fingerprint and transitions, `batchspec.reconcile.single`), so
+`status`, `get`, `results`, `logs` and `drift` know it and a later `apply`
+of the same spec finds it instead of starting it again.
+
 `--target ray` (the default for specs with `target: ray`) submits the same
 job to a Ray cluster through its Jobs API instead (see
 `batchspec.backends.ray`); `batchspec logs SPEC` shows its log.
@@ -20,6 +25,7 @@ import argparse
 import time
 from typing import TYPE_CHECKING, Any
 
+from batchspec.cli import _runtime as rt
 from batchspec.cli._output import add_output_option, console_for, emit_json, wants_json
 
 if TYPE_CHECKING:
@@ -63,6 +69,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--home", help="where local jobs live (default: $BATCHSPEC_HOME or .batchspec)")
     add_target_arguments(p, "where to run")
     add_output_option(p)
+    rt.add_state_option(p)
 
 
 def add_target_arguments(p: Any, what: str) -> None:
@@ -139,12 +146,13 @@ def run(args: argparse.Namespace) -> int:
         return 1
     backend = make_backend(args, job)
     if args.cancel:
-        remote = backend.cancel(remote_name_of(backend, job))
-        console.print(f"{remote.remote_name}: {remote.state.value}")
-        if wants_json(args):
-            emit_json(job_document(backend, remote))
-        return 0
-    remote = submit(backend, job, rerun=args.rerun)
+        return _cancel(args, backend, job, console)
+    from batchspec.reconcile.single import record_outcome, start_recorded
+
+    actor = rt.actor("run")
+    with rt.open_state(args, create=True, write="run") as store:
+        started = start_recorded(store, backend, job, actor=actor, rerun=args.rerun, log=rt.warn)
+    remote = started.remote
     where = _where(backend, remote, args)
     console.print(f"job [bold]{remote.remote_name}[/] ({remote.state.value}), {where}")
     if remote.terminal:
@@ -165,10 +173,27 @@ def run(args: argparse.Namespace) -> int:
             f" `batchspec run {args.spec}`, stop it with `batchspec run {args.spec} --cancel`."
         )
         return 130
+    with rt.open_state(args, create=True, write="run") as store:
+        record_outcome(store, started.record, final, actor=actor)
     _summary(backend, final, console, args)
     if wants_json(args):
         emit_json(job_document(backend, final))
     return 0 if final.state.successful else 1
+
+
+def _cancel(args: argparse.Namespace, backend: Backend, job: CompiledJob, console: Any) -> int:
+    """Cancel the spec's job and record the request (a CANCELLED job is then no drift)."""
+    from batchspec.reconcile.single import record_cancel
+
+    remote = backend.cancel(remote_name_of(backend, job))
+    with rt.open_state(args, create=False, write="run") as store:
+        record_cancel(
+            store, backend.name, remote, actor=rt.actor("run"), reason="batchspec run --cancel"
+        )
+    console.print(f"{remote.remote_name}: {remote.state.value}")
+    if wants_json(args):
+        emit_json(job_document(backend, remote))
+    return 0
 
 
 def job_document(backend: Any, job: RemoteJob) -> dict[str, Any]:
@@ -190,18 +215,6 @@ def job_document(backend: Any, job: RemoteJob) -> dict[str, Any]:
         "outputs": backend.outputs(job.remote_name) if job.terminal else [],
         "error": job.error,
     }
-
-
-def submit(backend: Backend, job: CompiledJob, *, rerun: bool) -> RemoteJob:
-    """Submit `job`; with `rerun`, run a finished revision again where the backend can."""
-    from batchspec.backends.base import Reruns
-    from batchspec.errors import BatchspecError
-
-    if not rerun:
-        return backend.submit(job)
-    if not isinstance(backend, Reruns):
-        raise BatchspecError(f"the {backend.name} backend cannot run a finished job again")
-    return backend.rerun(job)
 
 
 def make_backend(args: argparse.Namespace, job: CompiledJob) -> Backend:

@@ -30,7 +30,12 @@ def add_parser(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Print the table."""
-    with rt.open_state(args, create=False, readonly=not args.refresh) as store:
+    with rt.open_state(
+        args,
+        create=False,
+        write="status" if args.refresh else None,
+        readonly=not args.refresh,
+    ) as store:
         if args.refresh and store.exists:
             from batchspec.reconcile.step import Step, reconcile_step
 

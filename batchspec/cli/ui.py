@@ -12,10 +12,13 @@ import os
 import re
 import secrets
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from batchspec.cli import _runtime as rt
 from batchspec.errors import BatchspecError
+
+if TYPE_CHECKING:
+    from batchspec.ui.source import StateReader
 
 TOKEN_ENV = "BATCHSPEC_UI_TOKEN"
 UI_MODULES = ("starlette", "uvicorn", "jinja2", "plotly")
@@ -24,6 +27,7 @@ _TOKEN_TEXT = re.compile(r"^[A-Za-z0-9._~-]{16,256}$")
 EXAMPLES = [
     ("batchspec ui", "the jobs of .batchspec/state.db at http://127.0.0.1:8080"),
     ("batchspec ui --port 0 --state ci/state.db", "another state file, on a free port"),
+    ("batchspec ui --state gs://acme-state/prod", "the team's state, following each new write"),
 ]
 
 
@@ -80,6 +84,19 @@ def _token(args: argparse.Namespace) -> str:
     return text
 
 
+def _reader(args: argparse.Namespace) -> StateReader:
+    """The state the pages read: a local file, or remote state's live generation."""
+    from batchspec.remote.location import is_remote
+    from batchspec.state import STATE_ENV
+    from batchspec.ui.source import RemoteStateReader, StateReader, state_location
+
+    chosen = args.state or os.environ.get(STATE_ENV)
+    if is_remote(chosen):
+        assert chosen is not None
+        return RemoteStateReader(chosen, log=rt.warn)
+    return StateReader(state_location(args.state))
+
+
 def run(args: argparse.Namespace) -> int:
     """Serve until interrupted."""
     require_extra("ui")
@@ -98,13 +115,16 @@ def run(args: argparse.Namespace) -> int:
 
     from batchspec.ui.app import create_app
     from batchspec.ui.server import READY, Listen, bind, say, serve, url_of
-    from batchspec.ui.source import StateReader, state_location
 
-    location = state_location(args.state)
     sock = bind(Listen(args.host, args.port))
+    try:
+        reader = _reader(args)
+    except BaseException:
+        sock.close()
+        raise
+    location = reader.label
     url = url_of(sock, args.host)
     shown = f"{url}?token={token}" if token else url
-    reader = StateReader(location)
     try:
         reader.call(lambda store: store.serial)  # a state file it cannot read fails here
     except BaseException:

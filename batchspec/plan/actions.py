@@ -188,16 +188,18 @@ class Action:
     run: PlannedRun | None = None
     decided: tuple[TickDecision, ...] = ()  # ticks recorded as missed or skipped
     cursor: datetime | None = None  # SCHEDULE: ticks after it count; SKIP: decided until
+    # Why apply will not carry this action out (a retired service), or None.
+    refused: str | None = None
 
     @property
     def changes(self) -> bool:
-        """False only for a no-op."""
-        return self.kind is not ActionKind.NOOP
+        """False for a no-op, and for an action apply refuses to carry out."""
+        return self.kind is not ActionKind.NOOP and self.refused is None
 
     @property
     def submits(self) -> bool:
         """True when apply submits a job for this action."""
-        return self.kind in SUBMITTING
+        return self.kind in SUBMITTING and self.refused is None
 
     @property
     def fingerprint(self) -> str | None:
@@ -223,9 +225,15 @@ class Plan:
     models: list[ModelAction] = field(default_factory=list)  # carried out before the jobs
 
     def counts(self) -> dict[ActionKind, int]:
-        """Number of actions per kind, every kind present (zeros included)."""
-        found = Counter(a.kind for a in self.actions)
+        """Number of actions per kind, every kind present (zeros included); refused
+        actions are counted apart (`refused`)."""
+        found = Counter(a.kind for a in self.actions if a.refused is None)
         return {kind: found.get(kind, 0) for kind in KIND_ORDER}
+
+    @property
+    def refused(self) -> list[Action]:
+        """Actions apply will not carry out (submissions to a retired service)."""
+        return [a for a in self.actions if a.refused is not None]
 
     @property
     def changes(self) -> list[Action]:
@@ -263,4 +271,6 @@ class Plan:
         uploads = sum(1 for m in self.models if m.changes)
         if self.models:
             parts.insert(0, f"{uploads} model(s) to upload")
+        if self.refused:
+            parts.append(f"{len(self.refused)} not submitted (retired service)")
         return ", ".join(parts)

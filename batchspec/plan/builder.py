@@ -15,6 +15,7 @@ from typing import Any
 
 from batchspec.model.enums import JobState
 from batchspec.model.jobs import CompiledJob
+from batchspec.model.retired import retirement
 from batchspec.model.spec import Policy
 from batchspec.plan import recurring
 from batchspec.plan.actions import Action, ActionKind, Plan, Upcoming
@@ -41,6 +42,7 @@ class PlanOptions:
     now: datetime | None = None
     inputs: Mapping[str, InputsSeen] = field(default_factory=dict)
     run_now: Collection[str] = ()
+    allow_retired: bool = False  # submit to retired services anyway (--allow-retired)
 
 
 def plan_against(
@@ -103,8 +105,12 @@ def build_plan(
         job = desired.jobs[name]
         if job.effective.recurring:
             upcoming.append(recurring.upcoming(job, now))
-            actions.extend(
-                _recurring(
+            planned = _recurring(
+                job, record, observation=observation, snapshot=snapshot, options=options, now=now
+            )
+        else:
+            planned = [
+                _declared(
                     job,
                     record,
                     observation=observation,
@@ -112,18 +118,8 @@ def build_plan(
                     options=options,
                     now=now,
                 )
-            )
-            continue
-        actions.append(
-            _declared(
-                desired.jobs[name],
-                record,
-                observation=observation,
-                snapshot=snapshot,
-                options=options,
-                now=now,
-            )
-        )
+            ]
+        actions.extend(a if options.allow_retired else _refuse_retired(a) for a in planned)
     removed = [
         record
         for name, record in sorted(snapshot.current.items())
@@ -187,6 +183,18 @@ def _recurring(
         run_now=job.name in options.run_now or job.name in options.replace,
     )
     return recurring.plan_recurring(job, ctx)
+
+
+def _refuse_retired(action: Action) -> Action:
+    """A submission to a service that was shut down is planned, shown, and refused."""
+    gone = retirement(action.target) if action.submits else None
+    if gone is None:
+        return action
+    why = (
+        f"not submitted: {gone.service} was shut down on {gone.shutdown.isoformat()};"
+        f" {gone.way_forward}, or pass --allow-retired"
+    )
+    return replace(action, refused=why)
 
 
 def _with_before(action: Action, revisions: Mapping[str, RevisionRecord]) -> Action:

@@ -57,6 +57,11 @@ def _header(plan: Plan, title: str) -> list[str]:
         lines += [
             f"| {_code(m.name)} | {m.kind.value} | {_escape(m.reason)} |" for m in plan.models
         ]
+    for action in plan.refused:
+        lines += [
+            "",
+            f"> **{_escape(action.name)}** ({action.target}): {_escape(action.refused or '')}",
+        ]
     source = "recorded state refreshed from the backends" if plan.refreshed else "recorded state"
     lines += [
         "",

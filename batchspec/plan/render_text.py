@@ -28,6 +28,9 @@ def render_text(plan: Plan, *, verbose: bool = False, diff: bool = False) -> str
         lines.extend(f"        note: {note}" for note in action.notes)
         if diff and action.submits:
             lines.extend("        " + row for row in action_diff(action))
+    for action in plan.refused:
+        lines.append(f"    ! {'refused':<8} {action.name:<{width}}  {action.target or '-':<8}")
+        lines.append(f"        {action.refused}")
     unchanged = [a for a in plan.actions if a.kind is ActionKind.NOOP]
     if verbose:
         lines.extend(_line(a, width) for a in unchanged)

@@ -110,6 +110,7 @@ def _action_to_dict(action: Action) -> dict[str, Any]:
         "target": action.target,
         "reason": action.reason,
         "notes": list(action.notes),
+        "refused": action.refused,
         "notBefore": to_text(action.not_before),
         "fingerprint": action.fingerprint,
         "previous": None
@@ -346,4 +347,5 @@ def _action_from_dict(item: Mapping[str, Any], store: StateStore) -> Action:
         run=PlannedRun.from_dict(item["run"]) if item.get("run") else None,
         decided=_decided_from(item.get("decided")),
         cursor=from_text(item.get("cursor")),
+        refused=item.get("refused"),
     )

@@ -66,6 +66,7 @@ class ApplyContext:
     stop: threading.Event | None = None
     report: Callable[[Outcome], None] | None = None
     log: Callable[[str], None] | None = None
+    allow_retired: bool = False  # submit to retired services (ML Engine) anyway
     listing_max_age: float = LISTING_MAX_AGE
 
     def executor(self) -> Executor:
@@ -95,7 +96,11 @@ def plan_for_apply(
     """Observe (the declared models' versions too), record the observation,
     and plan against it (`run_now`: recurring specs to run once now, besides
     their schedule)."""
-    options = PlanOptions(replace=frozenset(replace), run_now=frozenset(run_now))
+    options = PlanOptions(
+        replace=frozenset(replace),
+        run_now=frozenset(run_now),
+        allow_retired=ctx.allow_retired,
+    )
     if desired.models:
         _observe_models(ctx, desired)
     step = reconcile_step(

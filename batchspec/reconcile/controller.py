@@ -30,6 +30,7 @@ from batchspec.io.storage import StorageError, StorageInterruptedError
 from batchspec.model.enums import JobState
 from batchspec.model.spec import Policy
 from batchspec.plan.actions import Action, ActionKind, Plan
+from batchspec.plan.builder import PlanOptions
 from batchspec.plan.desired import Desired
 from batchspec.plan.observed import Observation
 from batchspec.reconcile.clock import Clock, SystemClock
@@ -53,6 +54,7 @@ class ControllerOptions:
     jitter: float = 0.1
     submit_retry: RetryPolicy = SUBMIT_RETRY
     observe_retry: RetryPolicy = OBSERVE_RETRY
+    allow_retired: bool = False  # submit to retired services (ML Engine) anyway
 
 
 @dataclass
@@ -136,7 +138,10 @@ class Controller:
             self.store,
             self.provider,
             desired,
-            Step(retry=self.options.observe_retry),
+            Step(
+                retry=self.options.observe_retry,
+                plan=PlanOptions(allow_retired=self.options.allow_retired),
+            ),
             actor=self.actor,
             clock=self.clock,
             rng=self.rng,

@@ -27,6 +27,7 @@ from batchspec.backends.registry import BackendProvider
 from batchspec.plan.desired import Desired
 from batchspec.reconcile.clock import Clock
 from batchspec.reconcile.findings import output_changes, run_changes, spec_changes
+from batchspec.reconcile.selection import Selection
 from batchspec.reconcile.step import Step, reconcile_step
 from batchspec.state.records import DriftFinding
 from batchspec.state.store import StateStore
@@ -45,18 +46,32 @@ def detect_drift(
     provider: BackendProvider,
     *,
     desired: Desired | None = None,
+    whole: bool = True,
     outputs: bool = True,
     clock: Clock | None = None,
     rng: random.Random | None = None,
 ) -> DriftReport:
-    """Every kind of drift; reads backends and files, changes no job."""
-    read_only = Step(write=False, record_drift=False, plan=None)
+    """Every kind of drift within the specs' paths, selection and targets
+    (`Selection`; `whole`: no paths were given); reads backends and files,
+    changes no job."""
+    chosen = Selection(desired, whole=whole)
+    read_only = Step(write=False, record_drift=False, plan=None, backends=chosen.backends)
     step = reconcile_step(store, provider, desired, read_only, actor="drift", clock=clock, rng=rng)
-    report = DriftReport(findings=list(step.findings), unobserved=dict(step.observation.failed))
+    findings = [
+        f
+        for f in step.findings
+        if chosen.admits(f, store.job(f.job_id) if f.job_id is not None else None)
+    ]
+    report = DriftReport(findings=findings, unobserved=dict(step.observation.failed))
     if outputs:
-        report.findings.extend(output_changes(store.current_jobs().values()))
+        covered = [r for r in store.current_jobs().values() if chosen.covers(r)]
+        report.findings.extend(output_changes(covered))
     now = clock.now() if clock is not None else store.now()
-    report.findings.extend(run_changes(store, now, desired))
+    report.findings.extend(
+        f
+        for f in run_changes(store, now, desired)
+        if chosen.admits(f, store.job(f.job_id) if f.job_id is not None else None)
+    )
     return report
 
 

@@ -47,6 +47,7 @@ class Step:
     record_drift: bool = True  # write the findings to the drift table
     plan: PlanOptions | None = field(default_factory=PlanOptions)  # None: no plan
     retry: RetryPolicy = OBSERVE_RETRY
+    backends: Collection[str] | None = None  # list only these backends (drift --target)
 
 
 @dataclass
@@ -75,6 +76,8 @@ def reconcile_step(
     step = step or Step()
     desired = desired if desired is not None else Desired()
     wanted = scope_of(store, desired, names=step.names)
+    if step.backends is not None:
+        wanted = {name: places for name, places in wanted.items() if name in step.backends}
     observation = observe(wanted, provider, policy=step.retry, clock=clock, rng=rng)
     synced = sync(store, observation, provider, actor=actor, write=step.write, names=step.names)
     findings = synced.findings + spec_changes(_current(store, step.names), desired)

@@ -63,7 +63,7 @@ class Context:
     @property
     def where(self) -> str:
         """The state file, for the page header."""
-        return f"state {self.reader.location}"
+        return f"state {self.reader.label}"
 
 
 def _job_link(item: Any) -> str:

@@ -7,7 +7,8 @@ so every read goes through `StateReader`, which opens the store through its
 public API on a single worker thread and runs each query there.
 
 Two seams live here on purpose, each the only place its call is made:
-`open_store` (today a local SQLite file; remote state slots in here) and
+`open_store` (a local SQLite file; remote state, `gs://`, is read through
+`RemoteStateReader`, which follows the bucket's live generation) and
 `load_specs` (today `plan.load_desired`; the compile front door replaces it).
 """
 
@@ -63,6 +64,7 @@ class StateReader:
         self, location: Path, *, opener: Callable[[Path], StateStore] = open_store
     ) -> None:
         self.location = location
+        self.label = str(location)  # what the page header names
         self._opener = opener
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="batchspec-state")
         self._store: StateStore | None = None
@@ -106,3 +108,27 @@ class StateReader:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class RemoteStateReader(StateReader):
+    """A reader of remote state (`gs://BUCKET/PREFIX`): the live generation,
+    downloaded again when CI or a teammate writes a new one (checked at most
+    every `refresh` seconds; `batchspec.remote.snapshot`). Never locks."""
+
+    def __init__(
+        self, url: str, *, refresh: float = 5.0, log: Callable[[str], None] | None = None
+    ) -> None:
+        from batchspec.remote.snapshot import LiveSnapshot
+
+        self.snapshot = LiveSnapshot(url, refresh=refresh, log=log or (lambda _m: None))
+        super().__init__(Path(url))  # not a file: `_current` reads the snapshot
+        self.label = str(self.snapshot.location)
+
+    def _current(self) -> StateStore:
+        return self.snapshot.store()
+
+    def close(self) -> None:
+        """Close the snapshot on the owner thread, then stop it (idempotent)."""
+        if not self._closed.is_set():
+            self._pool.submit(self.snapshot.close).result()
+        super().close()

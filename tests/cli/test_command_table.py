@@ -264,6 +264,31 @@ def s_report(root: Path, capsys) -> set[int]:
     return {0, 1}
 
 
+def s_state(root: Path, capsys) -> set[int]:
+    import os
+
+    pytest.importorskip("google.cloud.storage")
+    from batchspec.testing.gcs import StorageDouble
+
+    _applied(capsys)
+    url = "gs://team-state/prod"
+    assert main(["state", "lock-info", "--state", ".batchspec/state.db"]) == 1  # not remote
+    before = os.environ.get("STORAGE_EMULATOR_HOST")
+    with StorageDouble() as double:
+        double.create_bucket("team-state")
+        os.environ["STORAGE_EMULATOR_HOST"] = double.url
+        try:
+            assert main(["state", "push", ".batchspec/state.db", "--state", url]) == 0
+            info = json_of(capsys, ["state", "lock-info", "--state", url])
+            assert info["lock"] is None and info["state"]["generation"] > 0
+        finally:
+            if before is None:
+                os.environ.pop("STORAGE_EMULATOR_HOST", None)
+            else:
+                os.environ["STORAGE_EMULATOR_HOST"] = before
+    return {0, 1}
+
+
 def s_completion(root: Path, capsys) -> set[int]:
     for shell in ("bash", "zsh", "fish"):
         capsys.readouterr()

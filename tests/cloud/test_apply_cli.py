@@ -27,32 +27,35 @@ def double_vertex() -> Any:
     return VertexBackend(credentials=anonymous())
 
 
+def review_spec(bucket: str) -> str:
+    """A Vertex AI spec scoring the reviews `upload` put in `bucket`."""
+    return textwrap.dedent(
+        f"""\
+        apiVersion: batchspec.dev/v1
+        kind: BatchPredictionJob
+        metadata:
+          name: review_scores
+        spec:
+          target: vertex
+          model:
+            resource: projects/{PROJECT}/locations/{REGION}/models/4402154895343943680
+          input:
+            format: JSONL
+            paths: [gs://{bucket}/requests/part-*]
+            keyField: review_id
+          output:
+            path: gs://{bucket}/results/
+        """
+    )
+
+
 def test_apply_wait_then_results(
     tmp_path: Path, gcs, bucket, double, monkeypatch: pytest.MonkeyPatch, capsys
 ) -> None:
     upload(gcs, bucket)
     spec = tmp_path / "specs" / "reviews.yaml"
     spec.parent.mkdir()
-    spec.write_text(
-        textwrap.dedent(
-            f"""\
-            apiVersion: batchspec.dev/v1
-            kind: BatchPredictionJob
-            metadata:
-              name: review_scores
-            spec:
-              target: vertex
-              model:
-                resource: projects/{PROJECT}/locations/{REGION}/models/4402154895343943680
-              input:
-                format: JSONL
-                paths: [gs://{bucket}/requests/part-*]
-                keyField: review_id
-              output:
-                path: gs://{bucket}/results/
-            """
-        )
-    )
+    spec.write_text(review_spec(bucket))
     monkeypatch.setenv("BATCHSPEC_PROJECT", PROJECT)
     monkeypatch.setenv("BATCHSPEC_REGION", REGION)
     monkeypatch.setenv("BATCHSPEC_VERTEX_ENDPOINT", double.url)

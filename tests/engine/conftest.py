@@ -149,3 +149,8 @@ def _no_stray_home(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[
     """Jobs never land in the repository's .batchspec."""
     monkeypatch.setenv("BATCHSPEC_HOME", str(tmp_path / "home"))
     yield
+
+
+@pytest.fixture(autouse=True)
+def _state(state_in_tmp: Path) -> None:
+    """`batchspec run` records its job: in the test's folder."""

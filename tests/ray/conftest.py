@@ -112,3 +112,8 @@ def ray_address(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
+
+
+@pytest.fixture(autouse=True)
+def _state(state_in_tmp: Path) -> None:
+    """`batchspec run` records its job: in the test's folder."""

@@ -1,4 +1,5 @@
-"""Every file in specs/ is a test case: it must validate cleanly."""
+"""Every file in specs/ is a test case: it must validate cleanly (the ML Engine
+example with only the warning that its service was shut down)."""
 
 from __future__ import annotations
 
@@ -21,5 +22,6 @@ def test_there_are_examples_for_each_target() -> None:
 @pytest.mark.parametrize("path", SPEC_FILES, ids=lambda p: p.name)
 def test_example_spec_is_valid(path: Path) -> None:
     result = validate_paths([str(path)])
-    assert result.diagnostics == []
+    retired = ["BS295"] if path.name == "census_mlengine.yaml" else []
+    assert [d.code for d in result.diagnostics] == retired
     assert result.specs

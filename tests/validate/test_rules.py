@@ -228,9 +228,23 @@ def test_rule_fires(
     assert hit.is_error
 
 
-@pytest.mark.parametrize("target", ["local", "vertex", "mlengine", "genai"])
+@pytest.mark.parametrize("target", ["local", "vertex", "genai"])
 def test_base_documents_are_clean(tmp_path: Path, target: str) -> None:
     assert check(tmp_path, document(target)) == []
+
+
+def test_ml_engine_specs_warn_that_the_service_is_gone(tmp_path: Path) -> None:
+    """The spec stays valid (it compiles, renders, ports) but every check says
+    the service was shut down and how to move to Vertex AI."""
+    found = check(tmp_path, document("mlengine"))
+    assert codes(found) == ["BS295"]
+    warning = found[0]
+    assert warning.severity is Severity.WARNING and warning.pointer == "spec.target"
+    assert "2025-01-31" in warning.message and "--allow-retired" in warning.message
+    assert warning.hint is not None
+    assert "render SPEC --target vertex" in warning.hint and "batchspec import" in warning.hint
+    assert "cloud.google.com/ai-platform/prediction/docs/deprecations" in warning.hint
+    assert warning.line is not None and warning.column is not None
 
 
 def test_duplicate_names_across_files(tmp_path: Path) -> None:
@@ -254,13 +268,13 @@ def test_duplicate_names_in_one_file(tmp_path: Path) -> None:
 
 def test_runtime_version_with_deployed_model_warns(tmp_path: Path) -> None:
     found = check(tmp_path, document("mlengine", runtimeVersion="2.11"))
-    assert codes(found) == ["BS253"]
-    assert found[0].severity is Severity.WARNING
+    assert sorted(codes(found)) == ["BS253", "BS295"]
+    assert all(d.severity is Severity.WARNING for d in found)
 
 
 def test_runtime_version_with_model_uri_is_fine(tmp_path: Path) -> None:
     doc = document("mlengine", runtimeVersion="2.11", model={"uri": "gs://bucket/m"})
-    assert check(tmp_path, doc) == []
+    assert codes(check(tmp_path, doc)) == ["BS295"]
 
 
 def test_settings_other_targets_ignore_warn(tmp_path: Path) -> None:

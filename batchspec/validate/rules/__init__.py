@@ -58,6 +58,7 @@ SPEC_RULES: tuple[Check, ...] = (
     access.service_account,
     access.kms_key,
     access.display_name,
+    access.retired,
     storage.input_paths,
     storage.output_path,
     storage.bigquery_locations,

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 
 from batchspec.diagnostics import Diagnostic
 from batchspec.model.enums import Target
+from batchspec.model.retired import retirement
 from batchspec.model.spec import BatchPredictionJobSpec
 from batchspec.validate import targets
 from batchspec.validate.rules import names
@@ -80,6 +81,29 @@ DISPLAY_NAME = rule(
     "aiplatform v1 BatchPredictionJob.display_name (required); google-cloud-aiplatform"
     " utils.validate_display_name (BatchPredictionJob.create)",
 )
+
+RETIRED = rule(
+    "mlengine-retired",
+    "BS295",
+    (MLENGINE,),
+    "Warning: Cloud ML Engine (the legacy AI Platform Prediction) was shut down on 2025-01-31: such"
+    " specs still compile and render, but plan and apply do not submit them",
+    "https://cloud.google.com/ai-platform/prediction/docs/deprecations",
+)
+
+
+def retired(doc: BatchPredictionJobSpec) -> Iterator[Diagnostic]:
+    """A warning, not an error: the spec still compiles (for the record, for
+    `render` and for porting), but its service is gone and `plan`/`apply` will
+    not submit it (batchspec.model.retired holds the dates and the way on)."""
+    gone = retirement(doc.spec.target.value) if applies(RETIRED, doc) else None
+    if gone is not None:
+        yield RETIRED.warning(
+            f"{gone.service} was shut down on {gone.shutdown.isoformat()}:"
+            " plan and apply will not submit this spec (unless --allow-retired)",
+            ("spec", "target"),
+            hint=f"{gone.way_forward}; see {gone.source}",
+        )
 
 
 def region(doc: BatchPredictionJobSpec) -> Iterator[Diagnostic]:
