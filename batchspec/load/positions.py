@@ -73,7 +73,7 @@ def _position_loader() -> type[Any]:
     scalar) was a third of the time spent locating."""
     import yaml
 
-    class PositionLoader(yaml.CSafeLoader):  # type: ignore[name-defined,misc]
+    class PositionLoader(yaml.CSafeLoader):
         def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
             return "tag:yaml.org,2002:str"
 
