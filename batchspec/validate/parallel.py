@@ -2,14 +2,12 @@
 
 Below `MIN_FILES` files (a repository's `specs/`, one spec), everything runs
 in the calling process: starting workers costs more than it saves. Above it,
-files go to a pool in chunks of `CHUNK` to `MAX_CHUNK` files (about eight per
-worker: few round trips, each costing pickling on both sides, yet the last
-chunks still balance the workers), at most two chunks per worker in flight,
-results taken in submission order, so output is the same as a run in one
-process. Workers are forked where the platform allows it (Linux: they
-inherit the built pydantic models instead of building them again) and when
-no other thread runs in the caller (forking a threaded process can copy a
-held lock).
+files go to a pool in chunks of `CHUNK` (few round trips), at most two
+chunks per worker in flight, results taken in submission order, so output is
+the same as a run in one process. Workers are forked where the platform
+allows it (Linux: they inherit the built pydantic models instead of building
+them again) and when no other thread runs in the caller (forking a threaded
+process can copy a held lock).
 """
 
 from __future__ import annotations
@@ -28,7 +26,6 @@ if TYPE_CHECKING:
 
 MIN_FILES = 200
 CHUNK = 50
-MAX_CHUNK = 500
 
 
 def usable_cores() -> int:
@@ -52,8 +49,7 @@ def check_files(files: Sequence[Path], *, workers: int | None = None) -> Iterato
         # at most two chunks per worker in flight: memory stays flat however
         # large the tree (Executor.map would submit every chunk at once)
         pending: deque[Future[list[FileReport]]] = deque()
-        size = max(CHUNK, min(MAX_CHUNK, len(files) // (8 * count)))
-        for chunk in _chunks(files, size):
+        for chunk in _chunks(files):
             pending.append(pool.submit(_check_chunk, chunk))
             if len(pending) >= 2 * count:
                 yield from pending.popleft().result()
@@ -65,9 +61,9 @@ def _check_chunk(files: list[Path]) -> list[FileReport]:
     return [check_file(file, keep_specs=False) for file in files]
 
 
-def _chunks(files: Sequence[Path], size: int) -> Iterator[list[Path]]:
+def _chunks(files: Sequence[Path]) -> Iterator[list[Path]]:
     it = iter(files)
-    while chunk := list(islice(it, size)):
+    while chunk := list(islice(it, CHUNK)):
         yield chunk
 
 
