@@ -48,21 +48,29 @@ spec:
   input:
     format: {fmt}
     paths:
-      - gs://acme-{team}/inputs/part-*
+      - gs://acme-{team}/inputs/{inputs}
     {key}
   output:
     path: gs://acme-{team}/outputs/{name}/
-  resources:
-    maxWorkerCount: {workers}
+  {resources}
   policy:
     maxRetries: {retries}
     deadline: {hours}h
 """
 
 MODELS = {
-    "vertex": "resource: projects/acme/locations/us-central1/models/{n}",
+    "vertex": "resource: projects/acme-ml-{team}/locations/us-central1/models/{n}",
     "genai": "publisher: publishers/google/models/gemini-2.0-flash-001",
     "mlengine": "name: model_{n}",
+}
+# What each service takes (a Gemini batch reads one file and takes no
+# resources; Vertex sizes jobs by replicas, ML Engine by workers), so the
+# specs are clean by every rule but for the planted mistake.
+INPUTS = {"vertex": "part-*", "genai": "requests.jsonl", "mlengine": "part-*"}
+RESOURCES = {
+    "vertex": "resources:\n    machineType: n1-standard-4\n    replicaCount: {workers}",
+    "genai": "",
+    "mlengine": "resources:\n    maxWorkerCount: {workers}",
 }
 
 # The ceiling: the fastest widely used C YAML loader and a Rust JSON Schema
@@ -80,23 +88,26 @@ print(bad)
 
 
 def generate(folder: Path, count: int, seed: int = 7) -> list[Path]:
-    """Write `count` specs (about 1% with a mistake) and return their paths."""
+    """Write `count` specs (1% with a mistake: a region no service has) and
+    return their paths."""
     rng = random.Random(seed)
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
     for n in range(count):
         target = rng.choice(list(MODELS))
+        team = rng.randint(1, 20)
         fmt = "TEXT" if target == "mlengine" else "JSONL"
         text = TEMPLATE.format(
             schema=SCHEMA,
             name=f"job_{n:06d}",
-            team=rng.randint(1, 20),
+            team=team,
             target=target,
             region="us-central1" if n % 100 else "mars-north1",
-            model=MODELS[target].format(n=n),
+            model=MODELS[target].format(n=n, team=team),
             fmt=fmt,
-            key="keyField: id" if target != "mlengine" else "",
-            workers=rng.randint(1, 20),
+            inputs=INPUTS[target],
+            key="keyField: id" if target == "vertex" else "",
+            resources=RESOURCES[target].format(workers=rng.randint(1, 20)),
             retries=rng.randint(0, 3),
             hours=rng.randint(1, 48),
         )

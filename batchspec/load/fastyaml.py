@@ -85,10 +85,29 @@ def load_all(text: str) -> list[Any] | None:
 def _needs_reference(text: str) -> bool:
     if _RARE.search(text) is not None or _DIGITS.search(text) is not None:
         return True  # (yaml-rs reads even a quoted date or time as one)
-    if any(s in _QUOTED.sub('""', text) for s in _RISKY):
+    if _risky(_QUOTED.sub('""', text)):
         return True
     lowered = text.lower()
     return ".nan" in lowered or ".inf" in lowered or text.startswith(("...", "*", "_"))
+
+
+def _risky(text: str) -> bool:
+    """Whether `text` holds any of `_RISKY`, found by looking behind each `_`
+    and `*` (a spec has a few) instead of scanning the text once per
+    combination (a test holds the two equal)."""
+    i = text.find("_", 1)
+    while i > 0:
+        if text[i - 1] in " \n[{,.-" or text[i - 2 : i] in ("0x", "0o", "0b"):
+            return True
+        i = text.find("_", i + 1)
+    i = text.find("*", 1)
+    while i > 0:
+        if text[i - 1] in " \n[{,":
+            return True
+        i = text.find("*", i + 1)
+    if "0X" in text or "0O" in text or "0B" in text or "\n..." in text:
+        return True
+    return ("]" in text or "}" in text) and any(s in text for s in ("]:", "}:", "] :", "} :"))
 
 
 def _without_comment_lines(text: str) -> str:

@@ -18,6 +18,8 @@ from batchspec.diagnostics import Diagnostic
 
 def check_references(data: Any) -> list[Diagnostic]:
     """BS285 for malformed references, BS286 for references out of place."""
+    if not _mentions_env(data):
+        return []
     out = []
     for path, text in secrets.strings(data):
         if not secrets.has_reference(text):
@@ -45,6 +47,35 @@ def check_references(data: Any) -> list[Diagnostic]:
                 )
             )
     return out
+
+
+def _mentions_env(data: Any) -> bool:
+    """Whether any string holds `${env:` (every form of a reference starts
+    so): most specs hold none, and this walk builds no paths, unlike the one
+    that reports them. Containers, and strings long enough to matter, are
+    looked at once each, so a value shared by many aliases costs one look
+    however often the document repeats it."""
+    if not isinstance(data, dict | list | tuple):
+        return isinstance(data, str) and "${env:" in data
+    seen = {id(data)}
+    todo = [data]
+    while todo:
+        node = todo.pop()
+        for item in node.values() if isinstance(node, dict) else node:
+            if isinstance(item, str):
+                if len(item) > _SHORT:
+                    if id(item) in seen:
+                        continue
+                    seen.add(id(item))
+                if "${env:" in item:
+                    return True
+            elif isinstance(item, dict | list | tuple) and id(item) not in seen:
+                seen.add(id(item))
+                todo.append(item)
+    return False
+
+
+_SHORT = 64  # strings this short are scanned again rather than remembered
 
 
 __all__ = ["check_references"]

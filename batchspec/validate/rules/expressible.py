@@ -10,8 +10,7 @@ against the spec as written, so both say the same.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from batchspec.diagnostics import Diagnostic, DocPath
@@ -74,68 +73,60 @@ IGNORED = rule(
 )
 
 
-@dataclass(frozen=True)
-class _Setting:
-    path: DocPath
-    label: str
-    value: Any
+_IN, _RES = ("spec", "input"), ("spec", "resources")
 
 
-def _explicit(model: object, field: str, value: Any) -> Any:
-    return value if is_set(model, field) else None
+def _explicit(model: object, field: str) -> Any:
+    return getattr(model, field) if is_set(model, field) else None
 
 
-def _settings(doc: BatchPredictionJobSpec) -> dict[str, _Setting]:
-    spec, inp, res = doc.spec, doc.spec.input, doc.spec.resources
-    base_in, base_res = ("spec", "input"), ("spec", "resources")
-    items = [
-        _Setting((*base_in, "keyField"), "keyField", inp.key_field),
-        _Setting((*base_in, "includedFields"), "includedFields", inp.included_fields),
-        _Setting((*base_in, "excludedFields"), "excludedFields", inp.excluded_fields),
-        _Setting((*base_in, "instanceType"), "instanceType", inp.instance_type),
-        _Setting(
-            (*base_in, "tfRecordDecode"),
-            "tfRecordDecode: example",
-            "example" if inp.tf_record_decode == "example" else None,
-        ),
-        _Setting((*base_in, "requests"), "requests", inp.requests),
-        _Setting((*base_in, "fileName"), "fileName", inp.file_name),
-        _Setting(("spec", "serviceAccount"), "serviceAccount", spec.service_account),
-        _Setting(("spec", "encryptionKeyName"), "encryptionKeyName", spec.encryption_key_name),
-        _Setting(
-            ("spec", "generateExplanation"),
-            "generateExplanation",
-            True if spec.generate_explanation else None,
-        ),
-        _Setting(("spec", "explanationSpec"), "explanationSpec", spec.explanation_spec),
-        _Setting(
-            ("spec", "disableContainerLogging"),
-            "disableContainerLogging",
-            True if spec.disable_container_logging else None,
-        ),
-        _Setting(("spec", "modelParameters"), "modelParameters", spec.model_parameters),
-        _Setting(("metadata", "displayName"), "displayName", doc.metadata.display_name),
-        _Setting((*base_res, "replicaCount"), "replicaCount", res.replica_count),
-        _Setting((*base_res, "maxReplicaCount"), "maxReplicaCount", res.max_replica_count),
-        _Setting(
-            (*base_res, "maxWorkerCount"),
-            "maxWorkerCount",
-            _explicit(res, "max_worker_count", res.max_worker_count),
-        ),
-        _Setting(
-            (*base_res, "batchSize"), "batchSize", _explicit(res, "batch_size", res.batch_size)
-        ),
-        _Setting(
-            ("spec", "output", "overwrite"),
-            "overwrite",
-            True if doc.spec.output.overwrite else None,
-        ),
-        _Setting(("spec", "ray"), "ray", spec.ray),
-        _Setting(("spec", "genai"), "genai", spec.genai),
-        _Setting(("spec", "project"), "project", spec.project),
-        _Setting(("spec", "region"), "region", spec.region),
-    ]
-    return {s.label: s for s in items}
+def _flag(value: bool) -> Any:
+    return True if value else None
+
+
+# label -> (document path, the setting's value when written, else None). A
+# table built once: a target drops a few of these, and reading only those
+# costs a fraction of building all of them for every spec.
+_SETTINGS: dict[str, tuple[DocPath, Callable[[BatchPredictionJobSpec], Any]]] = {
+    "keyField": ((*_IN, "keyField"), lambda d: d.spec.input.key_field),
+    "includedFields": ((*_IN, "includedFields"), lambda d: d.spec.input.included_fields),
+    "excludedFields": ((*_IN, "excludedFields"), lambda d: d.spec.input.excluded_fields),
+    "instanceType": ((*_IN, "instanceType"), lambda d: d.spec.input.instance_type),
+    "tfRecordDecode: example": (
+        (*_IN, "tfRecordDecode"),
+        lambda d: "example" if d.spec.input.tf_record_decode == "example" else None,
+    ),
+    "requests": ((*_IN, "requests"), lambda d: d.spec.input.requests),
+    "fileName": ((*_IN, "fileName"), lambda d: d.spec.input.file_name),
+    "serviceAccount": (("spec", "serviceAccount"), lambda d: d.spec.service_account),
+    "encryptionKeyName": (("spec", "encryptionKeyName"), lambda d: d.spec.encryption_key_name),
+    "generateExplanation": (
+        ("spec", "generateExplanation"),
+        lambda d: _flag(d.spec.generate_explanation),
+    ),
+    "explanationSpec": (("spec", "explanationSpec"), lambda d: d.spec.explanation_spec),
+    "disableContainerLogging": (
+        ("spec", "disableContainerLogging"),
+        lambda d: _flag(d.spec.disable_container_logging),
+    ),
+    "modelParameters": (("spec", "modelParameters"), lambda d: d.spec.model_parameters),
+    "displayName": (("metadata", "displayName"), lambda d: d.metadata.display_name),
+    "replicaCount": ((*_RES, "replicaCount"), lambda d: d.spec.resources.replica_count),
+    "maxReplicaCount": ((*_RES, "maxReplicaCount"), lambda d: d.spec.resources.max_replica_count),
+    "maxWorkerCount": (
+        (*_RES, "maxWorkerCount"),
+        lambda d: _explicit(d.spec.resources, "max_worker_count"),
+    ),
+    "batchSize": (
+        (*_RES, "batchSize"),
+        lambda d: _explicit(d.spec.resources, "batch_size"),
+    ),
+    "overwrite": (("spec", "output", "overwrite"), lambda d: _flag(d.spec.output.overwrite)),
+    "ray": (("spec", "ray"), lambda d: d.spec.ray),
+    "genai": (("spec", "genai"), lambda d: d.spec.genai),
+    "project": (("spec", "project"), lambda d: d.spec.project),
+    "region": (("spec", "region"), lambda d: d.spec.region),
+}
 
 
 # Per target: settings that change *what* runs (dropping them is an error) and
@@ -212,11 +203,10 @@ def unsupported_settings(doc: BatchPredictionJobSpec) -> Iterator[Diagnostic]:
     target, service = doc.spec.target, _service(doc)
     cited = CARRY.get(target.value, CARRY["engines"])
     errors, warnings = _DROPPED.get(service, ((), ()))
-    settings = _settings(doc)
     for names_, severity in ((errors, Severity.ERROR), (warnings, Severity.WARNING)):
         for name in names_:
-            setting = settings[name]
-            if setting.value is None:
+            path, value_of = _SETTINGS[name]
+            if value_of(doc) is None:
                 continue
             why = _WHY.get((service, name)) or _WHY.get((None, name))
             verb = "cannot carry" if severity is Severity.ERROR else "ignores"
@@ -225,9 +215,9 @@ def unsupported_settings(doc: BatchPredictionJobSpec) -> Iterator[Diagnostic]:
                 hint = "remove it" if severity is Severity.ERROR else None
             message = f"{target.value} {verb} `{name}`" + (f": {why}" if why else "")
             if severity is Severity.ERROR:
-                yield cited.error(message, setting.path, hint)
+                yield cited.error(message, path, hint)
             else:
-                yield cited.warning(message, setting.path, hint)
+                yield cited.warning(message, path, hint)
 
 
 def ignored_settings(doc: BatchPredictionJobSpec) -> Iterator[Diagnostic]:

@@ -3,10 +3,15 @@
 Each function returns why a name breaks its owner's rules, or None. They
 know nothing of specs or targets: the rule modules decide where each applies
 and cite the source (repeated here so the function can be checked alone).
+
+The checks that cost more than a regex match are memoised: a tree of specs
+names the same few projects, buckets and labels over and over, and each is
+judged once per process (`_memo` bounds what is kept).
 """
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 import unicodedata
@@ -19,8 +24,10 @@ PROJECT_ID = re.compile(r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")
 # names: https://cloud.google.com/resource-manager/docs/creating-managing-projects
 _DOMAIN = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$")
 PROJECT_NUMBER = re.compile(r"^[1-9][0-9]{0,19}$")
+_memo = functools.lru_cache(maxsize=4096)
 
 
+@_memo
 def project_problem(value: str, *, number_ok: bool = True) -> str | None:
     """Why `value` is neither a project id, a domain-scoped id nor (if allowed) a
     project number."""
@@ -44,6 +51,7 @@ _BUCKET_CHARS = re.compile(r"^[a-z0-9._-]+$")
 _GOOGLE_LIKE = re.compile(r"g[o0][o0]g[l1]e")
 
 
+@_memo
 def bucket_problem(bucket: str) -> str | None:
     """Why `bucket` is not a Cloud Storage bucket name."""
     if not bucket:
@@ -59,11 +67,12 @@ def bucket_problem(bucket: str) -> str | None:
         return f"bucket {bucket!r}: each dot-separated part has 1 to 63 characters"
     if not (bucket[0].isalnum() and bucket[-1].isalnum()):
         return f"bucket {bucket!r}: starts and ends with a letter or digit"
-    try:
-        ipaddress.IPv4Address(bucket)
-        return f"bucket {bucket!r} looks like an IP address"
-    except ValueError:
-        pass
+    if bucket.replace(".", "").isdigit():  # else IPv4Address refuses it (by a slow raise)
+        try:
+            ipaddress.IPv4Address(bucket)
+            return f"bucket {bucket!r} looks like an IP address"
+        except ValueError:
+            pass
     if bucket.startswith("goog"):
         return f"bucket {bucket!r}: names cannot begin with `goog`"
     if _GOOGLE_LIKE.search(bucket):
@@ -120,6 +129,7 @@ def _table_char(c: str) -> bool:
     return category[0] in "LMN" or category in _TABLE_CATEGORIES
 
 
+@_memo
 def table_problem(table: str) -> str | None:
     """Why `table` is not a BigQuery table id (a `$partition` decorator is allowed)."""
     name, sep, partition = table.partition("$")
@@ -143,6 +153,7 @@ def table_problem(table: str) -> str | None:
 _LABEL_OK = ("Ll", "Lo", "Lm", "Mn", "Mc", "Nd")
 
 
+@_memo
 def label_text_problem(text: str, *, key: bool) -> str | None:
     """Why `text` is not a label key (or value), length aside."""
     bad = sorted({c for c in text if c not in "_-" and unicodedata.category(c) not in _LABEL_OK})
