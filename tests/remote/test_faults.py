@@ -231,9 +231,14 @@ def test_someone_else_writing_meanwhile_is_never_overwritten(
     first_five = NAMES[:5]
     write_specs(root / "few", [local_job(n) for n in first_five])
     assert run(root, gcs_double, "apply", "few").returncode == 0
-    slow = start(root, gcs_double, "apply", "specs", FAKE_BACKEND_DELAY="0.05")
-    wait_for(lambda: gcs_double.read(BUCKET, LOCK), "the apply to take the lock")
+    # The apply's push is held in the double until the other writer has written:
+    # waiting only for the lock let a loaded machine read the state after the
+    # foreign write, and then nothing had been overwritten to refuse.
+    push = gcs_double.hold(STATE)
+    slow = start(root, gcs_double, "apply", "specs")
+    assert push.started.wait(120), "the apply never pushed its state"
     foreign = foreign_write(root, gcs_double)
+    push.release(commit=True)
     out, err = slow.communicate(timeout=180)
     assert slow.returncode == 1, out + err
     assert "changed since this run read it" in err and "run the command again" in err
