@@ -103,29 +103,25 @@ class VertexModels:
     def find(self, version: str) -> str | None:
         """`projects/P/locations/L/models/ID@VERSION_ID` of the version that
         `version` (`...models/ID@ALIAS`) names, or None when there is none."""
-        ctx, region = self._ctx(f"get model {version}", version, job_read=True)
-        client = self._client(region)
-        try:
-            found = self.backend.calls.call(
-                lambda: client.get_model(name=version, retry=None, timeout=self.backend.timeout),
-                ctx,
-            )
-        except JobNotFoundError:
-            return None
-        return f"{found.name}@{found.version_id}"
+        found = self._version(version)
+        return None if found is None else f"{found.name}@{found.version_id}"
 
     def labels(self, version: str) -> dict[str, str] | None:
         """The labels of the version `version` names, or None when there is none."""
+        found = self._version(version)
+        return None if found is None else dict(found.labels)
+
+    def _version(self, version: str) -> Any:
+        """The Model message of the version `version` names, or None when there is none."""
         ctx, region = self._ctx(f"get model {version}", version, job_read=True)
         client = self._client(region)
         try:
-            found = self.backend.calls.call(
+            return self.backend.calls.call(
                 lambda: client.get_model(name=version, retry=None, timeout=self.backend.timeout),
                 ctx,
             )
         except JobNotFoundError:
             return None
-        return dict(found.labels)
 
     def exists(self, model: str) -> bool:
         """Whether the model (`projects/P/locations/L/models/ID`) exists."""
