@@ -10,30 +10,8 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
 
 from batchspec.cli import _runtime as rt
-from batchspec.cli._output import add_output_option
-
-EXAMPLES = [
-    ("batchspec drift", "report drift of specs/ against state and the backends (exit 2 if any)"),
-    ("batchspec drift --no-outputs -o json", "skip output checksums; JSON out"),
-]
-
-
-def add_parser(sub: Any) -> None:
-    """Register the command."""
-    p = sub.add_parser(
-        "drift",
-        help="report drift (read-only; exit 2 when there is any)",
-        description="Compare specs, recorded state, the backends and the outputs; report"
-        " (and record) everything that drifted. Changes no job.",
-    )
-    p.add_argument("paths", nargs="*", help="spec files or folders (default: specs/ if present)")
-    add_output_option(p)
-    p.add_argument("--no-outputs", action="store_true", help="skip output checksum checks")
-    rt.add_select_option(p)
-    rt.add_state_option(p)
 
 
 def run(args: argparse.Namespace) -> int:

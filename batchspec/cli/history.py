@@ -6,34 +6,6 @@ import argparse
 from typing import Any
 
 from batchspec.cli import _runtime as rt
-from batchspec.cli._output import add_output_option
-
-EXAMPLES = [
-    ("batchspec history review_sentiment", "every recorded transition of one job"),
-    ("batchspec history --drift --audit -o json", "with drift findings and the audit log, JSON"),
-    ("batchspec history --names", "every job name ever used (names are never reused)"),
-]
-
-
-def add_parser(sub: Any) -> None:
-    """Register the command."""
-    p = sub.add_parser(
-        "history",
-        help="show recorded transitions (and drift and audit entries)",
-        description="Every event batchspec recorded: intents, submits, adoptions, state"
-        " changes, cancels, forgets; with --drift and --audit, drift findings and lease breaks.",
-    )
-    p.add_argument("job", nargs="?", help="only this spec name")
-    p.add_argument("--limit", type=int, default=100, help="newest N events (default 100)")
-    p.add_argument("--drift", action="store_true", help="also list drift findings")
-    p.add_argument("--audit", action="store_true", help="also list the audit log")
-    p.add_argument(
-        "--names",
-        action="store_true",
-        help="list every job name ever used (spec and remote names) instead",
-    )
-    add_output_option(p)
-    rt.add_state_option(p)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -14,81 +14,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from batchspec.cli import _runtime as rt
-from batchspec.cli._output import add_output_option
 
 if TYPE_CHECKING:
     from batchspec.remote.protocol import StateObject
     from batchspec.remote.session import RemoteSession
 
 ACTIONS = ("pull", "push", "lock-info", "break-lock", "versions", "restore")
-EXAMPLES = [
-    (
-        "batchspec state push .batchspec/state.db --state gs://acme-state/prod",
-        "move a local state to a bucket, where the team and CI share it",
-    ),
-    ("batchspec state lock-info --state gs://acme-state/prod", "who holds the lock, since when"),
-    (
-        "batchspec state break-lock --state gs://acme-state/prod",
-        "break the lock of a run that was killed (audited)",
-    ),
-]
-
-
-def add_parser(sub: Any) -> None:
-    """Register the command and its sub-commands."""
-    p = sub.add_parser(
-        "state",
-        help="remote state: pull, push, lock-info, break-lock, versions, restore",
-        description="Work with remote state (--state gs://BUCKET/PREFIX): see who holds its"
-        " lock, pull and push it, break a stale lock, list and restore earlier generations.",
-    )
-    actions = p.add_subparsers(dest="action", metavar="ACTION")
-    pull = actions.add_parser(
-        "pull",
-        help="bring the local working copy in step (or --out FILE: download a copy)",
-        description="Without --out: under the lock, update the local working copy from the"
-        " bucket (pushing first any writes an interrupted run left in it). With --out FILE:"
-        " download the live state to FILE, without locking.",
-    )
-    pull.add_argument("--out", "-O", metavar="FILE", help="download a copy to FILE")
-    pull.add_argument("--force", action="store_true", help="replace FILE if it exists")
-    push = actions.add_parser(
-        "push",
-        help="make a local state file the remote state (under the lock)",
-        description="Push FILE (for instance a local .batchspec/state.db moving to the"
-        " bucket) as the new remote state. Refused when the bucket holds another state or a"
-        " newer one, unless --force; the replaced generation is kept either way.",
-    )
-    push.add_argument("file", help="the state file to push")
-    push.add_argument("--force", action="store_true", help="replace another or a newer state")
-    info = actions.add_parser("lock-info", help="who holds the lock; the live generation")
-    add_output_option(info)
-    brk = actions.add_parser(
-        "break-lock",
-        help="break the lock of a holder that is gone (recorded in the audit log)",
-        description="Take the lock from its holder and release it. Only for a holder that is"
-        " gone (killed, its CI runner cancelled): a live holder would go on writing. Pass the"
-        " lock id `lock-info` shows to break exactly that lock.",
-    )
-    brk.add_argument("--id", dest="lock_id", metavar="LOCK_ID", help="break only this lock")
-    ver = actions.add_parser("versions", help="the generations that can be restored")
-    add_output_option(ver)
-    res = actions.add_parser(
-        "restore",
-        help="make an earlier generation the live state again",
-        description="Put an earlier generation back as the live state (a new generation;"
-        " the one it replaces is kept too).",
-    )
-    res.add_argument("generation", type=int, help="a generation `state versions` lists")
-    for action in (pull, push, info, brk, ver, res):
-        rt.add_state_option(action)
-        action.add_argument(
-            "--lock-timeout",
-            type=float,
-            default=0.0,
-            metavar="SECONDS",
-            help="wait this long for the lock (default: fail at once)",
-        )
 
 
 def run(args: argparse.Namespace) -> int:

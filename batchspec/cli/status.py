@@ -6,26 +6,6 @@ import argparse
 from typing import Any
 
 from batchspec.cli import _runtime as rt
-from batchspec.cli._output import add_output_option
-
-EXAMPLES = [
-    ("batchspec status", "every spec's current job and its state"),
-    ("batchspec status --refresh --all -o json", "ask the backends first; every job, as JSON"),
-]
-
-
-def add_parser(sub: Any) -> None:
-    """Register the command."""
-    p = sub.add_parser(
-        "status",
-        help="list jobs and their states",
-        description="The current job of every spec name (with --all: every job ever"
-        " recorded). --refresh asks the backends first and records what they say.",
-    )
-    p.add_argument("--all", action="store_true", help="include superseded and forgotten jobs")
-    p.add_argument("--refresh", action="store_true", help="ask the backends first")
-    add_output_option(p)
-    rt.add_state_option(p)
 
 
 def run(args: argparse.Namespace) -> int:
