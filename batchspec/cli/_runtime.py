@@ -33,6 +33,21 @@ def paths_of(args: argparse.Namespace) -> list[str]:
     return list(args.paths) or list(DEFAULT_PATHS)
 
 
+def present_paths(args: argparse.Namespace) -> list[str]:
+    """Spec paths given, or the default folder if there is one: `drift` and
+    `report` also work on recorded state alone."""
+    return list(args.paths) or [p for p in DEFAULT_PATHS if os.path.exists(p)]
+
+
+def chosen_state(args: argparse.Namespace) -> str | None:
+    """The state --state or $BATCHSPEC_STATE names: a file, or remote state
+    (`gs://BUCKET/PREFIX`); None for the default file."""
+    from batchspec.state import STATE_ENV
+
+    flag: str | None = getattr(args, "state", None)
+    return flag or os.environ.get(STATE_ENV)
+
+
 def check_replace(names: list[str], desired: Any) -> None:
     """`--replace NAME` must name a declared job (a typo must not pass silently)."""
     from batchspec.errors import BatchspecError
@@ -64,10 +79,9 @@ def open_state(
     writers' check.
     """
     from batchspec.remote.location import is_remote
-    from batchspec.state import STATE_ENV, StateStore, resolve_state_path
+    from batchspec.state import StateStore, resolve_state_path
 
-    flag = getattr(args, "state", None)
-    location = flag or os.environ.get(STATE_ENV)
+    location = chosen_state(args)
     if is_remote(location):
         from batchspec.remote.session import RemoteSession
 
@@ -81,7 +95,7 @@ def open_state(
             log=warn,
         )
     return StateStore.open(
-        resolve_state_path(flag),
+        resolve_state_path(location),
         create=create,
         readonly=readonly,
         init=bool(getattr(args, "init", False)),
@@ -222,10 +236,3 @@ def table(rows: list[list[str]], header: list[str]) -> str:
         cells = [str(c).ljust(w) for c, w in zip(row, widths, strict=True)]
         lines.append("  ".join(cells).rstrip())
     return "\n".join(lines)
-
-
-def dumps(data: Any) -> str:
-    """Pretty JSON for --output json."""
-    import json
-
-    return json.dumps(data, indent=2, ensure_ascii=False, default=str)

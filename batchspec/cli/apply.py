@@ -244,17 +244,18 @@ def _wait(
     from batchspec.reconcile.controller import Controller, ControllerOptions
     from batchspec.state.records import Disposition
 
+    options = ControllerOptions(
+        interval=args.interval,
+        max_interval=max(10.0, args.interval * 5),
+        max_running=args.max_running,
+        allow_retired=args.allow_retired,
+    )
     controller = Controller(
         ctx.store,
         ctx.provider,
         desired,
         actor=ctx.actor,
-        options=ControllerOptions(
-            interval=args.interval,
-            max_interval=max(10.0, args.interval * 5),
-            max_running=args.max_running,
-            allow_retired=args.allow_retired,
-        ),
+        options=options,
         stop=ctx.stop,
         guard=ctx.guard,
         report=ctx.report,

@@ -9,9 +9,9 @@ finding with a timestamp. Exit 0 no drift, 2 drift, 1 errors.
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from batchspec.cli import _runtime as rt
+from batchspec.cli._output import emit_json, wants_json
 
 
 def run(args: argparse.Namespace) -> int:
@@ -19,7 +19,7 @@ def run(args: argparse.Namespace) -> int:
     from batchspec.plan import load_desired
     from batchspec.reconcile.drift import detect_drift
 
-    paths = list(args.paths) or [p for p in rt.DEFAULT_PATHS if Path(p).exists()]
+    paths = rt.present_paths(args)
     desired = load_desired(paths, select=args.select, targets=args.targets) if paths else None
     # Findings are recorded, so a state file is created if there is none yet.
     with rt.open_state(args, create=True, write="drift") as store:
@@ -37,8 +37,8 @@ def run(args: argparse.Namespace) -> int:
     ]
     if desired is not None:
         problems += [f"{p.name or p.file}: {p.message}" for p in desired.problems]
-    if args.output == "json":
-        rt.say(rt.dumps({"drift": [e.to_dict() for e in events], "errors": problems}))
+    if wants_json(args):
+        emit_json({"drift": [e.to_dict() for e in events], "errors": problems})
     else:
         if not events:
             rt.say("No drift.")

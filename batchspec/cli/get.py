@@ -6,6 +6,7 @@ import argparse
 from typing import Any
 
 from batchspec.cli import _runtime as rt
+from batchspec.cli._output import dumps, emit_json, wants_json
 from batchspec.errors import StateError
 
 
@@ -41,8 +42,8 @@ def run(args: argparse.Namespace) -> int:
     data["drift"] = [e.to_dict() for e in drift]
     if args.body and revision:
         data["body"] = revision.body
-    if args.output == "json":
-        rt.say(rt.dumps(data))
+    if wants_json(args):
+        emit_json(data)
         return 0
     for key in (
         "name",
@@ -77,5 +78,5 @@ def run(args: argparse.Namespace) -> int:
                 f"  {e.last_seen:%Y-%m-%d %H:%M:%S}Z  {e.finding.kind.value}: {e.finding.detail}"
             )
     if args.body and revision:
-        rt.say("\nbody:\n" + rt.dumps(revision.body))
+        rt.say("\nbody:\n" + dumps(revision.body))
     return 0

@@ -6,6 +6,7 @@ import argparse
 from typing import Any
 
 from batchspec.cli import _runtime as rt
+from batchspec.cli._output import emit_json, wants_json
 
 
 def run(args: argparse.Namespace) -> int:
@@ -16,23 +17,21 @@ def run(args: argparse.Namespace) -> int:
         events = store.transitions(name=args.job, limit=args.limit)
         drift = store.drift_events(name=args.job, limit=args.limit) if args.drift else []
         audit = store.audit_entries(limit=args.limit) if args.audit else []
-    if args.output == "json":
-        rt.say(
-            rt.dumps(
-                {
-                    "transitions": [t.to_dict() for t in events],
-                    "drift": [e.to_dict() for e in drift],
-                    "audit": [
-                        {
-                            "at": a.at.isoformat(),
-                            "actor": a.actor,
-                            "kind": a.kind,
-                            "message": a.message,
-                        }
-                        for a in audit
-                    ],
-                }
-            )
+    if wants_json(args):
+        emit_json(
+            {
+                "transitions": [t.to_dict() for t in events],
+                "drift": [e.to_dict() for e in drift],
+                "audit": [
+                    {
+                        "at": a.at.isoformat(),
+                        "actor": a.actor,
+                        "kind": a.kind,
+                        "message": a.message,
+                    }
+                    for a in audit
+                ],
+            }
         )
         return 0
     if not events and not drift and not audit:
@@ -80,13 +79,11 @@ def _names(store: Any, output: str) -> int:
         for backend, name, first in store.names_used(kind)
     ]
     if output == "json":
-        rt.say(
-            rt.dumps(
-                [
-                    {"kind": k, "backend": b or None, "name": n, "firstUsedAt": f.isoformat()}
-                    for k, b, n, f in rows
-                ]
-            )
+        emit_json(
+            [
+                {"kind": k, "backend": b or None, "name": n, "firstUsedAt": f.isoformat()}
+                for k, b, n, f in rows
+            ]
         )
         return 0
     rt.say(

@@ -25,7 +25,7 @@ def run(args: argparse.Namespace) -> int:
         raise BatchspecError(f"--jobs must be 0 or more, not {args.jobs}")
     from batchspec.ui.report import build_report, write_report
 
-    paths = list(args.paths) or [p for p in rt.DEFAULT_PATHS if Path(p).exists()]
+    paths = rt.present_paths(args)
     target = Path(args.html)
     if target.is_dir():
         raise BatchspecError(f"--html {target} is a folder", hint="name a file: --html report.html")

@@ -13,6 +13,7 @@ import argparse
 from typing import Any
 
 from batchspec.cli import _runtime as rt
+from batchspec.cli._output import emit_json, wants_json
 from batchspec.errors import StateError
 
 
@@ -29,8 +30,8 @@ def run(args: argparse.Namespace) -> int:
             hint="a spec with spec.schedule or spec.trigger is recorded by `batchspec apply`;"
             " `batchspec status` lists every job",
         )
-    if args.output == "json":
-        rt.say(rt.dumps(found.to_dict(every=args.all)))
+    if wants_json(args):
+        emit_json(found.to_dict(every=args.all))
         return 0
     rt.say(f"{found.name}: {found.recurrence.describe()}")
     runs = found.runs if args.all else found.kept()

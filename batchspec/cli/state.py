@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from batchspec.cli import _runtime as rt
+from batchspec.cli._output import emit_json, wants_json
 
 if TYPE_CHECKING:
     from batchspec.remote.protocol import StateObject
@@ -44,13 +45,10 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _session(args: argparse.Namespace) -> RemoteSession:
-    import os
-
     from batchspec.errors import StateError
     from batchspec.remote.location import is_remote
-    from batchspec.state import STATE_ENV
 
-    location = args.state or os.environ.get(STATE_ENV)
+    location = rt.chosen_state(args)
     if not is_remote(location):
         shown = location or ".batchspec/state.db (the default)"
         raise StateError(
@@ -88,37 +86,29 @@ def _push(session: RemoteSession, args: argparse.Namespace) -> int:
 
 
 def _lock_info(session: RemoteSession, args: argparse.Namespace) -> int:
+    from dataclasses import asdict
+
     from batchspec.remote import admin
     from batchspec.state.records import utc_now
 
     found = admin.status(session)
     now = utc_now()
-    if args.output == "json":
+    if wants_json(args):
         lock = found.lock.record if found.lock else None
-        rt.say(
-            rt.dumps(
-                {
-                    "url": found.url,
-                    "lock": None
-                    if lock is None
-                    else {
-                        "id": lock.id,
-                        "owner": lock.owner,
-                        "host": lock.host,
-                        "pid": lock.pid,
-                        "command": lock.command,
-                        "purpose": lock.purpose,
-                        "acquired_at": lock.acquired_at,
-                        "heartbeat_at": lock.heartbeat_at,
-                        "expires_at": lock.expires_at,
-                        "age_seconds": round((now - lock.acquired_at).total_seconds(), 1),
-                        "stale": lock.stale(now),
-                    },
-                    "state": _version_dict(found.state) if found.state else None,
-                    "working_copy": str(found.working_copy),
-                    "working_copy_generation": found.working_generation,
-                }
-            )
+        emit_json(
+            {
+                "url": found.url,
+                "lock": None
+                if lock is None
+                else {
+                    **asdict(lock),
+                    "age_seconds": round((now - lock.acquired_at).total_seconds(), 1),
+                    "stale": lock.stale(now),
+                },
+                "state": _version_dict(found.state) if found.state else None,
+                "working_copy": str(found.working_copy),
+                "working_copy_generation": found.working_generation,
+            }
         )
         return 0
     if found.lock is None:
@@ -148,8 +138,8 @@ def _versions(session: RemoteSession, args: argparse.Namespace) -> int:
     from batchspec.remote import admin
 
     found = admin.versions(session)
-    if args.output == "json":
-        rt.say(rt.dumps([_version_dict(v) for v in found]))
+    if wants_json(args):
+        emit_json([_version_dict(v) for v in found])
         return 0
     if not found:
         rt.say(f"{session.location} holds no state yet")

@@ -6,6 +6,7 @@ import argparse
 from typing import Any
 
 from batchspec.cli import _runtime as rt
+from batchspec.cli._output import emit_json, wants_json
 
 
 def run(args: argparse.Namespace) -> int:
@@ -26,8 +27,8 @@ def run(args: argparse.Namespace) -> int:
         records = store.all_jobs() if args.all else list(store.current_jobs().values())
         now = store.now()
         recurring = _recurring(store, records, now)
-    if args.output == "json":
-        rt.say(rt.dumps([_with_runs(r.to_dict(), recurring) for r in records]))
+    if wants_json(args):
+        emit_json([_with_runs(r.to_dict(), recurring) for r in records])
         return 0
     if not records and not recurring:
         rt.say("No jobs recorded yet. `batchspec apply` submits the specs.")

@@ -58,10 +58,9 @@ def _token(args: argparse.Namespace) -> str:
 def _reader(args: argparse.Namespace) -> StateReader:
     """The state the pages read: a local file, or remote state's live generation."""
     from batchspec.remote.location import is_remote
-    from batchspec.state import STATE_ENV
     from batchspec.ui.source import RemoteStateReader, StateReader, state_location
 
-    chosen = args.state or os.environ.get(STATE_ENV)
+    chosen = rt.chosen_state(args)
     if is_remote(chosen):
         assert chosen is not None
         return RemoteStateReader(chosen, log=rt.warn)
