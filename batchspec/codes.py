@@ -192,7 +192,7 @@ CODES: dict[str, Code] = {
         Code(
             "BS510",
             "bad-answer",
-            "An answer breaks the prediction contract: its instances fail, within the error budget.",
+            "An answer breaks the prediction contract: its instances fail, within the budget.",
         ),
         Code("BS511", "program-failed", "The program failed for a cause batchspec cannot name."),
     ]
