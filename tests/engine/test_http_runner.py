@@ -123,6 +123,19 @@ def test_a_request_past_its_timeout_fails_alone(server_cmd: list[str], tmp_path:
         model.close()
 
 
+def test_a_dropped_connection_fails_the_request_alone(
+    server_cmd: list[str], tmp_path: Path
+) -> None:
+    model = start(server_cmd, tmp_path, "ok")
+    try:
+        with pytest.raises(InstanceError, match="dropped the connection") as info:
+            model.predict(["dropped"])
+        assert info.value.status == "UNAVAILABLE" and info.value.isolate
+        assert model.predict([{"a": 1}])[0]["echo"] == {"a": 1}
+    finally:
+        model.close()
+
+
 def test_a_server_that_hangs_fails_the_job(server_cmd: list[str], tmp_path: Path) -> None:
     """Stopped (SIGSTOP): neither the request nor the health route answers."""
     import os

@@ -5,8 +5,8 @@ container. MODE picks a behaviour (the failures of seed 002):
 
     ok           answer {"predictions": [...]}; HTTP 500 for a batch holding "bad",
                  a body that is not JSON for one holding "garbled", no `predictions`
-                 for one holding "nopreds", and no answer at all (until stopped)
-                 for one holding "stuck"
+                 for one holding "nopreds", a closed connection for one holding
+                 "dropped", and no answer at all (until stopped) for one holding "stuck"
     ignore_port  listen on a port of its own choosing (a hard-coded port)
     unhealthy    health route answers 503 forever
     exit         exit 3 at start, after printing why
@@ -80,6 +80,9 @@ class Handler(BaseHTTPRequestHandler):
             return
         if "nopreds" in text:
             self._send(200, b'{"outputs": []}')
+            return
+        if "dropped" in text:
+            self.close_connection = True  # no answer: the client sees the connection close
             return
         if "stuck" in text:
             threading.Event().wait()  # this request never gets an answer
