@@ -31,9 +31,10 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from batchspec.errors import LeaseHeldError, StateError
-from batchspec.state.base import decode_time
+from batchspec.state.base import decode_time, from_row
 from batchspec.state.records import LeaseInfo, to_text
 from batchspec.state.store import StateStore
 
@@ -83,6 +84,17 @@ def pid_alive(pid: int) -> bool:
     return True
 
 
+def _moment(value: object, what: str, path: Path | None) -> datetime:
+    moment = decode_time(value, what, path)
+    if moment is None:
+        raise StateError(f"state file {path}: {what} is missing")
+    return moment
+
+
+_LEASE_COLUMNS = "owner_id, owner, host, pid, command, acquired_at, heartbeat_at, expires_at"
+_LEASE_DECODE = dict.fromkeys(("acquired_at", "heartbeat_at", "expires_at"), _moment)
+
+
 class Lease:
     """Acquire, renew and release the lease on one state store."""
 
@@ -107,28 +119,12 @@ class Lease:
     def current(self) -> LeaseInfo | None:
         """The lease row, if anyone holds it."""
         row = self.store.connection.execute(
-            "SELECT owner_id, owner, host, pid, command, acquired_at, heartbeat_at, expires_at"
-            " FROM lease WHERE name = ?",
-            (self.name,),
+            f"SELECT {_LEASE_COLUMNS} FROM lease WHERE name = ?", (self.name,)
         ).fetchone()
         if row is None:
             return None
-        return LeaseInfo(
-            owner_id=row[0],
-            owner=row[1],
-            host=row[2],
-            pid=row[3],
-            command=row[4],
-            acquired_at=self._time(row[5], "acquired_at"),
-            heartbeat_at=self._time(row[6], "heartbeat_at"),
-            expires_at=self._time(row[7], "expires_at"),
-        )
-
-    def _time(self, value: object, column: str) -> datetime:
-        moment = decode_time(value, f"{self.name} lease {column}", self.store.path)
-        if moment is None:
-            raise StateError(f"state file {self.store.path}: {self.name} lease has no {column}")
-        return moment
+        where, path = f"{self.name} lease", self.store.path
+        return from_row(LeaseInfo, _LEASE_COLUMNS, row, _LEASE_DECODE, where=where, path=path)
 
     def acquire(self, *, wait: float = 0.0, break_lease: bool = False, poll: float = 0.5) -> None:
         """Take the lease, waiting up to `wait` seconds for a live holder to finish."""
