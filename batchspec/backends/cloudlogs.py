@@ -34,6 +34,7 @@ from typing import Any
 
 from batchspec.backends.cloud import quote, setting, split_name
 from batchspec.errors import BackendError, PermanentBackendError
+from batchspec.model.camel import camel_fields
 
 RESOURCE_TYPE = "ml_job"
 JOB_ID_LABEL = "job_id"
@@ -53,12 +54,7 @@ class LogEntry:
 
     def to_dict(self) -> dict[str, Any]:
         """`logs -o json`: one object per line, stable keys."""
-        return {
-            "timestamp": self.timestamp,
-            "severity": self.severity,
-            "source": self.source,
-            "message": self.message,
-        }
+        return camel_fields(self, "timestamp severity source message")
 
     def text(self) -> str:
         """The line as `logs` prints it."""
