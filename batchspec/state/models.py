@@ -200,52 +200,29 @@ class ModelStore(StoreBase):
 
     def record_model_operation(self, record_id: int, operation: str, *, actor: str) -> ModelRecord:
         """The upload call answered: its long-running operation's name."""
-        return self._update(
-            record_id,
-            "phase = 'uploading', operation = ?",
-            (operation,),
-            event="uploading",
-            detail=operation,
-            actor=actor,
-        )
+        sets = "phase = 'uploading', operation = ?"
+        return self._update(record_id, "uploading", operation, sets, operation, actor=actor)
 
     def record_model_uploaded(
         self, record_id: int, resource: str, *, actor: str, adopted: bool = False
     ) -> ModelRecord:
         """The version exists: `resource` is `projects/P/locations/L/models/ID@VERSION`."""
-        stamp = self._stamp()
-        return self._update(
-            record_id,
+        stamp, event = self._stamp(), "adopted" if adopted else "uploaded"
+        sets = (
             "phase = 'uploaded', resource = ?, error = NULL, missing_since = NULL,"
-            " uploaded_at = COALESCE(uploaded_at, ?)",
-            (resource, stamp),
-            event="adopted" if adopted else "uploaded",
-            detail=resource,
-            actor=actor,
+            " uploaded_at = COALESCE(uploaded_at, ?)"
         )
+        return self._update(record_id, event, resource, sets, resource, stamp, actor=actor)
 
     def record_model_failed(self, record_id: int, error: str, *, actor: str) -> ModelRecord:
         """The upload's operation ended with an error (or the service refused it)."""
-        return self._update(
-            record_id,
-            "phase = 'failed', error = ?",
-            (error,),
-            event="failed",
-            detail=error,
-            actor=actor,
-        )
+        sets = "phase = 'failed', error = ?"
+        return self._update(record_id, "failed", error, sets, error, actor=actor)
 
     def record_model_missing(self, record_id: int, detail: str, *, actor: str) -> ModelRecord:
         """The uploaded version is gone (deleted outside batchspec)."""
-        stamp = self._stamp()
-        return self._update(
-            record_id,
-            "missing_since = COALESCE(missing_since, ?)",
-            (stamp,),
-            event="missing",
-            detail=detail,
-            actor=actor,
-        )
+        sets = "missing_since = COALESCE(missing_since, ?)"
+        return self._update(record_id, "missing", detail, sets, self._stamp(), actor=actor)
 
     def forget_model(self, record_id: int, *, actor: str, reason: str) -> ModelRecord:
         """Stop tracking an upload (its document was removed); the model stays."""
@@ -260,13 +237,14 @@ class ModelStore(StoreBase):
     def _update(
         self,
         record_id: int,
-        assignments: str,
-        params: tuple[Any, ...],
-        *,
         event: str,
         detail: str | None,
+        assignments: str,
+        *params: Any,
         actor: str,
     ) -> ModelRecord:
+        """Set `assignments` (their `?` taking `params`) on one upload and record
+        `event` with `detail`, in one transaction."""
         stamp = self._stamp()
         with self.transaction() as conn:
             before = self.model(record_id)
