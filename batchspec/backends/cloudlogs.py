@@ -34,7 +34,6 @@ from typing import Any
 
 from batchspec.backends.cloud import quote, setting, split_name
 from batchspec.errors import BackendError, PermanentBackendError
-from batchspec.model.camel import camel_fields
 
 RESOURCE_TYPE = "ml_job"
 JOB_ID_LABEL = "job_id"
@@ -53,8 +52,9 @@ class LogEntry:
     insert_id: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """`logs -o json`: one object per line, stable keys."""
-        return camel_fields(self, "timestamp severity source message")
+        """`logs -o json`: one object per line, stable keys (in this order;
+        `insert_id` only tells lines apart while following, it is not shown)."""
+        return {key: getattr(self, key) for key in ("timestamp", "severity", "source", "message")}
 
     def text(self) -> str:
         """The line as `logs` prints it."""
