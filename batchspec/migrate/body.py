@@ -14,9 +14,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from batchspec.migrate.fields import (
-    DEFAULT_BATCH_SIZE,
-    DEFAULT_MAX_WORKER_COUNT,
     DEFAULT_OUTPUT_DATA_FORMAT,
+    SERVICE_DEFAULTS,
     JobFields,
     MigrationError,
     Problem,
@@ -313,9 +312,8 @@ def normalized_body(body: Mapping[str, Any], *, name: str) -> dict[str, Any]:
     `jobId` replaced by the spec name. Two bodies that normalise equal run the
     same job."""
     prediction = dict(body.get("predictionInput", {}))
-    prediction.setdefault("maxWorkerCount", DEFAULT_MAX_WORKER_COUNT)
-    prediction.setdefault("batchSize", DEFAULT_BATCH_SIZE)
-    prediction.setdefault("outputDataFormat", DEFAULT_OUTPUT_DATA_FORMAT)
+    for key, value in SERVICE_DEFAULTS.items():
+        prediction.setdefault(key, value)
     for key in ("maxWorkerCount", "batchSize"):
         prediction[key] = str(int(prediction[key]))
     out: dict[str, Any] = {"jobId": name, "predictionInput": prediction}

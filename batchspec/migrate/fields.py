@@ -20,6 +20,11 @@ SourceKind = Literal["json", "gcloud"]
 DEFAULT_MAX_WORKER_COUNT = 10
 DEFAULT_BATCH_SIZE = 64
 DEFAULT_OUTPUT_DATA_FORMAT = "JSON"
+SERVICE_DEFAULTS: dict[str, int | str] = {
+    "maxWorkerCount": DEFAULT_MAX_WORKER_COUNT,
+    "batchSize": DEFAULT_BATCH_SIZE,
+    "outputDataFormat": DEFAULT_OUTPUT_DATA_FORMAT,
+}
 
 
 @dataclass(frozen=True)

@@ -54,6 +54,22 @@ def duration_seconds(text: str) -> int:
     return sum(int(n) * _UNIT_SECONDS[u] for n, u in _DURATION_PART.findall(text))
 
 
+def span_text(seconds: float, *, gap: str = "", padded_hours: bool = True) -> str:
+    """`42s`, `5m12s`, `2h05m`, `1d03h`: an age or a run time in its two largest
+    units, as a person reads it at a glance (the reverse of `duration_seconds`,
+    rounded). `gap=" "` spaces the units (`5m 12s`) and `padded_hours=False`
+    writes `1d3h`, as the web UI's narrow columns do."""
+    whole = max(0, int(seconds))
+    if whole < 60:
+        return f"{whole}s"
+    if whole < 3600:
+        return f"{whole // 60}m{gap}{whole % 60:02d}s"
+    if whole < DAY:
+        return f"{whole // 3600}h{gap}{whole % 3600 // 60:02d}m"
+    hours = whole % DAY // 3600
+    return f"{whole // DAY}d{gap}{hours:02d}h" if padded_hours else f"{whole // DAY}d{gap}{hours}h"
+
+
 def _bounded_duration(text: str) -> str:
     """The format is a rule (BS290, with a hint); the size is structure."""
     if len(text) > DURATION_MAX_LENGTH or duration_seconds(text) > MAX_DEADLINE_SECONDS:

@@ -21,6 +21,7 @@ from typing import Any
 
 from batchspec.compile import compile_paths
 from batchspec.diagnostics import Diagnostic
+from batchspec.model.camel import camel_fields
 from batchspec.model.enums import Target
 from batchspec.model.jobs import CompiledJob
 from batchspec.pulumi.layout import JobLayout
@@ -75,20 +76,12 @@ class JobProps:
 
     def to_inputs(self) -> dict[str, Any]:
         """The resource inputs (camelCase, like every Pulumi property)."""
+        names = "name target fingerprint spec_file state_path project region home lock_timeout"
         return {
-            "name": self.name,
-            "target": self.target,
-            "fingerprint": self.fingerprint,
-            "specFile": self.spec_file,
-            "statePath": self.state_path,
-            "project": self.project,
-            "region": self.region,
-            "home": self.home,
-            "lockTimeout": self.lock_timeout,
+            **camel_fields(self, names),
             "labels": dict(self.labels or {}),
             "request": dict(self.request or {}),
-            "outputPath": self.output_path,
-            "stack": self.stack,
+            **camel_fields(self, "output_path stack"),
         }
 
     @classmethod

@@ -26,13 +26,14 @@ from datetime import datetime, timedelta
 
 from batchspec.errors import RemoteLockedError, RemoteStateError, StateConflictError
 from batchspec.remote.protocol import HeldLock, LockRecord, RemoteBackend
+from batchspec.state.heartbeat import Heartbeat
 from batchspec.state.lease import Holder, this_process
 from batchspec.state.records import utc_now
 
 DEFAULT_TTL = 60.0
 
 
-class RemoteLock:
+class RemoteLock(Heartbeat[RemoteLockedError]):
     """Acquire, renew (in a thread) and release the lock of one remote state."""
 
     def __init__(
@@ -54,9 +55,6 @@ class RemoteLock:
         self.id = uuid.uuid4().hex[:16]
         self.generation: int | None = None
         self.record: LockRecord | None = None
-        self.lost: RemoteLockedError | None = None
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
         self._guard = threading.Lock()
 
     @property
@@ -107,26 +105,22 @@ class RemoteLock:
 
     def _hold(self, generation: int, record: LockRecord) -> None:
         self.generation, self.record = generation, record
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._renew_loop, name="batchspec-lock", daemon=True)
-        self._thread.start()
+        self._start_beats("batchspec-lock")
 
-    def _renew_loop(self) -> None:
-        while not self._stop.wait(self.ttl / 3):
-            try:
-                self.renew()
-            except RemoteLockedError as exc:
-                self.lost = exc
-                return
-            except RemoteStateError:
-                record = self.record
-                if record is not None and record.stale(self.now()):
-                    self.lost = RemoteLockedError(
-                        f"could not renew the lock of {self.backend.url} before it expired;"
-                        " another process may have broken it",
-                        hint="run the command again: it reads the state afresh",
-                    )
-                    return
+    def _beat(self) -> RemoteLockedError | None:
+        try:
+            self.renew()
+        except RemoteLockedError as exc:
+            return exc
+        except RemoteStateError:
+            record = self.record
+            if record is not None and record.stale(self.now()):
+                return RemoteLockedError(
+                    f"could not renew the lock of {self.backend.url} before it expired;"
+                    " another process may have broken it",
+                    hint="run the command again: it reads the state afresh",
+                )
+        return None
 
     def renew(self) -> None:
         """Push the expiry out by one TTL (guarded by the generation we hold)."""
@@ -146,17 +140,9 @@ class RemoteLock:
                 ) from None
             self.generation, self.record = generation, record
 
-    def check(self) -> None:
-        """Raise when the lock was lost (called before each action)."""
-        if self.lost is not None:
-            raise self.lost
-
     def release(self) -> None:
         """Stop renewing and delete the lock object if it is still ours."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-            self._thread = None
+        self._stop_beats(timeout=10)
         with self._guard:
             if self.generation is None:
                 return

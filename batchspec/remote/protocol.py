@@ -21,6 +21,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
+from batchspec.model.base import span_text
 from batchspec.state.records import from_text, to_text
 
 # Custom metadata carried by every state object: the SQLite file's lineage,
@@ -97,10 +98,10 @@ class LockRecord:
 
     def describe(self, now: datetime) -> str:
         """`owner (purpose: command), held 5m, last renewed 4m ago, expired 3m ago`."""
-        held = _span((now - self.acquired_at).total_seconds())
-        beat = _span((now - self.heartbeat_at).total_seconds())
+        held = span_text((now - self.acquired_at).total_seconds())
+        beat = span_text((now - self.heartbeat_at).total_seconds())
         left = (self.expires_at - now).total_seconds()
-        expiry = f"expires in {_span(left)}" if left >= 0 else f"expired {_span(-left)} ago"
+        expiry = f"expires in {span_text(left)}" if left >= 0 else f"expired {span_text(-left)} ago"
         return (
             f"{self.owner} ({self.purpose}: {self.command}), lock id {self.id}, held {held},"
             f" last renewed {beat} ago, {expiry}"
@@ -138,18 +139,6 @@ class HeldLock:
 
     generation: int
     record: LockRecord
-
-
-def _span(seconds: float) -> str:
-    """`42s`, `5m12s`, `2h05m`, `1d03h`: an age a person reads at a glance."""
-    whole = max(0, int(seconds))
-    if whole < 60:
-        return f"{whole}s"
-    if whole < 3600:
-        return f"{whole // 60}m{whole % 60:02d}s"
-    if whole < 86400:
-        return f"{whole // 3600}h{whole % 3600 // 60:02d}m"
-    return f"{whole // 86400}d{whole % 86400 // 3600:02d}h"
 
 
 class RemoteBackend(Protocol):

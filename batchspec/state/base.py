@@ -6,10 +6,11 @@ queue instead of failing half-way), which also bumps the serial number.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from enum import Enum
+from functools import cache, partial
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -19,6 +20,8 @@ from batchspec.state.connection import SharedConnection, damaged_hint
 from batchspec.state.records import Disposition, JobRecord, Phase, from_text, to_text, utc_now
 
 E = TypeVar("E", bound=Enum)
+R = TypeVar("R")
+
 
 TERMINAL_VALUES = tuple(sorted(s.value for s in JobState if s.terminal))
 JOB_COLUMNS = (
@@ -59,45 +62,51 @@ def decode_time(value: Any, what: str, path: Path | None) -> datetime | None:
         ) from None
 
 
+Decode = Callable[[Any, str, Path | None], Any]
+
+
+@cache
+def _names(select: str) -> tuple[str, ...]:
+    return tuple(name.strip() for name in select.split(","))
+
+
+def from_row(
+    make: Callable[..., R],
+    columns: str,
+    row: Sequence[Any],
+    decode: Mapping[str, Decode],
+    *,
+    where: str,
+    path: Path | None,
+) -> R:
+    """A record from a row of `SELECT {columns}`, the columns named as the
+    record's fields (`"id, name, phase"`): each value
+    `decode` names is checked (`decode_time`, `decode_enum`), so a value this
+    batchspec did not write is named with its row (`job #3 phase`) instead of
+    failing somewhere later."""
+    values = dict(zip(_names(columns), row, strict=True))
+    for column, read in decode.items():
+        values[column] = read(values[column], f"{where} {column}", path)
+    return make(**values)
+
+
+def _state(value: Any, what: str, path: Path | None) -> JobState | None:
+    return decode_enum(_STATES, value, what, path) if value else None
+
+
+_JOB_DECODE: dict[str, Decode] = {
+    "phase": partial(decode_enum, _PHASES),
+    "state": _state,
+    "disposition": partial(decode_enum, _DISPOSITIONS),
+    **dict.fromkeys(
+        ("created_at", "updated_at", "submitted_at", "started_at", "ended_at"), decode_time
+    ),
+    **dict.fromkeys(("cancel_requested_at", "missing_since", "scheduled_at"), decode_time),
+}
+
+
 def _job(row: Sequence[Any], path: Path | None) -> JobRecord:
-    where = f"job #{row[0]}"
-
-    def time(index: int, column: str) -> datetime | None:
-        return decode_time(row[index], f"{where} {column}", path)
-
-    state = decode_enum(_STATES, row[9], f"{where} state", path) if row[9] else None
-    return JobRecord(
-        id=row[0],
-        name=row[1],
-        fingerprint=row[2],
-        submit_key=row[3],
-        attempt=row[4],
-        retry=row[5],
-        target=row[6],
-        backend=row[7],
-        phase=decode_enum(_PHASES, row[8], f"{where} phase", path),
-        state=state,
-        disposition=decode_enum(_DISPOSITIONS, row[10], f"{where} disposition", path),
-        remote_name=row[11],
-        source=row[12],
-        created_at=time(13, "created_at"),  # type: ignore[arg-type]
-        updated_at=time(14, "updated_at"),  # type: ignore[arg-type]
-        submitted_at=time(15, "submitted_at"),
-        started_at=time(16, "started_at"),
-        ended_at=time(17, "ended_at"),
-        completed_count=row[18],
-        failed_count=row[19],
-        total_count=row[20],
-        output_location=row[21],
-        error=row[22],
-        cancel_reason=row[23],
-        cancel_requested_at=time(24, "cancel_requested_at"),
-        missing_since=time(25, "missing_since"),
-        manifest_sha256=row[26],
-        run_key=row[27],
-        scheduled_at=time(28, "scheduled_at"),
-        inputs_digest=row[29],
-    )
+    return from_row(JobRecord, JOB_COLUMNS, row, _JOB_DECODE, where=f"job #{row[0]}", path=path)
 
 
 def source_text(source: Path | None) -> str | None:
@@ -197,6 +206,19 @@ class StoreBase:
         """Incremented by every write transaction."""
         row = self._conn.execute("SELECT value FROM meta WHERE key = 'serial'").fetchone()
         return int(row[0])
+
+    def _records(
+        self,
+        make: Callable[..., R],
+        select: str,
+        rows: Iterable[Sequence[Any]],
+        decode: Mapping[str, Decode],
+        what: str,
+    ) -> list[R]:
+        """Rows of `SELECT {select}` as records (see `from_row`); a value that
+        does not decode is named by its row: `{what} #{first column}`."""
+        path = self.path
+        return [from_row(make, select, r, decode, where=f"{what} #{r[0]}", path=path) for r in rows]
 
     def _jobs(self, where: str = "", params: Sequence[Any] = ()) -> list[JobRecord]:
         sql = f"SELECT {JOB_COLUMNS} FROM jobs {where}"

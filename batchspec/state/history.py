@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from functools import partial
 from typing import Any
 
-from batchspec.state.base import StoreBase, decode_enum, decode_time
+from batchspec.state.base import Decode, StoreBase, decode_enum, decode_time
 from batchspec.state.records import (
     AuditEntry,
     DriftEvent,
@@ -15,6 +17,24 @@ from batchspec.state.records import (
 )
 
 _KINDS = {k.value: k for k in DriftKind}
+_TRANSITION_COLUMNS = "id, job_id, name, event, from_state, to_state, reason, actor, at"
+_DRIFT_COLUMNS = (
+    "id, kind, name, job_id, backend, remote_name, detail, first_seen, last_seen, times_seen"
+)
+_AUDIT_COLUMNS = "id, at, actor, kind, message"
+# What the history tables store that is checked on the way out (see `from_row`).
+_AT: dict[str, Decode] = {"at": decode_time}
+_DRIFT: dict[str, Decode] = {
+    "kind": partial(decode_enum, _KINDS),
+    "first_seen": decode_time,
+    "last_seen": decode_time,
+}
+
+
+def _drift_event(
+    *, id: int, first_seen: datetime, last_seen: datetime, times_seen: int, **finding: Any
+) -> DriftEvent:
+    return DriftEvent(id, DriftFinding(**finding), first_seen, last_seen, times_seen)
 
 
 class HistoryLog(StoreBase):
@@ -50,27 +70,9 @@ class HistoryLog(StoreBase):
             filters["name = ?"] = (name,)
         if job_id is not None:
             filters["job_id = ?"] = (job_id,)
-        rows = self._oldest_first(
-            "SELECT id, job_id, name, event, from_state, to_state, reason, actor, at"
-            " FROM transitions",
-            filters,
-            order="id DESC",
-            limit=limit,
-        )
-        return [
-            Transition(
-                id=r[0],
-                job_id=r[1],
-                name=r[2],
-                event=r[3],
-                from_state=r[4],
-                to_state=r[5],
-                reason=r[6],
-                actor=r[7],
-                at=decode_time(r[8], f"transition #{r[0]} time", self.path),  # type: ignore[arg-type]
-            )
-            for r in rows
-        ]
+        select = f"SELECT {_TRANSITION_COLUMNS} FROM transitions"
+        rows = self._oldest_first(select, filters, order="id DESC", limit=limit)
+        return self._records(Transition, _TRANSITION_COLUMNS, rows, _AT, "transition")
 
     def record_drift(self, findings: Iterable[DriftFinding]) -> list[DriftEvent]:
         """Record every finding with a timestamp (a repeat updates `last_seen`)."""
@@ -114,30 +116,9 @@ class HistoryLog(StoreBase):
             filters["name = ?"] = (name,)
         if keys is not None:
             filters[f"key IN ({','.join('?' * len(keys))})"] = keys
-        rows = self._oldest_first(
-            "SELECT id, kind, name, job_id, backend, remote_name, detail, first_seen, last_seen,"
-            " times_seen FROM drift",
-            filters,
-            order="last_seen DESC, id DESC",
-            limit=limit,
-        )
-        return [
-            DriftEvent(
-                id=r[0],
-                finding=DriftFinding(
-                    kind=decode_enum(_KINDS, r[1], f"drift finding #{r[0]} kind", self.path),
-                    name=r[2],
-                    job_id=r[3],
-                    backend=r[4],
-                    remote_name=r[5],
-                    detail=r[6],
-                ),
-                first_seen=decode_time(r[7], f"drift #{r[0]} first_seen", self.path),  # type: ignore[arg-type]
-                last_seen=decode_time(r[8], f"drift #{r[0]} last_seen", self.path),  # type: ignore[arg-type]
-                times_seen=r[9],
-            )
-            for r in rows
-        ]
+        select = f"SELECT {_DRIFT_COLUMNS} FROM drift"
+        rows = self._oldest_first(select, filters, order="last_seen DESC, id DESC", limit=limit)
+        return self._records(_drift_event, _DRIFT_COLUMNS, rows, _DRIFT, "drift")
 
     def log_audit(self, kind: str, message: str, *, actor: str) -> None:
         """Record something done to the store itself."""
@@ -149,16 +130,6 @@ class HistoryLog(StoreBase):
 
     def audit_entries(self, limit: int | None = None) -> list[AuditEntry]:
         """Audit log, oldest first."""
-        rows = self._oldest_first(
-            "SELECT id, at, actor, kind, message FROM audit", {}, order="id DESC", limit=limit
-        )
-        return [
-            AuditEntry(
-                id=r[0],
-                at=decode_time(r[1], f"audit entry #{r[0]} time", self.path),  # type: ignore[arg-type]
-                actor=r[2],
-                kind=r[3],
-                message=r[4],
-            )
-            for r in rows
-        ]
+        select = f"SELECT {_AUDIT_COLUMNS} FROM audit"
+        rows = self._oldest_first(select, {}, order="id DESC", limit=limit)
+        return self._records(AuditEntry, _AUDIT_COLUMNS, rows, _AT, "audit entry")

@@ -25,15 +25,16 @@ import os
 import socket
 import sqlite3
 import sys
-import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from batchspec.errors import LeaseHeldError, StateError
-from batchspec.state.base import decode_time
+from batchspec.state.base import decode_time, from_row
+from batchspec.state.heartbeat import Heartbeat
 from batchspec.state.records import LeaseInfo, to_text
 from batchspec.state.store import StateStore
 
@@ -83,52 +84,40 @@ def pid_alive(pid: int) -> bool:
     return True
 
 
-class Lease:
-    """Acquire, renew and release the lease on one state store."""
+def _moment(value: object, what: str, path: Path | None) -> datetime:
+    moment = decode_time(value, what, path)
+    if moment is None:
+        raise StateError(f"state file {path}: {what} is missing")
+    return moment
 
-    def __init__(
-        self,
-        store: StateStore,
-        holder: Holder,
-        *,
-        ttl: float = DEFAULT_TTL_SECONDS,
-        sleep: Callable[[float], None] = time.sleep,
-        alive: Callable[[int], bool] = pid_alive,
-        name: str = WRITER_LEASE,
-    ) -> None:
-        self.name = name
-        self.store = store
-        self.holder = holder
-        self.ttl = ttl
-        self._sleep = sleep
-        self._alive = alive
-        self.held = False
+
+_LEASE_COLUMNS = "owner_id, owner, host, pid, command, acquired_at, heartbeat_at, expires_at"
+_LEASE_DECODE = dict.fromkeys(("acquired_at", "heartbeat_at", "expires_at"), _moment)
+
+
+@dataclass(eq=False)
+class Lease:
+    """Acquire, renew and release the lease on one state store (`sleep` and
+    `alive` are injected so tests wait without sleeping and fake dead holders)."""
+
+    store: StateStore
+    holder: Holder
+    _: KW_ONLY
+    ttl: float = DEFAULT_TTL_SECONDS
+    sleep: Callable[[float], None] = time.sleep
+    alive: Callable[[int], bool] = pid_alive
+    name: str = WRITER_LEASE
+    held: bool = field(default=False, init=False)
 
     def current(self) -> LeaseInfo | None:
         """The lease row, if anyone holds it."""
         row = self.store.connection.execute(
-            "SELECT owner_id, owner, host, pid, command, acquired_at, heartbeat_at, expires_at"
-            " FROM lease WHERE name = ?",
-            (self.name,),
+            f"SELECT {_LEASE_COLUMNS} FROM lease WHERE name = ?", (self.name,)
         ).fetchone()
         if row is None:
             return None
-        return LeaseInfo(
-            owner_id=row[0],
-            owner=row[1],
-            host=row[2],
-            pid=row[3],
-            command=row[4],
-            acquired_at=self._time(row[5], "acquired_at"),
-            heartbeat_at=self._time(row[6], "heartbeat_at"),
-            expires_at=self._time(row[7], "expires_at"),
-        )
-
-    def _time(self, value: object, column: str) -> datetime:
-        moment = decode_time(value, f"{self.name} lease {column}", self.store.path)
-        if moment is None:
-            raise StateError(f"state file {self.store.path}: {self.name} lease has no {column}")
-        return moment
+        where, path = f"{self.name} lease", self.store.path
+        return from_row(LeaseInfo, _LEASE_COLUMNS, row, _LEASE_DECODE, where=where, path=path)
 
     def acquire(self, *, wait: float = 0.0, break_lease: bool = False, poll: float = 0.5) -> None:
         """Take the lease, waiting up to `wait` seconds for a live holder to finish."""
@@ -151,7 +140,7 @@ class Lease:
                     " if that process is gone for good, rerun with --break-lease"
                     " (the break is logged)",
                 )
-            self._sleep(min(poll, max(0.01, deadline - time.monotonic())))
+            self.sleep(min(poll, max(0.01, deadline - time.monotonic())))
 
     def _try_acquire(self, *, break_lease: bool) -> LeaseInfo | None:
         """Returns None when taken, else the live lease that blocks us."""
@@ -189,7 +178,7 @@ class Lease:
             return f"lease broken on request (--break-lease) by {self.holder.owner}"
         if info.expires_at <= now:
             return "lease expired (no heartbeat)"
-        if info.host == self.holder.host and not self._alive(info.pid):
+        if info.host == self.holder.host and not self.alive(info.pid):
             return f"lease holder pid {info.pid} on this host is no longer running"
         return None
 
@@ -243,7 +232,7 @@ class Lease:
         self.held = False
 
 
-class LeaseKeeper:
+class LeaseKeeper(Heartbeat[LeaseHeldError]):
     """Renews a held lease from a background thread during long passes.
 
     It renews through the store's own connection (shared by every thread of
@@ -259,36 +248,24 @@ class LeaseKeeper:
     ) -> None:
         self._lease = Lease(store, holder, ttl=ttl, name=name)
         self._lease.held = True
-        self._ttl = ttl
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self.lost: LeaseHeldError | None = None
+        self.ttl = ttl
 
     def start(self) -> None:
         """Begin heartbeating every third of the TTL."""
-        self._thread = threading.Thread(target=self._run, name="batchspec-lease", daemon=True)
-        self._thread.start()
+        self._start_beats("batchspec-lease")
 
-    def _run(self) -> None:
-        while not self._stop.wait(self._ttl / 3):
-            try:
-                self._lease.renew()
-            except LeaseHeldError as exc:
-                self.lost = exc
-                return
-            except (StateError, sqlite3.Error):
-                continue  # busy or full: the next beat tries again (stop() ends the loop)
-
-    def check(self) -> None:
-        """Raise when the lease was lost."""
-        if self.lost is not None:
-            raise self.lost
+    def _beat(self) -> LeaseHeldError | None:
+        try:
+            self._lease.renew()
+        except LeaseHeldError as exc:
+            return exc
+        except (StateError, sqlite3.Error):
+            pass  # busy or full: the next beat tries again (stop() ends the loop)
+        return None
 
     def stop(self) -> None:
         """Stop heartbeating (the owner releases the lease itself)."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
+        self._stop_beats(timeout=5)
 
 
 @contextlib.contextmanager

@@ -20,12 +20,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from functools import partial
 from typing import Any
 
 from batchspec.errors import StateError
 from batchspec.model.jobs import CompiledModel
-from batchspec.state.base import StoreBase, source_text
-from batchspec.state.records import from_text
+from batchspec.state.base import Decode, StoreBase, decode_enum, decode_time, source_text
 from batchspec.state.redact import marked_keys, redact
 
 
@@ -104,25 +104,13 @@ _COLUMNS = (
 )
 
 
-def _record(row: Sequence[Any]) -> ModelRecord:
-    return ModelRecord(
-        id=row[0],
-        name=row[1],
-        fingerprint=row[2],
-        location=row[3],
-        model_id=row[4],
-        alias=row[5],
-        phase=ModelPhase(row[6]),
-        disposition=ModelDisposition(row[7]),
-        operation=row[8],
-        resource=row[9],
-        source=row[10],
-        error=row[11],
-        missing_since=from_text(row[12]),
-        created_at=from_text(row[13]),  # type: ignore[arg-type]
-        updated_at=from_text(row[14]),  # type: ignore[arg-type]
-        uploaded_at=from_text(row[15]),
-    )
+_EVENT_COLUMNS = "model_id, name, event, detail, actor, at"
+_AT: dict[str, Decode] = {"at": decode_time}
+_DECODE: dict[str, Decode] = {
+    "phase": partial(decode_enum, {p.value: p for p in ModelPhase}),
+    "disposition": partial(decode_enum, {d.value: d for d in ModelDisposition}),
+    **dict.fromkeys(("missing_since", "created_at", "updated_at", "uploaded_at"), decode_time),
+}
 
 
 class ModelStore(StoreBase):
@@ -132,7 +120,8 @@ class ModelStore(StoreBase):
 
     def _models(self, where: str = "", params: Sequence[Any] = ()) -> list[ModelRecord]:
         sql = f"SELECT {_COLUMNS} FROM models {where} ORDER BY id"
-        return [_record(row) for row in self._conn.execute(sql, params)]
+        rows = self._conn.execute(sql, params)
+        return self._records(ModelRecord, _COLUMNS, rows, _DECODE, "model upload")
 
     def model(self, record_id: int) -> ModelRecord:
         """The upload with this id (StateError when there is none)."""
@@ -153,14 +142,12 @@ class ModelStore(StoreBase):
 
     def model_events(self, name: str | None = None) -> list[ModelEvent]:
         """Every event (of one name), oldest first."""
-        sql = "SELECT model_id, name, event, detail, actor, at FROM model_events"
+        sql = f"SELECT {_EVENT_COLUMNS} FROM model_events"
         params: tuple[Any, ...] = ()
         if name is not None:
             sql, params = sql + " WHERE name = ?", (name,)
-        return [
-            ModelEvent(r[0], r[1], r[2], r[3], r[4], from_text(r[5]))  # type: ignore[arg-type]
-            for r in self._conn.execute(sql + " ORDER BY id", params)
-        ]
+        rows = self._conn.execute(sql + " ORDER BY id", params)
+        return self._records(ModelEvent, _EVENT_COLUMNS, rows, _AT, "event of upload")
 
     # --- writes -------------------------------------------------------------------
 
@@ -213,52 +200,29 @@ class ModelStore(StoreBase):
 
     def record_model_operation(self, record_id: int, operation: str, *, actor: str) -> ModelRecord:
         """The upload call answered: its long-running operation's name."""
-        return self._update(
-            record_id,
-            "phase = 'uploading', operation = ?",
-            (operation,),
-            event="uploading",
-            detail=operation,
-            actor=actor,
-        )
+        sets = "phase = 'uploading', operation = ?"
+        return self._update(record_id, "uploading", operation, sets, operation, actor=actor)
 
     def record_model_uploaded(
         self, record_id: int, resource: str, *, actor: str, adopted: bool = False
     ) -> ModelRecord:
         """The version exists: `resource` is `projects/P/locations/L/models/ID@VERSION`."""
-        stamp = self._stamp()
-        return self._update(
-            record_id,
+        stamp, event = self._stamp(), "adopted" if adopted else "uploaded"
+        sets = (
             "phase = 'uploaded', resource = ?, error = NULL, missing_since = NULL,"
-            " uploaded_at = COALESCE(uploaded_at, ?)",
-            (resource, stamp),
-            event="adopted" if adopted else "uploaded",
-            detail=resource,
-            actor=actor,
+            " uploaded_at = COALESCE(uploaded_at, ?)"
         )
+        return self._update(record_id, event, resource, sets, resource, stamp, actor=actor)
 
     def record_model_failed(self, record_id: int, error: str, *, actor: str) -> ModelRecord:
         """The upload's operation ended with an error (or the service refused it)."""
-        return self._update(
-            record_id,
-            "phase = 'failed', error = ?",
-            (error,),
-            event="failed",
-            detail=error,
-            actor=actor,
-        )
+        sets = "phase = 'failed', error = ?"
+        return self._update(record_id, "failed", error, sets, error, actor=actor)
 
     def record_model_missing(self, record_id: int, detail: str, *, actor: str) -> ModelRecord:
         """The uploaded version is gone (deleted outside batchspec)."""
-        stamp = self._stamp()
-        return self._update(
-            record_id,
-            "missing_since = COALESCE(missing_since, ?)",
-            (stamp,),
-            event="missing",
-            detail=detail,
-            actor=actor,
-        )
+        sets = "missing_since = COALESCE(missing_since, ?)"
+        return self._update(record_id, "missing", detail, sets, self._stamp(), actor=actor)
 
     def forget_model(self, record_id: int, *, actor: str, reason: str) -> ModelRecord:
         """Stop tracking an upload (its document was removed); the model stays."""
@@ -273,13 +237,14 @@ class ModelStore(StoreBase):
     def _update(
         self,
         record_id: int,
-        assignments: str,
-        params: tuple[Any, ...],
-        *,
         event: str,
         detail: str | None,
+        assignments: str,
+        *params: Any,
         actor: str,
     ) -> ModelRecord:
+        """Set `assignments` (their `?` taking `params`) on one upload and record
+        `event` with `detail`, in one transaction."""
         stamp = self._stamp()
         with self.transaction() as conn:
             before = self.model(record_id)

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
+from batchspec.model.camel import camel_fields
 from batchspec.model.enums import JobState
 
 
@@ -54,6 +55,23 @@ def to_text(value: datetime | None) -> str | None:
     if value is None:
         return None
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _json(record: object, names: str) -> dict[str, Any]:
+    """`camel_fields` with times as `to_text` writes them."""
+    return camel_fields(record, names, time=to_text)
+
+
+# What a run's JSON tells of its job (and says when it has none).
+_RUN_JOB = "remote_name completed_count failed_count total_count output_location attempt"
+_NO_JOB = {
+    "remoteName": None,
+    "completedCount": 0,
+    "failedCount": 0,
+    "totalCount": None,
+    "outputLocation": None,
+    "attempt": None,
+}
 
 
 def from_text(value: str | None) -> datetime | None:
@@ -120,37 +138,15 @@ class JobRecord:
         return self.fingerprint[:12]
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready mapping (times as ISO text)."""
-        return {
-            "id": self.id,
-            "name": self.name,
-            "fingerprint": self.fingerprint,
-            "submitKey": self.submit_key,
-            "attempt": self.attempt,
-            "retry": self.retry,
-            "target": self.target,
-            "backend": self.backend,
-            "phase": self.phase.value,
-            "state": self.state.value if self.state else None,
-            "disposition": self.disposition.value,
-            "remoteName": self.remote_name,
-            "source": self.source,
-            "createdAt": to_text(self.created_at),
-            "updatedAt": to_text(self.updated_at),
-            "submittedAt": to_text(self.submitted_at),
-            "startedAt": to_text(self.started_at),
-            "endedAt": to_text(self.ended_at),
-            "completedCount": self.completed_count,
-            "failedCount": self.failed_count,
-            "totalCount": self.total_count,
-            "outputLocation": self.output_location,
-            "error": self.error,
-            "cancelReason": self.cancel_reason,
-            "cancelRequestedAt": to_text(self.cancel_requested_at),
-            "missingSince": to_text(self.missing_since),
-            "runKey": self.run_key,
-            "scheduledAt": to_text(self.scheduled_at),
-        }
+        """A JSON-ready mapping (times as ISO text; not the outputs' and inputs'
+        digests, which are baselines for drift and not part of the job)."""
+        return _json(
+            self,
+            "id name fingerprint submit_key attempt retry target backend phase state disposition"
+            " remote_name source created_at updated_at submitted_at started_at ended_at"
+            " completed_count failed_count total_count output_location error cancel_reason"
+            " cancel_requested_at missing_since run_key scheduled_at",
+        )
 
 
 @dataclass(frozen=True)
@@ -184,15 +180,10 @@ class Transition:
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready mapping."""
         return {
-            "id": self.id,
-            "jobId": self.job_id,
-            "name": self.name,
-            "event": self.event,
+            **_json(self, "id job_id name event"),
             "from": self.from_state,
             "to": self.to_state,
-            "reason": self.reason,
-            "actor": self.actor,
-            "at": to_text(self.at),
+            **_json(self, "reason actor at"),
         }
 
 
@@ -239,14 +230,7 @@ class DriftFinding:
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready mapping."""
-        return {
-            "kind": self.kind.value,
-            "name": self.name,
-            "jobId": self.job_id,
-            "backend": self.backend,
-            "remoteName": self.remote_name,
-            "detail": self.detail,
-        }
+        return _json(self, "kind name job_id backend remote_name detail")
 
 
 @dataclass(frozen=True)
@@ -261,13 +245,8 @@ class DriftEvent:
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready mapping."""
-        return {
-            "id": self.id,
-            **self.finding.to_dict(),
-            "firstSeen": to_text(self.first_seen),
-            "lastSeen": to_text(self.last_seen),
-            "timesSeen": self.times_seen,
-        }
+        seen = _json(self, "first_seen last_seen times_seen")
+        return {"id": self.id, **self.finding.to_dict(), **seen}
 
 
 @dataclass(frozen=True)
@@ -387,20 +366,8 @@ class RunRecord:
         """A JSON-ready mapping."""
         job = self.job
         return {
-            "name": self.name,
-            "runKey": self.run_key,
-            "scheduledAt": to_text(self.scheduled_at),
-            "outcome": self.outcome.value,
-            "state": self.state,
-            "reason": self.reason,
-            "fingerprint": self.fingerprint,
-            "inputsDigest": self.inputs_digest,
-            "decidedAt": to_text(self.decided_at),
+            **_json(self, "name run_key scheduled_at outcome state reason fingerprint"),
+            **_json(self, "inputs_digest decided_at"),
             "jobId": job.id if job else None,
-            "remoteName": job.remote_name if job else None,
-            "completedCount": job.completed_count if job else 0,
-            "failedCount": job.failed_count if job else 0,
-            "totalCount": job.total_count if job else None,
-            "outputLocation": job.output_location if job else None,
-            "attempt": job.attempt if job else None,
+            **(_json(job, _RUN_JOB) if job else _NO_JOB),
         }

@@ -51,6 +51,43 @@ class JobWrites(StoreBase):
             (kind, backend, name, stamp, stamp),
         )
 
+    def _set_columns(
+        self, conn: SharedConnection, job_id: int, values: dict[str, Any], stamp: str
+    ) -> None:
+        assignments = ", ".join(f"{column} = ?" for column in values)  # names from code
+        conn.execute(
+            f"UPDATE jobs SET {assignments}, updated_at = ? WHERE id = ?",
+            (*values.values(), stamp, job_id),
+        )
+
+    def _change(
+        self,
+        conn: SharedConnection,
+        record: JobRecord,
+        values: dict[str, Any],
+        event: str,
+        *,
+        actor: str,
+        stamp: str,
+        from_state: str | None = None,
+        reason: str | None = None,
+    ) -> None:
+        """Set some of a job's columns and record the event that explains them, in
+        the caller's transaction: a change never lands without its history row.
+        A new `state` in `values` is the transition's `to_state`."""
+        self._set_columns(conn, record.id, values, stamp)
+        self._transition(
+            conn,
+            record.id,
+            record.name,
+            event,
+            actor=actor,
+            stamp=stamp,
+            from_state=from_state,
+            to_state=values.get("state"),
+            reason=reason,
+        )
+
     def record_intent(
         self,
         job: CompiledJob,
@@ -136,21 +173,15 @@ class JobWrites(StoreBase):
                     f" #{owner.id} ({owner.name}); refusing to record it for #{job_id}",
                     hint="two records claim one remote job: inspect with `batchspec history`",
                 )
-            conn.execute(
-                "UPDATE jobs SET phase = 'submitted', remote_name = ?, submitted_at = ?,"
-                " updated_at = ? WHERE id = ?",
-                (remote.remote_name, to_text(remote.create_time) or stamp, stamp, job_id),
-            )
+            values = {
+                "phase": "submitted",
+                "remote_name": remote.remote_name,
+                "submitted_at": to_text(remote.create_time) or stamp,
+            }
+            event = "adopted" if adopted else "submitted"
+            reason = f"remote job {remote.remote_name}"
+            self._change(conn, current, values, event, actor=actor, stamp=stamp, reason=reason)
             self._use_name(conn, "remote", remote.remote_name, stamp, backend=current.backend)
-            self._transition(
-                conn,
-                job_id,
-                current.name,
-                "adopted" if adopted else "submitted",
-                actor=actor,
-                stamp=stamp,
-                reason=f"remote job {remote.remote_name}",
-            )
             self._apply_observation(conn, self.job(job_id), remote, actor=actor, stamp=stamp)
         return self.job(job_id)
 
@@ -192,11 +223,7 @@ class JobWrites(StoreBase):
         values, before = self._observed(record, remote)
         if values == before:
             return False
-        assignments = ", ".join(f"{column} = ?" for column in values)
-        conn.execute(
-            f"UPDATE jobs SET {assignments}, updated_at = ? WHERE id = ?",
-            (*values.values(), stamp, record.id),
-        )
+        self._set_columns(conn, record.id, values, stamp)
         if before["state"] != values["state"]:
             self._transition(
                 conn,
@@ -261,22 +288,9 @@ class JobWrites(StoreBase):
         counts as FAILED (so the retry policy applies) and stays unsubmitted."""
         stamp = self._stamp()
         with self.transaction() as conn:
+            values = {"state": "FAILED", "error": error, "ended_at": stamp}
             record = self.job(job_id)
-            conn.execute(
-                "UPDATE jobs SET state = 'FAILED', error = ?, ended_at = ?, updated_at = ?"
-                " WHERE id = ?",
-                (error, stamp, stamp, job_id),
-            )
-            self._transition(
-                conn,
-                job_id,
-                record.name,
-                "rejected",
-                actor=actor,
-                stamp=stamp,
-                to_state="FAILED",
-                reason=error,
-            )
+            self._change(conn, record, values, "rejected", actor=actor, stamp=stamp, reason=error)
         return self.job(job_id)
 
     def record_missing(self, job_id: int, *, actor: str, reason: str) -> JobRecord:
@@ -285,13 +299,8 @@ class JobWrites(StoreBase):
         with self.transaction() as conn:
             record = self.job(job_id)
             if record.missing_since is None:
-                conn.execute(
-                    "UPDATE jobs SET missing_since = ?, updated_at = ? WHERE id = ?",
-                    (stamp, stamp, job_id),
-                )
-                self._transition(
-                    conn, job_id, record.name, "missing", actor=actor, stamp=stamp, reason=reason
-                )
+                values, event = {"missing_since": stamp}, "missing"
+                self._change(conn, record, values, event, actor=actor, stamp=stamp, reason=reason)
         return self.job(job_id)
 
     def record_cancel_requested(
@@ -301,15 +310,11 @@ class JobWrites(StoreBase):
         stamp = self._stamp()
         with self.transaction() as conn:
             record = self.job(job_id)
-            conn.execute(
-                "UPDATE jobs SET cancel_reason = ?, cancel_requested_at = ?, updated_at = ?"
-                " WHERE id = ?",
-                (reason, stamp, stamp, job_id),
-            )
-            self._transition(
+            values = {"cancel_reason": reason, "cancel_requested_at": stamp}
+            self._change(
                 conn,
-                job_id,
-                record.name,
+                record,
+                values,
                 "cancel_requested",
                 actor=actor,
                 stamp=stamp,
@@ -343,13 +348,8 @@ class JobWrites(StoreBase):
         record = self.job(job_id)
         if record.disposition is disposition:
             return
-        conn.execute(
-            "UPDATE jobs SET disposition = ?, updated_at = ? WHERE id = ?",
-            (disposition.value, stamp, job_id),
-        )
-        self._transition(
-            conn, job_id, record.name, disposition.value, actor=actor, stamp=stamp, reason=reason
-        )
+        values, event = {"disposition": disposition.value}, disposition.value
+        self._change(conn, record, values, event, actor=actor, stamp=stamp, reason=reason)
 
     def record_event(self, job_id: int, event: str, *, reason: str, actor: str) -> None:
         """An event in a job's life that changes no field (a resume request, ...)."""

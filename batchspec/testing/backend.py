@@ -33,6 +33,7 @@ import hashlib
 import json
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import KW_ONLY, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -61,37 +62,25 @@ def _succeed(job: FakeJob) -> JobState:
     return JobState.SUCCEEDED
 
 
+@dataclass(eq=False)
 class FakeBackend:
-    """The in-memory backend double."""
+    """The in-memory backend double (its constructor takes the knobs below)."""
 
-    def __init__(
-        self,
-        name: str = "local",
-        *,
-        page_size: int = 50,
-        idempotent: bool = True,
-        auto_advance: bool = False,
-        steps_per_state: int = 1,
-        total: int = 100,
-        outcome: Outcome = _succeed,
-        output_root: Path | None = None,
-        cancel_takes_effect: bool = True,
-        now: Callable[[], datetime] = lambda: datetime.now(UTC),
-    ) -> None:
-        self.name = name
-        self.now = now
-        self.page_size = page_size
-        self.idempotent = idempotent
-        self.auto_advance = auto_advance
-        self.steps_per_state = steps_per_state
-        self.total = total
-        self.outcome = outcome
-        self.output_root = output_root
-        self.cancel_takes_effect = cancel_takes_effect
-        self._memory = Service()
-        self._faults: dict[str, list[str | BaseException]] = {}
-        self._crash_at: dict[str, int] = {}
-        self.hits: Counter[str] = Counter()
+    name: str = "local"
+    _: KW_ONLY
+    page_size: int = 50
+    idempotent: bool = True
+    auto_advance: bool = False
+    steps_per_state: int = 1
+    total: int = 100
+    outcome: Outcome = _succeed
+    output_root: Path | None = None
+    cancel_takes_effect: bool = True
+    now: Callable[[], datetime] = lambda: datetime.now(UTC)
+    hits: Counter[str] = field(default_factory=Counter, init=False)
+    _memory: Service = field(default_factory=Service, init=False, repr=False)
+    _faults: dict[str, list[str | BaseException]] = field(default_factory=dict, init=False)
+    _crash_at: dict[str, int] = field(default_factory=dict, init=False)
 
     # --- persistence hook (FileBackend overrides) ---------------------------------
 

@@ -22,11 +22,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 from batchspec.model.enums import JobState
 from batchspec.model.jobs import RemoteJob
 from batchspec.state.records import JobRecord
+
+T = TypeVar("T")
 
 LIVE_BACKENDS = frozenset({"local"})  # backends whose `get` reads local files only
 _PUBLISHED = re.compile(
@@ -110,16 +112,22 @@ class LiveView:
             self._provider = BackendRegistry()
         return self._provider
 
-    def status(self, record: JobRecord) -> LiveStatus | None:
-        """The engine's current status of a job the state does not see ended."""
-        if record.terminal or not record.remote_name:
-            return None
-        backend = self._backend(record.backend)
-        if backend is None:
+    def _ask(self, record: JobRecord, ask: Callable[[EngineFolders, str], T]) -> T | None:
+        """What the engine says of a recorded job, or None when it cannot say:
+        no remote name, no engine behind its backend, or its folder gone or
+        unreadable (the recorded row then stands)."""
+        backend = self._backend(record.backend) if record.remote_name else None
+        if backend is None or record.remote_name is None:
             return None
         try:
-            job = backend.get(record.remote_name)
-        except Exception:  # folder gone or unreadable: the recorded row stands
+            return ask(backend, record.remote_name)
+        except Exception:
+            return None
+
+    def status(self, record: JobRecord) -> LiveStatus | None:
+        """The engine's current status of a job the state does not see ended."""
+        job = None if record.terminal else self._ask(record, lambda b, name: b.get(name))
+        if job is None:
             return None
         return LiveStatus(
             state=job.state,
@@ -134,26 +142,12 @@ class LiveView:
     def outputs(self, record: JobRecord) -> list[str] | None:
         """The result and error files the engine published for this job (None
         when the engine does not know the job)."""
-        backend = self._backend(record.backend) if record.remote_name else None
-        if backend is None or record.remote_name is None:
-            return None
-        try:
-            return list(backend.outputs(record.remote_name))
-        except Exception:
-            return None
+        return self._ask(record, lambda b, name: list(b.outputs(name)))
 
     def run_log(self, record: JobRecord) -> RunLog | None:
         """Progress over time and per-shard counts of a local run."""
-        if not record.remote_name:
-            return None
-        backend = self._backend(record.backend)
-        if backend is None:
-            return None
-        try:
-            folder = backend.job_dir(record.remote_name)
-        except Exception:
-            return None
-        return read_run_log(folder)
+        folder = self._ask(record, lambda b, name: b.job_dir(name))
+        return None if folder is None else read_run_log(folder)
 
 
 def read_run_log(folder: Path) -> RunLog:

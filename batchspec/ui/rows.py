@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from batchspec.model.base import span_text
+from batchspec.model.camel import camel_fields
 from batchspec.model.enums import JobState
 from batchspec.state.records import JobRecord
 from batchspec.ui.live import LiveStatus
@@ -58,14 +60,7 @@ def duration_text(seconds: float | None) -> str:
     """`45s`, `3m 07s`, `2h 05m`, `1d 3h`, or `-`."""
     if seconds is None:
         return "-"
-    s = max(0, int(seconds))
-    if s < 60:
-        return f"{s}s"
-    if s < 3600:
-        return f"{s // 60}m {s % 60:02d}s"
-    if s < 86400:
-        return f"{s // 3600}h {s % 3600 // 60:02d}m"
-    return f"{s // 86400}d {s % 86400 // 3600}h"
+    return span_text(seconds, gap=" ", padded_hours=False)
 
 
 @dataclass(frozen=True)
@@ -121,30 +116,12 @@ class JobRow:
 
     def to_json(self) -> dict[str, Any]:
         """The row as the JSON endpoint and the page's script see it."""
+        head = "id name target state tone terminal disposition attempt revision completed failed"
+        tail = "started started_text ended duration output remote_name error live labels"
         return {
-            "id": self.id,
-            "name": self.name,
-            "target": self.target,
-            "state": self.state,
-            "tone": self.tone,
-            "terminal": self.terminal,
-            "disposition": self.disposition,
-            "attempt": self.attempt,
-            "revision": self.revision,
-            "completed": self.completed,
-            "failed": self.failed,
-            "total": self.total,
-            "percent": self.percent,
+            **camel_fields(self, head + " total percent"),
             "progress": self.progress_text,
-            "started": iso(self.started),
-            "startedText": self.started_text,
-            "ended": iso(self.ended),
-            "duration": self.duration,
-            "output": self.output,
-            "remoteName": self.remote_name,
-            "error": self.error,
-            "live": self.live,
-            "labels": self.labels,
+            **camel_fields(self, tail, time=iso),
         }
 
 

@@ -11,48 +11,40 @@ import importlib
 from batchspec.engine.errors import ModelLoadError
 from batchspec.engine.runners.base import Runner, RunnerContext
 from batchspec.io import storage
-from batchspec.model.spec import (
-    CommandRunner,
-    ContainerRunner,
-    HttpRunner,
-    LocalModel,
-    OnnxRunner,
-    PythonRunner,
-    SklearnRunner,
-)
+from batchspec.model import runners as kinds
 
 
-def load_runner(model: LocalModel, ctx: RunnerContext) -> Runner:
+def load_runner(model: kinds.LocalModel, ctx: RunnerContext) -> Runner:
     """Load the model named by `model` (one of the runner kinds)."""
     match model:
-        case PythonRunner():
+        case kinds.PythonRunner():
             from batchspec.engine.runners.python import PythonModel
 
             return PythonModel.load(model, ctx)
-        case SklearnRunner():
+        case kinds.SklearnRunner():
             from batchspec.engine.runners.sklearn import SklearnModel
 
             return SklearnModel.load(model, ctx)
-        case OnnxRunner():
+        case kinds.OnnxRunner():
             from batchspec.engine.runners.onnx import OnnxModel
 
             return OnnxModel.load(model, ctx)
-        case HttpRunner():
+        case kinds.HttpRunner():
             from batchspec.engine.runners.http import HttpModel
 
             return HttpModel.start(model, ctx)
-        case CommandRunner():
+        case kinds.CommandRunner():
             from batchspec.engine.runners.command import CommandModel
 
             return CommandModel(model, ctx)
-        case ContainerRunner():
+        case kinds.ContainerRunner():
             from batchspec.engine.runners.container import launch
 
             return launch(model, ctx)
     raise ModelLoadError(f"unknown runner {type(model).__name__}")
 
 
-def preload(model: LocalModel, ctx: RunnerContext) -> None:
+def preload(model: kinds.LocalModel, ctx: RunnerContext) -> None:
     """Import what the runner's model needs now, before several workers are
     forked, so they share one import instead of each paying for its own. For
     a scikit-learn model in a local file that means loading it once (the
@@ -61,14 +53,14 @@ def preload(model: LocalModel, ctx: RunnerContext) -> None:
     properly."""
     try:
         match model:
-            case SklearnRunner() if not storage.is_url(model.path):
+            case kinds.SklearnRunner() if not storage.is_url(model.path):
                 from batchspec.engine.runners.sklearn import SklearnModel
 
                 SklearnModel.load(model, ctx)
-            case SklearnRunner():
+            case kinds.SklearnRunner():
                 for module in ("numpy", "joblib", "sklearn"):
                     importlib.import_module(module)
-            case OnnxRunner():  # sessions are not fork-safe: the library only
+            case kinds.OnnxRunner():  # sessions are not fork-safe: the library only
                 for module in ("numpy", "onnxruntime"):
                     importlib.import_module(module)
     except Exception:

@@ -22,9 +22,10 @@ import json
 import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from batchspec.testing.httpdouble import JsonHandler, ServedDouble
 
 STEPS = ["BATCH_STATE_PENDING", "BATCH_STATE_RUNNING", "BATCH_STATE_SUCCEEDED"]
 TERMINAL = {
@@ -87,9 +88,33 @@ def request_problems(body: Any) -> list[str]:
     return problems
 
 
+class _Handler(JsonHandler):
+    owner: GeminiDouble
+    content_type = "application/json"
+
+    def _serve(self, method: str) -> None:
+        split = urlsplit(self.path)
+        query = {k: v[0] for k, v in parse_qs(split.query).items()}
+        raw = self._body()
+        self.owner.paths.append(self.path)
+        key = self.headers.get("x-goog-api-key")
+        try:
+            if not key:
+                raise RefusedError(401, "API key not valid. Please pass a valid API key.")
+            self.owner.keys.append(key)
+            body = json.loads(raw) if raw else {}
+            self._answer(200, self.owner.handle(method, split.path, query, body))
+        except RefusedError as refused:
+            self._answer(
+                refused.status, {"error": {"code": refused.status, "message": str(refused)}}
+            )
+
+
 @dataclass
-class GeminiDouble:
+class GeminiDouble(ServedDouble):
     """The server. Start with `start()` (or use as a context manager)."""
+
+    handler = _Handler
 
     page_size: int = 50
     batches: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -101,33 +126,6 @@ class GeminiDouble:
     def __post_init__(self) -> None:
         self._ids = itertools.count(1001)
         self._lock = threading.Lock()
-        self._server: ThreadingHTTPServer | None = None
-
-    def start(self) -> GeminiDouble:
-        double = self
-
-        class Handler(_Handler):
-            owner = double
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-
-    def __enter__(self) -> GeminiDouble:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    @property
-    def url(self) -> str:
-        assert self._server is not None
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
 
     def handle(self, method: str, path: str, query: dict[str, str], body: Any) -> Any:
         with self._lock:
@@ -200,48 +198,6 @@ class GeminiDouble:
                     "inlinedResponses": {"inlinedResponses": [answer] * batch["_requests"]}
                 }
         return {"name": name, "metadata": metadata, "done": done}
-
-
-class _Handler(BaseHTTPRequestHandler):
-    owner: GeminiDouble
-
-    def log_message(self, format: str, *args: Any) -> None:  # quiet
-        pass
-
-    def do_GET(self) -> None:
-        self._serve("GET")
-
-    def do_POST(self) -> None:
-        self._serve("POST")
-
-    def do_DELETE(self) -> None:
-        self._serve("DELETE")
-
-    def _serve(self, method: str) -> None:
-        split = urlsplit(self.path)
-        query = {k: v[0] for k, v in parse_qs(split.query).items()}
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length) if length else b""
-        self.owner.paths.append(self.path)
-        key = self.headers.get("x-goog-api-key")
-        try:
-            if not key:
-                raise RefusedError(401, "API key not valid. Please pass a valid API key.")
-            self.owner.keys.append(key)
-            body = json.loads(raw) if raw else {}
-            self._answer(200, self.owner.handle(method, split.path, query, body))
-        except RefusedError as refused:
-            self._answer(
-                refused.status, {"error": {"code": refused.status, "message": str(refused)}}
-            )
-
-    def _answer(self, status: int, payload: Any) -> None:
-        data = json.dumps(payload).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
 
 
 __all__ = ["GeminiDouble", "request_problems"]

@@ -29,7 +29,6 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass, field
-from http.server import ThreadingHTTPServer
 from typing import Any
 
 from batchspec.testing.cloud.executor import Executor, FileExecutor
@@ -40,13 +39,16 @@ from batchspec.testing.cloud.listing import page as _page
 from batchspec.testing.cloud.logging_api import LogStore
 from batchspec.testing.cloud.models import ModelRegistry, StoredModel, StoredOperation
 from batchspec.testing.cloud.wire import Handler
+from batchspec.testing.httpdouble import ServedDouble
 
 DEFAULT_PAGE_SIZE = 50
 
 
 @dataclass
-class CloudDouble(JobLife, ModelRegistry):
+class CloudDouble(JobLife, ModelRegistry, ServedDouble):
     """The server. Start with `start()` (or use as a context manager)."""
+
+    handler = Handler
 
     executor: Executor = field(default_factory=FileExecutor)
     advance_on_read: bool = True
@@ -72,42 +74,6 @@ class CloudDouble(JobLife, ModelRegistry):
     def __post_init__(self) -> None:
         self._lock = threading.RLock()
         self._ids = iter(range(1_000_000_000_000_000_001, 2_000_000_000_000_000_000, 7919))
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
-
-    # --- lifecycle ---------------------------------------------------------------
-
-    def start(self) -> CloudDouble:
-        double = self
-
-        class Bound(Handler):
-            owner = double
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Bound)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def __enter__(self) -> CloudDouble:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    @property
-    def url(self) -> str:
-        assert self._server is not None, "start() the double first"
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
 
     # --- test controls ---------------------------------------------------------------
 

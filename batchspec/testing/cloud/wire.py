@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import threading
 import time
-from http.server import BaseHTTPRequestHandler
 from typing import Any, Protocol
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -16,6 +15,7 @@ from batchspec.testing.cloud.faults import STATUS_NAMES, Faults
 from batchspec.testing.cloud.jobs import AnswerError, Call
 from batchspec.testing.cloud.logging_api import PATH as LOGGING_PATH
 from batchspec.testing.cloud.logging_api import LogStore
+from batchspec.testing.httpdouble import JsonHandler
 
 _STATE_NUMBER = {f"JOB_STATE_{s.value}": i for i, s in enumerate(VERTEX_STATE_ORDER)}
 
@@ -115,32 +115,16 @@ class Served(Protocol):
     ) -> Any: ...
 
 
-class Handler(BaseHTTPRequestHandler):
+class Handler(JsonHandler):
     owner: Served
     protocol_version = "HTTP/1.1"
-
-    def log_message(self, format: str, *args: Any) -> None:  # quiet
-        pass
-
-    def do_GET(self) -> None:
-        self._serve("GET")
-
-    def do_POST(self) -> None:
-        self._serve("POST")
-
-    def do_DELETE(self) -> None:
-        self._serve("DELETE")
-
-    def do_PATCH(self) -> None:
-        self._serve("PATCH")
 
     def _serve(self, http_method: str) -> None:
         double = self.owner
         split = urlsplit(self.path)
         query = {k: v[-1] for k, v in parse_qs(split.query).items()}
         ints = "enum-encoding=int" in unquote(split.query)
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length) if length else b""
+        raw = self._body()
         try:
             body = json.loads(raw) if raw.strip() else {}
         except ValueError:
@@ -204,17 +188,6 @@ class Handler(BaseHTTPRequestHandler):
             record.status = -1
             time.sleep(fault.delay)
         self._answer(200, answer)
-
-    def _answer(self, status: int, payload: Any) -> None:
-        data = json.dumps(payload).encode()
-        try:
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json; charset=UTF-8")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-        except (BrokenPipeError, ConnectionResetError):
-            self.close_connection = True
 
 
 def _error(status: int, message: str, reason: str | None) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import threading
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from email.message import Message
 from typing import Any, Protocol
@@ -66,7 +67,9 @@ class Answers(Protocol):
 
     headers: Message
 
-    def _json(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None: ...
+    def _answer(
+        self, status: int, payload: Any, headers: Mapping[str, str] | None = None
+    ) -> None: ...
 
     def _media(self, version: Version) -> None: ...
 
@@ -196,7 +199,7 @@ class Routes:
             upload_id = uuid.uuid4().hex
             self.owner._uploads[upload_id] = Resumable(bucket, name, metadata, pre)
             location = f"{self.base}/upload/storage/v1/b/{bucket}/o?uploadType=resumable"
-            self.handler._json(200, None, {"Location": f"{location}&upload_id={upload_id}"})
+            self.handler._answer(200, None, {"Location": f"{location}&upload_id={upload_id}"})
             return None
         if kind == "multipart":
             content_type = self.handler.headers.get("Content-Type", "")
@@ -219,7 +222,7 @@ class Routes:
         if total == "*" or len(upload.data) < int(total):
             end = len(upload.data) - 1
             headers = {"Range": f"bytes=0-{end}"} if end >= 0 else {}
-            self.handler._json(308, None, headers)
+            self.handler._answer(308, None, headers)
             return None
         del self.owner._uploads[self.query["upload_id"]]
         return self._commit(

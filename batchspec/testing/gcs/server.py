@@ -25,17 +25,15 @@ request with its answer.
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from batchspec.testing.gcs.objects import ObjectStore, StorageFailureError, Version
 from batchspec.testing.gcs.routes import DroppedError, Hold, Resumable, Routes, error_body
 from batchspec.testing.gcs.wire import permission_for
+from batchspec.testing.httpdouble import JsonHandler, ServedDouble
 
 ANONYMOUS = "anonymous-caller@example.iam.gserviceaccount.com"
 
@@ -50,9 +48,68 @@ class Call:
     status: int = 0  # 0 until answered (and for a connection dropped unanswered)
 
 
-class StorageDouble:
+class _Handler(JsonHandler):
+    owner: StorageDouble
+    protocol_version = "HTTP/1.1"
+
+    def _serve(self, method: str) -> None:
+        split = urlsplit(self.path)
+        query = dict(parse_qsl(split.query, keep_blank_values=True))
+        call = Call(method, split.path, query)
+        self.owner.calls.append(call)
+        body = self._body()
+        try:
+            self._check_access(method, split.path)
+            fault = self.owner._fault_for(method, split.path)
+            if fault is not None:
+                raise StorageFailureError(fault[0], fault[1], "injected failure")
+            routes = Routes(self, self.owner, query)
+            answer = routes.route(method, split.path, body)
+        except StorageFailureError as exc:
+            call.status = exc.status
+            self._answer(exc.status, error_body(exc))
+            return
+        except DroppedError:
+            call.status = 0
+            self.close_connection = True
+            return
+        if answer is None:
+            return  # the route answered itself
+        if self.owner._drop_for(method, split.path, query.get("name", "")):
+            call.status = 0
+            self.close_connection = True
+            return
+        status, payload = answer
+        call.status = status
+        self._answer(status, payload)
+
+    def _check_access(self, method: str, path: str) -> None:
+        for bucket, principal in self.owner.denied.items():
+            if f"/b/{bucket}/" in path + "/" or path.endswith(f"/b/{bucket}"):
+                permission = permission_for(method, path)
+                raise StorageFailureError(
+                    403,
+                    "forbidden",
+                    f"{principal} does not have {permission} access to the Google Cloud"
+                    f" Storage bucket. Permission '{permission}' denied on resource (or it"
+                    " may not exist).",
+                )
+
+    def _media(self, version: Version) -> None:
+        headers = {
+            "Content-Type": version.content_type,
+            "X-Goog-Generation": str(version.generation),
+            "X-Goog-Metageneration": str(version.metageneration),
+            "X-Goog-Hash": f"crc32c={version.crc32c()},md5={version.md5()}",
+        }
+        self._send(200, version.data, headers)
+
+
+class StorageDouble(ServedDouble):
     """The server. `start()` it (or use it as a context manager); `url` is what
     STORAGE_EMULATOR_HOST (or the client's api_endpoint) should point at."""
+
+    handler = _Handler
 
     def __init__(self) -> None:
         self.store = ObjectStore()
@@ -63,42 +120,13 @@ class StorageDouble:
         self._holds: dict[str, Hold] = {}
         self._uploads: dict[str, Resumable] = {}
         self._lock = threading.Lock()
-        self._server: ThreadingHTTPServer | None = None
 
     # --- lifecycle ------------------------------------------------------------------
-
-    def start(self) -> StorageDouble:
-        double = self
-
-        class Handler(_Handler):
-            owner = double
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        thread.start()
-        return self
 
     def stop(self) -> None:
         for hold in list(self._holds.values()):
             hold.release(commit=False)
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def __enter__(self) -> StorageDouble:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    @property
-    def url(self) -> str:
-        assert self._server is not None, "start() the double first"
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        super().stop()
 
     # --- test controls -----------------------------------------------------------------
 
@@ -175,102 +203,3 @@ class StorageDouble:
     def _take_hold(self, name: str) -> Hold | None:
         with self._lock:
             return self._holds.pop(name, None)
-
-
-class _Handler(BaseHTTPRequestHandler):
-    owner: StorageDouble
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-    def do_GET(self) -> None:
-        self._dispatch("GET")
-
-    def do_POST(self) -> None:
-        self._dispatch("POST")
-
-    def do_PUT(self) -> None:
-        self._dispatch("PUT")
-
-    def do_DELETE(self) -> None:
-        self._dispatch("DELETE")
-
-    def do_PATCH(self) -> None:
-        self._dispatch("PATCH")
-
-    # --- plumbing ------------------------------------------------------------------------
-
-    def _dispatch(self, method: str) -> None:
-        split = urlsplit(self.path)
-        query = dict(parse_qsl(split.query, keep_blank_values=True))
-        call = Call(method, split.path, query)
-        self.owner.calls.append(call)
-        body = self._body()
-        try:
-            self._check_access(method, split.path)
-            fault = self.owner._fault_for(method, split.path)
-            if fault is not None:
-                raise StorageFailureError(fault[0], fault[1], "injected failure")
-            routes = Routes(self, self.owner, query)
-            answer = routes.route(method, split.path, body)
-        except StorageFailureError as exc:
-            call.status = exc.status
-            self._json(exc.status, error_body(exc))
-            return
-        except DroppedError:
-            call.status = 0
-            self.close_connection = True
-            return
-        if answer is None:
-            return  # the route answered itself
-        if self.owner._drop_for(method, split.path, query.get("name", "")):
-            call.status = 0
-            self.close_connection = True
-            return
-        status, payload = answer
-        call.status = status
-        self._json(status, payload)
-
-    def _body(self) -> bytes:
-        length = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(length) if length else b""
-
-    def _check_access(self, method: str, path: str) -> None:
-        for bucket, principal in self.owner.denied.items():
-            if f"/b/{bucket}/" in path + "/" or path.endswith(f"/b/{bucket}"):
-                permission = permission_for(method, path)
-                raise StorageFailureError(
-                    403,
-                    "forbidden",
-                    f"{principal} does not have {permission} access to the Google Cloud"
-                    f" Storage bucket. Permission '{permission}' denied on resource (or it"
-                    " may not exist).",
-                )
-
-    def _json(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
-        data = b"" if payload is None else json.dumps(payload).encode()
-        try:
-            self.send_response(status)
-            if data:
-                self.send_header("Content-Type", "application/json; charset=UTF-8")
-            for key, value in (headers or {}).items():
-                self.send_header(key, value)
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-        except OSError:
-            self.close_connection = True
-
-    def _media(self, version: Version) -> None:
-        try:
-            self.send_response(200)
-            self.send_header("Content-Type", version.content_type)
-            self.send_header("Content-Length", str(len(version.data)))
-            self.send_header("X-Goog-Generation", str(version.generation))
-            self.send_header("X-Goog-Metageneration", str(version.metageneration))
-            self.send_header("X-Goog-Hash", f"crc32c={version.crc32c()},md5={version.md5()}")
-            self.end_headers()
-            self.wfile.write(version.data)
-        except OSError:
-            self.close_connection = True
