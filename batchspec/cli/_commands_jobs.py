@@ -14,6 +14,7 @@ from batchspec.cli._surface import (
     arg,
     flag,
     output,
+    seconds,
     target_args,
 )
 
@@ -235,13 +236,7 @@ REPORT = Command(
 # Every action of `state` takes the state and how long to wait for its lock.
 _STATE_LOCK = (
     STATE,
-    arg(
-        "--lock-timeout",
-        type=float,
-        default=0.0,
-        metavar="SECONDS",
-        help="wait this long for the lock (default: fail at once)",
-    ),
+    seconds("--lock-timeout", 0.0, "wait this long for the lock (default: fail at once)"),
 )
 
 STATE_ACTIONS = (

@@ -18,6 +18,7 @@ from batchspec.cli._surface import (
     arg,
     flag,
     output,
+    seconds,
     target_args,
 )
 
@@ -278,12 +279,10 @@ APPLY = Command(
             metavar="N",
             help="with --wait: at most N jobs running at once (default: no limit)",
         ),
-        arg(
+        seconds(
             "--interval",
-            type=float,
-            default=2.0,
-            metavar="SECONDS",
-            help="with --wait: polling interval (default 2; it backs off while nothing changes)",
+            2.0,
+            "with --wait: polling interval (default 2; it backs off while nothing changes)",
         ),
         flag("--no-progress", help="log lines instead of bars"),
         flag("--yes", "-y", help="do not ask before applying (CI never asks)"),
@@ -315,19 +314,11 @@ RECONCILE = Command(
     " and the backends, then acts. Holds the lease so only one controller acts.",
     args=(
         arg("paths", nargs="*", help="spec files or folders (default: specs/)"),
-        arg(
-            "--interval",
-            type=float,
-            default=30.0,
-            metavar="SECONDS",
-            help="time between passes while things change (default 30)",
-        ),
-        arg(
+        seconds("--interval", 30.0, "time between passes while things change (default 30)"),
+        seconds(
             "--max-interval",
-            type=float,
-            default=300.0,
-            metavar="SECONDS",
-            help="longest wait while nothing changes or after errors (default 300)",
+            300.0,
+            "longest wait while nothing changes or after errors (default 300)",
         ),
         flag("--once", help="one pass, then exit"),
         flag(

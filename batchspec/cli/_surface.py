@@ -74,6 +74,11 @@ def flag(*flags: str, help: str) -> Arg:
     return Arg(flags, {"action": "store_true", "help": help})
 
 
+def seconds(name: str, default: float, help: str) -> Arg:
+    """A duration option in seconds (a float, shown as SECONDS in --help)."""
+    return arg(name, type=float, default=default, metavar="SECONDS", help=help)
+
+
 def output(choices: Sequence[str] = ("text", "json"), *, help: str | None = None) -> Arg:
     """`-o/--output FORMAT`, the same flag for every command (`text` first
     unless the command's natural output is another format)."""
@@ -109,21 +114,13 @@ WRITING_STATE = (
 )
 
 LEASE = (
-    arg(
+    seconds(
         "--lock-timeout",
-        type=float,
-        default=0.0,
-        metavar="SECONDS",
-        help="wait this long for another apply/reconcile to finish (default: fail at once)",
+        0.0,
+        "wait this long for another apply/reconcile to finish (default: fail at once)",
     ),
     flag("--break-lease", help="take the lease even from a live holder (logged in the audit log)"),
-    arg(
-        "--lease-ttl",
-        type=float,
-        default=60.0,
-        metavar="SECONDS",
-        help="lease expiry without heartbeat (default 60)",
-    ),
+    seconds("--lease-ttl", 60.0, "lease expiry without heartbeat (default 60)"),
 )
 
 SELECT = (
