@@ -21,19 +21,40 @@ from batchspec.diagnostics import DocPath
 
 Position = tuple[int, int]
 
-# Anything that could make a line's structure differ from its indentation:
-# a character outside printable ASCII (tabs, CR, other line breaks), a
-# document marker or directive, or a node starting with an indicator
-# (quote, flow collection, block scalar, anchor, alias, tag, complex key).
-_UNSAFE = re.compile(r"[^\x20-\x7e\n]|^(?:---|\.\.\.|%)|(?:^|[:-] ) *[\"'{\[|>&*!%@`?,\]}]", re.M)
+# What could make a line's structure differ from its indentation: a
+# character outside printable ASCII (tabs, CR, other line breaks), a
+# document marker, or a node starting with an indicator (quote, flow
+# collection, block scalar, anchor, alias, tag, complex key, directive).
+_OUTSIDE = re.compile(r"[^\x20-\x7e\n]")
+_INDICATOR = re.compile(r"[\"'{\[|>&*!%@`?,\]}]")
 _KEY = re.compile(r"([A-Za-z0-9_$][A-Za-z0-9_.$/-]*):(?= |$)")
 
 
 def simple_lines(text: str) -> list[str] | None:
     """The text's lines when it is one plain block-style document, else None."""
-    if "&" in text or _UNSAFE.search(text):
+    if (
+        "&" in text
+        or text.startswith(("---", "..."))
+        or "\n---" in text
+        or "\n..." in text
+        or _OUTSIDE.search(text)
+    ):
         return None
+    for found in _INDICATOR.finditer(text):  # few: `*` of a wildcard, `{` of a variable
+        if _starts_node(text, found.start()):
+            return None
     return text.split("\n")
+
+
+def _starts_node(text: str, at: int) -> bool:
+    """Whether the character at `at` may start a node: first on its line, or
+    after `: ` or `- ` (plain scalars hold indicators anywhere else)."""
+    before = at - 1
+    while before >= 0 and text[before] == " ":
+        before -= 1
+    if before < 0 or text[before] == "\n":
+        return True
+    return text[before] in ":-" and before + 1 < at
 
 
 def block_position(lines: list[str], path: DocPath, *, key: bool = False) -> Position | None:
