@@ -116,7 +116,7 @@ def _find_key(lines: list[str], start: int, indent: int, part: str) -> int | Non
         at = len(line) - len(body)
         if at < indent:
             return -1
-        if at > indent or body[0] == "-" and body[1:2] in ("", " "):
+        if at > indent or (body[0] == "-" and body[1:2] in ("", " ")):
             continue
         match = _KEY.match(line, indent)
         if match is None:
