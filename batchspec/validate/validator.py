@@ -121,14 +121,16 @@ class FileReport:
 
 def check_file(path: Path, *, keep_specs: bool) -> FileReport:
     """Read, parse, validate and locate one file."""
+    name = str(path)
     text, problems = read_text(path)
     if text is None:
-        return FileReport(str(path), False, problems)
-    docs, found = parse_documents(str(path), text)
-    report = FileReport(str(path), True, problems + found, keep=keep_specs)
+        return FileReport(name, False, problems)
+    docs, found = parse_documents(name, text)
+    report = FileReport(name, True, problems + found, keep=keep_specs)
     for doc in docs:
         report.add(doc, *validate_document(doc))
-    report.diagnostics = _locate(report.diagnostics, {str(path): text})
+    if report.diagnostics:
+        report.diagnostics = _locate(report.diagnostics, {name: text})
     return report
 
 
