@@ -60,6 +60,11 @@ class Diagnostic:
         values.update(changes)
         return Diagnostic(**values)
 
+    def __reduce__(self) -> tuple[type[Diagnostic], tuple[Any, ...]]:
+        """Pickled as its fields in order (diagnostics come back from worker
+        processes), cheaper to load than a frozen dataclass's state."""
+        return Diagnostic, tuple(getattr(self, name) for name in _FIELDS)
+
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready mapping with a stable key order."""
         return {

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -98,6 +98,11 @@ class FileReport:
     uses: list[Use] = field(default_factory=list)  # jobs' `model: {ref: ...}`
     keep: bool = True  # build LoadedSpec/LoadedModel (a diagnostics-only run needs none)
 
+    def __reduce__(self) -> tuple[type[FileReport], tuple[Any, ...]]:
+        """Pickled as its fields in order (reports come back from worker
+        processes): no dict of field names per report."""
+        return FileReport, tuple(getattr(self, name) for name in _REPORT_FIELDS)
+
     def add(self, doc: Document, found: SpecDocument | None, diagnostics: list[Diagnostic]) -> None:
         """One checked document: its diagnostics, and what the merge needs of it."""
         self.diagnostics.extend(diagnostics)
@@ -117,6 +122,9 @@ class FileReport:
                 self.uses.append(
                     Use(found.name, ref, self.file, doc.index, spec.project, spec.region)
                 )
+
+
+_REPORT_FIELDS = tuple(f.name for f in fields(FileReport))
 
 
 def check_file(path: Path, *, keep_specs: bool) -> FileReport:
