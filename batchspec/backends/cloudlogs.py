@@ -52,13 +52,9 @@ class LogEntry:
     insert_id: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """`logs -o json`: one object per line, stable keys."""
-        return {
-            "timestamp": self.timestamp,
-            "severity": self.severity,
-            "source": self.source,
-            "message": self.message,
-        }
+        """`logs -o json`: one object per line, stable keys (in this order;
+        `insert_id` only tells lines apart while following, it is not shown)."""
+        return {key: getattr(self, key) for key in ("timestamp", "severity", "source", "message")}
 
     def text(self) -> str:
         """The line as `logs` prints it."""

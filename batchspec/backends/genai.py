@@ -119,7 +119,7 @@ class GenaiBackend(BatchJobsBackend):
         address, `gemini_base_url` (else $BATCHSPEC_GEMINI_BASE_URL) the Gemini
         Developer API's; `options` are `GoogleBackend`'s (credentials, retry,
         clock, rng, timeout, page_size, env)."""
-        super().__init__(project, region, endpoint=base_url, **options)
+        super().__init__(project, region, api_endpoint=base_url, **options)
         env = options.get("env")
         self.gemini = GeminiBatches(
             self.calls,

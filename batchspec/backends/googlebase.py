@@ -67,7 +67,7 @@ class GoogleBackend:
         region: str | None = None,
         *,
         credentials: Any = None,
-        endpoint: str | None = None,
+        api_endpoint: str | None = None,
         retry: RetryPolicy | None = None,
         clock: RetryClock | None = None,
         rng: RandomSource | None = None,
@@ -75,9 +75,11 @@ class GoogleBackend:
         page_size: int = DEFAULT_PAGE_SIZE,
         env: Mapping[str, str] | None = None,
     ) -> None:
+        """`api_endpoint` (else the subclass's `endpoint_env` variable) replaces
+        the service's address; `retry`, `clock` and `rng` drive `ServiceCaller`."""
         self.location: Location = resolve_location(project, region, env)
         self.credentials = credentials
-        self.endpoint = setting(endpoint, self.endpoint_env, env)
+        self.endpoint = setting(api_endpoint, self.endpoint_env, env)
         self.retry = retry or RetryPolicy()
         self.calls = ServiceCaller(self.retry, clock, rng)
         self.timeout = timeout

@@ -100,19 +100,6 @@ class MLEngineBackend(GoogleBackend):
     endpoint_env = MLENGINE_ENDPOINT_ENV
     regional = False
 
-    def __init__(
-        self,
-        project: str | None = None,
-        region: str | None = None,
-        *,
-        api_endpoint: str | None = None,
-        **options: Any,
-    ) -> None:
-        """`api_endpoint` (else $BATCHSPEC_MLENGINE_ENDPOINT) replaces the
-        service's address; `options` are `GoogleBackend`'s (credentials, retry,
-        clock, rng, timeout, page_size, env)."""
-        super().__init__(project, region, endpoint=api_endpoint, **options)
-
     # --- the client library's calls -------------------------------------------------------
 
     def _client_key(self, project: str, region: str | None) -> Any:

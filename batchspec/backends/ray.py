@@ -59,7 +59,6 @@ import batchspec
 from batchspec.backends.base import check_target
 from batchspec.backends.rayjobs import (
     BACKEND_NAME,
-    INSTALL_HINT,
     META_ATTEMPT,
     META_FINGERPRINT,
     META_NAME,
@@ -82,7 +81,13 @@ from batchspec.errors import (
 )
 from batchspec.model.enums import JobState, Target
 from batchspec.model.jobs import LABEL_MANAGED_BY, CompiledJob, RemoteJob
-from batchspec.raycluster.protocol import ENTRYPOINT_MODULE, JOB_ENV, last_status, without_status
+from batchspec.raycluster.protocol import (
+    ENTRYPOINT_MODULE,
+    JOB_ENV,
+    import_ray,
+    last_status,
+    without_status,
+)
 
 ADDRESS_ENV = ("BATCHSPEC_RAY_ADDRESS", "RAY_ADDRESS")
 PYTHON_ENV = "BATCHSPEC_RAY_PYTHON"
@@ -99,16 +104,14 @@ _CHATTY_LOGGERS = ("ray.dashboard.modules.dashboard_sdk", "ray._private.runtime_
 
 def _import_client() -> Any:
     """Ray's `JobSubmissionClient`, or a clear error naming the extra."""
-    try:
-        from ray.job_submission import JobSubmissionClient
-    except ImportError as exc:
-        raise PermanentBackendError(
-            "the Ray target needs ray, which is not installed",
-            hint=INSTALL_HINT,
-        ) from exc
+    jobs = import_ray(
+        "ray.job_submission",
+        PermanentBackendError,
+        "the Ray target needs ray, which is not installed",
+    )
     for name in _CHATTY_LOGGERS:  # "Uploading package ..." on every submit
         logging.getLogger(name).setLevel(logging.WARNING)
-    return JobSubmissionClient
+    return jobs.JobSubmissionClient
 
 
 @contextlib.contextmanager

@@ -14,10 +14,9 @@ from batchspec.engine.jobdir import parse_iso
 from batchspec.errors import BatchspecError, PermanentBackendError, TemporaryBackendError
 from batchspec.model.enums import JobState
 from batchspec.model.jobs import LABEL_FINGERPRINT, CompiledJob, RemoteJob
-from batchspec.raycluster.protocol import STATES_BY_EXIT
+from batchspec.raycluster.protocol import INSTALL_HINT, STATES_BY_EXIT
 
 BACKEND_NAME = "ray"
-INSTALL_HINT = "pip install 'batchspec[ray]'"
 JOBS_PATH = "/api/jobs/"
 META_PREFIX = "batchspec.dev/"
 META_ATTEMPT = META_PREFIX + "attempt"

@@ -60,14 +60,13 @@ class VertexBackend(BatchJobsBackend):
         project: str | None = None,
         region: str | None = None,
         *,
-        api_endpoint: str | None = None,
         transport: str = "rest",
         **options: Any,
     ) -> None:
-        """`api_endpoint` (else $BATCHSPEC_VERTEX_ENDPOINT) replaces the regional
-        endpoints; `options` are `GoogleBackend`'s (credentials, retry, clock,
-        rng, timeout, page_size, env)."""
-        super().__init__(project, region, endpoint=api_endpoint, **options)
+        """`transport`: the client library's (`rest` or `grpc`); `options` are
+        `GoogleBackend`'s (`api_endpoint`, else $BATCHSPEC_VERTEX_ENDPOINT,
+        replaces the regional endpoints)."""
+        super().__init__(project, region, **options)
         self.transport = transport
 
     def models(self) -> VertexModels:

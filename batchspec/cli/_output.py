@@ -22,7 +22,6 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:
@@ -80,26 +79,6 @@ def console_for(args: argparse.Namespace) -> Console:
     """The console a command talks to people on: stdout, or stderr when stdout
     carries `-o json`."""
     return console(stderr=wants_json(args))
-
-
-def add_output_option(
-    p: argparse.ArgumentParser,
-    choices: Sequence[str] = ("text", "json"),
-    *,
-    default: str | None = None,
-    help: str | None = None,
-) -> None:
-    """`-o/--output FORMAT`, the same flag for every command (`text` first
-    unless the command's natural output is another format)."""
-    choices = list(choices)
-    p.add_argument(
-        "--output",
-        "-o",
-        choices=choices,
-        default=default or choices[0],
-        metavar="FORMAT",
-        help=help or f"output format: {', '.join(choices)} (default: {default or choices[0]})",
-    )
 
 
 def wants_json(args: argparse.Namespace) -> bool:

@@ -4,8 +4,8 @@ command or choice suggests the closest one, `--help` ends with examples.
 Why not argparse's defaults: argparse exits 2 on a usage error, and 2 is
 batchspec's "changes present" code for `plan` and `drift` (read by the
 GitHub workflow like `terraform plan -detailed-exitcode`): a typo in a flag
-must never look like a plan with changes. Each command module lists its
-examples in a module-level `EXAMPLES`; `attach` puts them at the end of its
+must never look like a plan with changes. Each command's entry in the
+command tables lists its examples; `attach` puts them at the end of its
 `--help`, and a test runs or parses every one of them.
 """
 
@@ -16,7 +16,7 @@ import difflib
 import re
 import sys
 from collections.abc import Iterable, Sequence
-from typing import Any, NoReturn
+from typing import NoReturn
 
 EXIT_USAGE = 1
 
@@ -62,10 +62,9 @@ def examples_text(examples: Sequence[Example]) -> str:
     return "\n".join(lines)
 
 
-def attach(parser: argparse.ArgumentParser, module: Any) -> None:
+def attach(parser: argparse.ArgumentParser, examples: Sequence[Example]) -> None:
     """Give a command's parser the shared behaviour: examples, layout,
     `--no-color` after the command name too."""
-    examples: Sequence[Example] = getattr(module, "EXAMPLES", ())
     if examples:
         parser.epilog = examples_text(examples)
     parser.formatter_class = HelpFormatter

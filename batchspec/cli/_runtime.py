@@ -28,78 +28,24 @@ if TYPE_CHECKING:
 DEFAULT_PATHS = ["specs"]
 
 
-def add_state_option(p: argparse.ArgumentParser, *, init: bool = False) -> None:
-    """`--state PATH` (and, for commands that write state, `--init`)."""
-    p.add_argument(
-        "--state",
-        metavar="PATH",
-        help="state file, or gs://BUCKET/PREFIX for state shared through Cloud Storage"
-        " (default: $BATCHSPEC_STATE, else .batchspec/state.db)",
-    )
-    if init:
-        p.add_argument(
-            "--init",
-            action="store_true",
-            help="accept an empty (0-byte) state file and start new state in it; without"
-            " it an empty file is refused (it usually means lost state, not new state)",
-        )
-
-
-def add_lease_options(p: argparse.ArgumentParser) -> None:
-    """`--lock-timeout`, `--break-lease`, `--lease-ttl`."""
-    p.add_argument(
-        "--lock-timeout",
-        type=float,
-        default=0.0,
-        metavar="SECONDS",
-        help="wait this long for another apply/reconcile to finish (default: fail at once)",
-    )
-    p.add_argument(
-        "--break-lease",
-        action="store_true",
-        help="take the lease even from a live holder (logged in the audit log)",
-    )
-    p.add_argument(
-        "--lease-ttl",
-        type=float,
-        default=60.0,
-        metavar="SECONDS",
-        help="lease expiry without heartbeat (default 60)",
-    )
-
-
-def add_select_option(p: argparse.ArgumentParser) -> None:
-    """`--select PATTERN` (repeatable)."""
-    p.add_argument(
-        "--select",
-        action="append",
-        default=[],
-        metavar="PATTERN",
-        help="only jobs whose name matches this glob (repeatable); nothing else is removed",
-    )
-    p.add_argument(
-        "--target",
-        action="append",
-        default=[],
-        dest="targets",
-        metavar="TARGET",
-        help="only specs for this target, e.g. `--target local` (repeatable)",
-    )
-
-
-def add_retired_option(p: argparse.ArgumentParser) -> None:
-    """`--allow-retired`."""
-    p.add_argument(
-        "--allow-retired",
-        action="store_true",
-        help="submit specs whose service was shut down (target: mlengine) anyway; without it"
-        " they are planned, shown and not submitted",
-    )
-
-
 def paths_of(args: argparse.Namespace) -> list[str]:
     """Spec paths given, or the default folder."""
     return list(args.paths) or list(DEFAULT_PATHS)
+
+
+def present_paths(args: argparse.Namespace) -> list[str]:
+    """Spec paths given, or the default folder if there is one: `drift` and
+    `report` also work on recorded state alone."""
+    return list(args.paths) or [p for p in DEFAULT_PATHS if os.path.exists(p)]
+
+
+def chosen_state(args: argparse.Namespace) -> str | None:
+    """The state --state or $BATCHSPEC_STATE names: a file, or remote state
+    (`gs://BUCKET/PREFIX`); None for the default file."""
+    from batchspec.state import STATE_ENV
+
+    flag: str | None = getattr(args, "state", None)
+    return flag or os.environ.get(STATE_ENV)
 
 
 def check_replace(names: list[str], desired: Any) -> None:
@@ -133,10 +79,9 @@ def open_state(
     writers' check.
     """
     from batchspec.remote.location import is_remote
-    from batchspec.state import STATE_ENV, StateStore, resolve_state_path
+    from batchspec.state import StateStore, resolve_state_path
 
-    flag = getattr(args, "state", None)
-    location = flag or os.environ.get(STATE_ENV)
+    location = chosen_state(args)
     if is_remote(location):
         from batchspec.remote.session import RemoteSession
 
@@ -150,7 +95,7 @@ def open_state(
             log=warn,
         )
     return StateStore.open(
-        resolve_state_path(flag),
+        resolve_state_path(location),
         create=create,
         readonly=readonly,
         init=bool(getattr(args, "init", False)),
@@ -291,10 +236,3 @@ def table(rows: list[list[str]], header: list[str]) -> str:
         cells = [str(c).ljust(w) for c, w in zip(row, widths, strict=True)]
         lines.append("  ".join(cells).rstrip())
     return "\n".join(lines)
-
-
-def dumps(data: Any) -> str:
-    """Pretty JSON for --output json."""
-    import json
-
-    return json.dumps(data, indent=2, ensure_ascii=False, default=str)

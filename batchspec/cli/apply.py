@@ -22,68 +22,7 @@ from typing import Any
 
 from batchspec.cli import _follow, _prompt
 from batchspec.cli import _runtime as rt
-from batchspec.cli._output import add_output_option, emit_json, wants_json
-
-EXAMPLES = [
-    ("batchspec apply", "plan specs/, show the plan, ask, then submit (exactly once)"),
-    ("batchspec apply --target local --wait", "run the local specs and follow them to the end"),
-    ("batchspec apply plan.json -o json", "apply a saved plan (never asked about); JSON out"),
-]
-
-
-def add_parser(sub: Any) -> None:
-    """Register the command."""
-    p = sub.add_parser(
-        "apply",
-        help="submit, replace, resubmit, cancel and forget jobs as planned",
-        description="Apply the specs (planning first) or a plan saved with `batchspec plan"
-        " --out`. Submission is exactly-once: an interrupted apply is safe to run again.",
-    )
-    p.add_argument(
-        "paths", nargs="*", help="spec files or folders (default: specs/), or one PLAN.json"
-    )
-    p.add_argument("--wait", action="store_true", help="follow the jobs to their end")
-    p.add_argument(
-        "--replace",
-        action="append",
-        default=[],
-        metavar="NAME",
-        help="run NAME again as a new job even if nothing changed (repeatable)",
-    )
-    p.add_argument(
-        "--now",
-        action="store_true",
-        help="run each scheduled or input-triggered spec once now, besides its schedule"
-        " (without it, apply records the schedule and the first tick runs it)",
-    )
-    p.add_argument(
-        "--max-running",
-        type=int,
-        default=0,
-        metavar="N",
-        help="with --wait: at most N jobs running at once (default: no limit)",
-    )
-    p.add_argument(
-        "--interval",
-        type=float,
-        default=2.0,
-        metavar="SECONDS",
-        help="with --wait: polling interval (default 2; it backs off while nothing changes)",
-    )
-    p.add_argument("--no-progress", action="store_true", help="log lines instead of bars")
-    p.add_argument(
-        "--yes", "-y", action="store_true", help="do not ask before applying (CI never asks)"
-    )
-    p.add_argument(
-        "--dry-run",
-        action="store_true",
-        help="show what would be done (refreshed from the backends); change nothing",
-    )
-    add_output_option(p)
-    rt.add_select_option(p)
-    rt.add_retired_option(p)
-    rt.add_state_option(p, init=True)
-    rt.add_lease_options(p)
+from batchspec.cli._output import emit_json, wants_json
 
 
 def run(args: argparse.Namespace) -> int:
@@ -305,17 +244,18 @@ def _wait(
     from batchspec.reconcile.controller import Controller, ControllerOptions
     from batchspec.state.records import Disposition
 
+    options = ControllerOptions(
+        interval=args.interval,
+        max_interval=max(10.0, args.interval * 5),
+        max_running=args.max_running,
+        allow_retired=args.allow_retired,
+    )
     controller = Controller(
         ctx.store,
         ctx.provider,
         desired,
         actor=ctx.actor,
-        options=ControllerOptions(
-            interval=args.interval,
-            max_interval=max(10.0, args.interval * 5),
-            max_running=args.max_running,
-            allow_retired=args.allow_retired,
-        ),
+        options=options,
         stop=ctx.stop,
         guard=ctx.guard,
         report=ctx.report,

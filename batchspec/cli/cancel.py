@@ -7,28 +7,9 @@ resubmits it; `batchspec apply --replace JOB` runs it again.
 from __future__ import annotations
 
 import argparse
-from typing import Any
 
 from batchspec.cli import _runtime as rt
-from batchspec.cli._output import add_output_option, emit_json, wants_json
-
-EXAMPLES = [
-    ("batchspec cancel review_sentiment", "cancel the current job of a spec"),
-    ("batchspec cancel review_sentiment --reason 'bad input' -o json", "record why; JSON out"),
-]
-
-
-def add_parser(sub: Any) -> None:
-    """Register the command."""
-    p = sub.add_parser(
-        "cancel",
-        help="cancel a running job",
-        description="JOB is a spec name (its current job), a remote job name, or #ID.",
-    )
-    p.add_argument("job", help="spec name, remote name or #ID")
-    p.add_argument("--reason", default="cancelled by a user", help="recorded with the cancel")
-    add_output_option(p)
-    rt.add_state_option(p)
+from batchspec.cli._output import emit_json, wants_json
 
 
 def run(args: argparse.Namespace) -> int:

@@ -23,36 +23,12 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, NoReturn
 
-SHELLS = ("bash", "zsh", "fish")
 SPEC_SUFFIXES = (".yaml", ".yml")
 SPEC_DESTS = {"paths", "spec", "path"}
 JOB_DESTS = {"job"}
 JOB_OR_SPEC_DESTS = {"ref"}
 STATE_ENV = "BATCHSPEC_STATE"
 DEFAULT_STATE = ".batchspec/state.db"
-
-EXAMPLES = [
-    ("source <(batchspec completion bash)", "complete batchspec in this bash session"),
-    (
-        "batchspec completion zsh > ~/.zfunc/_batchspec",
-        "install it for zsh (with `fpath+=~/.zfunc` and `compinit` in ~/.zshrc)",
-    ),
-    (
-        "batchspec completion fish > ~/.config/fish/completions/batchspec.fish",
-        "install it for fish",
-    ),
-]
-
-
-def add_parser(sub: Any) -> None:
-    """Register the command."""
-    p = sub.add_parser(
-        "completion",
-        help="print the shell completion script (bash, zsh, fish)",
-        description="Print a script that makes the shell complete batchspec's commands,"
-        " options, spec paths and job names. Load it in the shell's start-up file.",
-    )
-    p.add_argument("shell", choices=SHELLS, help="the shell to complete in")
 
 
 def run(args: argparse.Namespace) -> int:

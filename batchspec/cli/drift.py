@@ -9,31 +9,9 @@ finding with a timestamp. Exit 0 no drift, 2 drift, 1 errors.
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
-from typing import Any
 
 from batchspec.cli import _runtime as rt
-from batchspec.cli._output import add_output_option
-
-EXAMPLES = [
-    ("batchspec drift", "report drift of specs/ against state and the backends (exit 2 if any)"),
-    ("batchspec drift --no-outputs -o json", "skip output checksums; JSON out"),
-]
-
-
-def add_parser(sub: Any) -> None:
-    """Register the command."""
-    p = sub.add_parser(
-        "drift",
-        help="report drift (read-only; exit 2 when there is any)",
-        description="Compare specs, recorded state, the backends and the outputs; report"
-        " (and record) everything that drifted. Changes no job.",
-    )
-    p.add_argument("paths", nargs="*", help="spec files or folders (default: specs/ if present)")
-    add_output_option(p)
-    p.add_argument("--no-outputs", action="store_true", help="skip output checksum checks")
-    rt.add_select_option(p)
-    rt.add_state_option(p)
+from batchspec.cli._output import emit_json, wants_json
 
 
 def run(args: argparse.Namespace) -> int:
@@ -41,7 +19,7 @@ def run(args: argparse.Namespace) -> int:
     from batchspec.plan import load_desired
     from batchspec.reconcile.drift import detect_drift
 
-    paths = list(args.paths) or [p for p in rt.DEFAULT_PATHS if Path(p).exists()]
+    paths = rt.present_paths(args)
     desired = load_desired(paths, select=args.select, targets=args.targets) if paths else None
     # Findings are recorded, so a state file is created if there is none yet.
     with rt.open_state(args, create=True, write="drift") as store:
@@ -59,8 +37,8 @@ def run(args: argparse.Namespace) -> int:
     ]
     if desired is not None:
         problems += [f"{p.name or p.file}: {p.message}" for p in desired.problems]
-    if args.output == "json":
-        rt.say(rt.dumps({"drift": [e.to_dict() for e in events], "errors": problems}))
+    if wants_json(args):
+        emit_json({"drift": [e.to_dict() for e in events], "errors": problems})
     else:
         if not events:
             rt.say("No drift.")

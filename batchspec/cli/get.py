@@ -6,26 +6,8 @@ import argparse
 from typing import Any
 
 from batchspec.cli import _runtime as rt
-from batchspec.cli._output import add_output_option
+from batchspec.cli._output import dumps, emit_json, wants_json
 from batchspec.errors import StateError
-
-EXAMPLES = [
-    ("batchspec get review_sentiment", "the current job of a spec: state, counts, history"),
-    ("batchspec get review_sentiment --body -o json", "with the submitted request body, as JSON"),
-]
-
-
-def add_parser(sub: Any) -> None:
-    """Register the command."""
-    p = sub.add_parser(
-        "get",
-        help="show one job in detail",
-        description="JOB is a spec name (its current job), a remote job name, or #ID.",
-    )
-    p.add_argument("job", help="spec name, remote name or #ID")
-    add_output_option(p)
-    p.add_argument("--body", action="store_true", help="include the recorded request body")
-    rt.add_state_option(p)
 
 
 def _change(before: str | None, after: str | None) -> str:
@@ -60,8 +42,8 @@ def run(args: argparse.Namespace) -> int:
     data["drift"] = [e.to_dict() for e in drift]
     if args.body and revision:
         data["body"] = revision.body
-    if args.output == "json":
-        rt.say(rt.dumps(data))
+    if wants_json(args):
+        emit_json(data)
         return 0
     for key in (
         "name",
@@ -96,5 +78,5 @@ def run(args: argparse.Namespace) -> int:
                 f"  {e.last_seen:%Y-%m-%d %H:%M:%S}Z  {e.finding.kind.value}: {e.finding.detail}"
             )
     if args.body and revision:
-        rt.say("\nbody:\n" + rt.dumps(revision.body))
+        rt.say("\nbody:\n" + dumps(revision.body))
     return 0

@@ -6,34 +6,7 @@ import argparse
 from typing import Any
 
 from batchspec.cli import _runtime as rt
-from batchspec.cli._output import add_output_option
-
-EXAMPLES = [
-    ("batchspec history review_sentiment", "every recorded transition of one job"),
-    ("batchspec history --drift --audit -o json", "with drift findings and the audit log, JSON"),
-    ("batchspec history --names", "every job name ever used (names are never reused)"),
-]
-
-
-def add_parser(sub: Any) -> None:
-    """Register the command."""
-    p = sub.add_parser(
-        "history",
-        help="show recorded transitions (and drift and audit entries)",
-        description="Every event batchspec recorded: intents, submits, adoptions, state"
-        " changes, cancels, forgets; with --drift and --audit, drift findings and lease breaks.",
-    )
-    p.add_argument("job", nargs="?", help="only this spec name")
-    p.add_argument("--limit", type=int, default=100, help="newest N events (default 100)")
-    p.add_argument("--drift", action="store_true", help="also list drift findings")
-    p.add_argument("--audit", action="store_true", help="also list the audit log")
-    p.add_argument(
-        "--names",
-        action="store_true",
-        help="list every job name ever used (spec and remote names) instead",
-    )
-    add_output_option(p)
-    rt.add_state_option(p)
+from batchspec.cli._output import emit_json, wants_json
 
 
 def run(args: argparse.Namespace) -> int:
@@ -44,23 +17,21 @@ def run(args: argparse.Namespace) -> int:
         events = store.transitions(name=args.job, limit=args.limit)
         drift = store.drift_events(name=args.job, limit=args.limit) if args.drift else []
         audit = store.audit_entries(limit=args.limit) if args.audit else []
-    if args.output == "json":
-        rt.say(
-            rt.dumps(
-                {
-                    "transitions": [t.to_dict() for t in events],
-                    "drift": [e.to_dict() for e in drift],
-                    "audit": [
-                        {
-                            "at": a.at.isoformat(),
-                            "actor": a.actor,
-                            "kind": a.kind,
-                            "message": a.message,
-                        }
-                        for a in audit
-                    ],
-                }
-            )
+    if wants_json(args):
+        emit_json(
+            {
+                "transitions": [t.to_dict() for t in events],
+                "drift": [e.to_dict() for e in drift],
+                "audit": [
+                    {
+                        "at": a.at.isoformat(),
+                        "actor": a.actor,
+                        "kind": a.kind,
+                        "message": a.message,
+                    }
+                    for a in audit
+                ],
+            }
         )
         return 0
     if not events and not drift and not audit:
@@ -108,13 +79,11 @@ def _names(store: Any, output: str) -> int:
         for backend, name, first in store.names_used(kind)
     ]
     if output == "json":
-        rt.say(
-            rt.dumps(
-                [
-                    {"kind": k, "backend": b or None, "name": n, "firstUsedAt": f.isoformat()}
-                    for k, b, n, f in rows
-                ]
-            )
+        emit_json(
+            [
+                {"kind": k, "backend": b or None, "name": n, "firstUsedAt": f.isoformat()}
+                for k, b, n, f in rows
+            ]
         )
         return 0
     rt.say(

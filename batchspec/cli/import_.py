@@ -18,42 +18,6 @@ from typing import IO, Any
 # megabytes. Reading stops past this, so `import /dev/zero` cannot hang.
 MAX_INPUT_BYTES = 16 << 20
 
-EXAMPLES = [
-    ("batchspec import job.json -o specs/census.yaml", "an ML Engine job body as a spec"),
-    ("batchspec import submit.sh --from gcloud --set MODEL=census", "a gcloud script as a spec"),
-]
-
-
-def add_parser(sub: Any) -> None:
-    """Register the command."""
-    p = sub.add_parser(
-        "import",
-        help="import an ML Engine job body or gcloud command as a spec",
-        description="Write a v1 spec equivalent to a Cloud ML Engine batch prediction job,"
-        " given as a projects.jobs JSON body or a `gcloud ml-engine|ai-platform jobs submit"
-        " prediction` command line. The spec is compiled back and compared before it is"
-        " written. Exit 1 when the input cannot be imported.",
-    )
-    p.add_argument("input", metavar="FILE", help="file to read, or - for stdin")
-    p.add_argument(
-        "--from",
-        dest="kind",
-        choices=["json", "gcloud"],
-        help="input kind (default: JSON when it starts with { or [)",
-    )
-    p.add_argument("-o", "--output", metavar="OUT", help="write the spec here (default: stdout)")
-    p.add_argument("--force", action="store_true", help="overwrite OUT if it exists")
-    p.add_argument("--project", help="project for a source that names none")
-    p.add_argument("--name", help="job name for the spec (default: the job id)")
-    p.add_argument(
-        "--set",
-        dest="variables",
-        action="append",
-        default=[],
-        metavar="NAME=VALUE",
-        help="a shell variable the gcloud command uses (repeatable)",
-    )
-
 
 def run(args: argparse.Namespace) -> int:
     """Import and write."""

@@ -19,15 +19,6 @@ import argparse
 import re
 import sys
 from pathlib import Path
-from typing import Any
-
-EXAMPLES = [
-    ("batchspec init", "start a project in this folder"),
-    (
-        "batchspec init jobs && cd jobs && batchspec apply --target local --wait",
-        "start one in a new folder and run its local job",
-    ),
-]
 
 # target path (relative to DIR) -> template file in batchspec/data/init/
 FILES: dict[str, str] = {
@@ -44,19 +35,6 @@ FILES: dict[str, str] = {
 # `pip install .` / `pip install ".[a,b]"` in the repository's own workflow
 # installs the checkout; a project made by init installs the package.
 _PIP_SOURCE = re.compile(r"""pip install (["']?)\.(\[[^\]\s"']*\])?\1(?=\s|$)""")
-
-
-def add_parser(sub: Any) -> None:
-    """Register the command."""
-    p = sub.add_parser(
-        "init",
-        help="write a starter project: specs, editor schema, pre-commit, GitHub workflow",
-        description="Write a starter batchspec project into DIR (default: this folder):"
-        " specs/ with a local and a Vertex AI example, the local example's model and data,"
-        " the JSON Schema association for editors, a pre-commit hook and the GitHub"
-        " workflow. Existing files are never overwritten: init lists them and exits 1.",
-    )
-    p.add_argument("dir", nargs="?", default=".", metavar="DIR", help="where (default: .)")
 
 
 def run(args: argparse.Namespace) -> int:

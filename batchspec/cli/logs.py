@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from batchspec.cli import _runtime as rt
-from batchspec.cli._output import add_output_option, emit_json_line, wants_json
+from batchspec.cli._output import emit_json_line, wants_json
 
 if TYPE_CHECKING:
     from batchspec.backends.cloudlogs import LogEntry
@@ -33,35 +33,6 @@ FOLLOW_POLL = 1.0
 CLOUD_TARGETS = {"vertex", "genai", "mlengine"}
 _CLOUD_NAME = re.compile(r"^projects/[^/]+/(locations/[^/]+/batchPredictionJobs|jobs)/[^/]+$")
 _STAMP = re.compile(r"^(\d{4}-\d\d-\d\dT[0-9:.]+(?:Z|[+-]\d\d:?\d\d)?) (.*)$")
-
-EXAMPLES = [
-    ("batchspec logs ticket_priority", "the log of a spec's current job (any backend)"),
-    ("batchspec logs specs/tickets_local.yaml --follow", "a spec file's job, until it ends"),
-    (
-        "batchspec logs projects/p/locations/us-central1/batchPredictionJobs/123 -o json",
-        "a Vertex AI job's Cloud Logging entries, as JSON lines",
-    ),
-]
-
-
-def add_parser(sub: Any) -> None:
-    """Register the command."""
-    from batchspec.cli.run import add_target_arguments
-
-    p = sub.add_parser(
-        "logs",
-        help="show a job's log (local, Ray, Vertex AI, genai, ML Engine)",
-        description="Print the log of a job: the events log of a local job's folder, Ray's"
-        " job log, or a cloud job's entries in Cloud Logging. JOB is a spec name, #ID or"
-        " remote job name; SPEC a spec file.",
-    )
-    p.add_argument("ref", metavar="JOB|SPEC", help="spec name, #ID, remote job name or spec file")
-    p.add_argument("--name", help="which job, when the spec file holds several documents")
-    p.add_argument("-f", "--follow", action="store_true", help="keep printing until the job ends")
-    p.add_argument("--home", help="where local jobs live (default: $BATCHSPEC_HOME or .batchspec)")
-    add_target_arguments(p, "for a spec file of a local or Ray job: where it runs")
-    add_output_option(p)
-    rt.add_state_option(p)
 
 
 class Source:

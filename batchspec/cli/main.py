@@ -1,10 +1,10 @@
 """The `batchspec` command: argument parsing and error-to-exit-code mapping.
 
-Each sub-command lives in its own module with `add_parser(subparsers)`,
-`run(args) -> int` and `EXAMPLES` (shown at the end of its `--help`).
-Modules are imported only to build the parser, and they import nothing heavy
-at module level, so `batchspec --help` and `batchspec validate` start fast;
-a single command builds only its own parser.
+The commands' surface (names, help, arguments, examples shown at the end of
+each `--help`) is data, in `_commands_specs` and `_commands_jobs`; each
+command's module holds only its `run(args) -> int` and is imported only to
+run it. So `batchspec --help` and a <TAB> import no command module, and a
+single command builds only its own parser.
 
 Exit codes, the same for every command (the README's command table lists
 them; a test checks each row):
@@ -27,33 +27,14 @@ from collections.abc import Sequence
 from types import ModuleType
 
 from batchspec import __version__
+from batchspec.cli._commands_jobs import JOB_COMMANDS
+from batchspec.cli._commands_specs import SPEC_COMMANDS
+from batchspec.cli._surface import Command
 
 # PYTHON_ARGCOMPLETE_OK (argcomplete's marker: this entry point completes itself)
 
-# name -> module; order is the order in `--help`.
-COMMANDS: dict[str, str] = {
-    "init": "batchspec.cli.init",
-    "validate": "batchspec.cli.validate",
-    "schema": "batchspec.cli.schema",
-    "render": "batchspec.cli.render",
-    "import": "batchspec.cli.import_",
-    "run": "batchspec.cli.run",
-    "plan": "batchspec.cli.plan",
-    "apply": "batchspec.cli.apply",
-    "reconcile": "batchspec.cli.reconcile",
-    "drift": "batchspec.cli.drift",
-    "status": "batchspec.cli.status",
-    "get": "batchspec.cli.get",
-    "history": "batchspec.cli.history",
-    "runs": "batchspec.cli.runs",
-    "cancel": "batchspec.cli.cancel",
-    "results": "batchspec.cli.results",
-    "logs": "batchspec.cli.logs",
-    "ui": "batchspec.cli.ui",
-    "report": "batchspec.cli.report",
-    "state": "batchspec.cli.state",
-    "completion": "batchspec.cli.completion",
-}
+# name -> command; order is the order in `--help`.
+COMMANDS: dict[str, Command] = {c.name: c for c in (*SPEC_COMMANDS, *JOB_COMMANDS)}
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -62,7 +43,7 @@ EXIT_INTERRUPTED = 130
 
 
 def _command_module(name: str) -> ModuleType:
-    return importlib.import_module(COMMANDS[name])
+    return importlib.import_module(COMMANDS[name].module)
 
 
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
@@ -70,6 +51,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     just that command's (importing every command module costs start-up time
     a single command does not need)."""
     from batchspec.cli._parser import HelpFormatter, Parser, add_no_color, attach
+    from batchspec.cli._surface import add_command
 
     parser = Parser(
         prog="batchspec",
@@ -80,10 +62,8 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"batchspec {__version__}")
     add_no_color(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in [only] if only in COMMANDS else COMMANDS:
-        module = _command_module(name)
-        module.add_parser(sub)
-        attach(sub.choices[name], module)
+    for command in [COMMANDS[only]] if only in COMMANDS else COMMANDS.values():
+        attach(add_command(sub, command), command.examples)
     return parser
 
 

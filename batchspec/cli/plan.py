@@ -12,60 +12,6 @@ from pathlib import Path
 from typing import Any
 
 from batchspec.cli import _runtime as rt
-from batchspec.cli._output import add_output_option
-
-EXAMPLES = [
-    ("batchspec plan", "what applying specs/ would do (exit 0 no changes, 2 changes, 1 errors)"),
-    ("batchspec plan --refresh -o json", "ask the backends first; print the plan as JSON"),
-    (
-        "batchspec plan --out plan.json && batchspec apply plan.json",
-        "save the plan, then apply exactly that plan",
-    ),
-]
-
-
-def add_parser(sub: Any) -> None:
-    """Register the command."""
-    p = sub.add_parser(
-        "plan",
-        help="show what apply would do (exit 0 no changes, 2 changes, 1 errors)",
-        description="Compare the specs with recorded state (and, with --refresh, with what"
-        " the backends report) and show one action per job with its reason.",
-    )
-    p.add_argument("paths", nargs="*", help="spec files or folders (default: specs/)")
-    add_output_option(
-        p,
-        ["text", "markdown", "json"],
-        help="text for terminals, markdown for a pull request comment, json for machines",
-    )
-    p.add_argument("--refresh", action="store_true", help="ask the backends first")
-    p.add_argument(
-        "--out", metavar="PLAN.json", help="save the plan for `batchspec apply PLAN.json`"
-    )
-    p.add_argument(
-        "--comment-dir",
-        metavar="DIR",
-        help="write the markdown plan as comment-1.md, comment-2.md... (each under the limit)",
-    )
-    p.add_argument(
-        "--comment-limit",
-        type=int,
-        default=65_536,
-        metavar="CHARS",
-        help="largest comment (GitHub: 65536 characters)",
-    )
-    p.add_argument(
-        "--replace",
-        action="append",
-        default=[],
-        metavar="NAME",
-        help="plan a new job for NAME even if nothing changed (repeatable)",
-    )
-    p.add_argument("--diff", action="store_true", help="text output: show body diffs")
-    p.add_argument("--verbose", "-v", action="store_true", help="text output: list unchanged jobs")
-    rt.add_select_option(p)
-    rt.add_retired_option(p)
-    rt.add_state_option(p)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -118,14 +64,24 @@ def make_plan(
     from batchspec.plan.builder import plan_against
 
     observation = None
+    seen: dict[str, Any] = {}
+    unlisted = None
     if refresh:
+        from batchspec.reconcile.models import refresh_models
         from batchspec.reconcile.observe import observe, scope_of
 
-        observation = observe(scope_of(store, desired), rt.registry())
+        provider = rt.registry()
+        observation = observe(scope_of(store, desired), provider)
+        if desired.models:  # their versions too: deleted or relabelled outside batchspec
+            seen, unlisted = refresh_models(store, provider, desired.models)
     # plan_against: the Model documents' uploads too, before the jobs
-    return plan_against(
+    plan = plan_against(
         desired,
         store,
         observation,
         PlanOptions(replace=frozenset(replace), allow_retired=allow_retired),
+        models_seen=seen,
     )
+    if unlisted is not None:
+        plan.unobserved["vertex (models)"] = unlisted
+    return plan

@@ -17,13 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from batchspec.cli import _follow
 from batchspec.cli import _runtime as rt
-from batchspec.cli._output import add_output_option, emit_json, emit_json_line, wants_json
-
-EXAMPLES = [
-    ("batchspec reconcile --once", "one pass: submit, follow, retry, record; then exit"),
-    ("batchspec reconcile --dry-run", "show what the next pass would do; change nothing"),
-    ("batchspec reconcile --interval 60 -o json", "run as a service, one JSON line per pass"),
-]
+from batchspec.cli._output import emit_json, emit_json_line, wants_json
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -31,49 +25,6 @@ if TYPE_CHECKING:
 
     from batchspec.reconcile.controller import PassResult
     from batchspec.state.store import StateStore
-
-
-def add_parser(sub: Any) -> None:
-    """Register the command."""
-    p = sub.add_parser(
-        "reconcile",
-        help="run the controller loop (submit, follow, retry, cancel, record drift)",
-        description="Level-triggered controller: every pass compares specs, recorded state"
-        " and the backends, then acts. Holds the lease so only one controller acts.",
-    )
-    p.add_argument("paths", nargs="*", help="spec files or folders (default: specs/)")
-    p.add_argument(
-        "--interval",
-        type=float,
-        default=30.0,
-        metavar="SECONDS",
-        help="time between passes while things change (default 30)",
-    )
-    p.add_argument(
-        "--max-interval",
-        type=float,
-        default=300.0,
-        metavar="SECONDS",
-        help="longest wait while nothing changes or after errors (default 300)",
-    )
-    p.add_argument("--once", action="store_true", help="one pass, then exit")
-    p.add_argument(
-        "--dry-run",
-        action="store_true",
-        help="show the plan the next pass would act on (refreshed); change nothing",
-    )
-    add_output_option(p)
-    p.add_argument(
-        "--max-running",
-        type=int,
-        default=20,
-        metavar="N",
-        help="at most N jobs running at once; 0 for no limit (default 20)",
-    )
-    rt.add_select_option(p)
-    rt.add_retired_option(p)
-    rt.add_state_option(p, init=True)
-    rt.add_lease_options(p)
 
 
 def run(args: argparse.Namespace) -> int:

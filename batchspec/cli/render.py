@@ -18,62 +18,7 @@ import sys
 from datetime import timedelta
 from typing import Any
 
-from batchspec.cli._output import add_output_option
-
-TARGET_CHOICES = ["vertex", "mlengine", "genai", "local", "ray"]
 _MINUTE = timedelta(minutes=1)
-
-
-EXAMPLES = [
-    ("batchspec render specs/tickets_vertex.yaml", "the exact request Vertex AI will receive"),
-    ("batchspec render specs -n ticket_priority -o yaml", "one job of a folder, as YAML"),
-    ("batchspec render specs/tickets_vertex.yaml --body-only", "only the request body"),
-]
-
-
-def add_parser(sub: Any) -> None:
-    """Register the command."""
-    p = sub.add_parser(
-        "render",
-        help="print the request body each spec compiles to",
-        description="Compile specs and print the request bodies (the exact JSON a service"
-        " receives), with method, URL and fingerprint. Exit 1 when a spec is invalid or"
-        " cannot be compiled for the target.",
-    )
-    p.add_argument("paths", nargs="+", metavar="SPEC", help="spec files or folders")
-    p.add_argument(
-        "--target",
-        "-t",
-        choices=TARGET_CHOICES,
-        help="compile for this target instead of each spec's own",
-    )
-    add_output_option(p, ["json", "yaml"])
-    p.add_argument(
-        "--name",
-        "-n",
-        action="append",
-        default=[],
-        help="only the spec with this job name (repeatable)",
-    )
-    p.add_argument(
-        "--body-only",
-        action="store_true",
-        help="print only the request body (needs exactly one spec)",
-    )
-    p.add_argument(
-        "--run-at",
-        metavar="TIME",
-        help="a scheduled or input-triggered spec: render its run at TIME (ISO 8601; without"
-        " an offset, on the schedule's wall clock) instead of its next run",
-    )
-    p.add_argument(
-        "--check",
-        dest="check",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="check each body against Google's discovery schema (default: when"
-        " google-api-python-client is installed)",
-    )
 
 
 def run(args: argparse.Namespace) -> int:

@@ -11,35 +11,8 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
 
 from batchspec.cli import _runtime as rt
-
-EXAMPLES = [
-    ("batchspec report --html report.html", "plan, status, drift and plots in one offline file"),
-    ("batchspec report specs --jobs 5 --html out/report.html", "full sections for 5 jobs only"),
-]
-
-
-def add_parser(sub: Any) -> None:
-    """Register the command."""
-    p = sub.add_parser(
-        "report",
-        help="write an offline HTML report: plan, status, drift and plots",
-        description="Write one self-contained HTML file (styles, scripts and data inlined;"
-        " opens with no network) with the plan for PATHS, the recorded jobs, drift and the"
-        " result plots. Needs the ui extra: pip install 'batchspec[ui]'.",
-    )
-    p.add_argument("paths", nargs="*", help="spec files or folders (default: specs/ if present)")
-    p.add_argument("--html", required=True, metavar="FILE", help="where to write the report")
-    p.add_argument(
-        "--jobs",
-        type=int,
-        default=20,
-        metavar="N",
-        help="full sections (timeline, plots, revision) for the first N current jobs (default 20)",
-    )
-    rt.add_state_option(p)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -52,7 +25,7 @@ def run(args: argparse.Namespace) -> int:
         raise BatchspecError(f"--jobs must be 0 or more, not {args.jobs}")
     from batchspec.ui.report import build_report, write_report
 
-    paths = list(args.paths) or [p for p in rt.DEFAULT_PATHS if Path(p).exists()]
+    paths = rt.present_paths(args)
     target = Path(args.html)
     if target.is_dir():
         raise BatchspecError(f"--html {target} is a folder", hint="name a file: --html report.html")

@@ -16,45 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from batchspec.cli import _runtime as rt
-from batchspec.cli._output import add_output_option
 from batchspec.errors import BatchspecError
-
-EXAMPLES = [
-    ("batchspec results ticket_priority", "predictions joined to their keys, as JSON lines"),
-    ("batchspec results ticket_priority --errors -o csv --out results.csv", "with failures, CSV"),
-]
-
-
-def add_parser(sub: Any) -> None:
-    """Register the command."""
-    p = sub.add_parser(
-        "results",
-        help="print a job's predictions joined to their input keys",
-        description="Reads the job's result files (and, with --errors, its error files) and"
-        " prints one row per instance with its key.",
-    )
-    p.add_argument("job", help="spec name, remote name or #ID")
-    which = p.add_mutually_exclusive_group()
-    which.add_argument(
-        "--run",
-        metavar="KEY",
-        help="a recurring spec: the run with this run key (a unique prefix is enough;"
-        " `batchspec runs JOB` lists them)",
-    )
-    which.add_argument(
-        "--latest",
-        action="store_true",
-        help="a recurring spec: the newest run that succeeded",
-    )
-    add_output_option(p, ["jsonl", "csv"])
-    p.add_argument("--errors", action="store_true", help="include instances that failed")
-    p.add_argument(
-        "--inputs",
-        action="store_true",
-        help="read the spec's inputs too: every instance once, with missing ones named",
-    )
-    p.add_argument("--out", metavar="FILE", help="write to FILE instead of stdout")
-    rt.add_state_option(p)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -26,7 +26,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from batchspec.cli import _runtime as rt
-from batchspec.cli._output import add_output_option, console_for, emit_json, wants_json
+from batchspec.cli._output import console_for, emit_json, wants_json
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -40,51 +40,6 @@ if TYPE_CHECKING:
 POLL_SECONDS = 0.2
 RAY_POLL_SECONDS = 1.0  # each look at a Ray job is two HTTP calls, one reading its log
 ERROR_SAMPLES = 3
-
-
-EXAMPLES = [
-    ("batchspec run specs/tickets_local.yaml", "run one spec here and follow it to the end"),
-    ("batchspec run specs/tickets_local.yaml --detach -o json", "start it and return; JSON out"),
-    ("batchspec run specs/tickets_local.yaml --cancel", "cancel that spec's job"),
-]
-
-
-def add_parser(sub: Any) -> None:
-    """Register the command."""
-    p = sub.add_parser(
-        "run",
-        help="run a spec on the embedded local engine (or a Ray cluster)",
-        description="Run one spec on this machine with the local engine: a detached job that"
-        " keeps running if this command stops. Running the same spec again attaches to its"
-        " job (resuming it if it was interrupted). With --target ray the job runs on a Ray"
-        " cluster instead.",
-    )
-    p.add_argument("spec", help="spec file")
-    p.add_argument("--name", help="which job, when the file holds several documents")
-    p.add_argument("--detach", action="store_true", help="start the job and return at once")
-    p.add_argument(
-        "--rerun", action="store_true", help="run again although this exact job already finished"
-    )
-    p.add_argument("--cancel", action="store_true", help="cancel this spec's job")
-    p.add_argument("--home", help="where local jobs live (default: $BATCHSPEC_HOME or .batchspec)")
-    add_target_arguments(p, "where to run")
-    add_output_option(p)
-    rt.add_state_option(p)
-
-
-def add_target_arguments(p: Any, what: str) -> None:
-    """--target and --address (shared with `batchspec logs`)."""
-    p.add_argument(
-        "--target",
-        choices=["local", "ray"],
-        help=f"{what}: the local engine or a Ray cluster (default: ray for specs with"
-        " `target: ray`, else local)",
-    )
-    p.add_argument(
-        "--address",
-        help="Ray cluster address, e.g. http://head-node:8265 (default: the spec's"
-        " `ray.address`, $BATCHSPEC_RAY_ADDRESS, $RAY_ADDRESS)",
-    )
 
 
 def choose_target(args: argparse.Namespace, spec_target: str) -> Target:

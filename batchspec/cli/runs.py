@@ -13,27 +13,8 @@ import argparse
 from typing import Any
 
 from batchspec.cli import _runtime as rt
-from batchspec.cli._output import add_output_option
+from batchspec.cli._output import emit_json, wants_json
 from batchspec.errors import StateError
-
-EXAMPLES = [
-    ("batchspec runs review_sentiment_nightly", "the kept runs and the next three ticks"),
-    ("batchspec runs review_sentiment_nightly --all -o json", "every run in history, as JSON"),
-]
-
-
-def add_parser(sub: Any) -> None:
-    """Register the command."""
-    p = sub.add_parser(
-        "runs",
-        help="list the runs of a scheduled or input-triggered spec",
-        description="Scheduled time, run key, state, counts and output of each run of JOB,"
-        " and when it runs next.",
-    )
-    p.add_argument("job", help="spec name")
-    p.add_argument("--all", action="store_true", help="every run, not only the kept ones")
-    add_output_option(p)
-    rt.add_state_option(p)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -49,8 +30,8 @@ def run(args: argparse.Namespace) -> int:
             hint="a spec with spec.schedule or spec.trigger is recorded by `batchspec apply`;"
             " `batchspec status` lists every job",
         )
-    if args.output == "json":
-        rt.say(rt.dumps(found.to_dict(every=args.all)))
+    if wants_json(args):
+        emit_json(found.to_dict(every=args.all))
         return 0
     rt.say(f"{found.name}: {found.recurrence.describe()}")
     runs = found.runs if args.all else found.kept()

@@ -4,34 +4,8 @@ installed package keeps it (`--path`, for editors and offline validators)."""
 from __future__ import annotations
 
 import argparse
-from typing import Any
 
 PACKAGED_SCHEMA = "batchspec.v1.schema.json"  # in batchspec/data/
-
-EXAMPLES = [
-    ("batchspec schema > batchspec.v1.schema.json", "save the schema next to your specs"),
-    ("batchspec schema --path", "print where the installed package keeps it"),
-    (
-        'check-jsonschema --schemafile "$(batchspec schema --path)" specs/*.yaml',
-        "check specs with another validator, offline",
-    ),
-]
-
-
-def add_parser(sub: Any) -> None:
-    """Register the command."""
-    p = sub.add_parser(
-        "schema",
-        help="print the JSON Schema of spec documents (or, with --path, where it is)",
-        description="Print the JSON Schema (draft 2020-12) that spec documents follow. Its"
-        " $id, https://json.schemastore.org/batchspec-v1.json, is where editors fetch it"
-        " (docs/spec-v1.md shows VS Code and JetBrains set-ups).",
-    )
-    p.add_argument(
-        "--path",
-        action="store_true",
-        help="print the path of the schema file inside the installed package instead",
-    )
 
 
 def run(args: argparse.Namespace) -> int:

@@ -14,81 +14,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from batchspec.cli import _runtime as rt
-from batchspec.cli._output import add_output_option
+from batchspec.cli._output import emit_json, wants_json
 
 if TYPE_CHECKING:
     from batchspec.remote.protocol import StateObject
     from batchspec.remote.session import RemoteSession
 
 ACTIONS = ("pull", "push", "lock-info", "break-lock", "versions", "restore")
-EXAMPLES = [
-    (
-        "batchspec state push .batchspec/state.db --state gs://acme-state/prod",
-        "move a local state to a bucket, where the team and CI share it",
-    ),
-    ("batchspec state lock-info --state gs://acme-state/prod", "who holds the lock, since when"),
-    (
-        "batchspec state break-lock --state gs://acme-state/prod",
-        "break the lock of a run that was killed (audited)",
-    ),
-]
-
-
-def add_parser(sub: Any) -> None:
-    """Register the command and its sub-commands."""
-    p = sub.add_parser(
-        "state",
-        help="remote state: pull, push, lock-info, break-lock, versions, restore",
-        description="Work with remote state (--state gs://BUCKET/PREFIX): see who holds its"
-        " lock, pull and push it, break a stale lock, list and restore earlier generations.",
-    )
-    actions = p.add_subparsers(dest="action", metavar="ACTION")
-    pull = actions.add_parser(
-        "pull",
-        help="bring the local working copy in step (or --out FILE: download a copy)",
-        description="Without --out: under the lock, update the local working copy from the"
-        " bucket (pushing first any writes an interrupted run left in it). With --out FILE:"
-        " download the live state to FILE, without locking.",
-    )
-    pull.add_argument("--out", "-O", metavar="FILE", help="download a copy to FILE")
-    pull.add_argument("--force", action="store_true", help="replace FILE if it exists")
-    push = actions.add_parser(
-        "push",
-        help="make a local state file the remote state (under the lock)",
-        description="Push FILE (for instance a local .batchspec/state.db moving to the"
-        " bucket) as the new remote state. Refused when the bucket holds another state or a"
-        " newer one, unless --force; the replaced generation is kept either way.",
-    )
-    push.add_argument("file", help="the state file to push")
-    push.add_argument("--force", action="store_true", help="replace another or a newer state")
-    info = actions.add_parser("lock-info", help="who holds the lock; the live generation")
-    add_output_option(info)
-    brk = actions.add_parser(
-        "break-lock",
-        help="break the lock of a holder that is gone (recorded in the audit log)",
-        description="Take the lock from its holder and release it. Only for a holder that is"
-        " gone (killed, its CI runner cancelled): a live holder would go on writing. Pass the"
-        " lock id `lock-info` shows to break exactly that lock.",
-    )
-    brk.add_argument("--id", dest="lock_id", metavar="LOCK_ID", help="break only this lock")
-    ver = actions.add_parser("versions", help="the generations that can be restored")
-    add_output_option(ver)
-    res = actions.add_parser(
-        "restore",
-        help="make an earlier generation the live state again",
-        description="Put an earlier generation back as the live state (a new generation;"
-        " the one it replaces is kept too).",
-    )
-    res.add_argument("generation", type=int, help="a generation `state versions` lists")
-    for action in (pull, push, info, brk, ver, res):
-        rt.add_state_option(action)
-        action.add_argument(
-            "--lock-timeout",
-            type=float,
-            default=0.0,
-            metavar="SECONDS",
-            help="wait this long for the lock (default: fail at once)",
-        )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -113,13 +45,10 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _session(args: argparse.Namespace) -> RemoteSession:
-    import os
-
     from batchspec.errors import StateError
     from batchspec.remote.location import is_remote
-    from batchspec.state import STATE_ENV
 
-    location = args.state or os.environ.get(STATE_ENV)
+    location = rt.chosen_state(args)
     if not is_remote(location):
         shown = location or ".batchspec/state.db (the default)"
         raise StateError(
@@ -157,37 +86,29 @@ def _push(session: RemoteSession, args: argparse.Namespace) -> int:
 
 
 def _lock_info(session: RemoteSession, args: argparse.Namespace) -> int:
+    from dataclasses import asdict
+
     from batchspec.remote import admin
     from batchspec.state.records import utc_now
 
     found = admin.status(session)
     now = utc_now()
-    if args.output == "json":
+    if wants_json(args):
         lock = found.lock.record if found.lock else None
-        rt.say(
-            rt.dumps(
-                {
-                    "url": found.url,
-                    "lock": None
-                    if lock is None
-                    else {
-                        "id": lock.id,
-                        "owner": lock.owner,
-                        "host": lock.host,
-                        "pid": lock.pid,
-                        "command": lock.command,
-                        "purpose": lock.purpose,
-                        "acquired_at": lock.acquired_at,
-                        "heartbeat_at": lock.heartbeat_at,
-                        "expires_at": lock.expires_at,
-                        "age_seconds": round((now - lock.acquired_at).total_seconds(), 1),
-                        "stale": lock.stale(now),
-                    },
-                    "state": _version_dict(found.state) if found.state else None,
-                    "working_copy": str(found.working_copy),
-                    "working_copy_generation": found.working_generation,
-                }
-            )
+        emit_json(
+            {
+                "url": found.url,
+                "lock": None
+                if lock is None
+                else {
+                    **asdict(lock),
+                    "age_seconds": round((now - lock.acquired_at).total_seconds(), 1),
+                    "stale": lock.stale(now),
+                },
+                "state": _version_dict(found.state) if found.state else None,
+                "working_copy": str(found.working_copy),
+                "working_copy_generation": found.working_generation,
+            }
         )
         return 0
     if found.lock is None:
@@ -217,8 +138,8 @@ def _versions(session: RemoteSession, args: argparse.Namespace) -> int:
     from batchspec.remote import admin
 
     found = admin.versions(session)
-    if args.output == "json":
-        rt.say(rt.dumps([_version_dict(v) for v in found]))
+    if wants_json(args):
+        emit_json([_version_dict(v) for v in found])
         return 0
     if not found:
         rt.say(f"{session.location} holds no state yet")

@@ -6,26 +6,7 @@ import argparse
 from typing import Any
 
 from batchspec.cli import _runtime as rt
-from batchspec.cli._output import add_output_option
-
-EXAMPLES = [
-    ("batchspec status", "every spec's current job and its state"),
-    ("batchspec status --refresh --all -o json", "ask the backends first; every job, as JSON"),
-]
-
-
-def add_parser(sub: Any) -> None:
-    """Register the command."""
-    p = sub.add_parser(
-        "status",
-        help="list jobs and their states",
-        description="The current job of every spec name (with --all: every job ever"
-        " recorded). --refresh asks the backends first and records what they say.",
-    )
-    p.add_argument("--all", action="store_true", help="include superseded and forgotten jobs")
-    p.add_argument("--refresh", action="store_true", help="ask the backends first")
-    add_output_option(p)
-    rt.add_state_option(p)
+from batchspec.cli._output import emit_json, wants_json
 
 
 def run(args: argparse.Namespace) -> int:
@@ -46,8 +27,8 @@ def run(args: argparse.Namespace) -> int:
         records = store.all_jobs() if args.all else list(store.current_jobs().values())
         now = store.now()
         recurring = _recurring(store, records, now)
-    if args.output == "json":
-        rt.say(rt.dumps([_with_runs(r.to_dict(), recurring) for r in records]))
+    if wants_json(args):
+        emit_json([_with_runs(r.to_dict(), recurring) for r in records])
         return 0
     if not records and not recurring:
         rt.say("No jobs recorded yet. `batchspec apply` submits the specs.")

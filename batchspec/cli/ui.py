@@ -12,46 +12,17 @@ import os
 import re
 import secrets
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from batchspec.cli import _runtime as rt
+from batchspec.cli._commands_jobs import UI_TOKEN_ENV
 from batchspec.errors import BatchspecError
 
 if TYPE_CHECKING:
     from batchspec.ui.source import StateReader
 
-TOKEN_ENV = "BATCHSPEC_UI_TOKEN"
 UI_MODULES = ("starlette", "uvicorn", "jinja2", "plotly")
 _TOKEN_TEXT = re.compile(r"^[A-Za-z0-9._~-]{16,256}$")
-
-EXAMPLES = [
-    ("batchspec ui", "the jobs of .batchspec/state.db at http://127.0.0.1:8080"),
-    ("batchspec ui --port 0 --state ci/state.db", "another state file, on a free port"),
-    ("batchspec ui --state gs://acme-state/prod", "the team's state, following each new write"),
-]
-
-
-def add_parser(sub: Any) -> None:
-    """Register the command."""
-    p = sub.add_parser(
-        "ui",
-        help="open a live web view of the recorded jobs (read-only)",
-        description="Serve the jobs list, job pages and result plots over the recorded"
-        " state, updating while jobs run. Needs the ui extra: pip install 'batchspec[ui]'.",
-    )
-    p.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
-    p.add_argument("--port", type=int, default=8080, help="port (default 8080; 0 picks a free one)")
-    p.add_argument(
-        "--allow-remote",
-        action="store_true",
-        help="allow binding an interface other browsers can reach (a token is then required)",
-    )
-    p.add_argument(
-        "--token-file",
-        metavar="FILE",
-        help=f"file holding the access token (default: ${TOKEN_ENV}, else a new random one)",
-    )
-    rt.add_state_option(p)
 
 
 def require_extra(command: str) -> None:
@@ -75,7 +46,7 @@ def _token(args: argparse.Namespace) -> str:
                 f"cannot read --token-file {args.token_file}: {exc.strerror}"
             ) from exc
     else:
-        text = os.environ.get(TOKEN_ENV, "").strip() or secrets.token_urlsafe(32)
+        text = os.environ.get(UI_TOKEN_ENV, "").strip() or secrets.token_urlsafe(32)
     if not _TOKEN_TEXT.match(text):
         raise BatchspecError(
             "the ui token must be 16 to 256 characters of letters, digits and . _ ~ -",
@@ -87,10 +58,9 @@ def _token(args: argparse.Namespace) -> str:
 def _reader(args: argparse.Namespace) -> StateReader:
     """The state the pages read: a local file, or remote state's live generation."""
     from batchspec.remote.location import is_remote
-    from batchspec.state import STATE_ENV
     from batchspec.ui.source import RemoteStateReader, StateReader, state_location
 
-    chosen = args.state or os.environ.get(STATE_ENV)
+    chosen = rt.chosen_state(args)
     if is_remote(chosen):
         assert chosen is not None
         return RemoteStateReader(chosen, log=rt.warn)
@@ -110,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
         )
     if not 0 <= args.port <= 65535:
         raise BatchspecError(f"--port {args.port} is not a port number (0-65535)")
-    wants_token = not local or args.token_file or os.environ.get(TOKEN_ENV)
+    wants_token = not local or args.token_file or os.environ.get(UI_TOKEN_ENV)
     token = _token(args) if wants_token else None
 
     from batchspec.ui.app import create_app

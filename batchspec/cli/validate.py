@@ -3,31 +3,8 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
-
-from batchspec.cli._output import add_output_option
 
 DEFAULT_PATHS = ["specs"]
-
-
-EXAMPLES = [
-    ("batchspec validate", "check every spec in specs/ (exit 0 clean, 1 errors)"),
-    ("batchspec validate specs/tickets_local.yaml --strict", "one file; warnings count as errors"),
-    ("batchspec validate -o json", "diagnostics as JSON, for editors and bots"),
-]
-
-
-def add_parser(sub: Any) -> None:
-    """Register the command."""
-    p = sub.add_parser(
-        "validate",
-        help="check specs against the schema and the rules",
-        description="Check spec files against the JSON Schema and batchspec's rules."
-        " Exit 0 when there is no error, 1 otherwise.",
-    )
-    p.add_argument("paths", nargs="*", help="files or folders (default: specs/)")
-    add_output_option(p)
-    p.add_argument("--strict", action="store_true", help="treat warnings as errors")
 
 
 def run(args: argparse.Namespace) -> int:

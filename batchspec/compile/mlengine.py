@@ -16,21 +16,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from batchspec.model.enums import DataFormat
+from batchspec.model.enums import DataFormat, Target
 from batchspec.model.spec import BatchPredictionJobSpec, ModelRef
+from batchspec.validate import targets
 
 API, VERSION = "ml", "v1"
 METHOD = "ml.projects.jobs.create"
 
-F = DataFormat
-# batchspec format -> PredictionInput.dataFormat / outputDataFormat.
+# batchspec format -> PredictionInput.dataFormat / outputDataFormat. Which
+# formats ML Engine takes is `validate.targets`' table (validated specs use no
+# other); its names for them are ours, but JSON for JSON Lines.
 INPUT_FORMATS = {
-    F.JSONL: "JSON",
-    F.TEXT: "TEXT",
-    F.TF_RECORD: "TF_RECORD",
-    F.TF_RECORD_GZIP: "TF_RECORD_GZIP",
+    f: "JSON" if f is DataFormat.JSONL else f.value for f in targets.INPUT_FORMATS[Target.MLENGINE]
 }
-OUTPUT_FORMATS = {F.JSONL: "JSON", F.CSV: "CSV"}
+OUTPUT_FORMATS = {
+    f: "JSON" if f is DataFormat.JSONL else f.value for f in targets.OUTPUT_FORMATS[Target.MLENGINE]
+}
 
 
 def parent(project: str) -> str:

@@ -21,23 +21,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from batchspec.model.enums import DataFormat
+from batchspec.model.enums import Target
 from batchspec.model.spec import BatchPredictionJobSpec, ModelRef
 from batchspec.validate.rules.models import expand_publisher
+from batchspec.validate.targets import INPUT_FORMATS, OUTPUT_FORMATS
 
 API, VERSION = "aiplatform", "v1"
 METHOD = "aiplatform.projects.locations.batchPredictionJobs.create"
 
-F = DataFormat
-INSTANCES_FORMATS = {
-    F.JSONL: "jsonl",
-    F.CSV: "csv",
-    F.TF_RECORD: "tf-record",
-    F.TF_RECORD_GZIP: "tf-record-gzip",
-    F.BIGQUERY: "bigquery",
-    F.FILE_LIST: "file-list",
-}
-PREDICTIONS_FORMATS = {F.JSONL: "jsonl", F.CSV: "csv", F.BIGQUERY: "bigquery"}
+# Which formats Vertex AI takes is `validate.targets`' table (validated specs
+# use no other); its names for them are ours in kebab case (`tf-record-gzip`).
+INSTANCES_FORMATS = {f: f.value.lower().replace("_", "-") for f in INPUT_FORMATS[Target.VERTEX]}
+PREDICTIONS_FORMATS = {f: f.value.lower().replace("_", "-") for f in OUTPUT_FORMATS[Target.VERTEX]}
 
 
 def parent(project: str, region: str) -> str:
@@ -58,26 +53,31 @@ def display_name(doc: BatchPredictionJobSpec) -> str:
     return doc.metadata.display_name or doc.metadata.name
 
 
+def _one_of(
+    bigquery: str | None, table: tuple[str, str], files: tuple[str, dict[str, Any]]
+) -> dict[str, Any]:
+    """A BigQuery table (`table`: the field and its uri key) or else Cloud
+    Storage (`files`: the field and its value): a oneof in the API."""
+    if bigquery is not None:
+        field, uri = table
+        return {field: {uri: bigquery}}
+    return dict([files])
+
+
 def input_config(doc: BatchPredictionJobSpec) -> dict[str, Any]:
     """inputConfig: the format and exactly one source."""
     inp = doc.spec.input
-    config: dict[str, Any] = {"instancesFormat": INSTANCES_FORMATS[inp.format]}
-    if inp.bigquery is not None:
-        config["bigquerySource"] = {"inputUri": inp.bigquery}
-    else:
-        config["gcsSource"] = {"uris": list(inp.paths or ())}
-    return config
+    files = {"uris": list(inp.paths or ())}
+    source = _one_of(inp.bigquery, ("bigquerySource", "inputUri"), ("gcsSource", files))
+    return {"instancesFormat": INSTANCES_FORMATS[inp.format], **source}
 
 
 def output_config(doc: BatchPredictionJobSpec) -> dict[str, Any]:
     """outputConfig: the format and exactly one destination."""
     out = doc.spec.output
-    config: dict[str, Any] = {"predictionsFormat": PREDICTIONS_FORMATS[out.format]}
-    if out.bigquery is not None:
-        config["bigqueryDestination"] = {"outputUri": out.bigquery}
-    else:
-        config["gcsDestination"] = {"outputUriPrefix": out.path}
-    return config
+    files = {"outputUriPrefix": out.path}
+    sink = _one_of(out.bigquery, ("bigqueryDestination", "outputUri"), ("gcsDestination", files))
+    return {"predictionsFormat": PREDICTIONS_FORMATS[out.format], **sink}
 
 
 def instance_config(doc: BatchPredictionJobSpec) -> dict[str, Any] | None:

@@ -21,7 +21,7 @@ from batchspec.plan import recurring
 from batchspec.plan.actions import Action, ActionKind, Plan, Upcoming
 from batchspec.plan.attempts import key_label, retry_not_before
 from batchspec.plan.desired import Desired
-from batchspec.plan.models import plan_models
+from batchspec.plan.models import ModelSeen, plan_models
 from batchspec.plan.observed import Observation
 from batchspec.plan.recurring import InputsSeen
 from batchspec.state.records import JobRecord, RevisionRecord, StateSnapshot, utc_now
@@ -50,10 +50,13 @@ def plan_against(
     store: StateStore,
     observation: Observation | None = None,
     options: PlanOptions | None = None,
+    *,
+    models_seen: Mapping[str, ModelSeen] | None = None,
 ) -> Plan:
     """`build_plan` against what `store` recorded, read consistently (the
     snapshot, the revisions it needs, the state file's path for the plan),
-    the Model documents' uploads first."""
+    the Model documents' uploads first (`models_seen`: what a refresh found
+    of their versions)."""
     plan = build_plan(
         desired,
         store.snapshot(),
@@ -63,7 +66,7 @@ def plan_against(
         state_path=str(store.path) if store.path else None,
     )
     if desired.models:
-        plan.models = plan_models(desired.models, store.current_models())
+        plan.models = plan_models(desired.models, store.current_models(), models_seen)
     return plan
 
 
@@ -86,6 +89,16 @@ def _policy(data: Mapping[str, Any] | None) -> Policy:
     return Policy.model_validate_json(json.dumps(dict(data)))
 
 
+@dataclass(frozen=True)
+class _Against:
+    """What each declared job of one `build_plan` is planned against."""
+
+    snapshot: StateSnapshot
+    observation: Observation | None
+    options: PlanOptions
+    now: datetime
+
+
 def build_plan(
     desired: Desired,
     snapshot: StateSnapshot,
@@ -100,25 +113,15 @@ def build_plan(
     now = options.now or utc_now()
     actions: list[Action] = []
     upcoming: list[Upcoming] = []
+    against = _Against(snapshot, observation, options, now)
     for name in sorted(desired.jobs):
         record = snapshot.current.get(name)
         job = desired.jobs[name]
         if job.effective.recurring:
             upcoming.append(recurring.upcoming(job, now))
-            planned = _recurring(
-                job, record, observation=observation, snapshot=snapshot, options=options, now=now
-            )
+            planned = _recurring(job, record, against)
         else:
-            planned = [
-                _declared(
-                    job,
-                    record,
-                    observation=observation,
-                    snapshot=snapshot,
-                    options=options,
-                    now=now,
-                )
-            ]
+            planned = [_declared(job, record, against)]
         actions.extend(a if options.allow_retired else _refuse_retired(a) for a in planned)
     removed = [
         record
@@ -164,22 +167,15 @@ def build_plan(
     )
 
 
-def _recurring(
-    job: CompiledJob,
-    record: JobRecord | None,
-    *,
-    observation: Observation | None,
-    snapshot: StateSnapshot,
-    options: PlanOptions,
-    now: datetime,
-) -> list[Action]:
-    state = _effective(record, observation)[0] if record is not None else None
+def _recurring(job: CompiledJob, record: JobRecord | None, against: _Against) -> list[Action]:
+    state = _effective(record, against.observation)[0] if record is not None else None
+    options = against.options
     ctx = recurring.RecurringContext(
         record=record,
         state=state,
-        schedule=snapshot.schedules.get(job.name),
+        schedule=against.snapshot.schedules.get(job.name),
         inputs=options.inputs.get(job.name),
-        now=now,
+        now=against.now,
         run_now=job.name in options.run_now or job.name in options.replace,
     )
     return recurring.plan_recurring(job, ctx)
@@ -206,25 +202,18 @@ def _with_before(action: Action, revisions: Mapping[str, RevisionRecord]) -> Act
     return replace(action, before_body=revision.body)
 
 
-def _declared(
-    job: CompiledJob,
-    record: JobRecord | None,
-    *,
-    observation: Observation | None,
-    snapshot: StateSnapshot,
-    options: PlanOptions,
-    now: datetime,
-) -> Action:
+def _declared(job: CompiledJob, record: JobRecord | None, against: _Against) -> Action:
     target = job.target.value
+    observation = against.observation
 
     def act(kind: ActionKind, reason: str, **extra: Any) -> Action:
         return Action(kind, job.name, reason, target=target, job=job, previous=record, **extra)
 
     if record is None:
-        return act(ActionKind.CREATE, _create_reason(job, observation, snapshot))
+        return act(ActionKind.CREATE, _create_reason(job, observation, against.snapshot))
     state, missing = _effective(record, observation)
     running = state is None or not state.terminal
-    if job.name in options.replace:
+    if job.name in against.options.replace:
         return act(
             ActionKind.REPLACE,
             "replacement requested (--replace)",
@@ -244,7 +233,7 @@ def _declared(
             ActionKind.CREATE,
             f"job {record.remote_name} was deleted outside batchspec before it ended",
         )
-    return _settled(job, record, state=state, missing=missing, now=now, act=act)
+    return _settled(job, record, state=state, missing=missing, now=against.now, act=act)
 
 
 def _create_reason(

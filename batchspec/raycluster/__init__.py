@@ -12,7 +12,8 @@ temporary-then-rename commit as a local run, byte for byte.
 Modules:
 
 * `protocol`  what the driver tells the client: status lines in the job's log
-              and exit codes (no Ray import: the client reads them)
+              and exit codes (no Ray import: the client reads them), and how
+              either side imports Ray or says how to install it
 * `sizing`    how many actors of what size; refuses a pool that would take
               every CPU (ray-project/ray#44687)
 * `actor`     the actor: one model load, then shards on request

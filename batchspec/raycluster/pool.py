@@ -37,22 +37,10 @@ from batchspec.errors import EngineError
 from batchspec.model.enums import JobState
 from batchspec.model.spec import HttpRunner, RaySettings
 from batchspec.raycluster.actor import ActorConfig, ShardActor
+from batchspec.raycluster.protocol import import_ray
 from batchspec.raycluster.sizing import PoolSize, size_pool
 
 PLACEMENT_NOTE_AFTER = 30.0  # seconds without a loaded actor before saying why
-INSTALL_HINT = "pip install 'batchspec[ray]'"
-
-
-def import_ray() -> Any:
-    """Ray, or an EngineError saying how to install it."""
-    try:
-        import ray
-    except ImportError as exc:
-        raise EngineError(
-            "the Ray entrypoint needs ray, which is not installed on the cluster",
-            hint=INSTALL_HINT,
-        ) from exc
-    return ray
 
 
 def _connect(ray: Any) -> None:
@@ -94,7 +82,11 @@ class ActorPool:
 
     def run(self, work: PoolWork, host: PoolHost) -> None:
         """Run every shard of `work.todo`, or raise `Stop`."""
-        ray = import_ray()
+        ray = import_ray(
+            "ray",
+            EngineError,
+            "the Ray entrypoint needs ray, which is not installed on the cluster",
+        )
         _connect(ray)
         _take_back_sigterm(host)
         size = pool_size(ray, work)

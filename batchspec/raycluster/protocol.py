@@ -17,16 +17,19 @@ driver adds two channels of its own:
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 import msgspec
 
+from batchspec.errors import BatchspecError
 from batchspec.model.enums import JobState
 
 STATUS_PREFIX = "BATCHSPEC_STATUS "
 JOB_ENV = "BATCHSPEC_RAY_JOB"
 HOME_ENV = "BATCHSPEC_RAY_HOME"
 ENTRYPOINT_MODULE = "batchspec.raycluster"
+INSTALL_HINT = "pip install 'batchspec[ray]'"
 
 EXIT_CODES: dict[JobState, int] = {
     JobState.SUCCEEDED: 0,
@@ -67,3 +70,13 @@ def without_status(logs: str) -> str:
     return "".join(
         line for line in logs.splitlines(keepends=True) if not line.startswith(STATUS_PREFIX)
     )
+
+
+def import_ray(module: str, error: type[BatchspecError], message: str) -> Any:
+    """Ray's `module`, imported only when used (Ray is an optional extra), or
+    `error(message)` with the install hint: the client and the driver each
+    say what of theirs needs it."""
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        raise error(message, hint=INSTALL_HINT) from exc

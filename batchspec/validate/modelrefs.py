@@ -26,40 +26,38 @@ from batchspec.diagnostics import Diagnostic, DocPath
 Place = tuple[str, int]  # (file, document index)
 
 
+@dataclass(frozen=True, kw_only=True)
+class Written:
+    """What the rules compare of a document: where it is written, and the
+    project and region it names (a reference must stay in both)."""
+
+    file: str
+    document: int
+    project: str | None = None
+    region: str | None = None
+
+    @property
+    def place(self) -> Place:
+        """Where it is written."""
+        return (self.file, self.document)
+
+
 @dataclass(frozen=True)
-class Declared:
+class Declared(Written):
     """A Model document as written (also one with errors: a reference to it
     is then blamed on its errors, not called dangling)."""
 
     name: str
-    file: str
-    document: int
     valid: bool
-    project: str | None = None
-    region: str | None = None
     parent: str | None = None  # parentModel.ref
-
-    @property
-    def place(self) -> Place:
-        """Where it is written."""
-        return (self.file, self.document)
 
 
 @dataclass(frozen=True)
-class Use:
+class Use(Written):
     """A job's `model: {ref: NAME}`."""
 
     job: str
     ref: str
-    file: str
-    document: int
-    project: str | None = None
-    region: str | None = None
-
-    @property
-    def place(self) -> Place:
-        """Where it is written."""
-        return (self.file, self.document)
 
 
 @dataclass
@@ -145,7 +143,7 @@ def _parents(models: dict[str, Declared], out: RefCheck) -> None:
             out.refuse(model.place, "BS402", message, path, hint)
             continue
         parent = models[model.parent]
-        problem = _apart(model.project, model.region, parent.project, parent.region)
+        problem = _apart(model, parent)
         if problem:
             out.refuse(
                 model.place,
@@ -186,7 +184,7 @@ def _use(use: Use, models: dict[str, Declared], out: RefCheck) -> None:
         message, hint = _dangling(use.ref, models)
         out.refuse(use.place, "BS402", message, ("spec", "model", "ref"), hint)
         return
-    problem = _apart(use.project, use.region, model.project, model.region)
+    problem = _apart(use, model)
     if problem:
         out.refuse(
             use.place,
@@ -197,14 +195,13 @@ def _use(use: Use, models: dict[str, Declared], out: RefCheck) -> None:
         )
 
 
-def _apart(
-    project: str | None, region: str | None, other_project: str | None, other_region: str | None
-) -> tuple[str, str] | None:
-    """How two places differ, when both are written and they do."""
-    if project and other_project and project != other_project:
-        return f"project {project}", f"project {other_project}"
-    if region and other_region and region != other_region:
-        return region, other_region
+def _apart(one: Written, other: Written) -> tuple[str, str] | None:
+    """How the projects or regions of two documents differ, when both are
+    written and they do."""
+    if one.project and other.project and one.project != other.project:
+        return f"project {one.project}", f"project {other.project}"
+    if one.region and other.region and one.region != other.region:
+        return one.region, other.region
     return None
 
 
@@ -221,9 +218,9 @@ def declared_in(data: object, file: str, document: int, valid: bool) -> Iterator
     ref = parent.get("ref") if isinstance(parent, dict) else None
     yield Declared(
         name,
-        file,
-        document,
         valid,
+        file=file,
+        document=document,
         project=_text(spec.get("project")),
         region=_text(spec.get("region")),
         parent=_text(ref),
@@ -234,4 +231,4 @@ def _text(value: object) -> str | None:
     return value if isinstance(value, str) else None
 
 
-__all__ = ["Declared", "RefCheck", "Use", "check_model_refs", "declared_in"]
+__all__ = ["Declared", "RefCheck", "Use", "Written", "check_model_refs", "declared_in"]

@@ -120,7 +120,14 @@ class FileReport:
             if ref is not None:
                 spec = found.spec
                 self.uses.append(
-                    Use(found.name, ref, self.file, doc.index, spec.project, spec.region)
+                    Use(
+                        found.name,
+                        ref,
+                        file=self.file,
+                        document=doc.index,
+                        project=spec.project,
+                        region=spec.region,
+                    )
                 )
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from batchspec import __version__
-from batchspec.cli.main import COMMANDS, _command_module, build_parser, main
+from batchspec.cli.main import COMMANDS, build_parser, main
 
 # Commands whose examples change nothing outside the project folder and need
 # no cloud: run for real. The others are parsed only.
@@ -29,7 +29,7 @@ def invocations(command_line: str) -> list[list[str]]:
 
 @pytest.mark.parametrize("name", sorted(COMMANDS))
 def test_help_ends_with_two_or_three_examples(name: str, capsys) -> None:
-    examples = _command_module(name).EXAMPLES
+    examples = COMMANDS[name].examples
     assert 2 <= len(examples) <= 3
     assert main([name, "--help"]) == 0
     help_text = capsys.readouterr().out
@@ -42,7 +42,7 @@ def test_help_ends_with_two_or_three_examples(name: str, capsys) -> None:
 @pytest.mark.parametrize("name", sorted(COMMANDS))
 def test_examples_parse_with_the_real_parser(name: str) -> None:
     parser = build_parser()
-    for command_line, _what in _command_module(name).EXAMPLES:
+    for command_line, _what in COMMANDS[name].examples:
         calls = invocations(command_line)
         assert calls, command_line
         for argv in calls:
@@ -53,7 +53,7 @@ def test_examples_parse_with_the_real_parser(name: str) -> None:
 def test_safe_examples_run(project: Path, capsys) -> None:
     ran = 0
     for name in sorted(SAFE):
-        for command_line, _what in _command_module(name).EXAMPLES:
+        for command_line, _what in COMMANDS[name].examples:
             if SHELL.search(command_line) or "&&" in command_line or "--refresh" in command_line:
                 continue  # shell plumbing, or the cloud
             (argv,) = invocations(command_line)

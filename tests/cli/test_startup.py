@@ -60,6 +60,13 @@ def test_help_imports_nothing_heavy() -> None:
     assert heavy(imported("--help")) == set()
 
 
+def test_help_imports_no_command_module() -> None:
+    """The commands' surface is data (cli/_commands_*): `--help` needs none of their code."""
+    from batchspec.cli.main import COMMANDS
+
+    assert {c.module for c in COMMANDS.values()} & imported("--help") == set()
+
+
 # Needed by `validate` only for a large tree (worker processes), a file with
 # a problem (positions: PyYAML), a text the fast parser cannot vouch for
 # (ruamel.yaml), or by other commands.

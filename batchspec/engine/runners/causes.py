@@ -133,28 +133,35 @@ def _memory(run: Exit) -> Cause | None:
     )
 
 
+# BS505's two kinds: what the log says is missing, and how to install it `where`.
+_MISSING = (
+    (
+        _MODULE,
+        "the Python module {name!r}",
+        "install it {where} (`pip install` the package that provides {name!r}) and pin it"
+        " in the requirements the image is built from",
+    ),
+    (
+        _SHARED,
+        "the shared library {name}",
+        "install the system package that provides {name} {where} (e.g. `apt-get install` in"
+        " the Dockerfile); slim base images leave most libraries out",
+    ),
+)
+
+
 def _missing(run: Exit) -> Cause | None:
     where = "in the image (its Dockerfile)" if run.in_image else "where the program runs"
-    module = _MODULE.search(run.log_tail)
-    if module:
-        name = module.group(1)
-        return Cause(
-            "BS505",
-            "missing-dependency",
-            f"{run.what} needs the Python module {name!r}, which is not installed",
-            f"install it {where} (`pip install` the package that provides {name!r}) and"
-            " pin it in the requirements the image is built from",
-        )
-    shared = _SHARED.search(run.log_tail)
-    if shared:
-        name = shared.group(1)
-        return Cause(
-            "BS505",
-            "missing-dependency",
-            f"{run.what} needs the shared library {name}, which is not installed",
-            f"install the system package that provides {name} {where} (e.g. `apt-get"
-            " install` in the Dockerfile); slim base images leave most libraries out",
-        )
+    for pattern, needs, hint in _MISSING:
+        found = pattern.search(run.log_tail)
+        if found:
+            name = found.group(1)
+            return Cause(
+                "BS505",
+                "missing-dependency",
+                f"{run.what} needs {needs.format(name=name)}, which is not installed",
+                hint.format(name=name, where=where),
+            )
     return None
 
 
