@@ -1,6 +1,7 @@
 """Find where a document path sits in the YAML text (line and column, 1-based).
 
-Only files with a problem get here, once per file. The node graph comes
+Only files with a problem get here, once per file. A plain block-style
+document is read by lines (`batchspec.load.blockpos`); otherwise the node graph comes
 from libyaml's composer (C, linear in the text: ruamel's round-trip loader
 took a minute for a file of 2,000 documents, its comment handling being
 quadratic); when libyaml rejects a text that the reference parser accepts,
@@ -16,6 +17,7 @@ import warnings
 from typing import Any
 
 from batchspec.diagnostics import DocPath
+from batchspec.load.blockpos import block_position, simple_lines
 
 Position = tuple[int, int]
 
@@ -26,6 +28,8 @@ class PositionIndex:
     def __init__(self, text: str) -> None:
         self._text = text
         self._docs: list[Any] | None = None
+        self._lines: list[str] | None = None  # when the text is plain block style
+        self._looked = False
 
     def _documents(self) -> list[Any]:
         if self._docs is None:
@@ -36,6 +40,17 @@ class PositionIndex:
         """Position of the value at `path` (of its key when `key`), or of the
         deepest ancestor that exists when the path is missing (for a missing key,
         the mapping that should hold it)."""
+        if document == 0 and self._docs is None:
+            if not self._looked:
+                self._lines, self._looked = simple_lines(self._text), True
+            if self._lines is not None:
+                found = block_position(self._lines, path, key=key)
+                if found is not None:
+                    return found
+        return self.composed(document, path, key=key)
+
+    def composed(self, document: int, path: DocPath, *, key: bool = False) -> Position | None:
+        """`locate` through the composed node graph (the reference)."""
         docs = self._documents()
         if document >= len(docs) or docs[document] is None:
             return None

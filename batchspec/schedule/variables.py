@@ -63,6 +63,8 @@ class RunContext:
 
 def references(text: str) -> Iterator[tuple[str, int]]:
     """(name, offset) of every variable reference in `text`."""
+    if "{" not in text:  # most paths hold none: one scan instead of a regex
+        return
     for match in REFERENCE.finditer(text):
         yield match.group(1).strip(), match.start()
 
@@ -75,6 +77,8 @@ def uses_variables(text: str | None) -> bool:
 def render_text(text: str, values: dict[str, str]) -> str:
     """`text` with each known reference replaced (unknown ones are left: the
     validator refuses them before anything renders)."""
+    if "{" not in text:
+        return text
     return REFERENCE.sub(lambda m: values.get(m.group(1).strip(), m.group(0)), text)
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -96,17 +96,26 @@ class FileReport:
     models: list[LoadedModel] = field(default_factory=list)
     declared: list[Declared] = field(default_factory=list)  # Model documents, valid or not
     uses: list[Use] = field(default_factory=list)  # jobs' `model: {ref: ...}`
+    keep: bool = True  # build LoadedSpec/LoadedModel (a diagnostics-only run needs none)
+
+    def __reduce__(self) -> tuple[type[FileReport], tuple[Any, ...]]:
+        """Pickled as its fields in order (reports come back from worker
+        processes): no dict of field names per report."""
+        return FileReport, tuple(getattr(self, name) for name in _REPORT_FIELDS)
 
     def add(self, doc: Document, found: SpecDocument | None, diagnostics: list[Diagnostic]) -> None:
         """One checked document: its diagnostics, and what the merge needs of it."""
         self.diagnostics.extend(diagnostics)
         self.declared.extend(declared_in(doc.data, self.file, doc.index, found is not None))
-        path, rules = Path(self.file), tuple(diagnostics)
         if isinstance(found, ModelDocument):
-            self.models.append(LoadedModel(found, path, doc.index, rules))
+            if self.keep:
+                self.models.append(
+                    LoadedModel(found, Path(self.file), doc.index, tuple(diagnostics))
+                )
         elif found is not None:
             self.names.append((found.metadata.name, doc.index))
-            self.specs.append(LoadedSpec(found, path, doc.index, rules))
+            if self.keep:
+                self.specs.append(LoadedSpec(found, Path(self.file), doc.index, tuple(diagnostics)))
             ref = found.spec.model.ref
             if ref is not None:
                 spec = found.spec
@@ -122,18 +131,21 @@ class FileReport:
                 )
 
 
+_REPORT_FIELDS = tuple(f.name for f in fields(FileReport))
+
+
 def check_file(path: Path, *, keep_specs: bool) -> FileReport:
     """Read, parse, validate and locate one file."""
+    name = str(path)
     text, problems = read_text(path)
     if text is None:
-        return FileReport(str(path), False, problems)
-    docs, found = parse_documents(str(path), text)
-    report = FileReport(str(path), True, problems + found)
+        return FileReport(name, False, problems)
+    docs, found = parse_documents(name, text)
+    report = FileReport(name, True, problems + found, keep=keep_specs)
     for doc in docs:
         report.add(doc, *validate_document(doc))
-    if not keep_specs:
-        report.specs, report.models = [], []
-    report.diagnostics = _locate(report.diagnostics, {str(path): text})
+    if report.diagnostics:
+        report.diagnostics = _locate(report.diagnostics, {name: text})
     return report
 
 
@@ -202,10 +214,19 @@ def validate_document(doc: Document) -> tuple[SpecDocument | None, list[Diagnost
         problems = rules_of(spec)
     else:
         problems.extend(_rules_after_pruning(doc.data, problems))
-    problems.extend(check_references(doc.data))
+    if _may_reference(doc):
+        problems.extend(check_references(doc.data))
     return spec if not has_errors(problems) else None, [
         p.at(file=doc.file, document=doc.index) for p in problems
     ]
+
+
+def _may_reference(doc: Document) -> bool:
+    """Whether a `${env:` reference can be in the document: not when the text
+    it was read from (known for documents read from files) holds none and no
+    escape could spell one; most specs hold none, and the text is one scan
+    where the data is a walk."""
+    return not doc.text or "${env:" in doc.text or "\\" in doc.text
 
 
 def _rules_after_pruning(data: Any, problems: list[Diagnostic]) -> list[Diagnostic]:

@@ -4,6 +4,7 @@ key and display name, each by the rules of the service that receives it."""
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 from collections.abc import Iterator
 
@@ -113,8 +114,7 @@ def region(doc: BatchPredictionJobSpec) -> Iterator[Diagnostic]:
     if allowed is None or value is None or gemini_api(doc):
         return
     if value not in allowed:
-        guess = difflib.get_close_matches(value, sorted(allowed), n=1)
-        hint = f"did you mean `{guess[0]}`?" if guess else None
+        hint = _closest(value, allowed)
         if target is Target.MLENGINE:
             hint = "ML Engine batch prediction runs in: " + ", ".join(sorted(allowed))
         yield REGIONS[target].error(
@@ -122,6 +122,14 @@ def region(doc: BatchPredictionJobSpec) -> Iterator[Diagnostic]:
             ("spec", "region"),
             hint=hint,
         )
+
+
+@functools.lru_cache(maxsize=1024)
+def _closest(value: str, allowed: frozenset[str]) -> str | None:
+    """A "did you mean" for a region (difflib costs more than the rest of a
+    spec's rules, and a tree repeats its few mistakes)."""
+    guess = difflib.get_close_matches(value, sorted(allowed), n=1)
+    return f"did you mean `{guess[0]}`?" if guess else None
 
 
 def project(doc: BatchPredictionJobSpec) -> Iterator[Diagnostic]:

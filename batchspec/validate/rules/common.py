@@ -10,13 +10,14 @@ made from them), the source says so.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 import re
 from collections.abc import Iterator
 from typing import Any
 
 from batchspec.diagnostics import Diagnostic, DocPath
-from batchspec.model.enums import DataFormat
+from batchspec.model.enums import DataFormat, Target
 from batchspec.model.jobs import LABEL_FINGERPRINT, LABEL_JOB, LABEL_MANAGED_BY, LABEL_MODEL
 from batchspec.model.spec import (
     DURATION_PATTERN,
@@ -211,7 +212,7 @@ def model_choice(doc: BatchPredictionJobSpec) -> Iterator[Diagnostic]:
     model, target, base = doc.spec.model, doc.spec.target, ("spec", "model")
     ways = model.ways()
     allowed = targets.MODEL_WAYS[target]
-    accepts = f"{target.value} accepts: " + ", ".join(f"`{w}`" for w in sorted(allowed))
+    accepts = _accepts(target)
     if len(ways) != 1:
         found = ", ".join(f"`{w}`" for w in ways) or "none"
         yield MODEL_ONE.error(f"name the model exactly one way (found {found})", base, accepts)
@@ -226,6 +227,12 @@ def model_choice(doc: BatchPredictionJobSpec) -> Iterator[Diagnostic]:
             (*base, "version"),
             hint="add `name`, or drop `version` to use a model URI",
         )
+
+
+@functools.cache
+def _accepts(target: Target) -> str:
+    allowed = targets.MODEL_WAYS[target]
+    return f"{target.value} accepts: " + ", ".join(f"`{w}`" for w in sorted(allowed))
 
 
 def local_runner(doc: BatchPredictionJobSpec) -> Iterator[Diagnostic]:

@@ -108,6 +108,8 @@ def run_variables(doc: BatchPredictionJobSpec) -> Iterator[Diagnostic]:
     """Only known variables, only in recurring specs, inputs fixed for a trigger."""
     spec = doc.spec
     for where, text in _paths(doc):
+        if "{" not in text:
+            continue  # no variable: nothing to report for this path
         names = [name for name, _ in references(text)]
         for name in names:
             if name not in VARIABLES:

@@ -13,6 +13,7 @@ service that reads them.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -181,6 +182,14 @@ def gcs_problems(
             )
 
 
+@functools.lru_cache(maxsize=4096)
+def _input_gcs_problems(uri: str, path: DocPath, vertex: bool) -> tuple[Diagnostic, ...]:
+    """`gcs_problems` of an input URI, remembered: a tree reads the same few
+    input folders from many specs (diagnostics are immutable, so sharing them
+    is safe)."""
+    return tuple(gcs_problems(uri, path, folder=False, vertex_wildcards=vertex))
+
+
 def wildcard_problem(path: str) -> str | None:
     """Why `path` breaks ML Engine's wildcard rules, or None when it follows them."""
     for ch in "?[]{}":
@@ -222,7 +231,7 @@ def input_paths(doc: BatchPredictionJobSpec) -> Iterator[Diagnostic]:
                     hint="use `dir/*` for a whole folder or `dir/prefix*` for files by prefix",
                 )
         if path.startswith(GS):
-            yield from gcs_problems(path, where, folder=False, vertex_wildcards=vertex)
+            yield from _input_gcs_problems(path, where, vertex)
 
 
 def output_path(doc: BatchPredictionJobSpec) -> Iterator[Diagnostic]:

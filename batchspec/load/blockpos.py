@@ -1,0 +1,126 @@
+"""Positions in plain block-style YAML by reading lines, without composing.
+
+Most located diagnostics of a clean tree are warnings at a top-level path
+(`spec.target` of a retired service), and composing the file's node graph
+to find one line cost more than checking the whole spec. A typical spec is
+block mappings of plain keys, one per line; for such a text the node a path
+names starts at a place the lines show: a key's value starts after `key: `,
+and a mapping (what libyaml reports for a missing key's parent) starts at
+its first key. Whenever the text or the path leaves that form (quotes, flow
+collections, anchors, tags, block scalars, sequences, several documents,
+non-ASCII, tabs), `block_position` answers None and the composer is asked,
+so every answer is the one composing would give (tests/load compares the
+two on many texts and every path).
+"""
+
+from __future__ import annotations
+
+import re
+
+from batchspec.diagnostics import DocPath
+
+Position = tuple[int, int]
+
+# What could make a line's structure differ from its indentation: a
+# character outside printable ASCII (tabs, CR, other line breaks), a
+# document marker, or a node starting with an indicator (quote, flow
+# collection, block scalar, anchor, alias, tag, complex key, directive).
+_OUTSIDE = re.compile(r"[^\x20-\x7e\n]")
+_INDICATOR = re.compile(r"[\"'{\[|>&*!%@`?,\]}]")
+_KEY = re.compile(r"([A-Za-z0-9_$][A-Za-z0-9_.$/-]*):(?= |$)")
+
+
+def simple_lines(text: str) -> list[str] | None:
+    """The text's lines when it is one plain block-style document, else None."""
+    if (
+        "&" in text
+        or text.startswith(("---", "..."))
+        or "\n---" in text
+        or "\n..." in text
+        or _OUTSIDE.search(text)
+    ):
+        return None
+    for found in _INDICATOR.finditer(text):  # few: `*` of a wildcard, `{` of a variable
+        if _starts_node(text, found.start()):
+            return None
+    return text.split("\n")
+
+
+def _starts_node(text: str, at: int) -> bool:
+    """Whether the character at `at` may start a node: first on its line, or
+    after `: ` or `- ` (plain scalars hold indicators anywhere else)."""
+    before = at - 1
+    while before >= 0 and text[before] == " ":
+        before -= 1
+    if before < 0 or text[before] == "\n":
+        return True
+    return text[before] in ":-" and before + 1 < at
+
+
+def block_position(lines: list[str], path: DocPath, *, key: bool = False) -> Position | None:
+    """(line, column) of the node at `path` (its key when `key`), or of the
+    mapping that lacks the first missing key; None when unsure."""
+    start = _content(lines, 0)
+    if start is None or lines[start].lstrip(" ")[:1] == "-":
+        return None
+    indent = len(lines[start]) - len(lines[start].lstrip(" "))
+    pos = (start + 1, indent + 1)
+    for depth, part in enumerate(path):
+        if not isinstance(part, str):
+            return None
+        found = _find_key(lines, start, indent, part)
+        if found is None:
+            return None
+        if found < 0:
+            return pos
+        line = lines[found]
+        match = _KEY.match(line, indent)
+        assert match is not None  # _find_key matched it
+        rest = line[match.end() :]
+        value = rest.lstrip(" ")
+        last = depth == len(path) - 1
+        if value and value[0] != "#":
+            column = match.end() + len(rest) - len(value) + 1
+            return (found + 1, indent + 1) if key and last else (found + 1, column)
+        child = _content(lines, found + 1)
+        if child is None:
+            return None
+        child_indent = len(lines[child]) - len(lines[child].lstrip(" "))
+        if child_indent <= indent or lines[child].lstrip(" ")[:1] == "-":
+            return None  # an empty value or a sequence: the composer knows
+        if last:
+            return (found + 1, indent + 1) if key else (child + 1, child_indent + 1)
+        start, indent, pos = child, child_indent, (child + 1, child_indent + 1)
+    return pos
+
+
+def _content(lines: list[str], start: int) -> int | None:
+    """The first line at or after `start` holding more than a comment."""
+    for i in range(start, len(lines)):
+        body = lines[i].lstrip(" ")
+        if body and body[0] != "#":
+            return i
+    return None
+
+
+def _find_key(lines: list[str], start: int, indent: int, part: str) -> int | None:
+    """The line of key `part` in the block mapping at `indent` starting at
+    line `start`; -1 when the mapping has no such key; None when a line of
+    the mapping is not a plain `key:` line (or an entry of a sequence that
+    is a key's value)."""
+    for i in range(start, len(lines)):
+        line = lines[i]
+        body = line.lstrip(" ")
+        if not body or body[0] == "#":
+            continue
+        at = len(line) - len(body)
+        if at < indent:
+            return -1
+        if at > indent or (body[0] == "-" and body[1:2] in ("", " ")):
+            continue
+        match = _KEY.match(line, indent)
+        if match is None:
+            return None
+        if match.group(1) == part:
+            return i
+    return -1

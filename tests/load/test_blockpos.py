@@ -1,0 +1,123 @@
+"""Positions read from lines agree with the composed node graph.
+
+`batchspec.load.blockpos` answers only for plain block-style texts and
+leaves everything else to the composer. These tests ask both, on the
+repository's specs and on generated variants of them (comments, blank
+lines, odd spacing, quotes, flow values, sequences, block scalars), for
+every path of every node, every key, and a missing key under every mapping:
+wherever the line reader answers, its answer is the composer's.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from typing import Any
+
+import yaml
+
+from batchspec.load.blockpos import block_position, simple_lines
+from batchspec.load.positions import PositionIndex
+from batchspec.testing.specs import spec_doc
+from tests.conftest import SPECS
+
+TARGETS = ("vertex", "genai", "mlengine", "local", "ray")
+
+
+def _paths(node: Any, prefix: tuple[str | int, ...] = ()) -> Iterator[tuple[str | int, ...]]:
+    yield prefix
+    if isinstance(node, dict):
+        yield (*prefix, "no_such_key")
+        for key, value in node.items():
+            yield from _paths(value, (*prefix, str(key)))
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            yield from _paths(value, (*prefix, i))
+
+
+def _mutate(text: str, rng: random.Random) -> str:
+    """The same data written another way, line by line."""
+    out = []
+    for line in text.split("\n"):
+        body = line.lstrip(" ")
+        indent = len(line) - len(body)
+        roll = rng.random()
+        if roll < 0.08:
+            out.append(" " * rng.randint(0, 8) + rng.choice(("# note: x - y", "#: 'q'")))
+        elif roll < 0.12:
+            out.append(" " * rng.randint(0, 4))
+        if ": " in body and rng.random() < 0.2:
+            key, _, value = body.partition(": ")
+            body = f"{key}:{' ' * rng.randint(1, 4)}{value}"
+        if body.endswith(":") and rng.random() < 0.2:
+            body += "   # note"
+        elif body and not body.startswith("#") and rng.random() < 0.1:
+            body += "  # trailing"
+        out.append(" " * indent + body)
+    return "\n".join(out)
+
+
+def _texts() -> Iterator[str]:
+    rng = random.Random(11)
+    for path in sorted(SPECS.glob("*.yaml")):
+        yield path.read_text()
+    for n in range(60):
+        doc = spec_doc(f"job_{n}", TARGETS[n % len(TARGETS)])
+        doc["metadata"]["labels"] = {"team": "a", "owner": "b"}
+        for style in (False, None):
+            for indent in (2, 4):
+                text = yaml.safe_dump(doc, default_flow_style=style, indent=indent, sort_keys=False)
+                yield text
+                yield _mutate(text, rng)
+    yield "# only\n\na: 1\nb:\n  c: |\n    x: 1\n  d: 2\n"
+    yield "a:\n- 1\n- b: 2\n  c: 3\nd: 4\n"
+    yield "---\na: 1\n"
+    yield "a: &x 1\nb: *x\n"
+    yield 'a: "multi\nb: line"\nc: 1\n'
+    yield "a:\n  b: 1\n   # odd comment\n  c: [1,\n  2]\n"
+
+
+def test_block_positions_agree_with_the_composer() -> None:
+    answered = 0
+    for text in _texts():
+        try:
+            docs = list(yaml.safe_load_all(text))
+        except yaml.YAMLError:
+            continue
+        lines = simple_lines(text)
+        if lines is None or not docs:
+            continue
+        index = PositionIndex(text)
+        for path in _paths(docs[0]):
+            for key in (False, True):
+                fast = block_position(lines, path, key=key)
+                if fast is not None:
+                    answered += 1
+                    assert fast == index.composed(0, path, key=key), (text, path, key)
+    assert answered > 2000  # the line reader answers for most of these texts
+
+
+def test_texts_out_of_plain_block_style_go_to_the_composer() -> None:
+    for text in (
+        "---\na: 1\n",
+        "a: &x 1\n",
+        'a: "x"\n',
+        "a: [1, 2]\n",
+        "a: |\n  x\n",
+        "a:\tb\n",
+        "a: b\r\n",
+        "a: é\n",
+        "? a\n: b\n",
+        "a: !!str b\n",
+    ):
+        assert simple_lines(text) is None, text
+
+
+def test_sequences_and_empty_values_are_left_to_the_composer() -> None:
+    lines = ["a:", "- 1", "b:", "c: 1"]
+    assert block_position(lines, ("a",)) is None
+    assert block_position(lines, ("b",)) is None
+    assert block_position(lines, ("c", 0)) == (4, 4)  # a scalar has no children
+    assert block_position(lines, ("c",)) == (4, 4)
+    assert block_position(lines, ("c",), key=True) == (4, 1)
+    assert block_position(lines, ("zz",)) == (1, 1)
