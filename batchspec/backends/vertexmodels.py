@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
+from dataclasses import KW_ONLY, dataclass, field
 from typing import Any, Protocol, TypeVar
 
 from batchspec.backends.google_errors import CallContext, with_context
@@ -63,22 +64,18 @@ POLL_SECONDS = 2.0
 UPLOAD_TIMEOUT = 3600.0  # uploads copy the artifacts; the service takes minutes
 
 
+@dataclass(eq=False)  # one per backend: identity, not field equality
 class VertexModels:
-    """The model half of the Vertex AI backend (see the module docstring)."""
+    """The model half of the Vertex AI backend (see the module docstring).
+    `sleep` and `poll_seconds` pace the upload operation's polls (tests make
+    them instant); `_clients` caches one ModelService client per region."""
 
-    def __init__(
-        self,
-        backend: VertexHost,
-        *,
-        poll_seconds: float = POLL_SECONDS,
-        sleep: Callable[[float], None] = time.sleep,
-        upload_timeout: float = UPLOAD_TIMEOUT,
-    ) -> None:
-        self.backend = backend
-        self.poll_seconds = poll_seconds
-        self.sleep = sleep
-        self.upload_timeout = upload_timeout
-        self._clients: dict[str, Any] = {}
+    backend: VertexHost
+    _: KW_ONLY
+    poll_seconds: float = POLL_SECONDS
+    sleep: Callable[[float], None] = time.sleep
+    upload_timeout: float = UPLOAD_TIMEOUT
+    _clients: dict[str, Any] = field(default_factory=dict, init=False, repr=False)
 
     def _client(self, region: str) -> Any:
         from google.cloud import aiplatform_v1
