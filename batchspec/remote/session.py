@@ -47,6 +47,13 @@ def backend_for(location: RemoteLocation) -> RemoteBackend:
     return GcsBackend(location)
 
 
+def connect(url: str, backend: RemoteBackend | None = None) -> tuple[RemoteLocation, RemoteBackend]:
+    """The location `url` names and the backend that reaches it: `backend` where
+    one is given (the tests' Cloud Storage double), else the location's own."""
+    location = RemoteLocation.parse(url)
+    return location, backend or backend_for(location)
+
+
 def session_of(store: StateStore) -> RemoteSession | None:
     """The remote session an open store belongs to, if any."""
     return _SESSIONS.get(store)
@@ -66,8 +73,7 @@ class RemoteSession:
         log: Callable[[str], None] = lambda _m: None,
         backend: RemoteBackend | None = None,
     ) -> None:
-        self.location = RemoteLocation.parse(url)
-        self.backend = backend or backend_for(self.location)
+        self.location, self.backend = connect(url, backend)
         self.create = create
         self.purpose = purpose
         self.wait = wait

@@ -21,7 +21,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 from batchspec.errors import RemoteStateError
-from batchspec.remote.location import RemoteLocation
 from batchspec.remote.protocol import RemoteBackend, StateObject
 from batchspec.state.store import StateStore
 
@@ -40,10 +39,9 @@ class LiveSnapshot:
         clock: Callable[[], float] = time.monotonic,
         log: Callable[[str], None] = lambda _m: None,
     ) -> None:
-        from batchspec.remote.session import backend_for
+        from batchspec.remote.session import connect
 
-        self.location = RemoteLocation.parse(url)
-        self.backend = backend or backend_for(self.location)
+        self.location, self.backend = connect(url, backend)
         self.refresh = refresh
         self.clock = clock
         self.log = log
