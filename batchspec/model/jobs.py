@@ -10,6 +10,7 @@ from typing import Any
 
 from batchspec.model.enums import JobState, Target
 from batchspec.model.modelspec import ModelDocument, ModelSpec
+from batchspec.model.revision import Revisioned
 from batchspec.model.spec import BatchPredictionJobSpec, JobSpec
 
 # Labels batchspec owns on every job it submits. The fingerprint label is how a
@@ -22,7 +23,7 @@ MANAGED_BY_VALUE = "batchspec"
 
 
 @dataclass(frozen=True)
-class CompiledJob:
+class CompiledJob(Revisioned):
     """A spec compiled for one target: the exact request and its identity.
 
     `body` is what the service's create call receives; `fingerprint` is the
@@ -48,14 +49,9 @@ class CompiledJob:
     source: Path | None = None
     model_ref: str | None = None  # the Model document it runs (`model: {ref: NAME}`)
 
-    @property
-    def short_fingerprint(self) -> str:
-        """The first 12 hex digits: enough to tell revisions apart in a table."""
-        return self.fingerprint[:12]
-
 
 @dataclass(frozen=True)
-class CompiledModel:
+class CompiledModel(Revisioned):
     """A Model document compiled into its `models.upload` request.
 
     `body` is the UploadModelRequest (`modelId` for the model's first version;
@@ -85,11 +81,6 @@ class CompiledModel:
     def version(self) -> str:
         """`projects/P/locations/L/models/ID@ALIAS`: this revision."""
         return f"{self.resource}@{self.alias}"
-
-    @property
-    def short_fingerprint(self) -> str:
-        """The first 12 hex digits."""
-        return self.fingerprint[:12]
 
 
 @dataclass(frozen=True)

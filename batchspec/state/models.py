@@ -25,6 +25,7 @@ from typing import Any
 
 from batchspec.errors import StateError
 from batchspec.model.jobs import CompiledModel
+from batchspec.model.revision import Revisioned
 from batchspec.state.base import Decode, StoreBase, decode_enum, decode_time, source_text
 from batchspec.state.redact import marked_keys, redact
 
@@ -50,7 +51,7 @@ class ModelDisposition(StrEnum):
 
 
 @dataclass(frozen=True)
-class ModelRecord:
+class ModelRecord(Revisioned):
     """One upload of one revision of a Model document."""
 
     id: int
@@ -79,11 +80,6 @@ class ModelRecord:
     def in_doubt(self) -> bool:
         """True when a run stopped between deciding to upload and the result."""
         return self.phase in (ModelPhase.INTENT, ModelPhase.UPLOADING)
-
-    @property
-    def short_fingerprint(self) -> str:
-        """The first 12 hex digits."""
-        return self.fingerprint[:12]
 
 
 @dataclass(frozen=True)

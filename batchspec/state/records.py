@@ -14,6 +14,7 @@ from typing import Any
 
 from batchspec.model.camel import camel_fields
 from batchspec.model.enums import JobState
+from batchspec.model.revision import Revisioned
 
 
 class Phase(StrEnum):
@@ -82,7 +83,7 @@ def from_text(value: str | None) -> datetime | None:
 
 
 @dataclass(frozen=True)
-class JobRecord:
+class JobRecord(Revisioned):
     """One job batchspec submitted (or is about to submit), as recorded."""
 
     id: int
@@ -131,11 +132,6 @@ class JobRecord:
     def followed(self) -> bool:
         """True while the controller should keep observing this job."""
         return self.disposition is not Disposition.FORGOTTEN and not self.terminal
-
-    @property
-    def short_fingerprint(self) -> str:
-        """First 12 hex digits of the revision fingerprint."""
-        return self.fingerprint[:12]
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready mapping (times as ISO text; not the outputs' and inputs'
