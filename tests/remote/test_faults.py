@@ -134,7 +134,7 @@ def test_two_applies_at_once_one_fails_clearly(root: Path, gcs_double: StorageDo
     first = start(root, gcs_double, "apply", "specs", **HELD)
     assert hold.started.wait(120), "the first apply never pushed"
     second = run(root, gcs_double, "apply", "specs")
-    assert len(gcs_double.uploads(STATE)) == 1, "a second push of the state while the first was held"
+    assert len(gcs_double.uploads(STATE)) == 1, "the state pushed again while held"
     assert second.returncode == 1, second.stdout + second.stderr
     assert f"remote state {URL} is locked" in second.stderr
     assert "(apply: batchspec apply specs)" in second.stderr and "--lock-timeout" in second.stderr
