@@ -189,7 +189,11 @@ CODES: dict[str, Code] = {
         Code("BS507", "hung", "The program used no CPU and wrote nothing for the hang timeout."),
         Code("BS508", "never-healthy", "The model server never answered its health route."),
         Code("BS509", "exited-at-start", "The container or server exited before it was healthy."),
-        Code("BS510", "bad-answer", "The model server's answer breaks the prediction contract."),
+        Code(
+            "BS510",
+            "bad-answer",
+            "An answer breaks the prediction contract: its instances fail, within the budget.",
+        ),
         Code("BS511", "program-failed", "The program failed for a cause batchspec cannot name."),
     ]
 }

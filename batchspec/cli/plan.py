@@ -64,14 +64,24 @@ def make_plan(
     from batchspec.plan.builder import plan_against
 
     observation = None
+    seen: dict[str, Any] = {}
+    unlisted = None
     if refresh:
+        from batchspec.reconcile.models import refresh_models
         from batchspec.reconcile.observe import observe, scope_of
 
-        observation = observe(scope_of(store, desired), rt.registry())
+        provider = rt.registry()
+        observation = observe(scope_of(store, desired), provider)
+        if desired.models:  # their versions too: deleted or relabelled outside batchspec
+            seen, unlisted = refresh_models(store, provider, desired.models)
     # plan_against: the Model documents' uploads too, before the jobs
-    return plan_against(
+    plan = plan_against(
         desired,
         store,
         observation,
         PlanOptions(replace=frozenset(replace), allow_retired=allow_retired),
+        models_seen=seen,
     )
+    if unlisted is not None:
+        plan.unobserved["vertex (models)"] = unlisted
+    return plan

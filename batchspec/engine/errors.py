@@ -34,14 +34,24 @@ class InstanceError(Exception):
     """One instance (or one batch, before it is split) failed in the model.
 
     Raised by runners to choose the error status written to the errors file;
-    any other exception from a model counts as `INTERNAL`.
+    any other exception from a model counts as `INTERNAL`. `isolate=False`:
+    the failure is the request's, not an instance's (a timeout), so the
+    batch is not retried instance by instance.
     """
 
-    def __init__(self, message: str, *, status: str = "INTERNAL", code: int | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: str = "INTERNAL",
+        code: int | None = None,
+        isolate: bool = True,
+    ):
         super().__init__(message)
         self.message = message
         self.status = status
         self.code = code
+        self.isolate = isolate
 
 
 EXTRAS = {

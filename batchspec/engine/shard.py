@@ -116,7 +116,8 @@ def predict_batch(
     except EngineError:
         raise
     except Exception as exc:
-        if len(instances) == 1 or not runner.isolate_failures:
+        whole = isinstance(exc, InstanceError) and not exc.isolate
+        if len(instances) == 1 or not runner.isolate_failures or whole:
             return [None] * len(instances), dict.fromkeys(range(len(instances)), _error_text(exc))
         return _one_by_one(runner, instances)
     _check_count(preds, len(instances))

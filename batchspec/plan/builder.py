@@ -21,7 +21,7 @@ from batchspec.plan import recurring
 from batchspec.plan.actions import Action, ActionKind, Plan, Upcoming
 from batchspec.plan.attempts import key_label, retry_not_before
 from batchspec.plan.desired import Desired
-from batchspec.plan.models import plan_models
+from batchspec.plan.models import ModelSeen, plan_models
 from batchspec.plan.observed import Observation
 from batchspec.plan.recurring import InputsSeen
 from batchspec.state.records import JobRecord, RevisionRecord, StateSnapshot, utc_now
@@ -50,10 +50,13 @@ def plan_against(
     store: StateStore,
     observation: Observation | None = None,
     options: PlanOptions | None = None,
+    *,
+    models_seen: Mapping[str, ModelSeen] | None = None,
 ) -> Plan:
     """`build_plan` against what `store` recorded, read consistently (the
     snapshot, the revisions it needs, the state file's path for the plan),
-    the Model documents' uploads first."""
+    the Model documents' uploads first (`models_seen`: what a refresh found
+    of their versions)."""
     plan = build_plan(
         desired,
         store.snapshot(),
@@ -63,7 +66,7 @@ def plan_against(
         state_path=str(store.path) if store.path else None,
     )
     if desired.models:
-        plan.models = plan_models(desired.models, store.current_models())
+        plan.models = plan_models(desired.models, store.current_models(), models_seen)
     return plan
 
 

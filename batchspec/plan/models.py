@@ -13,6 +13,12 @@ revision (its fingerprint) against the name's current upload in state:
   time: UPLOAD, which first looks for the version and waits for the model's
   unfinished operations, so it is never uploaded twice;
 * otherwise NOOP.
+
+`plan --refresh` first asks the registry about each uploaded version
+(`ModelSeen`, read without recording anything): one deleted outside
+batchspec is planned as drift, uploaded again before its jobs; one
+relabelled outside stays NOOP, its reason saying so (labels can be patched
+back; the version is the same).
 """
 
 from __future__ import annotations
@@ -31,6 +37,16 @@ class ModelActionKind(StrEnum):
 
     UPLOAD = "upload"
     NOOP = "noop"
+
+
+@dataclass(frozen=True)
+class ModelSeen:
+    """What the registry said of a model's uploaded version, when it differs
+    from what state recorded: `deleted` outside batchspec, or else changed
+    (relabelled); `detail` says which version and how."""
+
+    deleted: bool
+    detail: str
 
 
 @dataclass(frozen=True)
@@ -61,18 +77,23 @@ class ModelAction:
 
 
 def plan_models(
-    models: Mapping[str, CompiledModel], current: Mapping[str, ModelRecord]
+    models: Mapping[str, CompiledModel],
+    current: Mapping[str, ModelRecord],
+    seen: Mapping[str, ModelSeen] | None = None,
 ) -> list[ModelAction]:
-    """One action per declared model, parents first (the order of `models`)."""
+    """One action per declared model, parents first (the order of `models`);
+    `seen`: what a refresh found of the uploaded versions, by name."""
     out = []
     for name, model in models.items():
         record = current.get(name)
-        kind, reason = _decide(model, record)
+        kind, reason = _decide(model, record, (seen or {}).get(name))
         out.append(ModelAction(kind, name, reason, model, record))
     return out
 
 
-def _decide(model: CompiledModel, record: ModelRecord | None) -> tuple[ModelActionKind, str]:
+def _decide(
+    model: CompiledModel, record: ModelRecord | None, seen: ModelSeen | None
+) -> tuple[ModelActionKind, str]:
     up = ModelActionKind.UPLOAD
     if record is None:
         return up, f"new model {model.resource} (revision {model.short_fingerprint})"
@@ -84,9 +105,14 @@ def _decide(model: CompiledModel, record: ModelRecord | None) -> tuple[ModelActi
         return up, "a run stopped during its upload: look for the version, then upload"
     if record.phase is ModelPhase.FAILED:
         return up, f"the last upload failed: {record.error or 'unknown error'}"
-    if record.missing_since is not None:
+    if record.missing_since is not None or (seen is not None and seen.deleted):
         return up, f"drift: {record.resource} was deleted outside batchspec; upload again"
+    if seen is not None:
+        return ModelActionKind.NOOP, (
+            f"uploaded as {record.resource}; drift: {seen.detail} (not uploaded again:"
+            " patch the label back)"
+        )
     return ModelActionKind.NOOP, f"uploaded as {record.resource}"
 
 
-__all__ = ["ModelAction", "ModelActionKind", "plan_models"]
+__all__ = ["ModelAction", "ModelActionKind", "ModelSeen", "plan_models"]

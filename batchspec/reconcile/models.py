@@ -20,14 +20,14 @@ uploads them again before their jobs.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 from batchspec.compile.fingerprint import fingerprint_label
 from batchspec.errors import AmbiguousSubmitError, BatchspecError
 from batchspec.model.jobs import LABEL_FINGERPRINT, CompiledModel
-from batchspec.plan.models import ModelAction
+from batchspec.plan.models import ModelAction, ModelSeen
 from batchspec.state.models import ModelPhase, ModelRecord
 from batchspec.state.records import DriftFinding, DriftKind
 from batchspec.state.store import StateStore
@@ -89,32 +89,61 @@ class ModelOutcome:
     record: ModelRecord | None = None
 
 
-def observe_models(
-    store: StateStore, api: ModelUploads, names: Iterable[str], *, actor: str
-) -> list[DriftFinding]:
-    """Drift of the uploaded versions: deleted outside batchspec (recorded
-    as missing: the plan uploads them again) or relabelled so they no
-    longer carry their revision's fingerprint (reported, not undone: a
-    version's labels can be patched, its model cannot)."""
-    current = store.current_models()
-    found: list[DriftFinding] = []
+def models_seen(
+    current: Mapping[str, ModelRecord], api: ModelUploads, names: Iterable[str]
+) -> dict[str, ModelSeen]:
+    """What the registry says of each named model's uploaded version, where it
+    differs from `current` (state's records): deleted outside batchspec, or
+    relabelled so it no longer carries its revision's fingerprint. Reads
+    only: `plan --refresh` shows it, `observe_models` records it."""
+    seen: dict[str, ModelSeen] = {}
     for name in names:
         record = current.get(name)
         if record is None or record.phase is not ModelPhase.UPLOADED:
             continue
         labels = api.labels(record.version)
-        if labels is None and record.missing_since is None:
+        if labels is None:
             detail = f"model version {record.resource} was deleted outside batchspec"
-            store.record_model_missing(record.id, detail, actor=actor)
-            found.append(_finding(DriftKind.DELETED_OUTSIDE, detail, record))
-        elif labels is not None and labels.get(LABEL_FINGERPRINT) != fingerprint_label(
-            record.fingerprint
-        ):
+            seen[name] = ModelSeen(True, detail)
+        elif labels.get(LABEL_FINGERPRINT) != fingerprint_label(record.fingerprint):
             detail = (
                 f"model version {record.resource} no longer carries its revision's"
                 f" {LABEL_FINGERPRINT} label (changed outside batchspec)"
             )
-            found.append(_finding(DriftKind.CHANGED_OUTSIDE, detail, record))
+            seen[name] = ModelSeen(False, detail)
+    return seen
+
+
+def refresh_models(
+    store: StateStore, provider: Callable[[str], object], names: Iterable[str]
+) -> tuple[dict[str, ModelSeen], str | None]:
+    """`models_seen` through the Vertex AI backend's registry, for a plan;
+    nothing when there is none, and why when the registry cannot be asked."""
+    api = model_registry(provider)
+    if api is None:
+        return {}, None
+    try:
+        return models_seen(store.current_models(), api, names), None
+    except BatchspecError as exc:
+        return {}, exc.message + (f" (hint: {exc.hint})" if exc.hint else "")
+
+
+def observe_models(
+    store: StateStore, api: ModelUploads, names: Iterable[str], *, actor: str
+) -> list[DriftFinding]:
+    """Drift of the uploaded versions (`models_seen`): deleted outside
+    batchspec (recorded as missing: the plan uploads them again) or
+    relabelled (reported, not undone: a version's labels can be patched,
+    its model cannot)."""
+    current = store.current_models()
+    found: list[DriftFinding] = []
+    for name, seen in models_seen(current, api, names).items():
+        record = current[name]
+        if seen.deleted and record.missing_since is None:
+            store.record_model_missing(record.id, seen.detail, actor=actor)
+            found.append(_finding(DriftKind.DELETED_OUTSIDE, seen.detail, record))
+        elif not seen.deleted:
+            found.append(_finding(DriftKind.CHANGED_OUTSIDE, seen.detail, record))
     if found:
         store.record_drift(found)
     return found

@@ -251,3 +251,46 @@ def test_apply_json_reports_the_uploads(tmp_path, double, env, capsys) -> None:
     (model,) = doc["models"]
     assert model["name"] == "reviews" and model["ok"] and f"{MODEL}@1" in model["message"]
     assert [m["name"] for m in doc["plan"]["models"]] == ["reviews"]
+
+
+def test_plan_refresh_shows_a_version_deleted_outside(tmp_path, double, env, capsys) -> None:
+    """Read only: the refreshed plan uploads it again before its job, the
+    plain plan (state alone) does not know, and nothing is recorded."""
+    specs = write_specs(tmp_path / "specs")
+    assert main(["apply", str(specs)]) == 0
+    double.delete_model_from_outside(MODEL)
+    capsys.readouterr()
+    assert main(["plan", str(specs)]) == 0
+    assert main(["plan", str(specs), "--refresh"]) == 2
+    out = capsys.readouterr().out
+    assert f"drift: {MODEL}@1 was deleted outside batchspec; upload again" in out
+    assert out.index("Models:") < out.index("Jobs:") and "1 model(s) to upload" in out
+    with StateStore.open(env) as store:
+        (record,) = store.model_records("reviews")
+        assert record.missing_since is None and store.drift_events() == []
+    assert main(["apply", str(specs)]) == 0
+    assert len(calls(double, "upload")) == 2 and len(double.model_versions(MODEL)) == 1
+
+
+def test_plan_refresh_shows_a_version_relabelled_outside(tmp_path, double, env, capsys) -> None:
+    specs = write_specs(tmp_path / "specs")
+    assert main(["apply", str(specs)]) == 0
+    double.relabel_from_outside(f"{MODEL}@1", {"team": "someone-else"})
+    capsys.readouterr()
+    assert main(["plan", str(specs), "--refresh", "-o", "json"]) == 0  # nothing to upload
+    import json
+
+    (model,) = json.loads(capsys.readouterr().out)["models"]
+    assert model["kind"] == "noop"
+    assert "no longer carries its revision's batchspec-fp label" in model["reason"]
+    assert "patch the label back" in model["reason"]
+
+
+def test_plan_refresh_says_when_the_registry_cannot_be_asked(tmp_path, double, env, capsys) -> None:
+    specs = write_specs(tmp_path / "specs")
+    assert main(["apply", str(specs)]) == 0
+    double.faults.status("get", 403, message="Permission aiplatform.models.get denied")
+    capsys.readouterr()
+    assert main(["plan", str(specs), "--refresh"]) == 1
+    out = capsys.readouterr().out
+    assert "vertex (models):" in out and "aiplatform.models.get denied" in out

@@ -81,7 +81,7 @@ def test_server_missing_a_module_names_it(server_cmd: list[str], tmp_path: Path)
 def test_wrong_number_of_predictions(server_cmd: list[str], tmp_path: Path) -> None:
     model = start(server_cmd, tmp_path, "wrong_count")
     try:
-        with pytest.raises(ModelContractError, match=r"BS510.* 2 predictions for 3 instances"):
+        with pytest.raises(InstanceError, match=r"BS510.* 2 predictions for 3 instances"):
             model.predict([1, 2, 3])
     finally:
         model.close()
@@ -103,9 +103,51 @@ def test_crash_in_the_middle_of_a_job(server_cmd: list[str], tmp_path: Path) -> 
 def test_answer_that_is_not_json(server_cmd: list[str], tmp_path: Path) -> None:
     model = start(server_cmd, tmp_path, "not_json")
     try:
-        with pytest.raises(ModelContractError, match=r"^\[BS510 bad-answer\].*not JSON"):
+        with pytest.raises(InstanceError, match=r"^\[BS510 bad-answer\].*not JSON") as info:
+            model.predict([1])
+        assert "it begins 'hello'" in info.value.message
+    finally:
+        model.close()
+
+
+def test_a_request_past_its_timeout_fails_alone(server_cmd: list[str], tmp_path: Path) -> None:
+    """The server still answers its health route: the request's failure, and
+    the next request is answered on a new connection."""
+    model = start(server_cmd, tmp_path, "ok", requestTimeoutSeconds=1)
+    try:
+        with pytest.raises(InstanceError, match="did not answer POST /v1/predict") as info:
+            model.predict(["stuck"])
+        assert info.value.status == "DEADLINE_EXCEEDED" and not info.value.isolate
+        assert model.predict([{"a": 1}])[0]["echo"] == {"a": 1}
+    finally:
+        model.close()
+
+
+def test_a_dropped_connection_fails_the_request_alone(
+    server_cmd: list[str], tmp_path: Path
+) -> None:
+    model = start(server_cmd, tmp_path, "ok")
+    try:
+        with pytest.raises(InstanceError, match="dropped the connection") as info:
+            model.predict(["dropped"])
+        assert info.value.status == "UNAVAILABLE" and info.value.isolate
+        assert model.predict([{"a": 1}])[0]["echo"] == {"a": 1}
+    finally:
+        model.close()
+
+
+def test_a_server_that_hangs_fails_the_job(server_cmd: list[str], tmp_path: Path) -> None:
+    """Stopped (SIGSTOP): neither the request nor the health route answers."""
+    import os
+    import signal
+
+    model = start(server_cmd, tmp_path, "ok", requestTimeoutSeconds=1)
+    os.kill(model._proc.pid, signal.SIGSTOP)
+    try:
+        with pytest.raises(ModelContractError, match="it hangs"):
             model.predict([1])
     finally:
+        os.kill(model._proc.pid, signal.SIGCONT)
         model.close()
 
 

@@ -282,13 +282,18 @@ def test_http_runner_with_a_fixed_port_uses_one_worker(
     assert "starting 1 worker(s)" in events and "fixed port" in events
 
 
-def test_http_runner_wrong_count_fails_the_job(ws: Workspace, server_cmd: list[str]) -> None:
+def test_http_runner_wrong_count_spends_the_error_budget(
+    ws: Workspace, server_cmd: list[str]
+) -> None:
+    """Every answer one prediction short: each instance fails (BS510), and a
+    budget of none fails the job."""
     reviews(ws)
     model = {"runner": "http", "command": server_cmd, "env": {"MODE": "wrong_count"}}
-    job = ws.run(spec_doc(model=model, input=jsonl_input()))
+    policy = {"maxFailedInstances": 0}
+    job = ws.run(spec_doc(model=model, input=jsonl_input(), policy=policy))
     assert job.state is JobState.FAILED
-    assert "model server returned" in (job.error or "")
-    assert not list(ws.out().glob("prediction.*"))
+    assert "error budget exceeded" in (job.error or "")
+    assert "prediction.errors_stats" in ws.details(job)["error"]["hint"]
 
 
 def test_command_runner_job(ws: Workspace, batch_cmd: list[str]) -> None:

@@ -22,8 +22,9 @@ class Runner(Protocol):
     `InstanceError` (or any exception) when the batch failed in a way that may
     be one instance's fault: when `isolate_failures` is true, the engine then
     retries instance by instance so only the bad instance becomes an error
-    line. It raises `EngineError` for failures of the model itself (a crashed
-    server, a broken contract), which fail the job.
+    line (`InstanceError(isolate=False)`: the request's failure, not to be
+    retried so). It raises `EngineError` for failures of the model itself (a
+    crashed or hung server, a broken contract), which fail the job.
     """
 
     isolate_failures: bool

@@ -8,12 +8,16 @@ when the spec has modelParameters) in batches of batchSize and expects
 `{"predictions": [...]}` with one prediction per instance, in order.
 
 Everything that makes such a container fail on Vertex AI fails
-here first, with a message that says which part of the contract broke: a
-server that exits or never answers the health route (often: it ignores
-AIP_HTTP_PORT), a wrong number of predictions, an answer that is not JSON, a
-crash in the middle of a job. A non-200 answer is treated as the batch's
-failure and retried instance by instance, so one bad instance costs one error
-line.
+here first, with a message that says which part of the contract broke. The
+server's failures fail the job: it exits or never answers the health route
+(often: it ignores AIP_HTTP_PORT), it crashes or hangs in the middle of a
+job. One request's failures fail that request's instances, counted against
+the job's error budget like any failed instance: a non-200 answer, an answer
+that breaks the contract (BS510: not JSON, no `predictions` list, a wrong
+number of them), a dropped connection. They are retried instance by
+instance, so one bad instance costs one error line; a request past
+`requestTimeoutSeconds` fails its batch as a whole (DEADLINE_EXCEEDED) while
+the server still answers its health route.
 """
 
 from __future__ import annotations
@@ -138,17 +142,10 @@ class HttpModel:
             code = self._proc.poll()
             if code is not None:
                 raise self._exited_at_start(code, url)
-            try:
-                conn = http.client.HTTPConnection("127.0.0.1", self._port, timeout=2)
-                conn.request("GET", cfg.health_route)
-                resp = conn.getresponse()
-                resp.read()
-                conn.close()
-                if resp.status == 200:
-                    return
-                last = f"HTTP {resp.status}"
-            except (OSError, http.client.HTTPException) as exc:
-                last = "connection refused" if isinstance(exc, ConnectionRefusedError) else str(exc)
+            answer = self._health(timeout=2.0)
+            if answer is None:
+                return
+            last = answer
             if time.monotonic() >= deadline:
                 raise ModelContractError(
                     f"[BS508 never-healthy] the model server never became healthy: GET {url}"
@@ -162,6 +159,20 @@ class HttpModel:
                 )
             time.sleep(delay)
             delay = min(delay * 2, 0.25)
+
+    def _health(self, *, timeout: float) -> str | None:
+        """None when the health route answers 200; otherwise what it said."""
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", self._port, timeout=timeout)
+            try:
+                conn.request("GET", self._cfg.health_route)
+                resp = conn.getresponse()
+                resp.read()
+            finally:
+                conn.close()
+        except (OSError, http.client.HTTPException) as exc:
+            return "connection refused" if isinstance(exc, ConnectionRefusedError) else str(exc)
+        return None if resp.status == 200 else f"HTTP {resp.status}"
 
     def _exit(self, code: int) -> Exit:
         """How the server ended, with what is known of its memory."""
@@ -220,11 +231,7 @@ class HttpModel:
                 resp = conn.getresponse()
                 return resp.status, resp.read()
             except TimeoutError as exc:
-                raise ModelContractError(
-                    f"the model server did not answer POST {route} ({n} instances) within"
-                    f" {self._cfg.request_timeout_seconds:g}s",
-                    hint=self._tail_hint("raise `requestTimeoutSeconds` or lower `batchSize`"),
-                ) from exc
+                raise self._timed_out(route, n) from exc
             except (OSError, http.client.HTTPException) as exc:
                 conn.close()
                 self._conn = None
@@ -238,12 +245,34 @@ class HttpModel:
                         f" answering POST {route} ({n} instances)",
                         hint=self._tail_hint("the server crashed"),
                     ) from exc
-                if attempt == 2:
-                    raise ModelContractError(
-                        f"the model server dropped the connection on POST {route}: {exc}",
-                        hint=self._tail_hint("check the server"),
+                if attempt == 2:  # the server lives: this request's failure
+                    raise InstanceError(
+                        f"the model server dropped the connection on POST {route} twice: {exc}",
+                        status="UNAVAILABLE",
                     ) from exc
         raise AssertionError("unreachable")
+
+    def _timed_out(self, route: str, n: int) -> Exception:
+        """A request past `requestTimeoutSeconds`: that request's failure
+        (DEADLINE_EXCEEDED, not retried instance by instance, which would
+        multiply the wait) while the server still answers its health route;
+        the job's when it does not (the server hangs)."""
+        if self._conn is not None:  # its answer may still come: never read it as the next one
+            self._conn.close()
+            self._conn = None
+        waited = f"{self._cfg.request_timeout_seconds:g}s"
+        health = self._health(timeout=min(5.0, self._cfg.request_timeout_seconds))
+        if health is None:
+            return InstanceError(
+                f"the model server did not answer POST {route} ({n} instances) within {waited}",
+                status="DEADLINE_EXCEEDED",
+                isolate=False,
+            )
+        return ModelContractError(
+            f"the model server did not answer POST {route} ({n} instances) within {waited},"
+            f" and its health route answers {health!r}: it hangs",
+            hint=self._tail_hint("raise `requestTimeoutSeconds` or lower `batchSize`"),
+        )
 
     def _wait_exit(self, seconds: float) -> int | None:
         try:
@@ -268,23 +297,28 @@ class HttpModel:
         try:
             answer = self._decoder.decode(data)
         except msgspec.DecodeError as exc:
-            raise ModelContractError(
-                f"[BS510 bad-answer] the model server answered POST {route} with a body that"
-                f" is not JSON: {exc}",
-                hint='answer {"predictions": [...]}',
+            text = data[:80].decode("utf-8", errors="replace")
+            raise bad_answer(
+                f"the model server answered POST {route} with a body that is not JSON: {exc}"
+                f" (it begins {text!r})"
             ) from exc
         predictions = answer.get("predictions") if isinstance(answer, dict) else None
         if not isinstance(predictions, list):
-            raise ModelContractError(
-                f"[BS510 bad-answer] the model server's answer to POST {route} has no"
-                " `predictions` list",
-                hint='Vertex AI expects {"predictions": [...]} with one prediction per instance',
-            )
+            raise bad_answer(f"the model server's answer to POST {route} has no `predictions` list")
         if len(predictions) != len(instances):
-            raise ModelContractError(
-                f"[BS510 bad-answer] the model server returned {len(predictions)} predictions for"
-                f" {len(instances)} instances (POST {route})",
-                hint="return exactly one prediction per instance, in the order received;"
-                " Vertex AI fails the job the same way",
+            raise bad_answer(
+                f"the model server returned {len(predictions)} predictions for"
+                f" {len(instances)} instances (POST {route})"
             )
         return predictions
+
+
+def bad_answer(what: str) -> InstanceError:
+    """BS510: one answer broke the prediction contract. It fails that request's
+    instances (retried one by one, so an instance the server cannot answer
+    fails alone) and counts against the job's error budget, as a failed
+    request does on Vertex AI; the job's other instances go on."""
+    return InstanceError(
+        f'[BS510 bad-answer] {what}; answer {{"predictions": [...]}}, one per instance, in order',
+        status="INTERNAL",
+    )

@@ -3,7 +3,10 @@
 Reads AIP_HTTP_PORT / AIP_HEALTH_ROUTE / AIP_PREDICT_ROUTE like a real
 container. MODE picks a behaviour (the failures of seed 002):
 
-    ok           answer {"predictions": [...]}; HTTP 500 for a batch holding "bad"
+    ok           answer {"predictions": [...]}; HTTP 500 for a batch holding "bad",
+                 a body that is not JSON for one holding "garbled", no `predictions`
+                 for one holding "nopreds", a closed connection for one holding
+                 "dropped", and no answer at all (until stopped) for one holding "stuck"
     ignore_port  listen on a port of its own choosing (a hard-coded port)
     unhealthy    health route answers 503 forever
     exit         exit 3 at start, after printing why
@@ -19,6 +22,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 MODE = os.environ.get("MODE", "ok")
@@ -67,9 +71,21 @@ class Handler(BaseHTTPRequestHandler):
         if MODE == "not_json":
             self._send(200, b"hello", "text/plain")
             return
-        if any("bad" in json.dumps(i) for i in instances):
+        text = json.dumps(instances)
+        if "bad" in text:
             self._send(500, b'{"error": "model failed on a bad instance"}')
             return
+        if "garbled" in text:
+            self._send(200, b'{"predictions": [NaN')
+            return
+        if "nopreds" in text:
+            self._send(200, b'{"outputs": []}')
+            return
+        if "dropped" in text:
+            self.close_connection = True  # no answer: the client sees the connection close
+            return
+        if "stuck" in text:
+            threading.Event().wait()  # this request never gets an answer
         preds = [
             {"echo": inst, "params": body.get("parameters"), "model": os.environ["AIP_MODEL_NAME"]}
             for inst in instances
