@@ -206,16 +206,25 @@ def test_kill_9_during_an_upload_then_apply_again_is_one_version(
     specs = write_specs(tmp_path / "specs")
     double.upload_reads = 10**9  # the operation never ends while the first apply runs
     monkeypatch.setenv("BATCHSPEC_BACKEND_VERTEX", f"{__name__}:polling_vertex")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "batchspec", "apply", str(specs), "--yes"],
-        cwd=REPO,
-        env={**os.environ, "PYTHONPATH": str(REPO)},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    errors = tmp_path / "apply.stderr"
+    with errors.open("w") as stderr:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "batchspec", "apply", str(specs), "--yes"],
+            cwd=REPO,
+            env={**os.environ, "PYTHONPATH": str(REPO)},
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+        )
+
+    def polling() -> list[Any]:
+        # A child that died says why at once, instead of a timeout saying nothing.
+        assert proc.poll() is None, f"the apply exited ({proc.returncode}): {errors.read_text()}"
+        return [op for op in double.operations.values() if op.reads >= 2]
+
     try:
-        wait_until(lambda: [op for op in double.operations.values() if op.reads >= 2],
-                   what="the apply process to poll its upload")  # fmt: skip
+        # 120 s as for the other child processes: starting one on a loaded runner
+        # (the whole suite beside other work) took longer than the default 30 s.
+        wait_until(polling, timeout=120, what="the apply process to poll its upload")
     finally:
         proc.send_signal(signal.SIGKILL)
         proc.wait()

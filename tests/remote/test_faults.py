@@ -34,6 +34,13 @@ REPO = Path(__file__).resolve().parents[2]
 NAMES = [f"job_{i:02d}" for i in range(20)]
 LOCK = "prod/state.lock"
 STATE = "prod/state.db"
+# The env of a writer whose push the double holds: it waits for the held upload
+# however long the test takes to start the other writer. With the suite's 5 s
+# storage timeout, a loaded machine (the other process slow to start) let the
+# client give up on the held request and send it again; the retry, not held,
+# committed, so the "held" apply finished and released the lock before the
+# other writer ran, which then found nothing to do, or no lock to wait for.
+HELD = {"BATCHSPEC_STORAGE_TIMEOUT": "300"}
 
 pytestmark = pytest.mark.slow
 
@@ -124,9 +131,10 @@ def root(tmp_path: Path) -> Path:
 
 def test_two_applies_at_once_one_fails_clearly(root: Path, gcs_double: StorageDouble) -> None:
     hold = gcs_double.hold(STATE)  # the first apply stops at its push, lock held
-    first = start(root, gcs_double, "apply", "specs")
+    first = start(root, gcs_double, "apply", "specs", **HELD)
     assert hold.started.wait(120), "the first apply never pushed"
     second = run(root, gcs_double, "apply", "specs")
+    assert len(gcs_double.uploads(STATE)) == 1, "the state pushed again while held"
     assert second.returncode == 1, second.stdout + second.stderr
     assert f"remote state {URL} is locked" in second.stderr
     assert "(apply: batchspec apply specs)" in second.stderr and "--lock-timeout" in second.stderr
@@ -142,7 +150,7 @@ def test_a_second_apply_waits_its_turn_with_lock_timeout(
     root: Path, gcs_double: StorageDouble
 ) -> None:
     hold = gcs_double.hold(STATE)
-    first = start(root, gcs_double, "apply", "specs")
+    first = start(root, gcs_double, "apply", "specs", **HELD)
     assert hold.started.wait(120), "the first apply never pushed"
     second = start(root, gcs_double, "apply", "specs", "--lock-timeout", "150")
     wait_for(lambda: refused_lock_creates(gcs_double), "the second apply to find the lock held")
@@ -202,7 +210,7 @@ def test_kill9_while_holding_the_lock(root: Path, gcs_double: StorageDouble) -> 
 @pytest.mark.parametrize("commit", [False, True], ids=["upload-lost", "upload-landed"])
 def test_kill9_mid_upload(root: Path, gcs_double: StorageDouble, commit: bool) -> None:
     hold = gcs_double.hold(STATE)
-    proc = start(root, gcs_double, "apply", "specs")
+    proc = start(root, gcs_double, "apply", "specs", **HELD)
     assert hold.started.wait(120), "the apply never pushed its state"
     proc.send_signal(signal.SIGKILL)
     proc.communicate(timeout=30)
@@ -235,7 +243,7 @@ def test_someone_else_writing_meanwhile_is_never_overwritten(
     # waiting only for the lock let a loaded machine read the state after the
     # foreign write, and then nothing had been overwritten to refuse.
     push = gcs_double.hold(STATE)
-    slow = start(root, gcs_double, "apply", "specs")
+    slow = start(root, gcs_double, "apply", "specs", **HELD)
     assert push.started.wait(120), "the apply never pushed its state"
     foreign = foreign_write(root, gcs_double)
     push.release(commit=True)
