@@ -57,15 +57,21 @@ def _depth_bound(text: str) -> int:
     deeper (then the exact check runs)."""
     flow = text.count("[") + text.count("{")
     allowed = (MAX_DEPTH - 2 - flow) // 2  # block prefix length the bound allows
-    if allowed < 0 or _long_prefix(allowed + 1).search(text) is not None:
+    if allowed < 0:
+        return MAX_DEPTH + 1
+    first, later = _long_prefix(allowed + 1)
+    if first.match(text) is not None or later.search(text) is not None:
         return MAX_DEPTH + 1
     return flow + 2 * allowed + 2
 
 
 @functools.cache
-def _long_prefix(length: int) -> re.Pattern[str]:
-    """A line starting with `length` or more block indicators and spaces."""
-    return re.compile(f"^[ \\t?:&!-]{{{length}}}", re.MULTILINE)
+def _long_prefix(length: int) -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """The first line, and any later one, starting with `length` or more
+    block indicators and spaces: two patterns, the second led by its line
+    break, because `^` in multi-line mode is tried at every character."""
+    prefix = f"[ \\t?:&!-]{{{length}}}"
+    return re.compile(prefix), re.compile("\n" + prefix)
 
 
 def _event_depth(events: Iterable[Any]) -> tuple[int, bool]:

@@ -1,0 +1,54 @@
+"""The fast guard's cheap scans find exactly what the plain regexes they
+replace found (written here as the reference), on texts dense in the
+characters involved: a faster scan must never let a text through that the
+plain one sent to the reference parser."""
+
+from __future__ import annotations
+
+import random
+import re
+
+from batchspec.load import fastyaml, guard
+
+DIGITS = re.compile(r"\d(?:\d\d\d-\d\d?-\d|:\d\d|[eE][-+]?\d*_)")
+RARE = re.compile("[!&?=<%\t\x85\u2028\u2029\ufeff\\\\+]")
+COMMENT_LINE = re.compile(r"^ *#.*$", re.MULTILINE)
+
+
+def texts(alphabet: str, count: int = 20_000, longest: int = 16) -> list[str]:
+    rng = random.Random(18)
+    return [
+        "".join(rng.choice(alphabet) for _ in range(rng.randint(0, longest))) for _ in range(count)
+    ]
+
+
+def digits(text: str) -> bool:
+    return any(p.search(text) is not None for p in fastyaml._DIGITS)
+
+
+def test_digit_scans_equal_the_one_regex() -> None:
+    for alphabet in ("0123456789-:eE_+ a", "12-:eE_+", "1\u0661-:_eE"):
+        for text in texts(alphabet):
+            assert digits(text) == (DIGITS.search(text) is not None), repr(text)
+
+
+def test_each_digit_combination_is_found() -> None:
+    for text in ("2024-01-02", "at 12:30", "1e1_0", "1E-_", "x 2e+33_"):
+        assert digits(text) and fastyaml._needs_reference(f"a: {text}\n"), text
+
+
+def test_rare_characters_equal_the_character_class() -> None:
+    for text in texts("ab!&?=<%\t\\+\x85\u2028\u2029\ufeff\u00e9", longest=4):
+        assert fastyaml._rare(text) == (RARE.search(text) is not None), repr(text)
+
+
+def test_comment_lines_dropped_as_by_the_multiline_regex() -> None:
+    for text in texts(" #\na:!", longest=20):
+        assert fastyaml._without_comment_lines(text) == COMMENT_LINE.sub("", text), repr(text)
+
+
+def test_long_prefix_found_on_any_line() -> None:
+    for text in texts(" -?:\na", count=5_000, longest=12):
+        plain = re.search("^[ \t?:&!-]{4}", text, re.MULTILINE) is not None
+        first, later = guard._long_prefix(4)
+        assert (first.match(text) is not None or later.search(text) is not None) == plain
