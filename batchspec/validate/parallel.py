@@ -17,7 +17,6 @@ import os
 from collections import deque
 from collections.abc import Iterator, Sequence
 from itertools import islice
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from batchspec.validate.validator import FileReport, check_file
@@ -37,7 +36,7 @@ def usable_cores() -> int:
         return os.cpu_count() or 1
 
 
-def check_files(files: Sequence[Path], *, workers: int | None = None) -> Iterator[FileReport]:
+def check_files(files: Sequence[str], *, workers: int | None = None) -> Iterator[FileReport]:
     """Reports for `files`, in order, keeping only diagnostics and names."""
     count = workers or min(usable_cores(), -(-len(files) // CHUNK))
     if count < 2 or (workers is None and len(files) < MIN_FILES):
@@ -55,7 +54,7 @@ def check_files(files: Sequence[Path], *, workers: int | None = None) -> Iterato
             # at most two chunks per worker in flight: memory stays flat however
             # large the tree (Executor.map would submit every chunk at once)
             pending: deque[Future[list[FileReport]]] = deque()
-            for chunk in _chunks([str(file) for file in files]):
+            for chunk in _chunks(files):
                 pending.append(pool.submit(_check_chunk, chunk))
                 if len(pending) >= 2 * count:
                     yield from pending.popleft().result()
@@ -67,7 +66,7 @@ def check_files(files: Sequence[Path], *, workers: int | None = None) -> Iterato
 
 def _check_chunk(files: list[str]) -> list[FileReport]:
     # names, not Paths, cross the pipe: a pickled PurePath costs ten times its string
-    return [check_file(Path(file), keep_specs=False) for file in files]
+    return [check_file(file, keep_specs=False) for file in files]
 
 
 def _chunks(files: Sequence[str]) -> Iterator[list[str]]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from batchspec.load.source import discover
+from batchspec.load.source import discover_names
 from batchspec.validate.validator import FileReport, ValidationResult, check_file, merge
 
 
@@ -22,7 +22,7 @@ def validate_paths(
     `keep_specs=False` keeps only diagnostics and counts (what `batchspec
     validate` prints), which lets large trees use worker processes; `workers`
     overrides how many (1: in this process)."""
-    files, problems = discover(list(paths))
+    files, problems = discover_names(list(paths))
     if keep_specs or workers == 1:
         reports: Iterable[FileReport] = (check_file(f, keep_specs=keep_specs) for f in files)
     else:

@@ -134,10 +134,10 @@ class FileReport:
 _REPORT_FIELDS = tuple(f.name for f in fields(FileReport))
 
 
-def check_file(path: Path, *, keep_specs: bool) -> FileReport:
+def check_file(path: Path | str, *, keep_specs: bool) -> FileReport:
     """Read, parse, validate and locate one file."""
     name = str(path)
-    text, problems = read_text(path)
+    text, problems = read_text(name)
     if text is None:
         return FileReport(name, False, problems)
     docs, found = parse_documents(name, text)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from batchspec.load import source
 
 
@@ -22,3 +24,23 @@ def test_the_limit_is_exact(tmp_path: Path) -> None:
     file.write_bytes(b"#" * (source.MAX_FILE_BYTES + 1))
     text, problems = source.read_text(file)
     assert text is None and [p.code for p in problems] == ["BS005"]
+
+
+def test_names_found_are_what_str_of_the_path_gives(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "specs" / "sub").mkdir(parents=True)
+    for name in ("specs/b.yaml", "specs/a.yml", "specs/sub/c.yaml", "specs/notes.txt"):
+        (tmp_path / name).write_text("a: 1\n")
+    monkeypatch.chdir(tmp_path)
+    tree = ["specs/a.yml", "specs/b.yaml", "specs/sub/c.yaml"]
+    assert source.discover_names(["."]) == (tree, [])
+    assert source.discover_names(["./specs/", "specs//b.yaml", "specs"]) == (tree, [])
+    assert source.discover_names(["specs/./sub", "./specs/a.yml"]) == (
+        ["specs/sub/c.yaml", "specs/a.yml"],
+        [],
+    )
+    root = str(tmp_path / "specs" / "sub")
+    assert source.discover_names([root + "/"])[0] == [root + "/c.yaml"]
+    paths, _ = source.discover(["."])
+    assert paths == [Path(name) for name in tree]
