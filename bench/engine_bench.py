@@ -26,7 +26,7 @@ memory of the engine's whole process tree (PSS and RSS) at N and at N/10
 (memory must stay flat when the input grows tenfold). Each part is printed
 as it finishes.
 
-    python bench/engine_bench.py --instances 50000             # quick check
+    python bench/engine_bench.py --instances 50000             # quick check (3 rounds)
     python bench/engine_bench.py                               # 500,000 each
     python bench/engine_bench.py --preload 5                   # preload or not
 """
@@ -169,14 +169,38 @@ def run_engine(kind: str, inp: Path, work: Path, workers: int) -> dict[str, Any]
 
 # --- the parts ---------------------------------------------------------------------------
 
+ROUNDS = 3  # default of --rounds
 
-def fixed_cost(work: Path) -> dict[str, Any]:
+
+def side_by_side(
+    raw: Callable[[], dict[str, Any]], engine: Callable[[], dict[str, Any]], rounds: int
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Each side `rounds` times, alternating (so a burst of load on a shared
+    machine falls on both), and each side's run of median CPU: one run of
+    each was too noisy to read a 10 % difference from."""
+    raws, engines = [], []
+    for _ in range(rounds):
+        raws.append(raw())
+        engines.append(engine())
+    return median_run(raws), median_run(engines)
+
+
+def median_run(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The run whose CPU seconds are the median, with every run's CPU beside it."""
+    ordered = sorted(runs, key=lambda r: r["cpu"])
+    return {**ordered[len(ordered) // 2], "cpu_runs": [r["cpu"] for r in runs]}
+
+
+def fixed_cost(work: Path, rounds: int) -> dict[str, Any]:
     """The demo's 150 flowers: what a tiny job costs beyond its model."""
     inp = work / "in-demo"
     inp.mkdir()
     (inp / DEMO_CSV.name).write_bytes(DEMO_CSV.read_bytes())
-    raw = run_raw("tabular-csv", inp, work / "raw-demo.jsonl")
-    eng = run_engine("tabular-csv", inp, work, 1)
+    raw, eng = side_by_side(
+        lambda: run_raw("tabular-csv", inp, work / "raw-demo.jsonl"),
+        lambda: run_engine("tabular-csv", inp, work, 1),
+        rounds,
+    )
     print(
         f"  raw loop {raw['cpu']:.2f} s CPU ({raw['wall']:.2f} s wall); engine {eng['cpu']:.2f} s"
         f" CPU ({eng['wall']:.2f} s wall): {eng['cpu'] - raw['cpu']:+.2f} s CPU,"
@@ -186,14 +210,19 @@ def fixed_cost(work: Path) -> dict[str, Any]:
     return {"raw": raw, "engine": eng}
 
 
-def overhead(kind: str, n: int, workers: int, work: Path, tenth: bool) -> dict[str, Any]:
+def overhead(
+    kind: str, n: int, workers: int, work: Path, tenth: bool, rounds: int
+) -> dict[str, Any]:
     """One workload: the raw loop, then the engine, on the same N instances."""
     write = WORKLOADS[kind][0]
     inp = work / f"in-{kind}-{n}"
     write(inp, n)
-    raw = run_raw(kind, inp, work / f"raw-{kind}.jsonl")
+    raw, eng = side_by_side(
+        lambda: run_raw(kind, inp, work / f"raw-{kind}.jsonl"),
+        lambda: run_engine(kind, inp, work, workers),
+        rounds,
+    )
     assert raw["instances"] == n, raw
-    eng = run_engine(kind, inp, work, workers)
     assert eng["instances"] == n, eng
     row = {"workload": kind, "instances": n, "workers": workers, "raw": raw, "engine": eng}
     line = (
@@ -205,8 +234,11 @@ def overhead(kind: str, n: int, workers: int, work: Path, tenth: bool) -> dict[s
         small = max(n // 10, 1)
         small_inp = work / f"in-{kind}-{small}"
         write(small_inp, small)
-        row["raw_tenth"] = run_raw(kind, small_inp, work / f"raw-{kind}-tenth.jsonl")
-        row["engine_tenth"] = run_engine(kind, small_inp, work, workers)
+        row["raw_tenth"], row["engine_tenth"] = side_by_side(
+            lambda: run_raw(kind, small_inp, work / f"raw-{kind}-tenth.jsonl"),
+            lambda: run_engine(kind, small_inp, work, workers),
+            rounds,
+        )
         line += f"; per instance {marginal(row):+.1%} (N minus N/10: no fixed costs)"
     print(line, flush=True)
     return row
@@ -291,6 +323,12 @@ def main() -> int:
     parser.add_argument(
         "--no-tenth", action="store_true", help="skip the N/10 runs (memory growth, per instance)"
     )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=ROUNDS,
+        help=f"runs of each side, alternating; the median CPU is reported (default {ROUNDS})",
+    )
     parser.add_argument("--json", type=Path, help="also write the figures here")
     parser.add_argument(
         "--preload", type=int, metavar="RUNS", help="only compare preloading in the supervisor"
@@ -302,19 +340,20 @@ def main() -> int:
             preload_check(Path(tmp), args.preload)
         return 0
     workers = args.workers
+    rounds = max(args.rounds, 1)
     print(
         f"{args.instances:,} instances, {workers} worker(s), {available_cores()} core(s);"
-        " CPU seconds are whole process trees"
+        f" CPU seconds are whole process trees, medians of {rounds} alternating runs"
     )
     rows = []
     with tempfile.TemporaryDirectory(prefix="batchspec-bench-") as tmp:
         work = Path(tmp)
         os.environ["BATCHSPEC_HOME"] = str(work / "home")
         print("fixed cost: the demo's 150 flowers (CSV, iris model, one worker)", flush=True)
-        fixed = fixed_cost(work)
+        fixed = fixed_cost(work, rounds)
         print(f"overhead over {args.instances:,} instances", flush=True)
         for kind in [args.only] if args.only else list(WORKLOADS):
-            rows.append(overhead(kind, args.instances, workers, work, not args.no_tenth))
+            rows.append(overhead(kind, args.instances, workers, work, not args.no_tenth, rounds))
     report(rows)
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)

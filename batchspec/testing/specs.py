@@ -221,6 +221,23 @@ def model_doc(
     return {"apiVersion": API_VERSION, "kind": "Model", "metadata": metadata, "spec": spec}
 
 
+def host_model_doc(
+    command: list[str], name: str = "scorer", *, env: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """A `kind: Model` document whose image is never pulled: the local engine
+    runs `command` on the host under the image's contract (`local.engine:
+    host`); project and region come from the environment, as a job's do."""
+    container = {"imageUri": "us-docker.pkg.dev/p/r/server:1", "env": dict(env or {"MODE": "ok"})}
+    return model_doc(
+        name,
+        project=DROP,
+        region=DROP,
+        artifactUri=DROP,
+        container=container,
+        local={"engine": "host", "command": command},
+    )
+
+
 def compiled(name: str, *, source: Path | None = None, **options: Any) -> CompiledJob:
     """`local_job(name, **options)`, compiled."""
     return compile_doc(local_job(name, **options), source=source)

@@ -18,6 +18,7 @@ from batchspec.engine.errors import ModelLoadError
 from batchspec.engine.runners import RunnerContext, load_runner
 from batchspec.engine.runners.container import find_engine, image_command
 from batchspec.model.runners import ContainerRunner
+from batchspec.testing.specs import host_model_doc
 from tests.engine.conftest import HELPERS, Workspace
 
 ENGINE = find_engine()
@@ -129,15 +130,7 @@ def test_a_local_job_runs_the_models_container_end_to_end(
     (no engine here, or `engine: host`), run from the Model's folder."""
     ws.jsonl("in/a.jsonl", [{"id": i, "a": i} for i in range(5)])
     server = [sys.executable, str(HELPERS / "model_server.py")]
-    model = {
-        "apiVersion": "batchspec.dev/v1",
-        "kind": "Model",
-        "metadata": {"name": "scorer"},
-        "spec": {
-            "container": {"imageUri": "us-docker.pkg.dev/p/r/server:1", "env": {"MODE": "ok"}},
-            "local": {"engine": "host", "command": server},
-        },
-    }
+    model = host_model_doc(server)
     job = {
         "apiVersion": "batchspec.dev/v1",
         "kind": "BatchPredictionJob",

@@ -17,6 +17,7 @@ import pytest
 
 from batchspec.compile import compile_paths
 from batchspec.model.enums import JobState, Target
+from batchspec.testing.specs import host_model_doc
 from tests.engine.conftest import HELPERS, Workspace, spec_doc
 
 SERVER = [sys.executable, str(HELPERS / "model_server.py")]
@@ -88,15 +89,7 @@ def test_a_models_container_answering_malformed_json_spares_the_other_shards(
     monkeypatch.setenv("BATCHSPEC_PROJECT", "p")  # where the Model would be uploaded
     monkeypatch.setenv("BATCHSPEC_REGION", "us-central1")
     total = shards(ws, {"s9": "garbled"})
-    model = {
-        "apiVersion": "batchspec.dev/v1",
-        "kind": "Model",
-        "metadata": {"name": "scorer"},
-        "spec": {
-            "container": {"imageUri": "us-docker.pkg.dev/p/r/server:1", "env": {"MODE": "ok"}},
-            "local": {"engine": "host", "command": SERVER},
-        },
-    }
+    model = host_model_doc(SERVER)
     doc = http_job()
     doc["spec"]["model"] = {"ref": "scorer"}
     spec = ws.write("spec.yaml", json.dumps(model) + "\n---\n" + json.dumps(doc))

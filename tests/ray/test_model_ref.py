@@ -17,6 +17,7 @@ from batchspec.backends.ray import RayBackend
 from batchspec.compile import compile_paths
 from batchspec.model.enums import JobState, Target
 from batchspec.model.runners import ContainerRunner
+from batchspec.testing.specs import host_model_doc
 from batchspec.validate import validate_paths
 
 SERVER = Path(__file__).resolve().parents[1] / "engine" / "helpers" / "model_server.py"
@@ -35,15 +36,7 @@ def write_specs(folder: Path, ref: str = "scorer") -> Path:
     (folder / "models").mkdir(parents=True)
     (folder / "jobs").mkdir()
     shutil.copy(SERVER, folder / "models" / "server.py")
-    model = {
-        "apiVersion": "batchspec.dev/v1",
-        "kind": "Model",
-        "metadata": {"name": "scorer"},
-        "spec": {
-            "container": {"imageUri": "us-docker.pkg.dev/p/r/server:1", "env": {"MODE": "ok"}},
-            "local": {"engine": "host", "command": [sys.executable, "server.py"]},
-        },
-    }
+    model = host_model_doc([sys.executable, "server.py"])
     job = {
         "apiVersion": "batchspec.dev/v1",
         "kind": "BatchPredictionJob",
