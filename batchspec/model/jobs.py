@@ -6,12 +6,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from batchspec.model.enums import JobState, Target
-from batchspec.model.modelspec import ModelDocument, ModelSpec
 from batchspec.model.revision import Revisioned
-from batchspec.model.spec import BatchPredictionJobSpec, JobSpec
+
+if TYPE_CHECKING:  # the records only carry specs: their labels need no pydantic
+    from batchspec.model.modelspec import ModelDocument, ModelSpec
+    from batchspec.model.spec import BatchPredictionJobSpec, JobSpec
 
 # Labels batchspec owns on every job it submits. The fingerprint label is how a
 # backend finds a job it already created (exactly-once submission).

@@ -21,14 +21,20 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StrictInt, StrictStr
 
-from batchspec.model.base import DAY, Seconds, SpecModel, StrMap
+from batchspec.model.base import Seconds, SpecModel, StrMap
+from batchspec.model.behaviour import ModelContainerBehaviour, ModelDocumentBehaviour
+from batchspec.model.limits import (
+    API_VERSION,
+    DAY,
+    DEFAULT_PORT,
+    JOB_NAME_MAX,
+    JOB_NAME_PATTERN,
+    MODEL_ID_MAX,
+    MODEL_KIND,
+)
 from batchspec.model.runners import Memory
-from batchspec.model.spec import API_VERSION, JOB_NAME_MAX, JOB_NAME_PATTERN
 
-MODEL_KIND = "Model"
-MODEL_ID_MAX = 63  # UploadModelRequest.modelId: up to 63 of [a-z0-9_-]
 DISPLAY_NAME_MAX = 128  # Model.displayName
-DEFAULT_PORT = 8080  # ModelContainerSpec.ports: "defaults to [{containerPort: 8080}]"
 
 Port = Annotated[StrictInt, Field(ge=1, le=65535)]
 
@@ -52,7 +58,7 @@ class ModelMetadata(SpecModel):
     )
 
 
-class ModelContainer(SpecModel):
+class ModelContainer(ModelContainerBehaviour, SpecModel):
     """The serving container (`ModelContainerSpec`): what Vertex AI runs, and
     what batchspec runs locally under the same contract."""
 
@@ -83,11 +89,6 @@ class ModelContainer(SpecModel):
     health_route: StrictStr | None = Field(
         default=None, description="AIP_HEALTH_ROUTE; the service's default path when omitted."
     )
-
-    @property
-    def port(self) -> int:
-        """The port the service talks to (the first one listed)."""
-        return self.ports[0] if self.ports else DEFAULT_PORT
 
 
 class ParentModel(SpecModel):
@@ -161,18 +162,13 @@ class ModelSpec(SpecModel):
     local: ModelLocal = Field(default_factory=ModelLocal)
 
 
-class ModelDocument(SpecModel):
+class ModelDocument(ModelDocumentBehaviour, SpecModel):
     """One YAML document of kind Model."""
 
     api_version: Literal["batchspec.dev/v1"] = Field(description="Spec language version.")
     kind: Literal["Model"]
     metadata: ModelMetadata
     spec: ModelSpec
-
-    @property
-    def name(self) -> str:
-        """The model's name in the specs."""
-        return self.metadata.name
 
 
 __all__ = [

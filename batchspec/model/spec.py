@@ -20,12 +20,6 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, StrictBool, StrictStr
 
 from batchspec.model.base import (
-    DAY,
-    DURATION_MAX_LENGTH,
-    DURATION_PATTERN,
-    INT32_MAX,
-    INT64_MAX,
-    MAX_DEADLINE_SECONDS,
     Duration,
     Fraction,
     NonNegativeInt,
@@ -34,9 +28,28 @@ from batchspec.model.base import (
     Seconds,
     SpecModel,
     StrMap,
-    duration_seconds,
+)
+from batchspec.model.behaviour import (
+    BatchPredictionJobSpecBehaviour,
+    JobSpecBehaviour,
+    ModelRefBehaviour,
+    PolicyBehaviour,
+    ScheduleBehaviour,
 )
 from batchspec.model.enums import DataFormat, Target
+from batchspec.model.limits import (
+    API_VERSION,
+    DAY,
+    DURATION_MAX_LENGTH,
+    DURATION_PATTERN,
+    INT32_MAX,
+    INT64_MAX,
+    JOB_NAME_MAX,
+    JOB_NAME_PATTERN,
+    KIND,
+    MAX_DEADLINE_SECONDS,
+    duration_seconds,
+)
 from batchspec.model.runners import (
     CommandRunner,
     ContainerRunner,
@@ -48,12 +61,6 @@ from batchspec.model.runners import (
 )
 
 _Model = SpecModel
-
-API_VERSION = "batchspec.dev/v1"
-KIND = "BatchPredictionJob"
-
-JOB_NAME_PATTERN = r"^[A-Za-z][A-Za-z0-9_]*$"
-JOB_NAME_MAX = 128
 
 
 class Metadata(_Model):
@@ -84,7 +91,7 @@ class Metadata(_Model):
     )
 
 
-class ModelRef(_Model):
+class ModelRef(ModelRefBehaviour, _Model):
     """Exactly one way to name the model; which ways a target accepts is a rule."""
 
     name: StrictStr | None = Field(
@@ -111,11 +118,6 @@ class ModelRef(_Model):
         description="A `kind: Model` document by name: its uploaded version on Vertex AI,"
         " its container on the local engine.",
     )
-
-    def ways(self) -> list[str]:
-        """The keys used to name the model (a valid spec has exactly one)."""
-        keys = ("name", "uri", "resource", "publisher", "local", "ref")
-        return [k for k in keys if getattr(self, k) is not None]
 
 
 class InputSpec(_Model):
@@ -224,7 +226,7 @@ class GenaiSettings(_Model):
     )
 
 
-class Policy(_Model):
+class Policy(PolicyBehaviour, _Model):
     """How batchspec drives the job: retries, deadline, error budget, removal."""
 
     max_retries: Annotated[NonNegativeInt, Field(le=100)] = Field(
@@ -248,13 +250,8 @@ class Policy(_Model):
         default="keep", description="What to do with a running job when its spec is deleted."
     )
 
-    @property
-    def deadline_seconds(self) -> int | None:
-        """The deadline in seconds, or None when there is none."""
-        return duration_seconds(self.deadline) if self.deadline else None
 
-
-class Schedule(_Model):
+class Schedule(ScheduleBehaviour, _Model):
     """When a recurring job runs: a cron expression on a time zone's wall clock.
 
     `concurrency` has Kubernetes CronJob's meaning (and its default): `Allow`
@@ -294,11 +291,6 @@ class Schedule(_Model):
         description="Finished runs `status` and the web view show; history keeps every run.",
     )
 
-    @property
-    def starting_deadline_seconds(self) -> int | None:
-        """The starting deadline in seconds, or None when there is none."""
-        return duration_seconds(self.starting_deadline) if self.starting_deadline else None
-
 
 class RaySettings(_Model):
     """Where and how a `target: ray` job runs on a Ray cluster.
@@ -329,7 +321,7 @@ class RaySettings(_Model):
     )
 
 
-class JobSpec(_Model):
+class JobSpec(JobSpecBehaviour, _Model):
     """Everything a batch prediction job needs, whatever the target."""
 
     target: Target = Field(default=Target.LOCAL, description="Where the job runs.")
@@ -380,24 +372,14 @@ class JobSpec(_Model):
         " schedule, a tick runs only when the inputs changed since the last run.",
     )
 
-    @property
-    def recurring(self) -> bool:
-        """True when the spec describes many runs rather than one job."""
-        return self.schedule is not None or self.trigger is not None
 
-
-class BatchPredictionJobSpec(_Model):
+class BatchPredictionJobSpec(BatchPredictionJobSpecBehaviour, _Model):
     """One YAML document of kind BatchPredictionJob."""
 
     api_version: Literal["batchspec.dev/v1"] = Field(description="Spec language version.")
     kind: Literal["BatchPredictionJob"]
     metadata: Metadata
     spec: JobSpec
-
-    @property
-    def name(self) -> str:
-        """The job name."""
-        return self.metadata.name
 
 
 __all__ = [
