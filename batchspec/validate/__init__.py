@@ -1,14 +1,45 @@
-"""The validate stage: JSON Schema structure plus the rules of the services."""
+"""The validate stage: JSON Schema structure plus the rules of the services.
 
-from batchspec.validate.paths import validate_paths
-from batchspec.validate.validator import (
-    Loaded,
-    LoadedModel,
-    LoadedSpec,
-    ValidationResult,
-    locate,
-    validate_loaded,
-)
+The re-exports are resolved on first use (PEP 562), so importing a light
+module of this package (the rules, `modeldocs`, `targets`) does not import
+the validator, whose structure check needs pydantic.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from batchspec.validate.paths import validate_paths
+    from batchspec.validate.validator import (
+        Loaded,
+        LoadedModel,
+        LoadedSpec,
+        ValidationResult,
+        locate,
+        validate_loaded,
+    )
+
+_HOMES = {
+    "Loaded": "batchspec.validate.validator",
+    "LoadedModel": "batchspec.validate.validator",
+    "LoadedSpec": "batchspec.validate.validator",
+    "ValidationResult": "batchspec.validate.validator",
+    "locate": "batchspec.validate.validator",
+    "validate_loaded": "batchspec.validate.validator",
+    "validate_paths": "batchspec.validate.paths",
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(home), name)
+    globals()[name] = value  # resolved once
+    return value
+
 
 __all__ = [
     "Loaded",

@@ -13,15 +13,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
 
 from batchspec.diagnostics import Diagnostic, DocPath
 from batchspec.model.enums import Severity
-from batchspec.model.modelspec import MODEL_ID_MAX, ModelDocument
-from batchspec.model.spec import JOB_NAME_MAX, JOB_NAME_PATTERN
+from batchspec.model.limits import JOB_NAME_MAX, JOB_NAME_PATTERN, MODEL_ID_MAX
 from batchspec.validate import targets
 from batchspec.validate.rules.labels import model_labels
 
-ModelRule = Callable[[ModelDocument], Iterator[Diagnostic]]
+if TYPE_CHECKING:
+    from batchspec.model.modelspec import ModelDocument
+
+ModelRule = Callable[["ModelDocument"], Iterator[Diagnostic]]
 
 REVISION_ALIAS_PREFIX = "bs-"
 _NAME = re.compile(JOB_NAME_PATTERN)

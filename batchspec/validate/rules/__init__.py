@@ -24,8 +24,9 @@ Two groups, because compiling uses them differently:
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from batchspec.diagnostics import Diagnostic
-from batchspec.model.spec import BatchPredictionJobSpec
 from batchspec.validate.rules import (
     access,
     common,
@@ -42,6 +43,9 @@ from batchspec.validate.rules.core import RULES_CITED, Check, Rule
 from batchspec.validate.rules.expressible import unsupported_settings
 from batchspec.validate.rules.models import expand_publisher, model_location
 from batchspec.validate.rules.storage import wildcard_problem
+
+if TYPE_CHECKING:
+    from batchspec.model.spec import BatchPredictionJobSpec
 
 json_values = common.json_values
 

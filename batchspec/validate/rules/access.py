@@ -7,11 +7,11 @@ import difflib
 import functools
 import re
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from batchspec.diagnostics import Diagnostic
 from batchspec.model.enums import Target
 from batchspec.model.retired import retirement
-from batchspec.model.spec import BatchPredictionJobSpec
 from batchspec.validate import targets
 from batchspec.validate.rules import names
 from batchspec.validate.rules.core import (
@@ -24,6 +24,9 @@ from batchspec.validate.rules.core import (
     on_vertex_service,
     rule,
 )
+
+if TYPE_CHECKING:
+    from batchspec.model.spec import BatchPredictionJobSpec
 
 DISPLAY_NAME_MAX = 128
 _KMS = re.compile(

@@ -14,22 +14,17 @@ import functools
 import math
 import re
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from batchspec.diagnostics import Diagnostic, DocPath
 from batchspec.model.enums import DataFormat, Target
 from batchspec.model.jobs import LABEL_FINGERPRINT, LABEL_JOB, LABEL_MANAGED_BY, LABEL_MODEL
-from batchspec.model.spec import (
-    DURATION_PATTERN,
-    JOB_NAME_MAX,
-    JOB_NAME_PATTERN,
-    BatchPredictionJobSpec,
-    OnnxRunner,
-    PythonRunner,
-    SklearnRunner,
-)
+from batchspec.model.limits import DURATION_PATTERN, JOB_NAME_MAX, JOB_NAME_PATTERN
 from batchspec.validate import targets
 from batchspec.validate.rules.core import BATCHSPEC, gemini_api, rule
+
+if TYPE_CHECKING:
+    from batchspec.model.spec import BatchPredictionJobSpec
 
 _NAME = re.compile(JOB_NAME_PATTERN)
 _DURATION = re.compile(DURATION_PATTERN)
@@ -238,20 +233,22 @@ def _accepts(target: Target) -> str:
 def local_runner(doc: BatchPredictionJobSpec) -> Iterator[Diagnostic]:
     """The local engine's model references: importable callables, pinned pickles."""
     local, base = doc.spec.model.local, ("spec", "model", "local")
-    if isinstance(local, PythonRunner) and not _CALLABLE.match(local.callable):
+    if local is None:
+        return
+    if local.runner == "python" and not _CALLABLE.match(local.callable):
         yield RUNNER.error(
             f"callable must be `module:name`: {local.callable!r}",
             (*base, "callable"),
             hint="for example batchspec.demo.sentiment:predict",
         )
-    sha = local.sha256 if isinstance(local, SklearnRunner | OnnxRunner) else None
+    sha = local.sha256 if local.runner in ("sklearn", "onnx") else None
     if sha is not None and not _SHA256.match(sha):
         yield RUNNER.error(
             "sha256 must be 64 lowercase hex digits",
             (*base, "sha256"),
             hint="compute it with `sha256sum FILE`",
         )
-    if isinstance(local, SklearnRunner) and local.sha256 is None:
+    if local.runner == "sklearn" and local.sha256 is None:
         yield PICKLE.error(
             "a scikit-learn model is unpickled, which runs code: pin its sha256",
             base,
@@ -287,7 +284,7 @@ def json_values(doc: BatchPredictionJobSpec) -> Iterator[Diagnostic]:
             spec.explanation_spec.model_dump(exclude_none=True), ("spec", "explanationSpec")
         )
     local = spec.model.local
-    if isinstance(local, PythonRunner):
+    if local is not None and local.runner == "python":
         yield from _json_problems(local.init_args, ("spec", "model", "local", "initArgs"))
     if spec.ray is not None:
         yield from _json_problems(spec.ray.runtime_env, ("spec", "ray", "runtimeEnv"))

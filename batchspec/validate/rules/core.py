@@ -14,12 +14,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from batchspec.diagnostics import Diagnostic, DocPath
 from batchspec.model.enums import Severity, Target
-from batchspec.model.spec import BatchPredictionJobSpec
 
-Check = Callable[[BatchPredictionJobSpec], Iterator[Diagnostic]]
+if TYPE_CHECKING:
+    from batchspec.model.spec import BatchPredictionJobSpec
+
+Check = Callable[["BatchPredictionJobSpec"], Iterator[Diagnostic]]
 
 # Who a rule guards: the four targets, or batchspec itself (its own spec
 # language, identity and local engine).

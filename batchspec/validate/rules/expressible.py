@@ -11,11 +11,10 @@ against the spec as written, so both say the same.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from batchspec.diagnostics import Diagnostic, DocPath
 from batchspec.model.enums import Severity, Target
-from batchspec.model.spec import BatchPredictionJobSpec
 from batchspec.validate.rules.core import (
     ENGINES,
     GENAI,
@@ -26,6 +25,9 @@ from batchspec.validate.rules.core import (
     is_set,
     rule,
 )
+
+if TYPE_CHECKING:
+    from batchspec.model.spec import BatchPredictionJobSpec
 
 CARRY: dict[str, Rule] = {
     VERTEX: rule(

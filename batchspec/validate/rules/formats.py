@@ -11,10 +11,10 @@ own, narrower rule for keys (a record must have fields to pick one from).
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from batchspec.diagnostics import Diagnostic
 from batchspec.model.enums import DataFormat, Target
-from batchspec.model.spec import BatchPredictionJobSpec
 from batchspec.validate import targets
 from batchspec.validate.rules.core import (
     ENGINES,
@@ -28,6 +28,9 @@ from batchspec.validate.rules.core import (
     target_of,
 )
 from batchspec.validate.rules.models import publisher_model
+
+if TYPE_CHECKING:
+    from batchspec.model.spec import BatchPredictionJobSpec
 
 F = DataFormat
 TF = (F.TF_RECORD, F.TF_RECORD_GZIP)

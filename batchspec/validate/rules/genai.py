@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from batchspec.diagnostics import Diagnostic
 from batchspec.model.enums import DataFormat
-from batchspec.model.spec import BatchPredictionJobSpec
 from batchspec.validate.rules.core import GENAI, gemini_api, rule
+
+if TYPE_CHECKING:
+    from batchspec.model.spec import BatchPredictionJobSpec
 
 # google-genai types.InlinedRequest (model, contents, metadata, config).
 INLINED_REQUEST_KEYS = frozenset({"model", "contents", "metadata", "config"})

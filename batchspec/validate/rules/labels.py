@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from batchspec.diagnostics import Diagnostic
-from batchspec.model.spec import BatchPredictionJobSpec
 from batchspec.validate.rules import names
 from batchspec.validate.rules.common import RESERVED_LABELS
 from batchspec.validate.rules.core import (
@@ -30,6 +30,9 @@ from batchspec.validate.rules.core import (
     rule,
     target_of,
 )
+
+if TYPE_CHECKING:
+    from batchspec.model.spec import BatchPredictionJobSpec
 
 MAX_LABELS = 64
 OURS = 3  # batchspec sets three on each job (and each uploaded model), of RESERVED_LABELS

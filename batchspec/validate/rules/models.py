@@ -16,12 +16,15 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from batchspec.diagnostics import Diagnostic
-from batchspec.model.spec import BatchPredictionJobSpec, ModelRef
 from batchspec.validate.rules import names
 from batchspec.validate.rules.core import GENAI, MLENGINE, VERTEX, gemini_api, rule, target_of
 from batchspec.validate.rules.storage import gcs_problems
+
+if TYPE_CHECKING:
+    from batchspec.model.spec import BatchPredictionJobSpec, ModelRef
 
 GOOGLE = "google"
 _ID = r"[A-Za-z0-9][A-Za-z0-9._-]*(@[A-Za-z0-9._-]+)?"

@@ -13,11 +13,15 @@ import difflib
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from batchspec.diagnostics import Diagnostic
-from batchspec.model.spec import DURATION_PATTERN, BatchPredictionJobSpec
+from batchspec.model.limits import DURATION_PATTERN
 from batchspec.schedule.variables import RUN_ID, VARIABLES, RunContext, references, render_text
 from batchspec.validate.rules.core import BATCHSPEC, rule
+
+if TYPE_CHECKING:
+    from batchspec.model.spec import BatchPredictionJobSpec
 
 _DURATION = re.compile(DURATION_PATTERN)
 OVERWRITE_TICKS = 100  # coming ticks whose output paths must all differ

@@ -11,11 +11,15 @@ is int64 on ML Engine but int32 on Vertex AI, which is this module's rule.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from batchspec.diagnostics import Diagnostic
-from batchspec.model.spec import INT32_MAX, Accelerator, BatchPredictionJobSpec, Resources
+from batchspec.model.limits import INT32_MAX
 from batchspec.validate import machines
 from batchspec.validate.rules.core import VERTEX, applies, is_set, rule
+
+if TYPE_CHECKING:
+    from batchspec.model.spec import Accelerator, BatchPredictionJobSpec, Resources
 
 BASE = ("spec", "resources")
 

@@ -16,10 +16,10 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from batchspec.diagnostics import Diagnostic, DocPath
 from batchspec.model.enums import CLOUD_TARGETS
-from batchspec.model.spec import BatchPredictionJobSpec
 from batchspec.validate.rules import names
 from batchspec.validate.rules.core import (
     ENGINES,
@@ -33,6 +33,9 @@ from batchspec.validate.rules.core import (
     rule,
 )
 from batchspec.validate.rules.recurring import blank_variables
+
+if TYPE_CHECKING:
+    from batchspec.model.spec import BatchPredictionJobSpec
 
 EVERY = (VERTEX, GENAI, MLENGINE, LOCAL, RAY)
 GS, BQ = "gs://", "bq://"
