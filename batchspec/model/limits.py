@@ -75,25 +75,3 @@ def span_text(seconds: float, *, gap: str = "", padded_hours: bool = True) -> st
         return f"{whole // 3600}h{gap}{whole % 3600 // 60:02d}m"
     hours = whole % DAY // 3600
     return f"{whole // DAY}d{gap}{hours:02d}h" if padded_hours else f"{whole // DAY}d{gap}{hours}h"
-
-
-__all__ = [
-    "API_VERSION",
-    "DAY",
-    "DEFAULT_PORT",
-    "DURATION_MAX_LENGTH",
-    "DURATION_PATTERN",
-    "INT32_MAX",
-    "INT64_MAX",
-    "JOB_NAME_MAX",
-    "JOB_NAME_PATTERN",
-    "KIND",
-    "MAX_DEADLINE_SECONDS",
-    "MEMORY_PATTERN",
-    "MODEL_ID_MAX",
-    "MODEL_KIND",
-    "duration_in_bounds",
-    "duration_seconds",
-    "memory_bytes",
-    "span_text",
-]
