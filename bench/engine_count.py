@@ -29,6 +29,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from batchspec.engine.worker import PROGRESS_EVERY
 from bench import callgrind
 from bench.engine_bench import RAW_LOOPS, WORKLOADS, run_engine
 
@@ -102,13 +103,20 @@ def workload(kind: str, n: int, work: Path) -> dict[str, Any]:
             flush=True,
         )
     _derive(row)
-    print(
-        f"  {kind}: per instance raw {row['raw_per']:,.0f} Ir, engine {row['engine_per']:,.0f} Ir:"
-        f" {row['per_overhead']:+.1%}; start-up raw {_g(row['raw_fixed'])},"
-        f" engine {_g(row['engine_fixed'])}",
-        flush=True,
-    )
+    print(summary(row), flush=True)
     return row
+
+
+def summary(row: dict[str, Any]) -> str:
+    """One workload's per-instance and start-up figures."""
+    return (
+        f"  {row['workload']}: per instance raw {row['raw_per']:,.0f} Ir,"
+        f" engine {row['engine_per']:,.0f} Ir:"
+        f" {row['per_overhead']:+.1%} (workers {row['per workers']:,.0f}, supervisor"
+        f" {row['per supervisor after']:,.0f}: progress every {PROGRESS_EVERY} s, which"
+        f" valgrind's slowness makes ~50x as often per instance); start-up raw"
+        f" {_g(row['raw_fixed'])}, engine {_g(row['engine_fixed'])}"
+    )
 
 
 def _parts(counts: callgrind.Counts, supervisor: int) -> dict[str, int]:
@@ -129,6 +137,8 @@ def _derive(row: dict[str, Any]) -> None:
         per = (row[f"{side}_n"] - row[f"{side}_small"]) / extra
         row[f"{side}_per"] = per
         row[f"{side}_fixed"] = row[f"{side}_small"] - per * row["small"]
+    for part in row["parts_n"]:
+        row[f"per {part}"] = (row["parts_n"][part] - row["parts_small"][part]) / extra
     row["whole_overhead"] = row["engine_n"] / row["raw_n"] - 1
     row["per_overhead"] = row["engine_per"] / row["raw_per"] - 1
 
