@@ -29,6 +29,11 @@ as it finishes.
     python bench/engine_bench.py --instances 50000             # quick check (3 rounds)
     python bench/engine_bench.py                               # 500,000 each
     python bench/engine_bench.py --preload 5                   # preload or not
+    python bench/engine_bench.py --count-instructions          # instructions, not CPU s
+
+`--count-instructions` counts the instructions each side executes under
+valgrind's callgrind (bench/engine_count.py): deterministic, where the CPU
+seconds of the same loop vary by a third between runs on a shared machine.
 """
 
 from __future__ import annotations
@@ -139,8 +144,11 @@ def run_raw(kind: str, inp: Path, out: Path) -> dict[str, Any]:
     return {"cpu": cpu.seconds, "wall": cpu.wall, **report}
 
 
-def run_engine(kind: str, inp: Path, work: Path, workers: int) -> dict[str, Any]:
-    """The same instances through `LocalBackend.submit`."""
+def run_engine(
+    kind: str, inp: Path, work: Path, workers: int, python: str | None = None
+) -> dict[str, Any]:
+    """The same instances through `LocalBackend.submit` (its supervisor started
+    with `python`, the running interpreter by default)."""
     _, model, inputs = WORKLOADS[kind]
     name = f"bench_{kind.replace('-', '_')}_{inp.name.replace('-', '_')}"
     spec = work / f"{name}.yaml"
@@ -154,7 +162,7 @@ def run_engine(kind: str, inp: Path, work: Path, workers: int) -> dict[str, Any]
     compiled = compile_paths([spec], target=Target.LOCAL)
     assert compiled.ok, compiled.diagnostics
     job = compiled.jobs[0]
-    backend = LocalBackend(work / "home")
+    backend = LocalBackend(work / "home", python=python)
     remote, cpu, mem = measure_local(backend, job)
     assert remote.state is JobState.SUCCEEDED, remote.error
     details = backend.details(remote.remote_name)
@@ -164,6 +172,7 @@ def run_engine(kind: str, inp: Path, work: Path, workers: int) -> dict[str, Any]
         "instances": remote.completed_count,
         "shards": details.get("shardsTotal"),
         "peak": mem.peak,
+        "pid": json.loads((backend.job_dir(remote.remote_name) / "launch.json").read_text())["pid"],
     }
 
 
@@ -311,7 +320,17 @@ def report(rows: list[dict[str, Any]]) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--instances", type=int, default=500_000)
+    parser.add_argument(
+        "--instances",
+        type=int,
+        help="instances per workload (default 500,000; counted: 5,000 sentiment, 50,000 tabular)",
+    )
+    parser.add_argument(
+        "--count-instructions",
+        action="store_true",
+        help="count instructions executed (valgrind's callgrind) instead of CPU seconds:"
+        " deterministic where CPU seconds on a shared machine are not",
+    )
     parser.add_argument(
         "--workers",
         type=int,
@@ -334,6 +353,9 @@ def main() -> int:
         "--preload", type=int, metavar="RUNS", help="only compare preloading in the supervisor"
     )
     args = parser.parse_args()
+    if args.count_instructions:
+        return count_instructions(args)
+    args.instances = args.instances or 500_000
     if args.preload:
         with tempfile.TemporaryDirectory(prefix="batchspec-bench-") as tmp:
             print("preloading the model's libraries before forking workers (iris, CSV)")
@@ -358,6 +380,21 @@ def main() -> int:
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps({"fixed": fixed, "rows": rows}, indent=2))
+    return 0
+
+
+def count_instructions(args: argparse.Namespace) -> int:
+    """The instruction-count mode (bench/engine_count.py)."""
+    from bench import engine_count
+
+    with tempfile.TemporaryDirectory(prefix="batchspec-bench-") as tmp:
+        work = Path(tmp)
+        os.environ["BATCHSPEC_HOME"] = str(work / "home")
+        kinds = [args.only] if args.only else list(WORKLOADS)
+        rows = engine_count.main(kinds, args.instances, work)
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps({"instructions": rows}, indent=2))
     return 0
 
 
