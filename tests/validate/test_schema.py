@@ -10,7 +10,8 @@ import jsonschema
 import pytest
 from ruamel.yaml import YAML
 
-from batchspec.model.jsonschema import schema_text, spec_schema
+from batchspec.model.jsonschema import schema_text, spec_schema, structure_text
+from batchspec.model.view import STRUCTURE_SCHEMA
 from batchspec.validate import validate_paths
 from tests.conftest import REPO, SPECS
 from tests.validate.helpers import DROP, document, dump
@@ -21,6 +22,13 @@ SCHEMA_FILE = REPO / "schema" / "batchspec.v1.schema.json"
 def test_committed_schema_is_fresh() -> None:
     assert SCHEMA_FILE.read_text() == schema_text(), (
         "schema/ is stale: run scripts/regen-schema (it writes batchspec/data/ too)"
+    )
+
+
+def test_packaged_structure_schema_is_fresh() -> None:
+    """`validate`'s fast lane reads it (batchspec.validate.fastlane)."""
+    assert STRUCTURE_SCHEMA.read_text() == structure_text(), (
+        "batchspec/data/structure.v1.schema.json is stale: run scripts/regen-schema"
     )
 
 
