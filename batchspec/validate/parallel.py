@@ -5,9 +5,9 @@ in the calling process: starting workers costs more than it saves. Above it,
 files go to a pool in chunks of `CHUNK` (few round trips), at most two
 chunks per worker in flight, results taken in submission order, so output is
 the same as a run in one process. Workers are forked where the platform
-allows it (Linux: they inherit the built pydantic models instead of building
-them again) and when no other thread runs in the caller (forking a threaded
-process can copy a held lock).
+allows it (Linux: they inherit the imported modules and compiled schemas
+instead of loading them again) and when no other thread runs in the caller
+(forking a threaded process can copy a held lock).
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ def check_files(files: Sequence[str], *, workers: int | None = None) -> Iterator
         return
     from concurrent.futures import ProcessPoolExecutor  # only for large trees: slow to import
 
-    # Objects alive now (modules, the built pydantic models) go to the
+    # Objects alive now (modules, compiled schemas and views) go to the
     # collector's permanent generation while workers fork, so a worker's
     # full collection does not touch, and so copy, every inherited page.
     gc.freeze()

@@ -66,7 +66,7 @@ def _version_problem(data: dict[str, Any]) -> Diagnostic | None:
             path=("apiVersion",),
             hint=f"this batchspec reads apiVersion: {API_VERSION}",
         )
-    if kind is not None and kind not in KINDS:
+    if kind is not None and (not isinstance(kind, str) or kind not in KINDS):  # `kind: []` too
         guess = difflib.get_close_matches(str(kind), list(KINDS), n=1)
         hint = f"did you mean `{guess[0]}`?" if guess else "one of: " + ", ".join(KINDS)
         return Diagnostic("BS100", f"unknown kind {kind!r}", path=("kind",), hint=hint)

@@ -1,7 +1,9 @@
 """The validate stage: documents in, typed specs and located diagnostics out.
 
-Files stream through one at a time: read, fast parse, structure (pydantic),
-rules, and, only for a file with diagnostics, positions (line:column); then
+Files stream through one at a time: read, fast parse, structure (pydantic,
+or, for a diagnostics-only run, a view where the document is surely
+valid: `batchspec.validate.fastlane`), rules, and, only for a file with
+diagnostics, positions (line:column); then
 its text is dropped, so memory holds diagnostics and job names, not the
 tree. Large trees are split into chunks of files checked in worker
 processes (`batchspec.validate.parallel`), results merged in file order.
@@ -15,19 +17,21 @@ import copy
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from batchspec.diagnostics import Diagnostic, has_errors, sort_key
 from batchspec.load.positions import PositionIndex
 from batchspec.load.source import Document, LoadResult, parse_documents, read_text
-from batchspec.model.documents import SpecDocument
-from batchspec.model.modelspec import ModelDocument
-from batchspec.model.spec import BatchPredictionJobSpec
+from batchspec.validate import fastlane
 from batchspec.validate.modeldocs import check_model_rules
 from batchspec.validate.modelrefs import Declared, Use, check_model_refs, declared_in
 from batchspec.validate.references import check_references
 from batchspec.validate.rules import check_rules, check_target_rules
-from batchspec.validate.structure import check_structure
+
+if TYPE_CHECKING:  # pydantic, imported only where a document needs it (start-up)
+    from batchspec.model.documents import SpecDocument
+    from batchspec.model.modelspec import ModelDocument
+    from batchspec.model.spec import BatchPredictionJobSpec
 
 
 @dataclass(frozen=True)
@@ -107,7 +111,7 @@ class FileReport:
         """One checked document: its diagnostics, and what the merge needs of it."""
         self.diagnostics.extend(diagnostics)
         self.declared.extend(declared_in(doc.data, self.file, doc.index, found is not None))
-        if isinstance(found, ModelDocument):
+        if found is not None and found.kind == "Model":  # a view is no ModelDocument instance
             if self.keep:
                 self.models.append(
                     LoadedModel(found, Path(self.file), doc.index, tuple(diagnostics))
@@ -143,7 +147,7 @@ def check_file(path: Path | str, *, keep_specs: bool) -> FileReport:
     docs, found = parse_documents(name, text)
     report = FileReport(name, True, problems + found, keep=keep_specs)
     for doc in docs:
-        report.add(doc, *validate_document(doc))
+        report.add(doc, *validate_document(doc, typed=keep_specs))
     if report.diagnostics:
         report.diagnostics = _locate(report.diagnostics, {name: text})
     return report
@@ -201,19 +205,27 @@ def validate_loaded(loaded: LoadResult) -> ValidationResult:
     return merge(by_file.values(), loaded.diagnostics)
 
 
-def validate_document(doc: Document) -> tuple[SpecDocument | None, list[Diagnostic]]:
+def validate_document(
+    doc: Document, *, typed: bool = True
+) -> tuple[SpecDocument | None, list[Diagnostic]]:
     """Structure, then rules, for one document of either kind (locations not
-    filled in yet).
+    filled in yet). `typed=False` may answer with a view instead of the
+    pydantic model (`batchspec.validate.fastlane`): for a caller that reads
+    only names.
 
     When the structure is wrong, the offending values are pruned and the rest is
     checked again, so the rules still run and the user sees every problem at
     once instead of one round of fixes per kind of mistake.
     """
-    spec, problems = check_structure(doc.data)
+    spec = None if typed else fastlane.fast_view(doc.data)
     if spec is not None:
         problems = rules_of(spec)
     else:
-        problems.extend(_rules_after_pruning(doc.data, problems))
+        spec, problems = _check_structure(doc.data)
+        if spec is not None:
+            problems = rules_of(spec)
+        else:
+            problems.extend(_rules_after_pruning(doc.data, problems))
     if _may_reference(doc):
         problems.extend(check_references(doc.data))
     return spec if not has_errors(problems) else None, [
@@ -234,16 +246,22 @@ def _rules_after_pruning(data: Any, problems: list[Diagnostic]) -> list[Diagnost
     for d in problems:
         if d.code in ("BS101", "BS103", "BS104", "BS105") and d.path:
             _delete(pruned, d.path)
-    spec, _ = check_structure(pruned)
+    spec, _ = _check_structure(pruned)
     if spec is None:
         return []
     seen = {(d.code, d.path) for d in problems}
     return [d for d in rules_of(spec) if (d.code, d.path) not in seen]
 
 
+def _check_structure(data: Any) -> tuple[SpecDocument | None, list[Diagnostic]]:
+    from batchspec.validate.structure import check_structure  # pydantic: not at start-up
+
+    return check_structure(data)
+
+
 def rules_of(doc: SpecDocument) -> list[Diagnostic]:
     """The single-document rules of a document's kind."""
-    if isinstance(doc, ModelDocument):
+    if doc.kind == "Model":  # by kind: the fast lane's views are no model instances
         return check_model_rules(doc)
     return check_rules(doc) + check_target_rules(doc)
 

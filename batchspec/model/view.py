@@ -1,0 +1,396 @@
+"""Read-only views of a checked spec document: what the rules read, without pydantic.
+
+`batchspec validate` of one spec should start in a few times Python's own
+start-up, and importing pydantic and building the spec models costs more than
+that alone. What the rules need of a valid document is its values under the
+models' attribute names, with the models' defaults, enums and numbers. A
+view gives exactly that, built from the structure schema
+(`batchspec/data/structure.v1.schema.json`, generated from the models by
+`scripts/regen-schema`): one class per model, named like it, with the
+behaviour the rules call (`ways()`, `deadline_seconds`, ...) mixed in from
+`batchspec.model.behaviour`, which the pydantic models inherit too.
+
+Building a view checks the document against that schema on the way (types,
+required and unknown keys, enums, ranges, patterns: the few keywords the
+schema uses; `_node` refuses to compile any other, so a model change that
+adds one fails the tests). A JSON Schema library would do the same check,
+but the quickest, jsonschema-rs, costs half of the start-up budget to import
+(it loads email, socket and decimal), and the check is only half the work:
+the view must be built anyway. Where a value is not surely what pydantic
+accepts and reads the same way (a whole number written `3.0`, NaN, a
+duration past its bound, anything unexpected), `view` raises `UnsureError`
+and the caller asks pydantic, which words every diagnostic.
+
+tests/validate/test_fastlane.py holds every view equal to its pydantic
+model, attribute by attribute and type by type, on every rule case, and has
+hypothesis change valid documents at random to look for a value views take
+and pydantic refuses.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+import re
+from collections.abc import Callable, Mapping
+from enum import StrEnum
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from batchspec.model import enums
+
+STRUCTURE_SCHEMA = Path(__file__).resolve().parent.parent / "data" / "structure.v1.schema.json"
+DURATION_MARK = "x-batchspec-duration"  # a duration's bound, which JSON Schema cannot say
+
+Convert = Callable[[Any], Any]
+_SNAKE = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+_NULL = {"type": "null"}
+
+
+class UnsureError(ValueError):
+    """pydantic might read this value differently from a view: ask pydantic."""
+
+
+class View:
+    """A checked document's object: the model's attribute names and values.
+
+    `model_fields_set` and `model_dump` answer as pydantic's do for the
+    rules that ask (which keys were written; a value as camelCase JSON)."""
+
+    _keys: tuple[tuple[str, str], ...] = ()  # (attribute, key) per field, in schema order
+    _attrs: dict[str, str] = {}  # key -> attribute
+    _data: Mapping[str, Any]  # the document's mapping the view was built from
+
+    @property
+    def model_fields_set(self) -> frozenset[str]:
+        """The attributes whose keys the document wrote."""
+        return frozenset(self._attrs[key] for key in self._data)
+
+    def model_dump(self, *, exclude_none: bool = False) -> dict[str, Any]:
+        """The view's fields by their keys, nested views as mappings."""
+        out = {}
+        for attr, key in self._keys:
+            value = self.__dict__[attr]
+            if value is not None or not exclude_none:
+                out[key] = _dump(value, exclude_none)
+        return out
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{a}={self.__dict__[a]!r}" for a, _ in self._keys)
+        return f"{type(self).__name__}({shown})"
+
+
+def view(model: str, data: Any) -> Any:
+    """The view of `data` as the structure schema's `$defs[model]`; `UnsureError`
+    unless pydantic surely accepts it and reads it the same way."""
+    return _views().convert(model)(data)
+
+
+def snake(key: str) -> str:
+    """The model attribute behind a camelCase key (the models' alias is
+    pydantic's `to_camel` of the attribute)."""
+    return _SNAKE.sub("_", key).lower()
+
+
+@cache
+def structure_schema() -> dict[str, Any]:
+    """The structure schema, read once."""
+    loaded: dict[str, Any] = json.loads(STRUCTURE_SCHEMA.read_text(encoding="utf-8"))
+    return loaded
+
+
+@cache
+def _views() -> _Views:
+    from batchspec.model.behaviour import BEHAVIOURS
+
+    return _Views(structure_schema()["$defs"], BEHAVIOURS)
+
+
+class _Views:
+    """Converters for every model of the schema, compiled once."""
+
+    def __init__(self, defs: dict[str, Any], behaviours: Mapping[str, type]) -> None:
+        self.defs = defs
+        self.behaviours = behaviours
+        self.compiled: dict[str, Convert] = {}
+        self.classes: dict[str, type[View]] = {}
+
+    def convert(self, name: str) -> Convert:
+        """The converter of `$defs[name]` (compiled on first use)."""
+        found = self.compiled.get(name)
+        if found is None:
+            compiled = self.compiled
+
+            def later(value: Any) -> Any:  # stands in while a model refers to itself
+                return compiled[name](value)
+
+            compiled[name] = later
+            node = self.defs[name]
+            found = _members(getattr(enums, name)) if "enum" in node else self._model(name, node)
+            compiled[name] = found
+        return found
+
+    def _model(self, name: str, node: dict[str, Any]) -> Convert:
+        """A model's builder: the defaults pydantic would fill in first (one
+        dict update for the constant ones), then each key written, converted
+        where a converter is needed; a view keeps its document for
+        `model_fields_set`."""
+        required = set(node.get("required", ()))
+        constant: dict[str, Any] = {}
+        made: list[tuple[str, str, Callable[[], Any]]] = []
+        plan: dict[str, tuple[str, Convert | None]] = {}
+        for key, prop in node["properties"].items():
+            attr, convert = snake(key), self._property(prop)
+            plan[key] = (attr, None if convert is _same else convert)
+            if key not in required:
+                make, fixed = self._missing(prop, convert)
+                if fixed:
+                    constant[attr] = make()
+                else:
+                    made.append((key, attr, make))
+        needed = frozenset(required)
+        bases = (self.behaviours[name], View) if name in self.behaviours else (View,)
+        namespace = {
+            "_keys": tuple((attr, key) for key, (attr, _) in plan.items()),
+            "_attrs": {key: attr for key, (attr, _) in plan.items()},
+        }
+        cls = type(name, bases, namespace)
+        self.classes[name] = cls
+        new = object.__new__
+
+        def build(data: Mapping[str, Any]) -> Any:
+            if type(data) is not dict or not needed.issubset(data):
+                raise UnsureError("not a mapping with every required key")
+            obj: View = new(cls)
+            values = obj.__dict__
+            values.update(constant)
+            for key, value in data.items():
+                attr, convert = plan.get(key) or _unknown(key)
+                values[attr] = value if convert is None else convert(value)
+            for key, attr, make in made:
+                if key not in data:
+                    values[attr] = make()
+            values["_data"] = data
+            return obj
+
+        return build
+
+    def _property(self, prop: dict[str, Any]) -> Convert:
+        convert = self._node(prop)
+        bound = prop.get(DURATION_MARK)
+        if bound is None:
+            return convert
+        longest, most = bound["maxLength"], bound["maxSeconds"]
+
+        def duration(value: Any) -> Any:
+            value = convert(value)
+            if value is not None and (len(value) > longest or _seconds(value) > most):
+                raise UnsureError("a duration past its bound")
+            return value
+
+        return duration
+
+    def _node(self, node: dict[str, Any]) -> Convert:
+        """A checking converter for one schema node: the value as pydantic
+        holds it, or `UnsureError` wherever it does not surely satisfy the node."""
+        unknown = set(node) - _READ
+        if unknown:  # a schema change views would not check: fail the tests, not a user
+            raise ValueError(f"views do not check {sorted(unknown)}")
+        if "$ref" in node:
+            return self.convert(node["$ref"].rsplit("/", 1)[-1])
+        if "anyOf" in node:
+            return self._nullable(node["anyOf"])
+        if "oneOf" in node:
+            return self._tagged(node)
+        kind = node.get("type")
+        if kind == "array":
+            return _array(self._node(node.get("items", {})), node.get("minItems", 0))
+        if kind == "object":
+            extra = node.get("additionalProperties")
+            return _mapping(self._node(extra) if isinstance(extra, dict) else _same)
+        if kind in ("integer", "number"):
+            return _bounded(_whole if kind == "integer" else _number, node)
+        if kind == "string":
+            return _text(node)
+        if kind == "boolean":
+            return _exactly(bool)
+        if kind is None and len(set(node) - {"default"}) == 0:
+            return _same  # any value (pydantic's Any)
+        raise ValueError(f"views do not read {node}")
+
+    def _nullable(self, options: list[dict[str, Any]]) -> Convert:
+        kept = [o for o in options if o != _NULL]
+        if len(kept) != 1:
+            raise ValueError(f"a union views cannot read: {options}")
+        inner = self._node(kept[0])
+        if len(kept) == len(options):
+            return inner
+        return lambda value: None if value is None else inner(value)
+
+    def _tagged(self, node: dict[str, Any]) -> Convert:
+        tag = node["discriminator"]["propertyName"]
+        mapping = node["discriminator"]["mapping"]
+        by_tag = {value: self.convert(ref.rsplit("/", 1)[-1]) for value, ref in mapping.items()}
+
+        def pick(value: Any) -> Any:
+            chosen = value.get(tag) if type(value) is dict else None
+            found = by_tag.get(chosen) if type(chosen) is str else None
+            if found is None:
+                raise UnsureError(f"no known `{tag}`")
+            return found(value)
+
+        return pick
+
+    def _missing(self, prop: dict[str, Any], convert: Convert) -> tuple[Callable[[], Any], bool]:
+        """What pydantic fills in for a key not written, and whether it is a
+        constant: the default as declared (converted only for enums, whose
+        default is a member), or what its default factory makes (an empty
+        model, list or mapping), new for each document."""
+        if "default" in prop:
+            default = prop["default"]
+            if _is_enum(prop, self.defs) and default is not None:
+                member = convert(default)
+                return (lambda: member), True
+            if isinstance(default, list | dict):
+                return (lambda: copy.deepcopy(default)), False
+            return (lambda: default), True
+        if "$ref" in prop:
+            empty = self.convert(prop["$ref"].rsplit("/", 1)[-1])
+            return (lambda: empty({})), False
+        made = {"array": list, "object": dict}.get(prop.get("type", ""))
+        if made is None:
+            raise ValueError(f"no default for an optional property: {prop}")
+        return made, False
+
+
+def _members(members: type[StrEnum]) -> Convert:
+    """An enum's member by value (a dict lookup: calling the enum costs more)."""
+    by_value = {member.value: member for member in members}
+
+    def member(value: Any) -> Any:
+        found = by_value.get(value) if type(value) is str else None
+        if found is None:
+            raise UnsureError(f"not a {members.__name__}")
+        return found
+
+    return member
+
+
+def _is_enum(prop: dict[str, Any], defs: dict[str, Any]) -> bool:
+    for option in prop.get("anyOf", [prop]):
+        ref = option.get("$ref")
+        if ref and "enum" in defs[ref.rsplit("/", 1)[-1]]:
+            return True
+    return False
+
+
+# The keywords of the structure schema views check (`_node` refuses others).
+_READ = {
+    *("type", "default", "anyOf", "oneOf", "discriminator", "$ref", "properties"),
+    *("required", "additionalProperties", "items", "minItems", "const", "enum"),
+    *("minimum", "maximum", "exclusiveMinimum", "pattern", DURATION_MARK),
+}
+
+
+def _unknown(key: str) -> tuple[str, Convert | None]:
+    raise UnsureError(f"unknown key {key!r}")
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def _exactly(kind: type) -> Convert:
+    def check(value: Any) -> Any:
+        if type(value) is not kind:
+            raise UnsureError(f"not {kind.__name__}")
+        return value
+
+    return check
+
+
+def _text(node: dict[str, Any]) -> Convert:
+    """Strict text: a str (pydantic's StrictStr), of the constant, one of the
+    values, or matching the pattern (a line break never: `$` differs)."""
+    allowed = {node["const"]} if "const" in node else set(node.get("enum", ()))
+    pattern = re.compile(node["pattern"]) if "pattern" in node else None
+
+    def check(value: Any) -> Any:
+        if type(value) is not str or (allowed and value not in allowed):
+            raise UnsureError("not text pydantic surely takes")
+        if pattern is not None and ("\n" in value or not pattern.search(value)):
+            raise UnsureError("text off its pattern")
+        return value
+
+    return check
+
+
+def _bounded(convert: Convert, node: dict[str, Any]) -> Convert:
+    low, high = node.get("minimum"), node.get("maximum")
+    above = node.get("exclusiveMinimum")
+
+    def check(value: Any) -> Any:
+        number = convert(value)
+        if (
+            (low is not None and number < low)
+            or (high is not None and number > high)
+            or (above is not None and number <= above)
+        ):
+            raise UnsureError("a number out of its range")
+        return number
+
+    return check
+
+
+def _array(item: Convert, shortest: int) -> Convert:
+    def check(value: Any) -> Any:
+        if type(value) is not list or len(value) < shortest:
+            raise UnsureError("not a list pydantic surely takes")
+        return [item(x) for x in value]
+
+    return check
+
+
+def _mapping(each: Convert) -> Convert:
+    def check(value: Any) -> Any:
+        if type(value) is not dict or not all(type(k) is str for k in value):
+            raise UnsureError("not a mapping of text keys")
+        return {k: each(x) for k, x in value.items()}
+
+    return check
+
+
+def _whole(value: Any) -> Any:
+    if type(value) is int:
+        return value
+    raise UnsureError("a whole number pydantic may refuse")  # 3.0: an integer to JSON Schema
+
+
+def _number(value: Any) -> Any:
+    kind = type(value)
+    if kind is float and math.isfinite(value):
+        return value
+    if kind is int:
+        return float(value)  # pydantic reads a whole number into a float field as a float
+    raise UnsureError("a number pydantic may refuse")
+
+
+def _seconds(text: str) -> int:
+    from batchspec.model.limits import duration_seconds
+
+    return duration_seconds(text)
+
+
+def _dump(value: Any, exclude_none: bool) -> Any:
+    if isinstance(value, View):
+        return value.model_dump(exclude_none=exclude_none)
+    if isinstance(value, list):
+        return [_dump(item, exclude_none) for item in value]
+    if isinstance(value, dict):
+        return {key: _dump(item, exclude_none) for key, item in value.items()}
+    return value
+
+
+__all__ = ["DURATION_MARK", "STRUCTURE_SCHEMA", "UnsureError", "View", "snake", "view"]
