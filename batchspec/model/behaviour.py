@@ -27,44 +27,41 @@ mypy checks every class that mixes one in offers them.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from batchspec.model.limits import DEFAULT_PORT, duration_seconds
 
 _MODEL_WAYS = ("name", "uri", "resource", "publisher", "local", "ref")
 
 
-class _HasDeadline(Protocol):
-    @property
-    def deadline(self) -> str | None: ...
+if TYPE_CHECKING:  # annotations only: a Protocol class costs import time
 
+    class _HasDeadline(Protocol):
+        @property
+        def deadline(self) -> str | None: ...
 
-class _HasStartingDeadline(Protocol):
-    @property
-    def starting_deadline(self) -> str | None: ...
+    class _HasStartingDeadline(Protocol):
+        @property
+        def starting_deadline(self) -> str | None: ...
 
+    class _Recurs(Protocol):
+        @property
+        def schedule(self) -> object | None: ...
 
-class _Recurs(Protocol):
-    @property
-    def schedule(self) -> object | None: ...
+        @property
+        def trigger(self) -> str | None: ...
 
-    @property
-    def trigger(self) -> str | None: ...
+    class _Named(Protocol):
+        @property
+        def name(self) -> str: ...
 
+    class _HasMetadata(Protocol):
+        @property
+        def metadata(self) -> _Named: ...
 
-class _Named(Protocol):
-    @property
-    def name(self) -> str: ...
-
-
-class _HasMetadata(Protocol):
-    @property
-    def metadata(self) -> _Named: ...
-
-
-class _HasPorts(Protocol):
-    @property
-    def ports(self) -> Sequence[int] | None: ...
+    class _HasPorts(Protocol):
+        @property
+        def ports(self) -> Sequence[int] | None: ...
 
 
 class ModelRefBehaviour:

@@ -8,6 +8,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from batchspec.model import limits
 from batchspec.model.enums import JobState, Target
 from batchspec.model.revision import Revisioned
 
@@ -15,13 +16,13 @@ if TYPE_CHECKING:  # the records only carry specs: their labels need no pydantic
     from batchspec.model.modelspec import ModelDocument, ModelSpec
     from batchspec.model.spec import BatchPredictionJobSpec, JobSpec
 
-# Labels batchspec owns on every job it submits. The fingerprint label is how a
-# backend finds a job it already created (exactly-once submission).
-LABEL_MANAGED_BY = "managed-by"
-LABEL_JOB = "batchspec-job"
-LABEL_FINGERPRINT = "batchspec-fp"
-LABEL_MODEL = "batchspec-model"  # on uploaded models, in place of the job label
-MANAGED_BY_VALUE = "batchspec"
+# The labels batchspec owns, defined with the limits (the rules read them
+# without this module's dataclasses) and named here, where jobs are.
+LABEL_MANAGED_BY = limits.LABEL_MANAGED_BY
+LABEL_JOB = limits.LABEL_JOB
+LABEL_FINGERPRINT = limits.LABEL_FINGERPRINT
+LABEL_MODEL = limits.LABEL_MODEL
+MANAGED_BY_VALUE = limits.MANAGED_BY_VALUE
 
 
 @dataclass(frozen=True)

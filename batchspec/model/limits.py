@@ -75,3 +75,12 @@ def span_text(seconds: float, *, gap: str = "", padded_hours: bool = True) -> st
         return f"{whole // 3600}h{gap}{whole % 3600 // 60:02d}m"
     hours = whole % DAY // 3600
     return f"{whole // DAY}d{gap}{hours:02d}h" if padded_hours else f"{whole // DAY}d{gap}{hours}h"
+
+
+# Labels batchspec owns on every job it submits. The fingerprint label is how a
+# backend finds a job it already created (exactly-once submission).
+LABEL_MANAGED_BY = "managed-by"
+LABEL_JOB = "batchspec-job"
+LABEL_FINGERPRINT = "batchspec-fp"
+LABEL_MODEL = "batchspec-model"  # on uploaded models, in place of the job label
+MANAGED_BY_VALUE = "batchspec"

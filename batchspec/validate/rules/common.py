@@ -18,8 +18,15 @@ from typing import TYPE_CHECKING, Any
 
 from batchspec.diagnostics import Diagnostic, DocPath
 from batchspec.model.enums import DataFormat, Target
-from batchspec.model.jobs import LABEL_FINGERPRINT, LABEL_JOB, LABEL_MANAGED_BY, LABEL_MODEL
-from batchspec.model.limits import DURATION_PATTERN, JOB_NAME_MAX, JOB_NAME_PATTERN
+from batchspec.model.limits import (
+    DURATION_PATTERN,
+    JOB_NAME_MAX,
+    JOB_NAME_PATTERN,
+    LABEL_FINGERPRINT,
+    LABEL_JOB,
+    LABEL_MANAGED_BY,
+    LABEL_MODEL,
+)
 from batchspec.validate import targets
 from batchspec.validate.rules.core import BATCHSPEC, gemini_api, rule
 

@@ -12,7 +12,6 @@ judged once per process (`_memo` bounds what is kept).
 from __future__ import annotations
 
 import functools
-import ipaddress
 import re
 import unicodedata
 
@@ -69,6 +68,8 @@ def bucket_problem(bucket: str) -> str | None:
         return f"bucket {bucket!r}: starts and ends with a letter or digit"
     if bucket.replace(".", "").isdigit():  # else IPv4Address refuses it (by a slow raise)
         try:
+            import ipaddress  # rarely needed: a bucket name that looks like an address
+
             ipaddress.IPv4Address(bucket)
             return f"bucket {bucket!r} looks like an IP address"
         except ValueError:
