@@ -118,18 +118,25 @@ class _Views:
         self.classes: dict[str, type[View]] = {}
 
     def convert(self, name: str) -> Convert:
-        """The converter of `$defs[name]` (compiled on first use)."""
+        """The converter of `$defs[name]`, compiled when first called: a
+        document compiles only the models it holds (a job never needs the
+        Model document's, nor most runners')."""
+        compiled = self.compiled
+        found = compiled.get(name)
+        if found is not None:
+            return found
+
+        def first(value: Any) -> Any:
+            return self._compile(name)(value)
+
+        return first
+
+    def _compile(self, name: str) -> Convert:
         found = self.compiled.get(name)
         if found is None:
-            compiled = self.compiled
-
-            def later(value: Any) -> Any:  # stands in while a model refers to itself
-                return compiled[name](value)
-
-            compiled[name] = later
             node = self.defs[name]
             found = _members(getattr(enums, name)) if "enum" in node else self._model(name, node)
-            compiled[name] = found
+            self.compiled[name] = found
         return found
 
     def _model(self, name: str, node: dict[str, Any]) -> Convert:
