@@ -7,7 +7,10 @@ same base without importing the others.
 
 from __future__ import annotations
 
-from typing import Annotated
+import types
+import typing
+from collections.abc import Iterator
+from typing import Annotated, Any, get_args, get_origin
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, StrictStr
 from pydantic.alias_generators import to_camel
@@ -47,6 +50,24 @@ def _bounded_duration(text: str) -> str:
 Duration = Annotated[StrictStr, AfterValidator(_bounded_duration)]
 
 
+def models_in(annotation: Any) -> list[type[BaseModel]]:
+    """The models a field's annotation holds, through Annotated, unions, lists
+    and mappings (the schema generator and the structure diagnostics walk
+    the same tree)."""
+    return [a for a in _parts(annotation) if isinstance(a, type) and issubclass(a, BaseModel)]
+
+
+def _parts(annotation: Any) -> Iterator[Any]:
+    origin = get_origin(annotation)
+    if origin is typing.Annotated:
+        yield from _parts(get_args(annotation)[0])
+    elif origin in (typing.Union, types.UnionType, list, dict):
+        for arg in get_args(annotation):
+            yield from _parts(arg)
+    else:
+        yield annotation
+
+
 class SpecModel(BaseModel):
     """Base for every spec object: camelCase keys, unknown keys rejected, immutable."""
 
@@ -78,5 +99,6 @@ __all__ = [
     "StrMap",
     "duration_seconds",
     "memory_bytes",
+    "models_in",
     "span_text",
 ]

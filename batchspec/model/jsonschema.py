@@ -29,7 +29,7 @@ from typing import Any, get_args, get_origin
 from pydantic import AfterValidator, BaseModel
 from pydantic.json_schema import GenerateJsonSchema
 
-from batchspec.model.base import DURATION_MAX_LENGTH, MAX_DEADLINE_SECONDS, Duration
+from batchspec.model.base import DURATION_MAX_LENGTH, MAX_DEADLINE_SECONDS, Duration, models_in
 from batchspec.model.documents import KINDS, AnyDocument
 from batchspec.model.view import DURATION_MARK
 
@@ -105,16 +105,7 @@ def _models() -> Iterator[type[BaseModel]]:
         seen.add(model)
         yield model
         for field in model.model_fields.values():
-            todo.extend(_models_in(field.annotation))
-
-
-def _models_in(annotation: Any) -> Iterator[type[BaseModel]]:
-    origin = get_origin(annotation)
-    if origin is not None:
-        for arg in get_args(annotation):
-            yield from _models_in(arg)
-    elif isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        yield annotation
+            todo.extend(models_in(field.annotation))
 
 
 def _metadata(annotation: Any, metadata: list[Any]) -> Iterator[Any]:

@@ -11,14 +11,12 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
-import types
-import typing
-from collections.abc import Iterable
 from typing import Any, Literal, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 
 from batchspec.diagnostics import Diagnostic, DocPath
+from batchspec.model.base import models_in
 from batchspec.model.documents import KINDS, SpecDocument
 from batchspec.model.enums import Severity
 from batchspec.model.spec import API_VERSION, KIND, BatchPredictionJobSpec
@@ -228,7 +226,7 @@ def _child_model(
 
 
 def _models_in(annotation: Any) -> tuple[type[BaseModel] | None, dict[str, type[BaseModel]]]:
-    found = [a for a in _flatten(annotation) if isinstance(a, type) and issubclass(a, BaseModel)]
+    found = models_in(annotation)
     if len(found) == 1:
         return found[0], {}
     tags: dict[str, type[BaseModel]] = {}
@@ -237,17 +235,6 @@ def _models_in(annotation: Any) -> tuple[type[BaseModel] | None, dict[str, type[
         if runner is not None and get_origin(runner.annotation) is Literal:
             tags[get_args(runner.annotation)[0]] = cls
     return None, tags
-
-
-def _flatten(annotation: Any) -> Iterable[Any]:
-    origin = get_origin(annotation)
-    if origin is typing.Annotated:
-        yield from _flatten(get_args(annotation)[0])
-    elif origin in (typing.Union, types.UnionType, list, dict):
-        for arg in get_args(annotation):
-            yield from _flatten(arg)
-    else:
-        yield annotation
 
 
 def _aliases(model: type[BaseModel]) -> list[str]:
