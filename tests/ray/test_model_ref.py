@@ -17,7 +17,7 @@ from batchspec.backends.ray import RayBackend
 from batchspec.compile import compile_paths
 from batchspec.model.enums import JobState, Target
 from batchspec.model.runners import ContainerRunner
-from batchspec.testing.specs import host_model_doc
+from batchspec.testing.specs import host_model_doc, spec_doc
 from batchspec.validate import validate_paths
 
 SERVER = Path(__file__).resolve().parents[1] / "engine" / "helpers" / "model_server.py"
@@ -37,23 +37,16 @@ def write_specs(folder: Path, ref: str = "scorer") -> Path:
     (folder / "jobs").mkdir()
     shutil.copy(SERVER, folder / "models" / "server.py")
     model = host_model_doc([sys.executable, "server.py"])
-    job = {
-        "apiVersion": "batchspec.dev/v1",
-        "kind": "BatchPredictionJob",
-        "metadata": {"name": "ray_scores"},
-        "spec": {
-            "target": "ray",
-            "model": {"ref": ref},
-            "input": {
-                "format": "JSONL",
-                "paths": [str(folder / "in" / "part-*")],
-                "keyField": "id",
-            },
-            "output": {"path": str(folder / "out")},
-            "resources": {"maxWorkerCount": 2, "batchSize": 4},
-            "ray": {"cpusPerActor": 0.5},
-        },
-    }
+    job = spec_doc(
+        "ray_scores",
+        "ray",
+        merge=False,
+        model={"ref": ref},
+        input={"format": "JSONL", "paths": [str(folder / "in" / "part-*")], "keyField": "id"},
+        output={"path": str(folder / "out")},
+        resources={"maxWorkerCount": 2, "batchSize": 4},
+        ray={"cpusPerActor": 0.5},
+    )
     (folder / "models" / "scorer.yaml").write_text(json.dumps(model, indent=1))
     (folder / "jobs" / "ray_scores.yaml").write_text(json.dumps(job, indent=1))
     return folder
