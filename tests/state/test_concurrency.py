@@ -57,10 +57,15 @@ def assert_wal_linked(pid: int, state: Path, when: str = "") -> None:
     assert f"{state}-wal" in links, f"controller has no WAL open: {links}"
 
 
-def serial(state: Path) -> int:
+def recorded(state: Path, name: str) -> bool:
+    """Whether the controller has recorded job `name` (a new job row moves the
+    state hash a saved plan is checked against; a bare serial bump, such as a
+    counters update, does not)."""
     connection = sqlite3.connect(f"file:{state}?mode=ro", uri=True)
     try:
-        return int(connection.execute("SELECT value FROM meta WHERE key = 'serial'").fetchone()[0])
+        return (
+            connection.execute("SELECT 1 FROM jobs WHERE name = ?", (name,)).fetchone() is not None
+        )
     finally:
         connection.close()
 
@@ -68,7 +73,8 @@ def serial(state: Path) -> int:
 def test_commands_beside_a_live_controller_keep_its_wal_and_every_row(tmp_path: Path) -> None:
     root = tmp_path
     state = root / "state.db"
-    write_specs(root / "specs", [local_job("job_seed")])
+    specs = root / "specs"
+    write_specs(specs, [local_job("job_seed")])
     argv = [sys.executable, "-m", "batchspec", "reconcile", "specs", "--interval", "0.05"]
     argv += ["--max-interval", "0.2", "--max-running", "0"]
     seen: set[int] = set()
@@ -79,16 +85,17 @@ def test_commands_beside_a_live_controller_keep_its_wal_and_every_row(tmp_path: 
         controller.wait_for_out(r" pass 1: ", timeout=180)
         plan = root / "plan.json"
         for round_ in range(ROUNDS):
-            code, _, err = cli("plan", "specs", "--state", str(state), "--out", str(plan))
+            # Absolute paths: these commands run in this process, whose cwd is not `root`.
+            code, _, err = cli("plan", str(specs), "--state", str(state), "--out", str(plan))
             assert code in (0, 2), err  # 2: the plan has changes
-            before = serial(state)
-            write_specs(root / "specs", [local_job(f"job_{round_:02d}")])
+            name = f"job_{round_:02d}"
+            write_specs(specs, [local_job(name)])
 
-            def moved(before: int = before, when: str = f"round {round_}") -> bool:
-                assert_wal_linked(controller.pid, state, when)  # a frozen serial: look here
-                return serial(state) > before
+            def moved(name: str = name, when: str = f"round {round_}") -> bool:
+                assert_wal_linked(controller.pid, state, when)  # a frozen pass: look here
+                return recorded(state, name)
 
-            wait_until(moved, timeout=120, what="a controller pass")
+            wait_until(moved, timeout=120, what=f"a controller pass to record {name}")
             code, _, err = cli("status", "--state", str(state), "--all")
             assert code == 0, err
             code, out, err = cli(
@@ -96,8 +103,9 @@ def test_commands_beside_a_live_controller_keep_its_wal_and_every_row(tmp_path: 
             )
             assert code == 0, err
             seen |= {t["id"] for t in json.loads(out)["transitions"]}
-            code, _, err = cli("apply", str(plan), "--state", str(state))
-            assert code == 1 and ("state changed since plan" in err or "is locked" in err), err
+            code, out, err = cli("apply", str(plan), "--state", str(state))
+            refused = "state changed since plan" in err or "is locked" in err
+            assert code == 1 and refused, f"exit {code}\n{out}\n{err}"
             assert_wal_linked(controller.pid, state, f"round {round_}")
         names = {"job_seed", *(f"job_{i:02d}" for i in range(ROUNDS))}
 
