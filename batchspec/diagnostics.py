@@ -9,8 +9,7 @@ so a user sees every problem at once; renderers turn them into text or JSON.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, fields
-from typing import Any
+from typing import Any, NamedTuple
 
 from batchspec.model.enums import Severity
 
@@ -18,9 +17,16 @@ PathPart = str | int
 DocPath = tuple[PathPart, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class Diagnostic:
-    """One problem (or warning) found in a spec."""
+class Diagnostic(NamedTuple):
+    """One problem (or warning) found in a spec.
+
+    A NamedTuple rather than a frozen dataclass: the same immutable record,
+    but Python 3.11 builds a frozen dataclass by compiling six generated
+    methods, and `batchspec validate` of one spec used to spend a fifth of
+    its start-up creating its twenty dataclasses (and importing `inspect`
+    for them). Two diagnostics are equal when they say the same thing at
+    the same place; the excerpt is only how a syntax error is shown.
+    """
 
     code: str
     message: str
@@ -31,7 +37,7 @@ class Diagnostic:
     path: DocPath = ()
     hint: str | None = None
     document: int | None = None
-    excerpt: str | None = field(default=None, compare=False)
+    excerpt: str | None = None
 
     @property
     def is_error(self) -> bool:
@@ -54,16 +60,19 @@ class Diagnostic:
         return ":".join(parts)
 
     def at(self, **changes: Any) -> Diagnostic:
-        """A copy with location fields filled in (as `dataclasses.replace`
-        would make it, which costs several times this in the validate loop)."""
-        values = {name: getattr(self, name) for name in _FIELDS}
-        values.update(changes)
-        return Diagnostic(**values)
+        """A copy with location fields filled in."""
+        return self._replace(**changes)
 
-    def __reduce__(self) -> tuple[type[Diagnostic], tuple[Any, ...]]:
-        """Pickled as its fields in order (diagnostics come back from worker
-        processes), cheaper to load than a frozen dataclass's state."""
-        return Diagnostic, tuple(getattr(self, name) for name in _FIELDS)
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Diagnostic):
+            return NotImplemented
+        return self[:-1] == other[:-1]  # all but the excerpt
+
+    def __ne__(self, other: object) -> bool:
+        return not self == other
+
+    def __hash__(self) -> int:
+        return hash(self[:-1])
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready mapping with a stable key order."""
@@ -78,9 +87,6 @@ class Diagnostic:
             "message": self.message,
             "hint": self.hint,
         }
-
-
-_FIELDS = tuple(f.name for f in fields(Diagnostic))
 
 
 def format_path(path: Sequence[PathPart]) -> str:

@@ -25,10 +25,11 @@ from typing import Any
 
 from batchspec.diagnostics import format_path
 from batchspec.errors import PermanentBackendError
+from batchspec.patterns import lazy
 
 NAME = r"[A-Za-z_][A-Za-z0-9_]*"
-REFERENCE = re.compile(r"\$\{env:(" + NAME + r")\}")
-_TOKEN = re.compile(r"\$\$\{env:|\$\{env:(" + NAME + r")\}|\$\{env:")
+REFERENCE = lazy(r"\$\{env:(" + NAME + r")\}")
+_TOKEN = lazy(r"\$\$\{env:|\$\{env:(" + NAME + r")\}|\$\{env:")
 _ESCAPE = "$${env:"
 
 PathPart = str | int

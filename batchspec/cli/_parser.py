@@ -13,16 +13,17 @@ from __future__ import annotations
 
 import argparse
 import difflib
-import re
 import sys
 from collections.abc import Iterable, Sequence
 from typing import NoReturn
+
+from batchspec.patterns import lazy
 
 EXIT_USAGE = 1
 
 Example = tuple[str, str]  # (command line, what it does)
 
-_INVALID_CHOICE = re.compile(r"invalid choice: '([^']*)' \(choose from (.*)\)")
+_INVALID_CHOICE = lazy(r"invalid choice: '([^']*)' \(choose from (.*)\)")
 
 
 def closest(word: str, options: Iterable[str]) -> str | None:

@@ -16,19 +16,20 @@ Nothing here imports more than argparse: `batchspec --help`, a <TAB> and
 from __future__ import annotations
 
 import argparse
-from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import Any, NamedTuple
 
 from batchspec.cli._parser import Example
 
 
-@dataclass(frozen=True)
-class Arg:
-    """One argument: the names and keywords of its `add_argument` call."""
+class Arg(NamedTuple):
+    """One argument: the names and keywords of its `add_argument` call.
+
+    The surface's records are NamedTuples, not dataclasses, because every
+    command's start-up builds them (see `batchspec.diagnostics.Diagnostic`)."""
 
     flags: tuple[str, ...]
-    options: dict[str, Any] = field(default_factory=dict)
+    options: Mapping[str, Any]
 
     def add_to(self, parser: Any) -> None:
         # A fresh copy of list defaults and choices for each parser, as the
@@ -37,8 +38,7 @@ class Arg:
         parser.add_argument(*self.flags, **options)
 
 
-@dataclass(frozen=True)
-class Exclusive:
+class Exclusive(NamedTuple):
     """Arguments of which at most one may be given."""
 
     args: tuple[Arg, ...]
@@ -49,8 +49,7 @@ class Exclusive:
             one.add_to(group)
 
 
-@dataclass(frozen=True)
-class Command:
+class Command(NamedTuple):
     """A command (or an action of one, such as `state push`): what its
     `--help` says and the arguments it takes, in the order `--help` lists
     them. `module` holds its `run(args) -> int`; `actions`, its sub-commands."""

@@ -15,9 +15,8 @@ two on many texts and every path).
 
 from __future__ import annotations
 
-import re
-
 from batchspec.diagnostics import DocPath
+from batchspec.patterns import lazy
 
 Position = tuple[int, int]
 
@@ -25,9 +24,9 @@ Position = tuple[int, int]
 # character outside printable ASCII (tabs, CR, other line breaks), a
 # document marker, or a node starting with an indicator (quote, flow
 # collection, block scalar, anchor, alias, tag, complex key, directive).
-_OUTSIDE = re.compile(r"[^\x20-\x7e\n]")
-_INDICATOR = re.compile(r"[\"'{\[|>&*!%@`?,\]}]")
-_KEY = re.compile(r"([A-Za-z0-9_$][A-Za-z0-9_.$/-]*):(?= |$)")
+_OUTSIDE = lazy(r"[^\x20-\x7e\n]")
+_INDICATOR = lazy(r"[\"'{\[|>&*!%@`?,\]}]")
+_KEY = lazy(r"([A-Za-z0-9_$][A-Za-z0-9_.$/-]*):(?= |$)")
 
 
 def simple_lines(text: str) -> list[str] | None:

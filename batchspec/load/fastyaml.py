@@ -31,12 +31,14 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from batchspec.patterns import lazy
+
 _SENTINEL = "__batchspec_end_of_stream__"
 # Characters a typical spec never holds: any of them sends the text to the
 # reference (tags, anchors, complex and value keys, merge keys, directives,
 # tabs, odd line breaks, escapes, `+` of keep chomping).
 _RARE = "!&?=<%\t\\+"
-_RARE_WIDE = re.compile("[\x85\u2028\u2029\ufeff]")  # looked for in non-ASCII texts only
+_RARE_WIDE = lazy("[\x85\u2028\u2029\ufeff]")  # looked for in non-ASCII texts only
 # Common characters in the combinations where the two parsers part ways:
 # aliases and `_1`-like numbers at the start of a token, upper-case radix
 # prefixes, document end markers, flow collections as keys (`.NaN`/`.Inf`
@@ -61,13 +63,13 @@ _DIGITS = tuple(
 )
 # Whole-line comments, at the start and after each line break (`^` in
 # multi-line mode would be tried at every character).
-_FIRST_COMMENT = re.compile(r" *#.*")
-_LATER_COMMENT = re.compile(r"\n *#.*")
+_FIRST_COMMENT = lazy(r" *#.*")
+_LATER_COMMENT = lazy(r"\n *#.*")
 # One-line quoted scalars without escapes: both parsers read their insides as
 # plain characters, so the token-start checks (`_RISKY`) skip them (a cron
 # expression, "0 2 * * *", would otherwise look like an alias).
-_QUOTED = re.compile(r"\"[^\"\\\n]*\"|'[^'\n]*'")
-_BLOCK_SCALAR = re.compile(r"[|>][-+0-9]*[ \t]*(?:#.*)?$", re.MULTILINE)
+_QUOTED = lazy(r"\"[^\"\\\n]*\"|'[^'\n]*'")
+_BLOCK_SCALAR = lazy(r"[|>][-+0-9]*[ \t]*(?:#.*)?$", re.MULTILINE)
 
 
 def load_all(text: str) -> list[Any] | None:

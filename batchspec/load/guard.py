@@ -27,8 +27,10 @@ import warnings
 from collections.abc import Iterable, Iterator
 from typing import Any, Literal
 
+from batchspec.patterns import lazy
+
 MAX_DEPTH = 100  # specs nest 5 to 8 levels; free-form values a few more
-_ESCAPE = re.compile(r"\\[uU]")
+_ESCAPE = lazy(r"\\[uU]")
 
 
 def check_depth(text: str) -> Literal["ok", "deep", "reference-only"]:

@@ -16,9 +16,8 @@ import functools
 import os
 import warnings
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from batchspec.diagnostics import Diagnostic
 from batchspec.load import fastyaml, guard
@@ -29,19 +28,28 @@ MAX_NODES = 100_000  # after alias expansion; stops "billion laughs"
 SPEC_SUFFIXES = (".yaml", ".yml")
 
 
-@dataclass(frozen=True)
 class Document:
-    """One YAML document of one file, as plain data."""
+    """One YAML document of one file, as plain data.
 
-    file: str
-    index: int
-    data: Any
-    text: str
+    A plain class, not a dataclass: `validate`'s start-up creates no
+    dataclass (see `batchspec.diagnostics.Diagnostic`), and a NamedTuple's
+    `index` would hide `tuple.index`."""
+
+    __slots__ = ("data", "file", "index", "text")
+
+    def __init__(self, file: str, index: int, data: Any, text: str) -> None:
+        self.file = file
+        self.index = index
+        self.data = data
+        self.text = text
+
+    def __repr__(self) -> str:
+        return f"Document(file={self.file!r}, index={self.index})"
 
 
-@dataclass
-class LoadResult:
-    """Documents read and problems found, for one or many files."""
+class LoadResult(NamedTuple):
+    """Documents read and problems found, for one or many files (the lists
+    and the dict grow as files are read)."""
 
     documents: list[Document]
     diagnostics: list[Diagnostic]

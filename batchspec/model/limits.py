@@ -9,7 +9,7 @@ them under their old names.
 
 from __future__ import annotations
 
-import re
+from batchspec.patterns import lazy
 
 API_VERSION = "batchspec.dev/v1"
 KIND = "BatchPredictionJob"
@@ -21,7 +21,7 @@ MODEL_ID_MAX = 63  # UploadModelRequest.modelId: up to 63 of [a-z0-9_-]
 DEFAULT_PORT = 8080  # ModelContainerSpec.ports: "defaults to [{containerPort: 8080}]"
 
 DURATION_PATTERN = r"^([0-9]+[smhd])+$"
-_DURATION_PART = re.compile(r"([0-9]+)([smhd])")
+_DURATION_PART = lazy(r"([0-9]+)([smhd])")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 # Every number has an upper bound: an unbounded one passed validation and then
@@ -36,7 +36,7 @@ DURATION_MAX_LENGTH = 32
 MEMORY_PATTERN = r"^[0-9]{1,15}(Ki|Mi|Gi|Ti|k|M|G|T)?$"
 _MEMORY_UNITS = {"": 1, "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12}
 _MEMORY_UNITS.update({"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40})
-_MEMORY = re.compile(MEMORY_PATTERN)
+_MEMORY = lazy(MEMORY_PATTERN)
 
 
 def memory_bytes(text: str) -> int:

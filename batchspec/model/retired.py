@@ -12,12 +12,11 @@ scripts can be read, checked and ported, but `validate` warns on such specs
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
+from typing import NamedTuple
 
 
-@dataclass(frozen=True)
-class Retirement:
+class Retirement(NamedTuple):
     """When a service stopped, where that is written, and what to do instead."""
 
     target: str

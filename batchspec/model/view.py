@@ -29,7 +29,6 @@ and pydantic refuses.
 
 from __future__ import annotations
 
-import copy
 import json
 import math
 import re
@@ -261,7 +260,9 @@ class _Views:
                 member = convert(default)
                 return (lambda: member), True
             if isinstance(default, list | dict):
-                return (lambda: copy.deepcopy(default)), False
+                from copy import deepcopy  # few fields have one: not at start-up
+
+                return (lambda: deepcopy(default)), False
             return (lambda: default), True
         if "$ref" in prop:
             empty = self.convert(prop["$ref"].rsplit("/", 1)[-1])

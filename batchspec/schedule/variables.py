@@ -12,13 +12,13 @@ reference, resolved elsewhere); any name outside the set is an error.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
-REFERENCE = re.compile(r"(?<!\$)\{([^{}]*)\}")
+from batchspec.patterns import lazy
+
+REFERENCE = lazy(r"(?<!\$)\{([^{}]*)\}")
 
 _TIME_FORMATS = {
     "run.date": "%Y-%m-%d",
@@ -43,8 +43,7 @@ VARIABLES: dict[str, str] = {
 }
 
 
-@dataclass(frozen=True)
-class RunContext:
+class RunContext(NamedTuple):
     """What a run's variables are made of."""
 
     key: str

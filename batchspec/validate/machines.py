@@ -20,7 +20,7 @@ Plain data, so `batchspec validate` imports nothing heavy.
 
 from __future__ import annotations
 
-import re
+from batchspec.patterns import lazy
 
 ACCELERATOR_TYPES = frozenset(
     {
@@ -70,9 +70,9 @@ ATTACHED: dict[str, tuple[str, int]] = {
 
 # Families whose machines take no accelerator at all (general-purpose and
 # compute-optimized series other than N1).
-NO_ACCELERATOR = re.compile(r"^(e2|n2|n2d|n4|c2|c2d|c3|c3d|c4|t2a|t2d|m1|m2|m3)-")
-N1 = re.compile(r"^n1-(standard|highmem|highcpu)-(?P<cpus>[0-9]+)$")
-MACHINE_TYPE = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)+$")
+NO_ACCELERATOR = lazy(r"^(e2|n2|n2d|n4|c2|c2d|c3|c3d|c4|t2a|t2d|m1|m2|m3)-")
+N1 = lazy(r"^n1-(standard|highmem|highcpu)-(?P<cpus>[0-9]+)$")
+MACHINE_TYPE = lazy(r"^[a-z][a-z0-9]*(-[a-z0-9]+)+$")
 
 
 def n1_cpus(machine_type: str) -> int | None:

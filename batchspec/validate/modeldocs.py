@@ -11,13 +11,13 @@ documents (references, cycles, unique names) are in `validate.references`.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
 from batchspec.diagnostics import Diagnostic, DocPath
 from batchspec.model.enums import Severity
 from batchspec.model.limits import JOB_NAME_MAX, JOB_NAME_PATTERN, MODEL_ID_MAX
+from batchspec.patterns import lazy
 from batchspec.validate import targets
 from batchspec.validate.rules.labels import model_labels
 
@@ -27,15 +27,15 @@ if TYPE_CHECKING:
 ModelRule = Callable[["ModelDocument"], Iterator[Diagnostic]]
 
 REVISION_ALIAS_PREFIX = "bs-"
-_NAME = re.compile(JOB_NAME_PATTERN)
-_MODEL_ID = re.compile(r"^[a-z_][a-z0-9_-]*$")
-_MODEL_RESOURCE = re.compile(r"^projects/([^/]+)/locations/([^/]+)/models/([^/@]+)$")
-_ALIAS = re.compile(r"^[a-z][a-zA-Z0-9-]{0,126}[a-z0-9]$")
-_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_IMAGE = re.compile(
+_NAME = lazy(JOB_NAME_PATTERN)
+_MODEL_ID = lazy(r"^[a-z_][a-z0-9_-]*$")
+_MODEL_RESOURCE = lazy(r"^projects/([^/]+)/locations/([^/]+)/models/([^/@]+)$")
+_ALIAS = lazy(r"^[a-z][a-zA-Z0-9-]{0,126}[a-z0-9]$")
+_ENV_NAME = lazy(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_IMAGE = lazy(
     r"^(?P<host>[a-z0-9.-]+(:[0-9]+)?)/(?P<path>[a-z0-9._/-]+)(:[\w][\w.-]{0,127}|@sha256:[0-9a-f]{64})?$"
 )
-_REGISTRIES = re.compile(r"^([a-z0-9-]+-docker\.pkg\.dev|([a-z]+\.)?gcr\.io)$")
+_REGISTRIES = lazy(r"^([a-z0-9-]+-docker\.pkg\.dev|([a-z]+\.)?gcr\.io)$")
 MAX_ENV = 200  # ModelContainerSpec.env: "At most 200 environment variables"
 _MODEL = ("spec",)
 

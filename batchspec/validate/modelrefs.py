@@ -19,18 +19,53 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from typing import NamedTuple, Protocol
 
 from batchspec.diagnostics import Diagnostic, DocPath
 
 Place = tuple[str, int]  # (file, document index)
 
 
-@dataclass(frozen=True, kw_only=True)
-class Written:
+class Written(Protocol):
     """What the rules compare of a document: where it is written, and the
     project and region it names (a reference must stay in both)."""
 
+    @property
+    def file(self) -> str: ...
+    @property
+    def document(self) -> int: ...
+    @property
+    def project(self) -> str | None: ...
+    @property
+    def region(self) -> str | None: ...
+
+
+class Declared(NamedTuple):
+    """A Model document as written (also one with errors: a reference to it
+    is then blamed on its errors, not called dangling).
+
+    The records here are NamedTuples, not dataclasses: `validate` creates
+    them at start-up (see `batchspec.diagnostics.Diagnostic`)."""
+
+    name: str
+    valid: bool
+    file: str
+    document: int
+    project: str | None = None
+    region: str | None = None
+    parent: str | None = None  # parentModel.ref
+
+    @property
+    def place(self) -> Place:
+        """Where it is written."""
+        return (self.file, self.document)
+
+
+class Use(NamedTuple):
+    """A job's `model: {ref: NAME}`."""
+
+    job: str
+    ref: str
     file: str
     document: int
     project: str | None = None
@@ -42,31 +77,13 @@ class Written:
         return (self.file, self.document)
 
 
-@dataclass(frozen=True)
-class Declared(Written):
-    """A Model document as written (also one with errors: a reference to it
-    is then blamed on its errors, not called dangling)."""
-
-    name: str
-    valid: bool
-    parent: str | None = None  # parentModel.ref
-
-
-@dataclass(frozen=True)
-class Use(Written):
-    """A job's `model: {ref: NAME}`."""
-
-    job: str
-    ref: str
-
-
-@dataclass
 class RefCheck:
     """What the cross-document rules found: diagnostics (not yet located) and
     the documents they make invalid."""
 
-    diagnostics: list[Diagnostic] = field(default_factory=list)
-    blocked: set[Place] = field(default_factory=set)
+    def __init__(self) -> None:
+        self.diagnostics: list[Diagnostic] = []
+        self.blocked: set[Place] = set()
 
     def refuse(
         self, place: Place, code: str, message: str, path: DocPath, hint: str | None

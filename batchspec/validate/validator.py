@@ -13,11 +13,9 @@ documents) run on the merged names (`batchspec.validate.modelrefs`).
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from batchspec.diagnostics import Diagnostic, has_errors, sort_key
 from batchspec.load.positions import PositionIndex
@@ -34,8 +32,7 @@ if TYPE_CHECKING:  # pydantic, imported only where a document needs it (start-up
     from batchspec.model.spec import BatchPredictionJobSpec
 
 
-@dataclass(frozen=True)
-class LoadedSpec:
+class LoadedSpec(NamedTuple):
     """A valid spec and where it came from."""
 
     spec: BatchPredictionJobSpec
@@ -49,8 +46,7 @@ class LoadedSpec:
         return self.spec.metadata.name
 
 
-@dataclass(frozen=True)
-class LoadedModel:
+class LoadedModel(NamedTuple):
     """A valid Model document and where it came from."""
 
     spec: ModelDocument
@@ -67,19 +63,27 @@ class LoadedModel:
 Loaded = LoadedSpec | LoadedModel
 
 
-@dataclass
 class ValidationResult:
     """Valid specs (jobs) and models plus every diagnostic (warnings
     included), sorted.
 
     `specs` and `models` stay empty when the caller asked for diagnostics
-    only (`keep_specs=False`); `valid` counts valid documents either way."""
+    only (`keep_specs=False`); `valid` counts valid documents either way.
+    A plain class, as `FileReport`: see there."""
 
-    specs: list[LoadedSpec] = field(default_factory=list)
-    models: list[LoadedModel] = field(default_factory=list)
-    diagnostics: list[Diagnostic] = field(default_factory=list)
-    files: int = 0
-    valid: int = 0
+    def __init__(
+        self,
+        specs: list[LoadedSpec] | None = None,
+        models: list[LoadedModel] | None = None,
+        diagnostics: list[Diagnostic] | None = None,
+        files: int = 0,
+        valid: int = 0,
+    ) -> None:
+        self.specs: list[LoadedSpec] = [] if specs is None else specs
+        self.models: list[LoadedModel] = [] if models is None else models
+        self.diagnostics: list[Diagnostic] = [] if diagnostics is None else diagnostics
+        self.files = files
+        self.valid = valid
 
     @property
     def ok(self) -> bool:
@@ -87,25 +91,62 @@ class ValidationResult:
         return not has_errors(self.diagnostics)
 
 
-@dataclass
 class FileReport:
     """What checking one file found: located diagnostics and its valid specs
-    (as names always; as typed specs when they are kept)."""
+    (as names always; as typed specs when they are kept).
 
-    file: str
-    read: bool
-    diagnostics: list[Diagnostic]
-    names: list[tuple[str, int]] = field(default_factory=list)
-    specs: list[LoadedSpec] = field(default_factory=list)
-    models: list[LoadedModel] = field(default_factory=list)
-    declared: list[Declared] = field(default_factory=list)  # Model documents, valid or not
-    uses: list[Use] = field(default_factory=list)  # jobs' `model: {ref: ...}`
-    keep: bool = True  # build LoadedSpec/LoadedModel (a diagnostics-only run needs none)
+    An accumulator, so a plain class rather than a dataclass: creating a
+    dataclass compiles its generated methods, which `validate`'s start-up
+    paid for each of twenty (`batchspec.diagnostics.Diagnostic` says more)."""
+
+    __slots__ = (
+        "declared",
+        "diagnostics",
+        "file",
+        "keep",
+        "models",
+        "names",
+        "read",
+        "specs",
+        "uses",
+    )
+
+    def __init__(  # noqa: PLR0917 - positional, as `__reduce__` gives them
+        self,
+        file: str,
+        read: bool,
+        diagnostics: list[Diagnostic],
+        names: list[tuple[str, int]] | None = None,
+        specs: list[LoadedSpec] | None = None,
+        models: list[LoadedModel] | None = None,
+        declared: list[Declared] | None = None,  # Model documents, valid or not
+        uses: list[Use] | None = None,  # jobs' `model: {ref: ...}`
+        keep: bool = True,  # build LoadedSpec/LoadedModel (a diagnostics-only run needs none)
+    ) -> None:
+        self.file = file
+        self.read = read
+        self.diagnostics = diagnostics
+        self.names: list[tuple[str, int]] = [] if names is None else names
+        self.specs: list[LoadedSpec] = [] if specs is None else specs
+        self.models: list[LoadedModel] = [] if models is None else models
+        self.declared: list[Declared] = [] if declared is None else declared
+        self.uses: list[Use] = [] if uses is None else uses
+        self.keep = keep
 
     def __reduce__(self) -> tuple[type[FileReport], tuple[Any, ...]]:
         """Pickled as its fields in order (reports come back from worker
         processes): no dict of field names per report."""
-        return FileReport, tuple(getattr(self, name) for name in _REPORT_FIELDS)
+        return FileReport, (
+            self.file,
+            self.read,
+            self.diagnostics,
+            self.names,
+            self.specs,
+            self.models,
+            self.declared,
+            self.uses,
+            self.keep,
+        )
 
     def add(self, doc: Document, found: SpecDocument | None, diagnostics: list[Diagnostic]) -> None:
         """One checked document: its diagnostics, and what the merge needs of it."""
@@ -133,9 +174,6 @@ class FileReport:
                         region=spec.region,
                     )
                 )
-
-
-_REPORT_FIELDS = tuple(f.name for f in fields(FileReport))
 
 
 def check_file(path: Path | str, *, keep_specs: bool) -> FileReport:
@@ -242,6 +280,8 @@ def _may_reference(doc: Document) -> bool:
 
 
 def _rules_after_pruning(data: Any, problems: list[Diagnostic]) -> list[Diagnostic]:
+    import copy  # only for a broken document: not at start-up
+
     pruned = copy.deepcopy(data)
     for d in problems:
         if d.code in ("BS101", "BS103", "BS104", "BS105") and d.path:

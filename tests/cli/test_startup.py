@@ -79,6 +79,12 @@ NOT_FOR_ONE_VALID_SPEC = (
     "ruamel",
     "yaml",
     "jsonschema",
+    # Python 3.11 compiles each dataclass's generated methods as it creates
+    # the class (about 1 ms for a frozen one) and imports inspect for them:
+    # records on this path are NamedTuples or plain classes.
+    "dataclasses",
+    "inspect",
+    "copy",  # pruning a broken document only
     "sqlite3",
     "batchspec.state",
     "batchspec.compile",

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import difflib
 import functools
-import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from batchspec.diagnostics import Diagnostic
 from batchspec.model.enums import Target
 from batchspec.model.retired import retirement
+from batchspec.patterns import lazy
 from batchspec.validate import targets
 from batchspec.validate.rules import names
 from batchspec.validate.rules.core import (
@@ -29,11 +29,11 @@ if TYPE_CHECKING:
     from batchspec.model.spec import BatchPredictionJobSpec
 
 DISPLAY_NAME_MAX = 128
-_KMS = re.compile(
+_KMS = lazy(
     r"^projects/(?P<project>[^/]+)/locations/(?P<location>[^/]+)"
     r"/keyRings/(?P<ring>[^/]+)/cryptoKeys/(?P<key>[^/]+)$"
 )
-_KMS_ID = re.compile(r"^[a-zA-Z0-9_-]{1,63}$")
+_KMS_ID = lazy(r"^[a-zA-Z0-9_-]{1,63}$")
 
 REGIONS: dict[Target, Rule] = {
     Target.VERTEX: rule(

@@ -27,16 +27,17 @@ from batchspec.model.limits import (
     LABEL_MANAGED_BY,
     LABEL_MODEL,
 )
+from batchspec.patterns import lazy
 from batchspec.validate import targets
 from batchspec.validate.rules.core import BATCHSPEC, gemini_api, rule
 
 if TYPE_CHECKING:
     from batchspec.model.spec import BatchPredictionJobSpec
 
-_NAME = re.compile(JOB_NAME_PATTERN)
-_DURATION = re.compile(DURATION_PATTERN)
-_CALLABLE = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
-_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+_NAME = lazy(JOB_NAME_PATTERN)
+_DURATION = lazy(DURATION_PATTERN)
+_CALLABLE = lazy(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
+_SHA256 = lazy(r"^[0-9a-f]{64}$")
 RESERVED_LABELS = (LABEL_MANAGED_BY, LABEL_JOB, LABEL_FINGERPRINT, LABEL_MODEL)
 ALL = (BATCHSPEC,)
 

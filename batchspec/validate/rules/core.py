@@ -13,8 +13,7 @@ services it guards, and checks ask `applies(rule, doc)` before looking.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from batchspec.diagnostics import Diagnostic, DocPath
 from batchspec.model.enums import Severity, Target
@@ -35,8 +34,7 @@ BATCHSPEC = "batchspec"
 ENGINES = (LOCAL, RAY)
 
 
-@dataclass(frozen=True)
-class Rule:
+class Rule(NamedTuple):
     """One constraint, its diagnostic code, whom it guards, and where it is written down."""
 
     id: str

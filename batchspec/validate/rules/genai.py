@@ -9,12 +9,12 @@ batch job; these are the rules of that mode.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from batchspec.diagnostics import Diagnostic
 from batchspec.model.enums import DataFormat
+from batchspec.patterns import lazy
 from batchspec.validate.rules.core import GENAI, gemini_api, rule
 
 if TYPE_CHECKING:
@@ -22,8 +22,8 @@ if TYPE_CHECKING:
 
 # google-genai types.InlinedRequest (model, contents, metadata, config).
 INLINED_REQUEST_KEYS = frozenset({"model", "contents", "metadata", "config"})
-_FILE = re.compile(r"^files/[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$")
-_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_FILE = lazy(r"^files/[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$")
+_ENV_NAME = lazy(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 INLINE = rule(
     "gemini-inline-requests",

@@ -13,11 +13,11 @@ three labels of its own, so a spec may hold at most 61.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from batchspec.diagnostics import Diagnostic
+from batchspec.patterns import lazy
 from batchspec.validate.rules import names
 from batchspec.validate.rules.common import RESERVED_LABELS
 from batchspec.validate.rules.core import (
@@ -68,7 +68,7 @@ _LIMITS: dict[str, tuple[Rule, int]] = {
     VERTEX: (VERTEX_LABELS, 64),
     MLENGINE: (MLENGINE_LABELS, 63),
 }
-_FIX = re.compile(r"[^\w-]|[A-Z]")
+_FIX = lazy(r"[^\w-]|[A-Z]")
 
 
 def labels(doc: BatchPredictionJobSpec) -> Iterator[Diagnostic]:

@@ -13,12 +13,11 @@ names models `M` or `projects/P/models/M`, with its own naming rule.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from batchspec.diagnostics import Diagnostic
+from batchspec.patterns import lazy
 from batchspec.validate.rules import names
 from batchspec.validate.rules.core import GENAI, MLENGINE, VERTEX, gemini_api, rule, target_of
 from batchspec.validate.rules.storage import gcs_problems
@@ -28,20 +27,20 @@ if TYPE_CHECKING:
 
 GOOGLE = "google"
 _ID = r"[A-Za-z0-9][A-Za-z0-9._-]*(@[A-Za-z0-9._-]+)?"
-_VERTEX_MODEL = re.compile(
+_VERTEX_MODEL = lazy(
     r"^projects/(?P<project>[^/]+)/locations/(?P<location>[^/]+)/models/(?P<id>[^/@]+)"
     r"(@(?P<version>[^/@]+))?$"
 )
-_MODEL_ID = re.compile(r"^([0-9]+|[a-z_][a-z0-9_-]{0,62})$")
-_VERSION = re.compile(r"^([0-9]+|[a-z][a-zA-Z0-9-]{0,126}[a-z0-9])$")
-_PUBLISHER = re.compile(
+_MODEL_ID = lazy(r"^([0-9]+|[a-z_][a-z0-9_-]{0,62})$")
+_VERSION = lazy(r"^([0-9]+|[a-z][a-zA-Z0-9-]{0,126}[a-z0-9])$")
+_PUBLISHER = lazy(
     r"^(projects/(?P<project>[^/]+)/locations/(?P<location>[^/]+)/)?"
     rf"publishers/(?P<publisher>[a-z0-9][a-z0-9-]*)/models/(?P<id>{_ID})$"
 )
-_SHORT = re.compile(rf"^((?P<publisher>[a-z0-9][a-z0-9-]*)/)?(?P<id>{_ID})$")
-_GEMINI_API_MODEL = re.compile(rf"^((models|tunedModels)/)?{_ID}$")
-_MLE_NAME = re.compile(r"^(projects/(?P<project>[^/]+)/models/)?(?P<id>[^/]+)$")
-_MLE_ID = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,127}$")
+_SHORT = lazy(rf"^((?P<publisher>[a-z0-9][a-z0-9-]*)/)?(?P<id>{_ID})$")
+_GEMINI_API_MODEL = lazy(rf"^((models|tunedModels)/)?{_ID}$")
+_MLE_NAME = lazy(r"^(projects/(?P<project>[^/]+)/models/)?(?P<id>[^/]+)$")
+_MLE_ID = lazy(r"^[A-Za-z][A-Za-z0-9_]{0,127}$")
 
 RESOURCE = rule(
     "vertex-model-resource",
@@ -103,8 +102,7 @@ GLOBAL = rule(
 )
 
 
-@dataclass(frozen=True)
-class PublisherModel:
+class PublisherModel(NamedTuple):
     """A publisher model as the service sees it, after short-form expansion."""
 
     publisher: str

@@ -12,17 +12,18 @@ judged once per process (`_memo` bounds what is kept).
 from __future__ import annotations
 
 import functools
-import re
 import unicodedata
+
+from batchspec.patterns import lazy
 
 # Resource Manager `Project.projectId`: "6 to 30 lowercase letters, digits, or
 # hyphens. It must start with a letter. Trailing hyphens are prohibited."
 # https://cloud.google.com/resource-manager/reference/rest/v1/projects
-PROJECT_ID = re.compile(r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")
+PROJECT_ID = lazy(r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")
 # Domain-scoped projects (`example.com:my-project`), still valid in resource
 # names: https://cloud.google.com/resource-manager/docs/creating-managing-projects
-_DOMAIN = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$")
-PROJECT_NUMBER = re.compile(r"^[1-9][0-9]{0,19}$")
+_DOMAIN = lazy(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$")
+PROJECT_NUMBER = lazy(r"^[1-9][0-9]{0,19}$")
 _memo = functools.lru_cache(maxsize=4096)
 
 
@@ -46,8 +47,8 @@ def project_problem(value: str, *, number_ok: bool = True) -> str | None:
 
 
 # Cloud Storage bucket names: https://cloud.google.com/storage/docs/buckets#naming
-_BUCKET_CHARS = re.compile(r"^[a-z0-9._-]+$")
-_GOOGLE_LIKE = re.compile(r"g[o0][o0]g[l1]e")
+_BUCKET_CHARS = lazy(r"^[a-z0-9._-]+$")
+_GOOGLE_LIKE = lazy(r"g[o0][o0]g[l1]e")
 
 
 @_memo
@@ -111,9 +112,9 @@ def literal_segments(name: str) -> str | None:
 
 # BigQuery: datasets https://cloud.google.com/bigquery/docs/datasets#dataset-naming,
 # tables https://cloud.google.com/bigquery/docs/tables#table_naming
-_DATASET = re.compile(r"^[A-Za-z0-9_]{1,1024}$")
+_DATASET = lazy(r"^[A-Za-z0-9_]{1,1024}$")
 _TABLE_CATEGORIES = ("L", "M", "N", "Pc", "Pd", "Zs")
-_PARTITION = re.compile(r"^[0-9]{4,10}$|^__NULL__$|^__UNPARTITIONED__$")
+_PARTITION = lazy(r"^[0-9]{4,10}$|^__NULL__$|^__UNPARTITIONED__$")
 
 
 def dataset_problem(dataset: str) -> str | None:
@@ -170,7 +171,7 @@ def label_text_problem(text: str, *, key: bool) -> str | None:
 # An email address, as IAM names service accounts
 # (`NAME@PROJECT.iam.gserviceaccount.com`, `N-compute@developer.gserviceaccount.com`):
 # https://cloud.google.com/iam/docs/service-account-overview
-_EMAIL = re.compile(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
+_EMAIL = lazy(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 SERVICE_ACCOUNT_DOMAIN = "gserviceaccount.com"
 
 

@@ -10,20 +10,20 @@ These are batchspec's own rules (no service schedules batch prediction).
 from __future__ import annotations
 
 import difflib
-import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from batchspec.diagnostics import Diagnostic
 from batchspec.model.limits import DURATION_PATTERN
+from batchspec.patterns import lazy
 from batchspec.schedule.variables import RUN_ID, VARIABLES, RunContext, references, render_text
 from batchspec.validate.rules.core import BATCHSPEC, rule
 
 if TYPE_CHECKING:
     from batchspec.model.spec import BatchPredictionJobSpec
 
-_DURATION = re.compile(DURATION_PATTERN)
+_DURATION = lazy(DURATION_PATTERN)
 OVERWRITE_TICKS = 100  # coming ticks whose output paths must all differ
 _BASE = ("spec", "schedule")
 _OUTPUT = ("spec", "output", "path")

@@ -15,8 +15,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from batchspec.diagnostics import Diagnostic, DocPath
 from batchspec.model.enums import CLOUD_TARGETS
@@ -132,8 +131,7 @@ BQ_PARTS = rule(
 BQ_MAX = 2000
 
 
-@dataclass(frozen=True)
-class GcsUri:
+class GcsUri(NamedTuple):
     """`gs://bucket/object` split at the first slash."""
 
     bucket: str
@@ -255,8 +253,7 @@ def output_path(doc: BatchPredictionJobSpec) -> Iterator[Diagnostic]:
         yield from gcs_problems(blank_variables(path), where, folder=True)
 
 
-@dataclass(frozen=True)
-class BigQueryUri:
+class BigQueryUri(NamedTuple):
     """`bq://project[.dataset[.table]]`; a domain-scoped project keeps its dots."""
 
     project: str
