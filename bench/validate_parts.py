@@ -68,11 +68,11 @@ def timed(names: list[str], rounds: int) -> dict[str, float]:
     return {part: per_spec(fn, items, rounds) for part, (fn, items) in workloads(names).items()}
 
 
-def counted(folder: Path, count: int) -> dict[str, float]:
+def counted(folder: Path, count: int, parts: tuple[str, ...]) -> dict[str, float]:
     """Instructions per spec of each part (callgrind)."""
     env = {**os.environ, "PYTHONHASHSEED": "0"}
     out: dict[str, float] = {}
-    for part in PARTS:
+    for part in parts:
         irs = []
         for passes in (1, 2):
             cg = folder / f"cg-{part}-{passes}"
@@ -90,6 +90,7 @@ def main() -> None:
     parser.add_argument("--specs", type=int, default=2000)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--count", action="store_true", help="instructions (callgrind)")
+    parser.add_argument("--parts", default=",".join(PARTS), help="with --count: which parts")
     parser.add_argument("--only", choices=PARTS, help=argparse.SUPPRESS)
     parser.add_argument("--passes", type=int, default=1, help=argparse.SUPPRESS)
     parser.add_argument("--folder", type=Path, help=argparse.SUPPRESS)
@@ -103,9 +104,15 @@ def main() -> None:
         return
     with tempfile.TemporaryDirectory() as tmp:
         names = [str(p) for p in generate(Path(tmp), args.specs)]
-        parts = counted(Path(tmp), args.specs) if args.count else timed(names, args.rounds)
-    whole = parts.pop("whole")
-    parts["rest"] = whole - sum(parts.values())
+        if args.count:
+            parts = counted(Path(tmp), args.specs, tuple(args.parts.split(",")))
+        else:
+            parts = timed(names, args.rounds)
+    whole = parts.pop("whole", None)
+    if whole is None:
+        whole = sum(parts.values())
+    elif len(parts) == len(PARTS) - 1:
+        parts["rest"] = whole - sum(parts.values())
     unit = "instructions" if args.count else "µs"
     for part, value in parts.items():
         print(f"{part:>6} {value:9.1f}")

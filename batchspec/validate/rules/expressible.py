@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from batchspec.diagnostics import Diagnostic, DocPath
-from batchspec.model.enums import Severity, Target
+from batchspec.model.enums import Target
 from batchspec.validate.rules.core import (
     ENGINES,
     GENAI,
@@ -24,6 +24,7 @@ from batchspec.validate.rules.core import (
     gemini_api,
     is_set,
     rule,
+    target_of,
 )
 
 if TYPE_CHECKING:
@@ -196,30 +197,31 @@ _WHY: dict[tuple[str | None, str], str] = {
 }
 
 
-def _service(doc: BatchPredictionJobSpec) -> str:
-    return "gemini" if gemini_api(doc) else doc.spec.target.value
-
-
 def unsupported_settings(doc: BatchPredictionJobSpec) -> Iterator[Diagnostic]:
     """BS301: settings the target's request has no field for."""
-    target, service = doc.spec.target, _service(doc)
-    cited = CARRY.get(target.value, CARRY["engines"])
+    target = target_of(doc)  # the service name (`.value` is a slow enum property)
+    service = "gemini" if gemini_api(doc) else target
+    cited = CARRY.get(target, CARRY["engines"])
     errors, warnings = _DROPPED.get(service, ((), ()))
-    for names_, severity in ((errors, Severity.ERROR), (warnings, Severity.WARNING)):
+    for names_, error in ((errors, True), (warnings, False)):
         for name in names_:
             path, value_of = _SETTINGS[name]
             if value_of(doc) is None:
                 continue
             why = _WHY.get((service, name)) or _WHY.get((None, name))
-            verb = "cannot carry" if severity is Severity.ERROR else "ignores"
-            hint = "remove it, or use target: vertex" if severity is Severity.ERROR else None
-            if target is Target.VERTEX or name in ("overwrite", *_INLINE):
-                hint = "remove it" if severity is Severity.ERROR else None
-            message = f"{target.value} {verb} `{name}`" + (f": {why}" if why else "")
-            if severity is Severity.ERROR:
+            verb = "cannot carry" if error else "ignores"
+            hint = "remove it, or use target: vertex" if error else None
+            if target == VERTEX or name in ("overwrite", *_INLINE):
+                hint = "remove it" if error else None
+            message = f"{target} {verb} `{name}`" + (f": {why}" if why else "")
+            if error:
                 yield cited.error(message, path, hint)
             else:
                 yield cited.warning(message, path, hint)
+
+
+# Members read once: a member lookup on an enum class is slow.
+_MLENGINE_TARGET, _IGNORES_MACHINES = Target.MLENGINE, (Target.MLENGINE, Target.GENAI)
 
 
 def ignored_settings(doc: BatchPredictionJobSpec) -> Iterator[Diagnostic]:
@@ -227,7 +229,7 @@ def ignored_settings(doc: BatchPredictionJobSpec) -> Iterator[Diagnostic]:
     deployed model versions)."""
     spec, target = doc.spec, doc.spec.target
     if spec.runtime_version is not None:
-        if target is not Target.MLENGINE:
+        if target is not _MLENGINE_TARGET:
             yield IGNORED.warning(
                 f"runtimeVersion is an ML Engine setting; {target.value} ignores it",
                 ("spec", "runtimeVersion"),
@@ -239,12 +241,12 @@ def ignored_settings(doc: BatchPredictionJobSpec) -> Iterator[Diagnostic]:
                 ("spec", "runtimeVersion"),
                 hint="omit runtimeVersion unless the model is given by `uri`",
             )
-    if spec.signature_name is not None and target is not Target.MLENGINE:
+    if spec.signature_name is not None and target is not _MLENGINE_TARGET:
         yield IGNORED.warning(
             f"signatureName is an ML Engine setting; {target.value} ignores it",
             ("spec", "signatureName"),
         )
-    if target in (Target.MLENGINE, Target.GENAI):
+    if target in _IGNORES_MACHINES:
         res = spec.resources
         ignored = {"machineType": res.machine_type, "accelerator": res.accelerator}
         for key in (k for k, v in ignored.items() if v is not None):
