@@ -20,6 +20,9 @@ Two groups, because compiling uses them differently:
   (BS303). `compile.prepare` runs them on the effective spec as they are.
 
 `batchspec validate` runs both, so it refuses everything `plan` would.
+Both run, for a spec, only the checks whose cited rules guard its target
+or batchspec itself (`reach`: derived from the rules, held to running
+every check by tests/validate/test_rule_reach.py).
 """
 
 from __future__ import annotations
