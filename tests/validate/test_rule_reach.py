@@ -15,7 +15,6 @@ from batchspec.validate.rules import (
     check_all,
     check_every,
     genai,
-    storage,
 )
 from batchspec.validate.rules.core import BATCHSPEC, RULES_CITED, Rule
 from batchspec.validate.rules.reach import for_target, rules_reached
@@ -24,11 +23,6 @@ from tests.compile.test_validate_agrees import ALL_CASES
 from tests.validate.cases import Case, ids
 
 CHECKS = (*SPEC_RULES, *TARGET_RULES)
-# Known: a local or ray output path with a wildcard is refused citing
-# cloud-outputs-gcs (BS241), a rule of the cloud services. The table keeps
-# output_path for the engines anyway (its Cloud Storage naming rules guard
-# every target), so nothing is lost; the citation is the rule module's to fix.
-CITED_ELSEWHERE = {storage.output_path: {"BS241"}}
 
 
 def _as_target(data: dict[str, Any], target: str) -> dict[str, Any]:
@@ -50,7 +44,7 @@ def test_the_table_says_what_every_check_says(case: Case) -> None:
             assert check_all(doc) == check_every(doc), f"{case.id} as {target.value}"
             for check in CHECKS:  # and each check speaks only through rules of the target
                 codes = {r.code for r in rules_reached(check) if _guards(r, target.value)}
-                said = {d.code for d in check(doc)} - CITED_ELSEWHERE.get(check, set())
+                said = {d.code for d in check(doc)}
                 assert said <= codes, (case.id, target, check)
 
 
