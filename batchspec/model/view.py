@@ -34,7 +34,7 @@ import math
 import re
 from collections.abc import Callable, Mapping
 from enum import StrEnum
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -124,9 +124,12 @@ class _Views:
         found = compiled.get(name)
         if found is not None:
             return found
+        slot: list[Convert] = []  # the converter once compiled: no lookup per value after
 
         def first(value: Any) -> Any:
-            return self._compile(name)(value)
+            if not slot:
+                slot.append(self._compile(name))
+            return slot[0](value)
 
         return first
 
@@ -385,7 +388,10 @@ def _number(value: Any) -> Any:
     raise UnsureError("a number pydantic may refuse")
 
 
+@lru_cache(maxsize=1024)
 def _seconds(text: str) -> int:
+    """A duration's seconds, remembered: a tree's specs write the same few
+    deadlines, and parsing one costs more than the rest of its check."""
     from batchspec.model.limits import duration_seconds
 
     return duration_seconds(text)

@@ -21,7 +21,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
-from batchspec.model.base import span_text
+from batchspec.model.limits import span_text
 from batchspec.state.records import from_text, to_text
 
 # Custom metadata carried by every state object: the SQLite file's lineage,

@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from batchspec.model.base import span_text
 from batchspec.model.camel import camel_fields
 from batchspec.model.enums import JobState
+from batchspec.model.limits import span_text
 from batchspec.state.records import JobRecord
 from batchspec.ui.live import LiveStatus
 

@@ -20,6 +20,9 @@ Two groups, because compiling uses them differently:
   (BS303). `compile.prepare` runs them on the effective spec as they are.
 
 `batchspec validate` runs both, so it refuses everything `plan` would.
+Both run, for a spec, only the checks whose cited rules guard its target
+or batchspec itself (`reach`: derived from the rules, held to running
+every check by tests/validate/test_rule_reach.py).
 """
 
 from __future__ import annotations
@@ -39,7 +42,7 @@ from batchspec.validate.rules import (
     resources,
     storage,
 )
-from batchspec.validate.rules.core import RULES_CITED, Check, Rule
+from batchspec.validate.rules.core import RULES_CITED, Check, Rule, target_of
 from batchspec.validate.rules.expressible import unsupported_settings
 from batchspec.validate.rules.models import expand_publisher, model_location
 from batchspec.validate.rules.storage import wildcard_problem
@@ -84,19 +87,42 @@ SPEC_RULES: tuple[Check, ...] = (
 TARGET_RULES: tuple[Check, ...] = (unsupported_settings, model_location, json_values)
 
 
+# Per target: the checks of each group whose rules can speak to it
+# (`batchspec.validate.rules.reach`), worked out at a target's first spec.
+_FOR_TARGET: dict[str, tuple[tuple[Check, ...], tuple[Check, ...], tuple[Check, ...]]] = {}
+
+
+def _checks(doc: BatchPredictionJobSpec) -> tuple[tuple[Check, ...], ...]:
+    target = target_of(doc)
+    found = _FOR_TARGET.get(target)
+    if found is None:
+        from batchspec.validate.rules.reach import for_target
+
+        spec, request = for_target(SPEC_RULES, target), for_target(TARGET_RULES, target)
+        found = _FOR_TARGET[target] = (spec, request, spec + request)
+    return found
+
+
 def check_rules(doc: BatchPredictionJobSpec) -> list[Diagnostic]:
     """Every rule the spec as written must follow for its own target."""
-    return [d for check in SPEC_RULES for d in check(doc)]
+    return [d for check in _checks(doc)[0] for d in check(doc)]
 
 
 def check_target_rules(doc: BatchPredictionJobSpec) -> list[Diagnostic]:
     """What the target's request cannot carry, model location, JSON values."""
-    return [d for check in TARGET_RULES for d in check(doc)]
+    return [d for check in _checks(doc)[1] for d in check(doc)]
 
 
 def check_all(doc: BatchPredictionJobSpec) -> list[Diagnostic]:
-    """Everything `validate` reports for one spec (what compiling would refuse too)."""
-    return check_rules(doc) + check_target_rules(doc)
+    """Everything `validate` reports for one spec (what compiling would refuse
+    too): `check_rules`, then `check_target_rules`."""
+    return [d for check in _checks(doc)[2] for d in check(doc)]
+
+
+def check_every(doc: BatchPredictionJobSpec) -> list[Diagnostic]:
+    """What `check_all` says, from every check, whatever the target: what
+    the per-target table is held to (tests/validate/test_rule_reach.py)."""
+    return [d for check in (*SPEC_RULES, *TARGET_RULES) for d in check(doc)]
 
 
 __all__ = [
@@ -105,6 +131,7 @@ __all__ = [
     "TARGET_RULES",
     "Rule",
     "check_all",
+    "check_every",
     "check_rules",
     "check_target_rules",
     "expand_publisher",

@@ -23,6 +23,7 @@ from batchspec.validate.rules.core import (
     gemini_api,
     on_vertex_service,
     rule,
+    target_of,
 )
 
 if TYPE_CHECKING:
@@ -100,7 +101,7 @@ def retired(doc: BatchPredictionJobSpec) -> Iterator[Diagnostic]:
     """A warning, not an error: the spec still compiles (for the record, for
     `render` and for porting), but its service is gone and `plan`/`apply` will
     not submit it (batchspec.model.retired holds the dates and the way on)."""
-    gone = retirement(doc.spec.target.value) if applies(RETIRED, doc) else None
+    gone = retirement(target_of(doc)) if applies(RETIRED, doc) else None
     if gone is not None:
         yield RETIRED.warning(
             f"{gone.service} was shut down on {gone.shutdown.isoformat()}:"

@@ -40,6 +40,7 @@ _CALLABLE = lazy(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
 _SHA256 = lazy(r"^[0-9a-f]{64}$")
 RESERVED_LABELS = (LABEL_MANAGED_BY, LABEL_JOB, LABEL_FINGERPRINT, LABEL_MODEL)
 ALL = (BATCHSPEC,)
+_BIGQUERY = DataFormat.BIGQUERY  # read once: a member lookup on an enum class is slow
 
 JOB_NAME = rule(
     "job-name",
@@ -166,9 +167,9 @@ def input_location(doc: BatchPredictionJobSpec) -> Iterator[Diagnostic]:
             hint=hint,
         )
         return
-    if inp.bigquery is not None and inp.format is not DataFormat.BIGQUERY:
+    if inp.bigquery is not None and inp.format is not _BIGQUERY:
         yield INPUT_ONE.error("a BigQuery source needs format: BIGQUERY", (*base, "format"))
-    elif inp.bigquery is None and inp.format is DataFormat.BIGQUERY:
+    elif inp.bigquery is None and inp.format is _BIGQUERY:
         yield INPUT_ONE.error("format BIGQUERY reads a table: give `bigquery`", (*base, "format"))
 
 
@@ -204,9 +205,9 @@ def output_location(doc: BatchPredictionJobSpec) -> Iterator[Diagnostic]:
             " documentation: you can only specify one output path)",
         )
         return
-    if out.bigquery is not None and out.format is not DataFormat.BIGQUERY:
+    if out.bigquery is not None and out.format is not _BIGQUERY:
         yield OUTPUT_ONE.error("a BigQuery destination needs format: BIGQUERY", (*base, "format"))
-    elif out.bigquery is None and out.format is DataFormat.BIGQUERY:
+    elif out.bigquery is None and out.format is _BIGQUERY:
         yield OUTPUT_ONE.error("format BIGQUERY writes a table: give `bigquery`", (*base, "format"))
 
 
@@ -285,8 +286,11 @@ def policy(doc: BatchPredictionJobSpec) -> Iterator[Diagnostic]:
 def json_values(doc: BatchPredictionJobSpec) -> Iterator[Diagnostic]:
     """BS303: free-form values must be plain JSON, or fingerprints are not stable."""
     spec = doc.spec
-    yield from _json_problems(spec.model_parameters, ("spec", "modelParameters"))
-    yield from _json_problems(spec.input.requests, ("spec", "input", "requests"))
+    # (most specs have neither: None has no problem, and asking costs a generator)
+    if spec.model_parameters is not None:
+        yield from _json_problems(spec.model_parameters, ("spec", "modelParameters"))
+    if spec.input.requests is not None:
+        yield from _json_problems(spec.input.requests, ("spec", "input", "requests"))
     if spec.explanation_spec is not None:
         yield from _json_problems(
             spec.explanation_spec.model_dump(exclude_none=True), ("spec", "explanationSpec")
@@ -298,12 +302,15 @@ def json_values(doc: BatchPredictionJobSpec) -> Iterator[Diagnostic]:
         yield from _json_problems(spec.ray.runtime_env, ("spec", "ray", "runtimeEnv"))
 
 
+_DATES, _SCALARS = (dt.date, dt.datetime, dt.time), (str, int, float, bool)  # built once
+
+
 def _json_problems(value: Any, path: DocPath) -> Iterator[Diagnostic]:
     if isinstance(value, float) and not math.isfinite(value):
         yield JSON_VALUES.error(
             f"{value!r} cannot be written as JSON", path, hint="use a finite number or a string"
         )
-    elif isinstance(value, dt.date | dt.datetime | dt.time):
+    elif isinstance(value, _DATES):
         yield JSON_VALUES.error(
             f"YAML read {value.isoformat()} as a date; request bodies hold strings",
             path,
@@ -317,7 +324,7 @@ def _json_problems(value: Any, path: DocPath) -> Iterator[Diagnostic]:
     elif isinstance(value, list):
         for i, item in enumerate(value):
             yield from _json_problems(item, (*path, i))
-    elif value is not None and not isinstance(value, str | int | float | bool):
+    elif value is not None and not isinstance(value, _SCALARS):
         yield JSON_VALUES.error(f"a {type(value).__name__} value cannot be written as JSON", path)
 
 

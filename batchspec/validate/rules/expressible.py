@@ -11,10 +11,11 @@ against the spec as written, so both say the same.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
 from batchspec.diagnostics import Diagnostic, DocPath
-from batchspec.model.enums import Severity, Target
+from batchspec.model.enums import Target
 from batchspec.validate.rules.core import (
     ENGINES,
     GENAI,
@@ -24,6 +25,7 @@ from batchspec.validate.rules.core import (
     gemini_api,
     is_set,
     rule,
+    target_of,
 )
 
 if TYPE_CHECKING:
@@ -88,33 +90,34 @@ def _flag(value: bool) -> Any:
 
 # label -> (document path, the setting's value when written, else None). A
 # table built once: a target drops a few of these, and reading only those
-# costs a fraction of building all of them for every spec.
+# costs a fraction of building all of them for every spec (a plain value is
+# read by an `attrgetter`, in C, rather than a lambda).
 _SETTINGS: dict[str, tuple[DocPath, Callable[[BatchPredictionJobSpec], Any]]] = {
-    "keyField": ((*_IN, "keyField"), lambda d: d.spec.input.key_field),
-    "includedFields": ((*_IN, "includedFields"), lambda d: d.spec.input.included_fields),
-    "excludedFields": ((*_IN, "excludedFields"), lambda d: d.spec.input.excluded_fields),
-    "instanceType": ((*_IN, "instanceType"), lambda d: d.spec.input.instance_type),
+    "keyField": ((*_IN, "keyField"), attrgetter("spec.input.key_field")),
+    "includedFields": ((*_IN, "includedFields"), attrgetter("spec.input.included_fields")),
+    "excludedFields": ((*_IN, "excludedFields"), attrgetter("spec.input.excluded_fields")),
+    "instanceType": ((*_IN, "instanceType"), attrgetter("spec.input.instance_type")),
     "tfRecordDecode: example": (
         (*_IN, "tfRecordDecode"),
         lambda d: "example" if d.spec.input.tf_record_decode == "example" else None,
     ),
-    "requests": ((*_IN, "requests"), lambda d: d.spec.input.requests),
-    "fileName": ((*_IN, "fileName"), lambda d: d.spec.input.file_name),
-    "serviceAccount": (("spec", "serviceAccount"), lambda d: d.spec.service_account),
-    "encryptionKeyName": (("spec", "encryptionKeyName"), lambda d: d.spec.encryption_key_name),
+    "requests": ((*_IN, "requests"), attrgetter("spec.input.requests")),
+    "fileName": ((*_IN, "fileName"), attrgetter("spec.input.file_name")),
+    "serviceAccount": (("spec", "serviceAccount"), attrgetter("spec.service_account")),
+    "encryptionKeyName": (("spec", "encryptionKeyName"), attrgetter("spec.encryption_key_name")),
     "generateExplanation": (
         ("spec", "generateExplanation"),
         lambda d: _flag(d.spec.generate_explanation),
     ),
-    "explanationSpec": (("spec", "explanationSpec"), lambda d: d.spec.explanation_spec),
+    "explanationSpec": (("spec", "explanationSpec"), attrgetter("spec.explanation_spec")),
     "disableContainerLogging": (
         ("spec", "disableContainerLogging"),
         lambda d: _flag(d.spec.disable_container_logging),
     ),
-    "modelParameters": (("spec", "modelParameters"), lambda d: d.spec.model_parameters),
-    "displayName": (("metadata", "displayName"), lambda d: d.metadata.display_name),
-    "replicaCount": ((*_RES, "replicaCount"), lambda d: d.spec.resources.replica_count),
-    "maxReplicaCount": ((*_RES, "maxReplicaCount"), lambda d: d.spec.resources.max_replica_count),
+    "modelParameters": (("spec", "modelParameters"), attrgetter("spec.model_parameters")),
+    "displayName": (("metadata", "displayName"), attrgetter("metadata.display_name")),
+    "replicaCount": ((*_RES, "replicaCount"), attrgetter("spec.resources.replica_count")),
+    "maxReplicaCount": ((*_RES, "maxReplicaCount"), attrgetter("spec.resources.max_replica_count")),
     "maxWorkerCount": (
         (*_RES, "maxWorkerCount"),
         lambda d: _explicit(d.spec.resources, "max_worker_count"),
@@ -124,10 +127,10 @@ _SETTINGS: dict[str, tuple[DocPath, Callable[[BatchPredictionJobSpec], Any]]] = 
         lambda d: _explicit(d.spec.resources, "batch_size"),
     ),
     "overwrite": (("spec", "output", "overwrite"), lambda d: _flag(d.spec.output.overwrite)),
-    "ray": (("spec", "ray"), lambda d: d.spec.ray),
-    "genai": (("spec", "genai"), lambda d: d.spec.genai),
-    "project": (("spec", "project"), lambda d: d.spec.project),
-    "region": (("spec", "region"), lambda d: d.spec.region),
+    "ray": (("spec", "ray"), attrgetter("spec.ray")),
+    "genai": (("spec", "genai"), attrgetter("spec.genai")),
+    "project": (("spec", "project"), attrgetter("spec.project")),
+    "region": (("spec", "region"), attrgetter("spec.region")),
 }
 
 
@@ -196,30 +199,31 @@ _WHY: dict[tuple[str | None, str], str] = {
 }
 
 
-def _service(doc: BatchPredictionJobSpec) -> str:
-    return "gemini" if gemini_api(doc) else doc.spec.target.value
-
-
 def unsupported_settings(doc: BatchPredictionJobSpec) -> Iterator[Diagnostic]:
     """BS301: settings the target's request has no field for."""
-    target, service = doc.spec.target, _service(doc)
-    cited = CARRY.get(target.value, CARRY["engines"])
+    target = target_of(doc)  # the service name (`.value` is a slow enum property)
+    service = "gemini" if gemini_api(doc) else target
+    cited = CARRY.get(target, CARRY["engines"])
     errors, warnings = _DROPPED.get(service, ((), ()))
-    for names_, severity in ((errors, Severity.ERROR), (warnings, Severity.WARNING)):
+    for names_, error in ((errors, True), (warnings, False)):
         for name in names_:
             path, value_of = _SETTINGS[name]
             if value_of(doc) is None:
                 continue
             why = _WHY.get((service, name)) or _WHY.get((None, name))
-            verb = "cannot carry" if severity is Severity.ERROR else "ignores"
-            hint = "remove it, or use target: vertex" if severity is Severity.ERROR else None
-            if target is Target.VERTEX or name in ("overwrite", *_INLINE):
-                hint = "remove it" if severity is Severity.ERROR else None
-            message = f"{target.value} {verb} `{name}`" + (f": {why}" if why else "")
-            if severity is Severity.ERROR:
+            verb = "cannot carry" if error else "ignores"
+            hint = "remove it, or use target: vertex" if error else None
+            if target == VERTEX or name in ("overwrite", *_INLINE):
+                hint = "remove it" if error else None
+            message = f"{target} {verb} `{name}`" + (f": {why}" if why else "")
+            if error:
                 yield cited.error(message, path, hint)
             else:
                 yield cited.warning(message, path, hint)
+
+
+# Members read once: a member lookup on an enum class is slow.
+_MLENGINE_TARGET, _IGNORES_MACHINES = Target.MLENGINE, (Target.MLENGINE, Target.GENAI)
 
 
 def ignored_settings(doc: BatchPredictionJobSpec) -> Iterator[Diagnostic]:
@@ -227,7 +231,7 @@ def ignored_settings(doc: BatchPredictionJobSpec) -> Iterator[Diagnostic]:
     deployed model versions)."""
     spec, target = doc.spec, doc.spec.target
     if spec.runtime_version is not None:
-        if target is not Target.MLENGINE:
+        if target is not _MLENGINE_TARGET:
             yield IGNORED.warning(
                 f"runtimeVersion is an ML Engine setting; {target.value} ignores it",
                 ("spec", "runtimeVersion"),
@@ -239,12 +243,12 @@ def ignored_settings(doc: BatchPredictionJobSpec) -> Iterator[Diagnostic]:
                 ("spec", "runtimeVersion"),
                 hint="omit runtimeVersion unless the model is given by `uri`",
             )
-    if spec.signature_name is not None and target is not Target.MLENGINE:
+    if spec.signature_name is not None and target is not _MLENGINE_TARGET:
         yield IGNORED.warning(
             f"signatureName is an ML Engine setting; {target.value} ignores it",
             ("spec", "signatureName"),
         )
-    if target in (Target.MLENGINE, Target.GENAI):
+    if target in _IGNORES_MACHINES:
         res = spec.resources
         ignored = {"machineType": res.machine_type, "accelerator": res.accelerator}
         for key in (k for k, v in ignored.items() if v is not None):

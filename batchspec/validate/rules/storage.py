@@ -96,6 +96,13 @@ OUTPUT_SCHEME = rule(
     " appends `/`); no wildcards",
     "aiplatform v1 GcsDestination.outputUriPrefix; ml v1 PredictionInput.outputPath",
 )
+ENGINE_OUTPUT = rule(
+    "engine-output-folder",
+    "BS241",
+    ENGINES,
+    "The local engine and Ray write into the output folder as named: no wildcards",
+    "batchspec local engine (engine/output.py)",
+)
 BQ_SOURCE = rule(
     "bigquery-source-uri",
     "BS230",
@@ -248,7 +255,8 @@ def output_path(doc: BatchPredictionJobSpec) -> Iterator[Diagnostic]:
             hint="write gs://bucket/folder",
         )
     if "*" in path:
-        yield OUTPUT_SCHEME.error("an output path cannot hold wildcards", where)
+        cited = OUTPUT_SCHEME if doc.spec.target in CLOUD_TARGETS else ENGINE_OUTPUT
+        yield cited.error("an output path cannot hold wildcards", where)
     elif path.startswith(GS):
         yield from gcs_problems(blank_variables(path), where, folder=True)
 
