@@ -25,7 +25,10 @@ from batchspec.engine.shard import ShardJob, process_shard
 from batchspec.errors import BatchspecError
 from batchspec.model.spec import LocalModel
 
-PROGRESS_EVERY = 0.2  # seconds between progress messages
+# Seconds between progress messages: the supervisor writes the status record
+# (what users see) at most every 0.5 s (jobrun.PROGRESS_EVERY), so messages sent
+# more often only woke it to add numbers nobody reads before the next write.
+PROGRESS_EVERY = 0.5
 THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 
