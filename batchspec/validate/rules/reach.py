@@ -22,6 +22,7 @@ under every target.
 
 from __future__ import annotations
 
+from functools import cache
 from types import CodeType, FunctionType, ModuleType
 from typing import Any
 
@@ -30,6 +31,7 @@ from batchspec.validate.rules.core import BATCHSPEC, Check, Rule
 PACKAGE = "batchspec.validate.rules"
 
 
+@cache  # each target's table asks again: the walk is the cost, once per check
 def rules_reached(check: Check) -> frozenset[Rule]:
     """Every cited rule `check` can reach through the names in its code."""
     found: set[Rule] = set()
