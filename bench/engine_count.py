@@ -29,7 +29,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from batchspec.engine.worker import PROGRESS_EVERY
+from batchspec.engine.worker import PROGRESS_BATCHES, PROGRESS_CAP, PROGRESS_EVERY
 from bench import callgrind
 from bench.engine_bench import RAW_LOOPS, WORKLOADS, run_engine
 
@@ -113,8 +113,9 @@ def summary(row: dict[str, Any]) -> str:
         f"  {row['workload']}: per instance raw {row['raw_per']:,.0f} Ir,"
         f" engine {row['engine_per']:,.0f} Ir:"
         f" {row['per_overhead']:+.1%} (workers {row['per workers']:,.0f}, supervisor"
-        f" {row['per supervisor after']:,.0f}: progress every {PROGRESS_EVERY} s, which"
-        f" valgrind's slowness makes ~50x as often per instance); start-up raw"
+        f" {row['per supervisor after']:,.0f}: progress every {PROGRESS_EVERY} s and"
+        f" {PROGRESS_BATCHES} batches, at most {PROGRESS_CAP} s apart, which under valgrind"
+        " (~50x slower) comes more often per instance); start-up raw"
         f" {_g(row['raw_fixed'])}, engine {_g(row['engine_fixed'])}"
     )
 

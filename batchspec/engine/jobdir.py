@@ -63,6 +63,8 @@ class JobDir:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        # polled every tick of a running job: a str, not a Path joined each time
+        self._cancel_file = os.path.join(path, CANCEL_FILE)
 
     @property
     def id(self) -> str:
@@ -184,7 +186,7 @@ class JobDir:
 
     def cancel_requested(self) -> bool:
         """True once cancel was asked for."""
-        return (self.path / CANCEL_FILE).exists()
+        return os.path.exists(self._cancel_file)
 
     # --- the supervisor lock -----------------------------------------------------
 

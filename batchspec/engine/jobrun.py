@@ -25,6 +25,11 @@ from batchspec.engine.shard import ShardResult
 from batchspec.model.enums import JobState
 
 PROGRESS_EVERY = 0.5  # seconds between progress writes of the status record
+# Seconds between writes of a status record whose counts did not change (the
+# heartbeat alone): readers call a supervisor stale after 30 s without one
+# (backends.local), and a write per tick on a slow machine cost more than
+# the counts it repeated.
+HEARTBEAT_EVERY = 5.0
 
 
 class JobRun:
@@ -54,6 +59,7 @@ class JobRun:
         self._log = log
         self._signal_cancels = signal_cancels
         self._last_status = 0.0
+        self._last_counts: dict[str, Any] = {}
 
     # --- the PoolHost ---------------------------------------------------------------------
 
@@ -167,13 +173,19 @@ class JobRun:
         }
 
     def write_progress(self, *, durable: bool = False) -> None:
-        """The status record's counts and heartbeat (at most every PROGRESS_EVERY s
-        unless `durable`)."""
+        """The status record's counts and heartbeat: unless `durable`, at most
+        every PROGRESS_EVERY s, and counts that did not change since the last
+        write only every HEARTBEAT_EVERY s."""
         now = time.monotonic()
-        if not durable and now - self._last_status < PROGRESS_EVERY:
+        since = now - self._last_status
+        if not durable and since < PROGRESS_EVERY:
+            return
+        counts = self.counts()
+        if not durable and counts == self._last_counts and since < HEARTBEAT_EVERY:
             return
         self._last_status = now
-        self.jd.update_status(durable=durable, **self.counts())
+        self._last_counts = counts
+        self.jd.update_status(durable=durable, **counts)
 
     def published_names(self) -> list[str]:
         """Every published shard file, in shard order."""

@@ -12,6 +12,7 @@ import signal
 import sys
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,10 +26,16 @@ from batchspec.engine.shard import ShardJob, process_shard
 from batchspec.errors import BatchspecError
 from batchspec.model.spec import LocalModel
 
-# Seconds between progress messages: the supervisor writes the status record
-# (what users see) at most every 0.5 s (jobrun.PROGRESS_EVERY), so messages sent
-# more often only woke it to add numbers nobody reads before the next write.
+# When a worker reports progress: the supervisor writes the status record (what
+# users see) at most every 0.5 s (jobrun.PROGRESS_EVERY), so messages sent more
+# often only woke it to add numbers nobody reads before the next write. A
+# message also waits for PROGRESS_BATCHES batches, so that how many a job
+# sends per instance does not grow as the machine gets slower (a loaded
+# machine, valgrind's ~50x); PROGRESS_CAP seconds send one anyway, so users
+# see a slow model's progress move.
 PROGRESS_EVERY = 0.5
+PROGRESS_BATCHES = 32
+PROGRESS_CAP = 2.0
 THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 
@@ -55,24 +62,36 @@ def _die_with_parent() -> None:
         ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
 
 
-class _Reporter:
-    """Sums progress and sends it at most every PROGRESS_EVERY seconds."""
+class Reporter:
+    """Sums a shard's progress and sends it when PROGRESS_EVERY seconds and
+    PROGRESS_BATCHES batches have passed since the last message, or
+    PROGRESS_CAP seconds. What is left at the shard's end is not sent: the
+    shard's `Published` record carries its exact counts."""
 
-    def __init__(self, results: Any, index: int) -> None:
+    def __init__(
+        self, results: Any, index: int, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self._results = results
         self._index = index
+        self._clock = clock
         self._done = 0
         self._failed = 0
-        self._last = time.monotonic()
+        self._batches = 0
+        self._last = clock()
 
     def __call__(self, done: int, failed: int) -> None:
         self._done += done
         self._failed += failed
-        now = time.monotonic()
-        if now - self._last >= PROGRESS_EVERY:
-            self._results.send(Progress(self._index, self._done, self._failed))
-            self._done = self._failed = 0
-            self._last = now
+        self._batches += 1
+        now = self._clock()
+        elapsed = now - self._last
+        if elapsed < PROGRESS_EVERY or (
+            self._batches < PROGRESS_BATCHES and elapsed < PROGRESS_CAP
+        ):
+            return
+        self._results.send(Progress(self._index, self._done, self._failed))
+        self._done = self._failed = self._batches = 0
+        self._last = now
 
 
 def worker_main(cfg: WorkerConfig, tasks: Any, results: Any) -> None:
@@ -123,7 +142,7 @@ def _serve(cfg: WorkerConfig, runner: Any, tasks: Any, results: Any) -> None:
         if index is None:
             return
         try:
-            result = process_shard(cfg.job, by_index[index], runner, _Reporter(results, index))
+            result = process_shard(cfg.job, by_index[index], runner, Reporter(results, index))
         except Exception as exc:
             results.send(_fatal(exc, f"shard {index}"))
             return
