@@ -44,7 +44,7 @@ class PositionIndex:
             if not self._looked:
                 self._lines, self._looked = simple_lines(self._text), True
             if self._lines is not None:
-                found = block_position(self._lines, path, key=key)
+                found = block_position(self._lines, path, key=key, text=self._text)
                 if found is not None:
                     return found
         return self.composed(document, path, key=key)
