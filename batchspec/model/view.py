@@ -30,26 +30,32 @@ and pydantic refuses.
 from __future__ import annotations
 
 import json
-import math
 import re
 from collections.abc import Callable, Mapping
-from enum import StrEnum
 from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
 from batchspec.model import enums
+from batchspec.model.viewvalues import (
+    Convert,
+    UnsureError,
+    _array,
+    _bounded,
+    _exactly,
+    _mapping,
+    _members,
+    _number,
+    _same,
+    _text,
+    _whole,
+)
 
 STRUCTURE_SCHEMA = Path(__file__).resolve().parent.parent / "data" / "structure.v1.schema.json"
 DURATION_MARK = "x-batchspec-duration"  # a duration's bound, which JSON Schema cannot say
 
-Convert = Callable[[Any], Any]
 _SNAKE = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 _NULL = {"type": "null"}
-
-
-class UnsureError(ValueError):
-    """pydantic might read this value differently from a view: ask pydantic."""
 
 
 class View:
@@ -297,19 +303,6 @@ class _Views:
         return made, False
 
 
-def _members(members: type[StrEnum]) -> Convert:
-    """An enum's member by value (a dict lookup: calling the enum costs more)."""
-    by_value = {member.value: member for member in members}
-
-    def member(value: Any) -> Any:
-        found = by_value.get(value) if type(value) is str else None
-        if found is None:
-            raise UnsureError(f"not a {members.__name__}")
-        return found
-
-    return member
-
-
 def _is_enum(prop: dict[str, Any], defs: dict[str, Any]) -> bool:
     for option in prop.get("anyOf", [prop]):
         ref = option.get("$ref")
@@ -330,132 +323,6 @@ _READ = {
 
 def _unknown(key: str) -> tuple[str, Convert | None]:
     raise UnsureError(f"unknown key {key!r}")
-
-
-def _same(value: Any) -> Any:
-    return value
-
-
-def _exactly(kind: type) -> Convert:
-    def check(value: Any) -> Any:
-        if type(value) is not kind:
-            raise UnsureError(f"not {kind.__name__}")
-        return value
-
-    return check
-
-
-def _text(node: dict[str, Any], *, nullable: bool = False) -> Convert:
-    """Strict text: a str (pydantic's StrictStr), of the constant, one of the
-    values, or matching the pattern (a line break never: `$` differs); or
-    None when `nullable`."""
-    allowed = {node["const"]} if "const" in node else set(node.get("enum", ()))
-    pattern = re.compile(node["pattern"]) if "pattern" in node else None
-    if not allowed and pattern is None:
-        return _nullable_text if nullable else _plain_text
-
-    def check(value: Any) -> Any:
-        if value is None and nullable:
-            return None
-        if type(value) is not str or (allowed and value not in allowed):
-            raise UnsureError("not text pydantic surely takes")
-        if pattern is not None and ("\n" in value or not pattern.search(value)):
-            raise UnsureError("text off its pattern")
-        return value
-
-    return check
-
-
-def _plain_text(value: Any) -> Any:
-    if type(value) is not str:
-        raise UnsureError("not text pydantic surely takes")
-    return value
-
-
-def _nullable_text(value: Any) -> Any:
-    if value is not None and type(value) is not str:
-        raise UnsureError("not text pydantic surely takes")
-    return value
-
-
-def _bounded(convert: Convert, node: dict[str, Any], *, nullable: bool = False) -> Convert:
-    low, high = node.get("minimum"), node.get("maximum")
-    above = node.get("exclusiveMinimum")
-    if convert is _whole and low is not None and high is not None and above is None:
-        return _whole_within(low, high, nullable=nullable)
-
-    def check(value: Any) -> Any:
-        if value is None and nullable:
-            return None
-        number = convert(value)
-        if (
-            (low is not None and number < low)
-            or (high is not None and number > high)
-            or (above is not None and number <= above)
-        ):
-            raise UnsureError("a number out of its range")
-        return number
-
-    return check
-
-
-def _whole_within(low: int, high: int, *, nullable: bool) -> Convert:
-    """`_bounded(_whole, ...)` of a count with both bounds (most are), in one call."""
-
-    def check(value: Any) -> Any:
-        if type(value) is int and low <= value <= high:
-            return value
-        if value is None and nullable:
-            return None
-        raise UnsureError("a whole number pydantic may refuse, or out of its range")
-
-    return check
-
-
-def _array(item: Convert, shortest: int) -> Convert:
-    def check(value: Any) -> Any:
-        if type(value) is not list or len(value) < shortest:
-            raise UnsureError("not a list pydantic surely takes")
-        return [item(x) for x in value]
-
-    return check
-
-
-def _mapping(each: Convert) -> Convert:
-    if each is _plain_text:
-        return _text_mapping
-
-    def check(value: Any) -> Any:
-        if type(value) is not dict or not all(type(k) is str for k in value):
-            raise UnsureError("not a mapping of text keys")
-        return {k: each(x) for k, x in value.items()}
-
-    return check
-
-
-def _text_mapping(value: Any) -> Any:
-    """`_mapping(_plain_text)` (labels) in one loop and one call."""
-    if type(value) is not dict:
-        raise UnsureError("not a mapping of text keys")
-    for key, item in value.items():
-        if type(key) is not str or type(item) is not str:
-            raise UnsureError("not a mapping of text to text")
-    return dict(value)
-
-
-def _whole(value: Any) -> Any:
-    if type(value) is int:
-        return value
-    raise UnsureError("a whole number pydantic may refuse")  # 3.0: an integer to JSON Schema
-
-
-def _number(value: Any) -> Any:
-    kind = type(value)
-    if kind is float and math.isfinite(value):
-        return value
-    if kind is int:
-        return float(value)  # pydantic reads a whole number into a float field as a float
-    raise UnsureError("a number pydantic may refuse")
 
 
 @lru_cache(maxsize=1024)
