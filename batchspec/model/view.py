@@ -71,7 +71,7 @@ class View:
     @property
     def model_fields_set(self) -> frozenset[str]:
         """The attributes whose keys the document wrote."""
-        return frozenset(self._attrs[key] for key in self._data)
+        return frozenset(map(self._attrs.__getitem__, self._data))
 
     def model_dump(self, *, exclude_none: bool = False) -> dict[str, Any]:
         """The view's fields by their keys, nested views as mappings."""

@@ -275,12 +275,18 @@ def reserved_labels(doc: BatchPredictionJobSpec) -> Iterator[Diagnostic]:
 def policy(doc: BatchPredictionJobSpec) -> Iterator[Diagnostic]:
     """Deadlines must parse."""
     deadline = doc.spec.policy.deadline
-    if deadline is not None and not _DURATION.match(deadline):
+    if deadline is not None and not _is_duration(deadline):
         yield DEADLINE.error(
             f"deadline {deadline!r} is not a duration",
             ("spec", "policy", "deadline"),
             hint="write a duration such as 90m, 6h or 1h30m (units s, m, h, d)",
         )
+
+
+@functools.lru_cache(maxsize=1024)
+def _is_duration(text: str) -> bool:
+    """Whether `text` is a duration (remembered: a tree writes few deadlines)."""
+    return _DURATION.match(text) is not None
 
 
 def json_values(doc: BatchPredictionJobSpec) -> Iterator[Diagnostic]:
