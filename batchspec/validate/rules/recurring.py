@@ -114,6 +114,9 @@ def _paths(doc: BatchPredictionJobSpec) -> Iterator[tuple[tuple[str | int, ...],
 def run_variables(doc: BatchPredictionJobSpec) -> Iterator[Diagnostic]:
     """Only known variables, only in recurring specs, inputs fixed for a trigger."""
     spec = doc.spec
+    out = spec.output.path
+    if (out is None or "{" not in out) and "{" not in "".join(spec.input.paths or ()):
+        return  # no path holds a variable (most specs): one scan, no generator
     for where, text in _paths(doc):
         if "{" not in text:
             continue  # no variable: nothing to report for this path
