@@ -12,7 +12,7 @@ command tables lists its examples; `attach` puts them at the end of its
 from __future__ import annotations
 
 import argparse
-import difflib
+import os
 import sys
 from collections.abc import Iterable, Sequence
 from typing import NoReturn
@@ -28,12 +28,47 @@ _INVALID_CHOICE = lazy(r"invalid choice: '([^']*)' \(choose from (.*)\)")
 
 def closest(word: str, options: Iterable[str]) -> str | None:
     """The option `word` was most likely meant to be, if any is close."""
+    import difflib  # only for a mistyped word: not imported by every start-up
+
     found = difflib.get_close_matches(word, list(options), n=1, cutoff=0.6)
     return found[0] if found else None
 
 
-class HelpFormatter(argparse.RawDescriptionHelpFormatter):
-    """Keeps the examples' layout (argparse would refill them as prose)."""
+class Formatter(argparse.HelpFormatter):
+    """argparse's layout, with the terminal's width read here: argparse
+    builds a formatter for every argument it adds, and its own default
+    imports shutil (with bz2, lzma and zlib) for the width, 3 % of the
+    instructions of `validate`'s start-up."""
+
+    def __init__(
+        self,
+        prog: str,
+        indent_increment: int = 2,
+        max_help_position: int = 24,
+        width: int | None = None,
+    ) -> None:
+        # argparse's default is the terminal's width less 2
+        super().__init__(prog, indent_increment, max_help_position, width or terminal_columns() - 2)
+
+
+class HelpFormatter(argparse.RawDescriptionHelpFormatter, Formatter):
+    """A command's layout: keeps the examples' lines (argparse would refill
+    them as prose)."""
+
+
+def terminal_columns() -> int:
+    """The terminal's width as `shutil.get_terminal_size()` gives it: $COLUMNS,
+    else the width of the terminal on stdout, else 80."""
+    try:
+        columns = int(os.environ.get("COLUMNS", "0"))
+    except ValueError:
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
+        except (AttributeError, ValueError, OSError):
+            columns = 0
+    return columns if columns > 0 else 80
 
 
 class Parser(argparse.ArgumentParser):
@@ -64,11 +99,11 @@ def examples_text(examples: Sequence[Example]) -> str:
 
 
 def attach(parser: argparse.ArgumentParser, examples: Sequence[Example]) -> None:
-    """Give a command's parser the shared behaviour: examples, layout,
-    `--no-color` after the command name too."""
+    """Give a command's parser the shared behaviour: examples, `--no-color`
+    after the command name too (its layout, `HelpFormatter`, it gets where it
+    is made: `batchspec.cli._surface.add_command`)."""
     if examples:
         parser.epilog = examples_text(examples)
-    parser.formatter_class = HelpFormatter
     add_no_color(parser, sub=True)
 
 

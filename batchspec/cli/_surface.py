@@ -19,7 +19,7 @@ import argparse
 from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
-from batchspec.cli._parser import Example
+from batchspec.cli._parser import Example, Formatter, HelpFormatter
 
 
 class Arg(NamedTuple):
@@ -168,15 +168,21 @@ def target_args(what: str) -> tuple[Arg, ...]:
     )
 
 
-def add_command(sub: Any, command: Command) -> argparse.ArgumentParser:
-    """Add `command`'s parser (and its actions') to the sub-parsers `sub`."""
+def add_command(
+    sub: Any, command: Command, layout: type[Formatter] = HelpFormatter
+) -> argparse.ArgumentParser:
+    """Add `command`'s parser (and its actions', whose descriptions argparse
+    refills) to the sub-parsers `sub`."""
     parser: argparse.ArgumentParser = sub.add_parser(
-        command.name, help=command.help, description=command.description
+        command.name,
+        help=command.help,
+        description=command.description,
+        formatter_class=layout,  # before its arguments: argparse formats each as added
     )
     for one in command.args:
         one.add_to(parser)
     if command.actions:
         actions = parser.add_subparsers(dest="action", metavar="ACTION")
         for action in command.actions:
-            add_command(actions, action)
+            add_command(actions, action, Formatter)
     return parser

@@ -17,7 +17,6 @@ with a rule error of its own, and so is every job of a refused model.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable, Iterator
 from typing import NamedTuple, Protocol
 
@@ -131,6 +130,8 @@ def _dangling(name: str, models: dict[str, Declared]) -> tuple[str, str | None]:
             f"model {name!r} ({model.file}, document {model.document + 1}) has errors",
             "fix the Model document first",
         )
+    import difflib  # only for an unknown model: not at start-up
+
     guess = difflib.get_close_matches(name, list(models), n=1)
     if guess:
         return f"no Model document is named {name!r}", f"did you mean `{guess[0]}`?"

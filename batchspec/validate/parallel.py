@@ -39,12 +39,16 @@ def usable_cores() -> int:
 def check_files(files: Sequence[str], *, workers: int | None = None) -> Iterator[FileReport]:
     """Reports for `files`, in order, keeping only diagnostics and names."""
     count = workers or min(usable_cores(), -(-len(files) // CHUNK))
-    if count < 2 or (workers is None and len(files) < MIN_FILES):
+    if count < 2 or len(files) < 2 or (workers is None and len(files) < MIN_FILES):
         for file in files:
             yield check_file(file, keep_specs=False)
         return
     from concurrent.futures import ProcessPoolExecutor  # only for large trees: slow to import
 
+    # The first file here, before the workers fork: they inherit what it
+    # compiled (views, patterns, rule tables) instead of each compiling it.
+    yield check_file(files[0], keep_specs=False)
+    files = files[1:]
     # Objects alive now (modules, compiled schemas and views) go to the
     # collector's permanent generation while workers fork, so a worker's
     # full collection does not touch, and so copy, every inherited page.

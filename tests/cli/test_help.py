@@ -3,6 +3,7 @@ ones run in an init project), mistakes get a did-you-mean, `--version`."""
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
 from pathlib import Path
@@ -90,3 +91,20 @@ def test_no_color_before_or_after_the_command() -> None:
     assert build_parser().parse_args(["--no-color", "status"]).no_color is True
     assert build_parser().parse_args(["status", "--no-color"]).no_color is True
     assert build_parser().parse_args(["status"]).no_color is False
+
+
+@pytest.mark.parametrize(("columns", "width"), [("60", 60), ("0", 80), ("wide", 80)])
+def test_help_fits_the_terminal_width(columns: str, width: int, monkeypatch, capsys) -> None:
+    """$COLUMNS sets the width, as argparse's own default would (stdout here is
+    no terminal, so anything else means 80): the width is read without shutil."""
+    monkeypatch.setenv("COLUMNS", columns)
+    monkeypatch.setattr(os, "get_terminal_size", no_terminal)
+    assert main(["plan", "--help"]) == 0
+    options = capsys.readouterr().out.split("\noptions:\n")[1].split("\nexamples:\n")[0]
+    lines = options.splitlines()
+    assert max(map(len, lines)) <= width - 2
+    assert max(map(len, lines)) > width - 20  # the help text is refilled to it
+
+
+def no_terminal(fd: int = 1) -> os.terminal_size:
+    raise OSError(25, "Inappropriate ioctl for device")

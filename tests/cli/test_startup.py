@@ -85,6 +85,8 @@ NOT_FOR_ONE_VALID_SPEC = (
     "dataclasses",
     "inspect",
     "copy",  # pruning a broken document only
+    "difflib",  # a did-you-mean for a mistake only
+    "shutil",  # argparse imports it for the terminal width (cli._parser.Formatter reads it)
     "sqlite3",
     "batchspec.state",
     "batchspec.compile",

@@ -56,3 +56,11 @@ def test_memory_does_not_grow_with_the_tree(tmp_path: Path) -> None:
             (root / f"s{n:05d}.yaml").write_text(dump(document("vertex", name=f"job_{n}")))
     peak(small)  # warm caches
     assert peak(large) < 1.5 * peak(small) + 1_000_000
+
+
+def test_workers_asked_for_a_tree_of_one_file_or_none(tmp_path: Path) -> None:
+    root = tree(tmp_path / "one", 0)
+    (root / "broken.yaml").unlink()
+    assert validate_paths([str(root)], keep_specs=False, workers=2).files == 0
+    (root / "a.yaml").write_text(dump(document("vertex", name="a")))
+    assert validate_paths([str(root)], keep_specs=False, workers=2).valid == 1

@@ -3,7 +3,6 @@ key and display name, each by the rules of the service that receives it."""
 
 from __future__ import annotations
 
-import difflib
 import functools
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
@@ -132,6 +131,8 @@ def region(doc: BatchPredictionJobSpec) -> Iterator[Diagnostic]:
 def _closest(value: str, allowed: frozenset[str]) -> str | None:
     """A "did you mean" for a region (difflib costs more than the rest of a
     spec's rules, and a tree repeats its few mistakes)."""
+    import difflib  # only for a wrong region: not at start-up
+
     guess = difflib.get_close_matches(value, sorted(allowed), n=1)
     return f"did you mean `{guess[0]}`?" if guess else None
 

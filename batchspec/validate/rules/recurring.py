@@ -9,7 +9,6 @@ These are batchspec's own rules (no service schedules batch prediction).
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -123,6 +122,8 @@ def run_variables(doc: BatchPredictionJobSpec) -> Iterator[Diagnostic]:
         names = [name for name, _ in references(text)]
         for name in names:
             if name not in VARIABLES:
+                import difflib  # only for an unknown variable: not at start-up
+
                 guess = difflib.get_close_matches(name, list(VARIABLES), n=1)
                 yield _err(
                     "BS293",
