@@ -51,7 +51,11 @@ _RISKY = (
 # `\d\d\d-\d\d?-\d`, `:\d\d` or `[eE][-+]?\d*_`. Each pattern starts at the
 # `-`, `:`, `e` or `E` and looks back for the digits: the regex engine then
 # scans for one character instead of trying a match at every digit (a third
-# of the time; a test holds them equal to the one regex).
+# of the time; a test holds them equal to the one regex). An ASCII text is
+# first marked (`_DIGIT_MARKS`: every byte a class of its own among digits,
+# `:`, `-`, `e`/`E`, or nothing) and searched for the combinations as byte
+# strings; the four regexes, each trying at every `:` or `e` of the text,
+# cost half of the guard.
 _DIGITS = tuple(
     re.compile(p)
     for p in (
@@ -61,6 +65,16 @@ _DIGITS = tuple(
         r"E(?<=\dE)[-+]?\d*_",
     )
 )
+_DIGIT_CLASSES = {**dict.fromkeys(b"0123456789", 1), **dict.fromkeys(b"eE", 4), 58: 2, 45: 3}
+_DIGIT_MARKS = bytes(_DIGIT_CLASSES.get(b, 0) for b in range(256))
+_TIME = b"\1\2\1\1"  # \d:\d\d
+_DATES = (b"\1\1\1\1\3\1\1\3\1", b"\1\1\1\1\3\1\3\1")  # \d{4}-\d\d?-\d
+_EXPONENT = b"\1\4"  # \d[eE]: then the regexes say whether `[-+]?\d*_` follows
+# For `_risky` and `.nan`/`.inf`: `0`, the radix letters (`X`, `O`, `B`),
+# line breaks, dots and the letters of nan and inf (case-blind) marked, all
+# else blanked, so each combination is one byte string.
+_RISK_CLASSES = dict(zip(b"0XOB\n.nNaAiIfF", b"0XXX\n.nnaaiiff", strict=True))
+_RISK_MARKS = bytes(_RISK_CLASSES.get(b, 0) for b in range(256))
 # Whole-line comments, at the start and after each line break (`^` in
 # multi-line mode would be tried at every character).
 _FIRST_COMMENT = lazy(r" *#.*")
@@ -101,26 +115,59 @@ def load_all(text: str) -> list[Any] | None:
 
 
 def _needs_reference(text: str) -> bool:
-    if _rare(text) or any(p.search(text) is not None for p in _DIGITS):
+    if _rare(text) or _digits(text):
         return True  # (yaml-rs reads even a quoted date or time as one)
-    if _risky(_QUOTED.sub('""', text) if '"' in text or "'" in text else text):
+    plain = _QUOTED.sub('""', text) if '"' in text or "'" in text else text
+    marks = _marks(plain)
+    if _risky(plain, marks):
         return True
-    lowered = text.lower()
-    return ".nan" in lowered or ".inf" in lowered or text.startswith(("...", "*", "_"))
+    if plain is not text:
+        marks = _marks(text)
+    return b".nan" in marks or b".inf" in marks or text.startswith(("...", "*", "_"))
+
+
+def _digits(text: str) -> bool:
+    """Whether a digit starts a timestamp, a time or an exponent with `_`
+    (`_DIGITS`); by marks for an ASCII text (`\\d` is any Unicode digit)."""
+    if not text.isascii():
+        return any(p.search(text) is not None for p in _DIGITS)
+    marks = text.encode("ascii").translate(_DIGIT_MARKS)
+    if _TIME in marks or _DATES[0] in marks or _DATES[1] in marks:
+        return True
+    return _EXPONENT in marks and (
+        _DIGITS[2].search(text) is not None or _DIGITS[3].search(text) is not None
+    )
+
+
+def _marks(text: str) -> bytes:
+    # UTF-8 bytes of other characters are all above 0x7f: blanked
+    return text.encode("utf-8", "surrogatepass").translate(_RISK_MARKS)
 
 
 def _rare(text: str) -> bool:
     """Whether `text` holds a character of `_RARE` (one C-speed `in` each
-    beats a character-class regex), or a rare line break or BOM."""
-    if any(c in text for c in _RARE):
+    beats a character-class regex, and written out they cost half of a
+    generator over `_RARE`), or a rare line break or BOM."""
+    if (
+        "!" in text
+        or "&" in text
+        or "?" in text
+        or "=" in text
+        or "<" in text
+        or "%" in text
+        or "\t" in text
+        or "\\" in text
+        or "+" in text
+    ):
         return True
     return not text.isascii() and _RARE_WIDE.search(text) is not None
 
 
-def _risky(text: str) -> bool:
+def _risky(text: str, marks: bytes | None = None) -> bool:
     """Whether `text` holds any of `_RISKY`, found by looking behind each `_`
     and `*` (a spec has a few) instead of scanning the text once per
-    combination (a test holds the two equal)."""
+    combination (a test holds the two equal); the rest in `marks`, the
+    text's `_marks` (two bytes and four: few bytes of a spec are marked)."""
     i = text.find("_", 1)
     while i > 0:
         if text[i - 1] in " \n[{,.-" or text[i - 2 : i] in ("0x", "0o", "0b"):
@@ -131,7 +178,9 @@ def _risky(text: str) -> bool:
         if text[i - 1] in " \n[{,":
             return True
         i = text.find("*", i + 1)
-    if "0X" in text or "0O" in text or "0B" in text or "\n..." in text:
+    if marks is None:
+        marks = _marks(text)
+    if b"0X" in marks or b"\n..." in marks:
         return True
     return ("]" in text or "}" in text) and any(s in text for s in ("]:", "}:", "] :", "} :"))
 

@@ -57,7 +57,8 @@ def too_deep(text: str) -> bool:
 def _depth_bound(text: str) -> int:
     """An upper bound of the nesting depth, or MAX_DEPTH + 1 when it may be
     deeper (then the exact check runs)."""
-    flow = text.count("[") + text.count("{")
+    # (`in` is a memchr; `count` looks at every character: most specs have no flow)
+    flow = text.count("[") + text.count("{") if "[" in text or "{" in text else 0
     allowed = (MAX_DEPTH - 2 - flow) // 2  # block prefix length the bound allows
     if allowed < 0:
         return MAX_DEPTH + 1
@@ -119,7 +120,7 @@ def has_escapes(text: str) -> bool:
     """Only a `\\u`/`\\U` escape in a double-quoted scalar can put a lone
     surrogate into a value (the file itself is strict UTF-8), so values are
     walked only when the text has one."""
-    return _ESCAPE.search(text) is not None
+    return "\\" in text and _ESCAPE.search(text) is not None
 
 
 def surrogates(value: Any, path: tuple[str | int, ...] = ()) -> Iterator[tuple[str | int, ...]]:

@@ -17,7 +17,7 @@ import warnings
 from typing import Any
 
 from batchspec.diagnostics import DocPath
-from batchspec.load.blockpos import block_position, simple_lines
+from batchspec.load.blockpos import block_position, first_key_position, plain_block
 
 Position = tuple[int, int]
 
@@ -29,7 +29,7 @@ class PositionIndex:
         self._text = text
         self._docs: list[Any] | None = None
         self._lines: list[str] | None = None  # when the text is plain block style
-        self._looked = False
+        self._plain: bool | None = None  # whether it is, once looked at
 
     def _documents(self) -> list[Any]:
         if self._docs is None:
@@ -41,10 +41,14 @@ class PositionIndex:
         deepest ancestor that exists when the path is missing (for a missing key,
         the mapping that should hold it)."""
         if document == 0 and self._docs is None:
-            if not self._looked:
-                self._lines, self._looked = simple_lines(self._text), True
-            if self._lines is not None:
-                found = block_position(self._lines, path, key=key)
+            if self._plain is None:
+                self._plain = plain_block(self._text)
+            if self._plain:
+                found = first_key_position(self._text, path, key=key)
+                if found is None:
+                    if self._lines is None:
+                        self._lines = self._text.split("\n")
+                    found = block_position(self._lines, path, key=key, text=self._text)
                 if found is not None:
                     return found
         return self.composed(document, path, key=key)

@@ -30,26 +30,32 @@ and pydantic refuses.
 from __future__ import annotations
 
 import json
-import math
 import re
 from collections.abc import Callable, Mapping
-from enum import StrEnum
 from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
 from batchspec.model import enums
+from batchspec.model.viewvalues import (
+    Convert,
+    UnsureError,
+    _array,
+    _bounded,
+    _exactly,
+    _mapping,
+    _members,
+    _number,
+    _same,
+    _text,
+    _whole,
+)
 
 STRUCTURE_SCHEMA = Path(__file__).resolve().parent.parent / "data" / "structure.v1.schema.json"
 DURATION_MARK = "x-batchspec-duration"  # a duration's bound, which JSON Schema cannot say
 
-Convert = Callable[[Any], Any]
 _SNAKE = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 _NULL = {"type": "null"}
-
-
-class UnsureError(ValueError):
-    """pydantic might read this value differently from a view: ask pydantic."""
 
 
 class View:
@@ -65,7 +71,7 @@ class View:
     @property
     def model_fields_set(self) -> frozenset[str]:
         """The attributes whose keys the document wrote."""
-        return frozenset(self._attrs[key] for key in self._data)
+        return frozenset(map(self._attrs.__getitem__, self._data))
 
     def model_dump(self, *, exclude_none: bool = False) -> dict[str, Any]:
         """The view's fields by their keys, nested views as mappings."""
@@ -115,6 +121,7 @@ class _Views:
         self.behaviours = behaviours
         self.compiled: dict[str, Convert] = {}
         self.classes: dict[str, type[View]] = {}
+        self.compiling: set[str] = set()
 
     def convert(self, name: str) -> Convert:
         """The converter of `$defs[name]`, compiled when first called: a
@@ -137,9 +144,22 @@ class _Views:
         found = self.compiled.get(name)
         if found is None:
             node = self.defs[name]
-            found = _members(getattr(enums, name)) if "enum" in node else self._model(name, node)
+            self.compiling.add(name)
+            try:
+                is_enum = "enum" in node
+                found = _members(getattr(enums, name)) if is_enum else self._model(name, node)
+            finally:
+                self.compiling.discard(name)
             self.compiled[name] = found
         return found
+
+    def _ref(self, name: str) -> Convert:
+        """The converter of a model a compiled model refers to: compiled with
+        it (a document that holds the one holds the other, but for a few
+        optional blocks), so no call of `convert`'s stand-in stands between
+        a value and its converter; the stand-in only where the model is
+        being compiled (a model refers to itself) or picked by a tag."""
+        return self.convert(name) if name in self.compiling else self._compile(name)
 
     def _model(self, name: str, node: dict[str, Any]) -> Convert:
         """A model's builder: the defaults pydantic would fill in first (one
@@ -201,14 +221,24 @@ class _Views:
 
         return duration
 
-    def _node(self, node: dict[str, Any]) -> Convert:
+    def _node(self, node: dict[str, Any], *, nullable: bool = False) -> Convert:
         """A checking converter for one schema node: the value as pydantic
-        holds it, or `UnsureError` wherever it does not surely satisfy the node."""
+        holds it, or `UnsureError` wherever it does not surely satisfy the
+        node (None passes when `nullable`: text and numbers check it in the
+        same call, the most common fields)."""
+        if nullable and node.get("type") in _ONE_CALL and "$ref" not in node:
+            self._node(node)  # what it checks, or why it cannot
+            if node["type"] == "string":
+                return _text(node, nullable=True)
+            return _bounded(_whole if node["type"] == "integer" else _number, node, nullable=True)
+        if nullable:
+            inner = self._node(node)
+            return lambda value: None if value is None else inner(value)
         unknown = set(node) - _READ
         if unknown:  # a schema change views would not check: fail the tests, not a user
             raise ValueError(f"views do not check {sorted(unknown)}")
         if "$ref" in node:
-            return self.convert(node["$ref"].rsplit("/", 1)[-1])
+            return self._ref(node["$ref"].rsplit("/", 1)[-1])
         if "anyOf" in node:
             return self._nullable(node["anyOf"])
         if "oneOf" in node:
@@ -233,10 +263,7 @@ class _Views:
         kept = [o for o in options if o != _NULL]
         if len(kept) != 1:
             raise ValueError(f"a union views cannot read: {options}")
-        inner = self._node(kept[0])
-        if len(kept) == len(options):
-            return inner
-        return lambda value: None if value is None else inner(value)
+        return self._node(kept[0], nullable=len(kept) != len(options))
 
     def _tagged(self, node: dict[str, Any]) -> Convert:
         tag = node["discriminator"]["propertyName"]
@@ -268,25 +295,12 @@ class _Views:
                 return (lambda: deepcopy(default)), False
             return (lambda: default), True
         if "$ref" in prop:
-            empty = self.convert(prop["$ref"].rsplit("/", 1)[-1])
+            empty = self._ref(prop["$ref"].rsplit("/", 1)[-1])
             return (lambda: empty({})), False
         made = {"array": list, "object": dict}.get(prop.get("type", ""))
         if made is None:
             raise ValueError(f"no default for an optional property: {prop}")
         return made, False
-
-
-def _members(members: type[StrEnum]) -> Convert:
-    """An enum's member by value (a dict lookup: calling the enum costs more)."""
-    by_value = {member.value: member for member in members}
-
-    def member(value: Any) -> Any:
-        found = by_value.get(value) if type(value) is str else None
-        if found is None:
-            raise UnsureError(f"not a {members.__name__}")
-        return found
-
-    return member
 
 
 def _is_enum(prop: dict[str, Any], defs: dict[str, Any]) -> bool:
@@ -296,6 +310,8 @@ def _is_enum(prop: dict[str, Any], defs: dict[str, Any]) -> bool:
             return True
     return False
 
+
+_ONE_CALL = ("string", "integer", "number")  # nullable ones checked in one call
 
 # The keywords of the structure schema views check (`_node` refuses others).
 _READ = {
@@ -307,85 +323,6 @@ _READ = {
 
 def _unknown(key: str) -> tuple[str, Convert | None]:
     raise UnsureError(f"unknown key {key!r}")
-
-
-def _same(value: Any) -> Any:
-    return value
-
-
-def _exactly(kind: type) -> Convert:
-    def check(value: Any) -> Any:
-        if type(value) is not kind:
-            raise UnsureError(f"not {kind.__name__}")
-        return value
-
-    return check
-
-
-def _text(node: dict[str, Any]) -> Convert:
-    """Strict text: a str (pydantic's StrictStr), of the constant, one of the
-    values, or matching the pattern (a line break never: `$` differs)."""
-    allowed = {node["const"]} if "const" in node else set(node.get("enum", ()))
-    pattern = re.compile(node["pattern"]) if "pattern" in node else None
-
-    def check(value: Any) -> Any:
-        if type(value) is not str or (allowed and value not in allowed):
-            raise UnsureError("not text pydantic surely takes")
-        if pattern is not None and ("\n" in value or not pattern.search(value)):
-            raise UnsureError("text off its pattern")
-        return value
-
-    return check
-
-
-def _bounded(convert: Convert, node: dict[str, Any]) -> Convert:
-    low, high = node.get("minimum"), node.get("maximum")
-    above = node.get("exclusiveMinimum")
-
-    def check(value: Any) -> Any:
-        number = convert(value)
-        if (
-            (low is not None and number < low)
-            or (high is not None and number > high)
-            or (above is not None and number <= above)
-        ):
-            raise UnsureError("a number out of its range")
-        return number
-
-    return check
-
-
-def _array(item: Convert, shortest: int) -> Convert:
-    def check(value: Any) -> Any:
-        if type(value) is not list or len(value) < shortest:
-            raise UnsureError("not a list pydantic surely takes")
-        return [item(x) for x in value]
-
-    return check
-
-
-def _mapping(each: Convert) -> Convert:
-    def check(value: Any) -> Any:
-        if type(value) is not dict or not all(type(k) is str for k in value):
-            raise UnsureError("not a mapping of text keys")
-        return {k: each(x) for k, x in value.items()}
-
-    return check
-
-
-def _whole(value: Any) -> Any:
-    if type(value) is int:
-        return value
-    raise UnsureError("a whole number pydantic may refuse")  # 3.0: an integer to JSON Schema
-
-
-def _number(value: Any) -> Any:
-    kind = type(value)
-    if kind is float and math.isfinite(value):
-        return value
-    if kind is int:
-        return float(value)  # pydantic reads a whole number into a float field as a float
-    raise UnsureError("a number pydantic may refuse")
 
 
 @lru_cache(maxsize=1024)

@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from batchspec.load.blockpos import block_position, simple_lines
+from batchspec.load.blockpos import block_position, first_key_position, simple_lines
 from batchspec.load.positions import PositionIndex
 from batchspec.testing.specs import spec_doc
 from tests.conftest import SPECS
@@ -78,7 +78,7 @@ def _texts() -> Iterator[str]:
 
 
 def test_block_positions_agree_with_the_composer() -> None:
-    answered = 0
+    answered = firsts = 0
     for text in _texts():
         try:
             docs = list(yaml.safe_load_all(text))
@@ -90,11 +90,17 @@ def test_block_positions_agree_with_the_composer() -> None:
         index = PositionIndex(text)
         for path in _paths(docs[0]):
             for key in (False, True):
-                fast = block_position(lines, path, key=key)
-                if fast is not None:
-                    answered += 1
-                    assert fast == index.composed(0, path, key=key), (text, path, key)
-    assert answered > 2000  # the line reader answers for most of these texts
+                for given in (None, text):  # top-level keys by search, or line by line
+                    fast = block_position(lines, path, key=key, text=given)
+                    if fast is not None:
+                        answered += 1
+                        assert fast == index.composed(0, path, key=key), (text, path, key)
+                first = first_key_position(text, path, key=key)  # two lines of the text
+                if first is not None:
+                    firsts += 1
+                    assert first == index.composed(0, path, key=key), (text, path, key)
+    assert answered > 4000
+    assert firsts > 200  # the line reader answers for most of these texts
 
 
 def test_texts_out_of_plain_block_style_go_to_the_composer() -> None:
@@ -121,3 +127,15 @@ def test_sequences_and_empty_values_are_left_to_the_composer() -> None:
     assert block_position(lines, ("c",)) == (4, 4)
     assert block_position(lines, ("c",), key=True) == (4, 1)
     assert block_position(lines, ("zz",)) == (1, 1)
+
+
+def test_top_level_keys_found_by_search_where_a_line_starts_with_them() -> None:
+    text = "# a: 1\nab: 1\na:\n  b: 2\nspec:x\n"
+    lines = text.split("\n")
+    assert block_position(lines, ("a", "b"), text=text) == (4, 6)
+    assert block_position(lines, ("a",), key=True, text=text) == (3, 1)
+    assert block_position(lines, ("spec",), text=text) is None  # no key: read line by line
+    assert first_key_position(text, ("a", "b")) == (4, 6)
+    assert first_key_position(text, ("a", "b"), key=True) == (4, 3)
+    assert first_key_position(text, ("a", "c")) is None  # not the first key: the lines say
+    assert first_key_position("a:\n  b:\n    c: 1\n", ("a", "b")) is None

@@ -27,9 +27,20 @@ def digits(text: str) -> bool:
 
 
 def test_digit_scans_equal_the_one_regex() -> None:
-    for alphabet in ("0123456789-:eE_+ a", "12-:eE_+", "1\u0661-:_eE"):
+    for alphabet in ("0123456789-:eE_+ a", "12-:eE_+", "1\u0661-:_eE", "12-:eE_"):
         for text in texts(alphabet):
-            assert digits(text) == (DIGITS.search(text) is not None), repr(text)
+            plain = DIGITS.search(text) is not None
+            assert digits(text) == plain, repr(text)
+            assert fastyaml._digits(text) == plain, repr(text)
+
+
+def test_nan_and_inf_marks_are_case_blind_as_lowering() -> None:
+    for text in texts(".nNaAiIfF x\u0130", longest=8):
+        lowered = text.lower()
+        marks = fastyaml._marks(text)
+        assert (b".nan" in marks or b".inf" in marks) == (".nan" in lowered or ".inf" in lowered), (
+            repr(text)
+        )
 
 
 def test_each_digit_combination_is_found() -> None:

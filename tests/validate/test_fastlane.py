@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import math
 from typing import Any
 
 import pytest
@@ -53,7 +54,8 @@ def same(seen: Any, typed: Any, where: str = "") -> None:
         for key in typed:
             same(seen[key], typed[key], f"{where}[{key!r}]")
     else:
-        assert type(seen) is type(typed) and seen == typed, f"{where}: {seen!r} != {typed!r}"
+        alike = seen == typed or (type(typed) is float and math.isnan(typed) and math.isnan(seen))
+        assert type(seen) is type(typed) and alike, f"{where}: {seen!r} != {typed!r}"
 
 
 def agree(data: dict[str, Any]) -> Any:

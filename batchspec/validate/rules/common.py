@@ -155,7 +155,12 @@ def job_name(doc: BatchPredictionJobSpec) -> Iterator[Diagnostic]:
 def input_location(doc: BatchPredictionJobSpec) -> Iterator[Diagnostic]:
     """Exactly one of paths / bigquery / requests / fileName, agreeing with the format."""
     inp, base = doc.spec.input, ("spec", "input")
-    given = [k for k, v in _input_locations(doc).items() if v is not None]
+    # most specs: files or a table, and nothing else (no table of locations to build)
+    plain = inp.requests is None and inp.file_name is None and not gemini_api(doc)
+    if plain and (inp.paths is None) != (inp.bigquery is None):
+        given = ["paths" if inp.bigquery is None else "bigquery"]
+    else:
+        given = [k for k, v in _input_locations(doc).items() if v is not None]
     if len(given) != 1:
         hint = "`paths` for files, `bigquery: bq://project.dataset.table` for a table"
         if gemini_api(doc):
@@ -216,6 +221,8 @@ def model_choice(doc: BatchPredictionJobSpec) -> Iterator[Diagnostic]:
     model, target, base = doc.spec.model, doc.spec.target, ("spec", "model")
     ways = model.ways()
     allowed = targets.MODEL_WAYS[target]
+    if len(ways) == 1 and ways[0] in allowed and (model.version is None or model.name is not None):
+        return  # one way, the target's, and no version without a name: most specs
     accepts = _accepts(target)
     if len(ways) != 1:
         found = ", ".join(f"`{w}`" for w in ways) or "none"
@@ -275,12 +282,18 @@ def reserved_labels(doc: BatchPredictionJobSpec) -> Iterator[Diagnostic]:
 def policy(doc: BatchPredictionJobSpec) -> Iterator[Diagnostic]:
     """Deadlines must parse."""
     deadline = doc.spec.policy.deadline
-    if deadline is not None and not _DURATION.match(deadline):
+    if deadline is not None and not _is_duration(deadline):
         yield DEADLINE.error(
             f"deadline {deadline!r} is not a duration",
             ("spec", "policy", "deadline"),
             hint="write a duration such as 90m, 6h or 1h30m (units s, m, h, d)",
         )
+
+
+@functools.lru_cache(maxsize=1024)
+def _is_duration(text: str) -> bool:
+    """Whether `text` is a duration (remembered: a tree writes few deadlines)."""
+    return _DURATION.match(text) is not None
 
 
 def json_values(doc: BatchPredictionJobSpec) -> Iterator[Diagnostic]:

@@ -88,36 +88,56 @@ def _flag(value: bool) -> Any:
     return True if value else None
 
 
+_PLAIN_PATHS: dict[object, str] = {}  # getter -> attribute path, of a setting read as it is
+_FLAG_PATHS: dict[object, str] = {}  # of a flag (written when true)
+
+
+def _plain(path: str) -> Callable[[BatchPredictionJobSpec], Any]:
+    getter = attrgetter(path)
+    _PLAIN_PATHS[getter] = path
+    return getter
+
+
+def _flagged(path: str) -> Callable[[BatchPredictionJobSpec], Any]:
+    getter = attrgetter(path)
+
+    def flag(doc: BatchPredictionJobSpec) -> Any:
+        return _flag(getter(doc))
+
+    _FLAG_PATHS[flag] = path
+    return flag
+
+
 # label -> (document path, the setting's value when written, else None). A
 # table built once: a target drops a few of these, and reading only those
 # costs a fraction of building all of them for every spec (a plain value is
 # read by an `attrgetter`, in C, rather than a lambda).
 _SETTINGS: dict[str, tuple[DocPath, Callable[[BatchPredictionJobSpec], Any]]] = {
-    "keyField": ((*_IN, "keyField"), attrgetter("spec.input.key_field")),
-    "includedFields": ((*_IN, "includedFields"), attrgetter("spec.input.included_fields")),
-    "excludedFields": ((*_IN, "excludedFields"), attrgetter("spec.input.excluded_fields")),
-    "instanceType": ((*_IN, "instanceType"), attrgetter("spec.input.instance_type")),
+    "keyField": ((*_IN, "keyField"), _plain("spec.input.key_field")),
+    "includedFields": ((*_IN, "includedFields"), _plain("spec.input.included_fields")),
+    "excludedFields": ((*_IN, "excludedFields"), _plain("spec.input.excluded_fields")),
+    "instanceType": ((*_IN, "instanceType"), _plain("spec.input.instance_type")),
     "tfRecordDecode: example": (
         (*_IN, "tfRecordDecode"),
         lambda d: "example" if d.spec.input.tf_record_decode == "example" else None,
     ),
-    "requests": ((*_IN, "requests"), attrgetter("spec.input.requests")),
-    "fileName": ((*_IN, "fileName"), attrgetter("spec.input.file_name")),
-    "serviceAccount": (("spec", "serviceAccount"), attrgetter("spec.service_account")),
-    "encryptionKeyName": (("spec", "encryptionKeyName"), attrgetter("spec.encryption_key_name")),
+    "requests": ((*_IN, "requests"), _plain("spec.input.requests")),
+    "fileName": ((*_IN, "fileName"), _plain("spec.input.file_name")),
+    "serviceAccount": (("spec", "serviceAccount"), _plain("spec.service_account")),
+    "encryptionKeyName": (("spec", "encryptionKeyName"), _plain("spec.encryption_key_name")),
     "generateExplanation": (
         ("spec", "generateExplanation"),
-        lambda d: _flag(d.spec.generate_explanation),
+        _flagged("spec.generate_explanation"),
     ),
-    "explanationSpec": (("spec", "explanationSpec"), attrgetter("spec.explanation_spec")),
+    "explanationSpec": (("spec", "explanationSpec"), _plain("spec.explanation_spec")),
     "disableContainerLogging": (
         ("spec", "disableContainerLogging"),
-        lambda d: _flag(d.spec.disable_container_logging),
+        _flagged("spec.disable_container_logging"),
     ),
-    "modelParameters": (("spec", "modelParameters"), attrgetter("spec.model_parameters")),
-    "displayName": (("metadata", "displayName"), attrgetter("metadata.display_name")),
-    "replicaCount": ((*_RES, "replicaCount"), attrgetter("spec.resources.replica_count")),
-    "maxReplicaCount": ((*_RES, "maxReplicaCount"), attrgetter("spec.resources.max_replica_count")),
+    "modelParameters": (("spec", "modelParameters"), _plain("spec.model_parameters")),
+    "displayName": (("metadata", "displayName"), _plain("metadata.display_name")),
+    "replicaCount": ((*_RES, "replicaCount"), _plain("spec.resources.replica_count")),
+    "maxReplicaCount": ((*_RES, "maxReplicaCount"), _plain("spec.resources.max_replica_count")),
     "maxWorkerCount": (
         (*_RES, "maxWorkerCount"),
         lambda d: _explicit(d.spec.resources, "max_worker_count"),
@@ -126,11 +146,11 @@ _SETTINGS: dict[str, tuple[DocPath, Callable[[BatchPredictionJobSpec], Any]]] = 
         (*_RES, "batchSize"),
         lambda d: _explicit(d.spec.resources, "batch_size"),
     ),
-    "overwrite": (("spec", "output", "overwrite"), lambda d: _flag(d.spec.output.overwrite)),
-    "ray": (("spec", "ray"), attrgetter("spec.ray")),
-    "genai": (("spec", "genai"), attrgetter("spec.genai")),
-    "project": (("spec", "project"), attrgetter("spec.project")),
-    "region": (("spec", "region"), attrgetter("spec.region")),
+    "overwrite": (("spec", "output", "overwrite"), _flagged("spec.output.overwrite")),
+    "ray": (("spec", "ray"), _plain("spec.ray")),
+    "genai": (("spec", "genai"), _plain("spec.genai")),
+    "project": (("spec", "project"), _plain("spec.project")),
+    "region": (("spec", "region"), _plain("spec.region")),
 }
 
 
@@ -199,10 +219,49 @@ _WHY: dict[tuple[str | None, str], str] = {
 }
 
 
+Reader = Callable[["BatchPredictionJobSpec"], tuple[Any, ...]]
+_QUIET: dict[str, tuple[Reader, Reader, tuple[str, ...]]] = {}
+
+
+def _reader(paths: list[str]) -> Reader:
+    """The values at `paths`, as a tuple, in one C call."""
+    if len(paths) > 1:
+        return attrgetter(*paths)
+    get = attrgetter(*paths) if paths else None
+    return lambda doc: (get(doc),) if get is not None else ()
+
+
+def _quiet(doc: BatchPredictionJobSpec, service: str) -> bool:
+    """Whether `service` drops none of the settings `doc` writes: what most
+    specs answer, read in two C calls (plain settings, flags) instead of a
+    call per setting; the few others (written when set, or set to a value)
+    asked one by one."""
+    plan = _QUIET.get(service)
+    if plan is None:
+        names_ = [n for group in _DROPPED.get(service, ((), ())) for n in group]
+        getters = [_SETTINGS[n][1] for n in names_]
+        plan = _QUIET[service] = (
+            _reader([_PLAIN_PATHS[g] for g in getters if g in _PLAIN_PATHS]),
+            _reader([_FLAG_PATHS[g] for g in getters if g in _FLAG_PATHS]),
+            tuple(
+                n
+                for n, g in zip(names_, getters, strict=True)
+                if g not in _PLAIN_PATHS | _FLAG_PATHS
+            ),
+        )
+    plain, flags, others = plan
+    values = plain(doc)
+    if values.count(None) != len(values) or any(flags(doc)):
+        return False
+    return all(_SETTINGS[n][1](doc) is None for n in others)
+
+
 def unsupported_settings(doc: BatchPredictionJobSpec) -> Iterator[Diagnostic]:
     """BS301: settings the target's request has no field for."""
     target = target_of(doc)  # the service name (`.value` is a slow enum property)
     service = "gemini" if gemini_api(doc) else target
+    if _quiet(doc, service):
+        return
     cited = CARRY.get(target, CARRY["engines"])
     errors, warnings = _DROPPED.get(service, ((), ()))
     for names_, error in ((errors, True), (warnings, False)):

@@ -154,6 +154,12 @@ METADATA_KEYS = frozenset(
 def formats(doc: BatchPredictionJobSpec) -> Iterator[Diagnostic]:
     """Formats per target and direction (CSV output-only on ML Engine, ...)."""
     target = doc.spec.target
+    spec = doc.spec
+    if (
+        spec.input.format in targets.INPUT_FORMATS[target]
+        and spec.output.format in targets.OUTPUT_FORMATS[target]
+    ):
+        return  # both formats the target's: most specs
     cited = FORMAT_RULES[target]
     for direction, fmt, table in (
         ("input", doc.spec.input.format, targets.INPUT_FORMATS),

@@ -13,6 +13,7 @@ three labels of its own, so a spec may hold at most 61.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
@@ -81,14 +82,22 @@ def labels(doc: BatchPredictionJobSpec) -> Iterator[Diagnostic]:
             )
         return
     service = VERTEX if on_vertex_service(doc) else target_of(doc)
-    if service not in _LIMITS:
-        return
+    if service in _LIMITS and items:
+        yield from _service_labels(service, tuple(items.items()))
+
+
+@functools.lru_cache(maxsize=4096)
+def _service_labels(service: str, items: tuple[tuple[str, str], ...]) -> tuple[Diagnostic, ...]:
+    """What `service`'s label rules say of `items`, remembered: a tree's
+    specs carry the same few labels (diagnostics are immutable, so sharing
+    them is safe)."""
     cited, limit = _LIMITS[service]
-    yield from _count(cited, items, base)
-    for key, value in items.items():
-        if key in RESERVED_LABELS:
-            continue
-        yield from _one(cited, limit, key, value, (*base, key), vertex=service == VERTEX)
+    base = ("metadata", "labels")
+    found = list(_count(cited, dict(items), base))
+    for key, value in items:
+        if key not in RESERVED_LABELS:
+            found.extend(_one(cited, limit, key, value, (*base, key), vertex=service == VERTEX))
+    return tuple(found)
 
 
 def _count(cited: Rule, items: dict[str, str], base: tuple[str, ...]) -> Iterator[Diagnostic]:

@@ -13,6 +13,7 @@ names models `M` or `projects/P/models/M`, with its own naming rule.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -124,8 +125,10 @@ class PublisherModel(NamedTuple):
         return self.publisher == GOOGLE and self.id.startswith("gemini")
 
 
+@functools.lru_cache(maxsize=4096)
 def publisher_model(value: str) -> PublisherModel | None:
-    """The publisher model a `publisher:` value names, or None when malformed."""
+    """The publisher model a `publisher:` value names, or None when malformed
+    (remembered: three checks ask of each spec, and a tree names few models)."""
     full = _PUBLISHER.match(value)
     if full:
         return PublisherModel(full["publisher"], full["id"], full["project"], full["location"])

@@ -91,7 +91,11 @@ def object_problem(name: str) -> str | None:
     the caller knows whether a prefix may be empty)."""
     if "\r" in name or "\n" in name:
         return "object names cannot hold carriage returns or line feeds"
-    if len(name.encode("utf-8", "surrogatepass")) > OBJECT_MAX_BYTES:
+    # (a character is at most 4 bytes: most names need no encoding to know)
+    if (
+        len(name) * 4 > OBJECT_MAX_BYTES
+        and len(name.encode("utf-8", "surrogatepass")) > OBJECT_MAX_BYTES
+    ):
         return f"object names are at most {OBJECT_MAX_BYTES} bytes of UTF-8"
     if name in (".", ".."):
         return f"an object cannot be named {name!r}"
@@ -105,7 +109,7 @@ def literal_segments(name: str) -> str | None:
     (its namespace is flat), which is rarely what the writer meant."""
     if "//" in name or name.startswith("/"):
         return "`//` makes an empty segment, which Cloud Storage keeps in the object name"
-    if any(part in (".", "..") for part in name.split("/")):
+    if "." in name and any(part in (".", "..") for part in name.split("/")):
         return "`.` and `..` are kept literally in object names; nothing resolves them"
     return None
 

@@ -155,7 +155,16 @@ def gcs_problems(
     uri: str, path: DocPath, *, folder: bool, vertex_wildcards: bool = False
 ) -> Iterator[Diagnostic]:
     """Cloud Storage's naming rules for one gs:// URI (a file, or a folder)."""
-    parts = split_gcs(uri)
+    bucket, _, name = uri[len(GS) :].partition("/")
+    if (
+        name
+        and not vertex_wildcards
+        and names.bucket_problem(bucket) is None
+        and names.object_problem(name + "/" if folder and not name.endswith("/") else name) is None
+        and names.literal_segments(name) is None
+    ):
+        return  # a good bucket and object name (most URIs): no split, no branches
+    parts = GcsUri(bucket, name)
     wild_bucket = vertex_wildcards and any(c in parts.bucket for c in "*?[")
     if wild_bucket:
         yield VERTEX_WILDCARDS.warning(
@@ -247,6 +256,9 @@ def output_path(doc: BatchPredictionJobSpec) -> Iterator[Diagnostic]:
     path = doc.spec.output.path
     where: DocPath = ("spec", "output", "path")
     if path is None:
+        return
+    if "*" not in path and path.startswith(GS):  # most specs: a folder in Cloud Storage
+        yield from gcs_problems(blank_variables(path), where, folder=True)
         return
     if doc.spec.target in CLOUD_TARGETS and not path.startswith(GS):
         yield OUTPUT_SCHEME.error(
