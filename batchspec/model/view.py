@@ -40,15 +40,15 @@ from batchspec.model import enums
 from batchspec.model.viewvalues import (
     Convert,
     UnsureError,
-    _array,
-    _bounded,
-    _exactly,
-    _mapping,
-    _members,
-    _number,
-    _same,
-    _text,
-    _whole,
+    array_of,
+    bounded,
+    enum_member,
+    exactly,
+    mapping_of,
+    number_value,
+    text_value,
+    unchanged,
+    whole_number,
 )
 
 STRUCTURE_SCHEMA = Path(__file__).resolve().parent.parent / "data" / "structure.v1.schema.json"
@@ -147,7 +147,7 @@ class _Views:
             self.compiling.add(name)
             try:
                 is_enum = "enum" in node
-                found = _members(getattr(enums, name)) if is_enum else self._model(name, node)
+                found = enum_member(getattr(enums, name)) if is_enum else self._model(name, node)
             finally:
                 self.compiling.discard(name)
             self.compiled[name] = found
@@ -172,7 +172,7 @@ class _Views:
         plan: dict[str, tuple[str, Convert | None]] = {}
         for key, prop in node["properties"].items():
             attr, convert = snake(key), self._property(prop)
-            plan[key] = (attr, None if convert is _same else convert)
+            plan[key] = (attr, None if convert is unchanged else convert)
             if key not in required:
                 make, fixed = self._missing(prop, convert)
                 if fixed:
@@ -229,8 +229,10 @@ class _Views:
         if nullable and node.get("type") in _ONE_CALL and "$ref" not in node:
             self._node(node)  # what it checks, or why it cannot
             if node["type"] == "string":
-                return _text(node, nullable=True)
-            return _bounded(_whole if node["type"] == "integer" else _number, node, nullable=True)
+                return text_value(node, nullable=True)
+            return bounded(
+                whole_number if node["type"] == "integer" else number_value, node, nullable=True
+            )
         if nullable:
             inner = self._node(node)
             return lambda value: None if value is None else inner(value)
@@ -245,18 +247,18 @@ class _Views:
             return self._tagged(node)
         kind = node.get("type")
         if kind == "array":
-            return _array(self._node(node.get("items", {})), node.get("minItems", 0))
+            return array_of(self._node(node.get("items", {})), node.get("minItems", 0))
         if kind == "object":
             extra = node.get("additionalProperties")
-            return _mapping(self._node(extra) if isinstance(extra, dict) else _same)
+            return mapping_of(self._node(extra) if isinstance(extra, dict) else unchanged)
         if kind in ("integer", "number"):
-            return _bounded(_whole if kind == "integer" else _number, node)
+            return bounded(whole_number if kind == "integer" else number_value, node)
         if kind == "string":
-            return _text(node)
+            return text_value(node)
         if kind == "boolean":
-            return _exactly(bool)
+            return exactly(bool)
         if kind is None and len(set(node) - {"default"}) == 0:
-            return _same  # any value (pydantic's Any)
+            return unchanged  # any value (pydantic's Any)
         raise ValueError(f"views do not read {node}")
 
     def _nullable(self, options: list[dict[str, Any]]) -> Convert:

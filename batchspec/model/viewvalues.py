@@ -19,7 +19,7 @@ class UnsureError(ValueError):
     """pydantic might read this value differently from a view: ask pydantic."""
 
 
-def _members(members: type[StrEnum]) -> Convert:
+def enum_member(members: type[StrEnum]) -> Convert:
     """An enum's member by value (a dict lookup: calling the enum costs more)."""
     by_value = {member.value: member for member in members}
 
@@ -32,11 +32,11 @@ def _members(members: type[StrEnum]) -> Convert:
     return member
 
 
-def _same(value: Any) -> Any:
+def unchanged(value: Any) -> Any:
     return value
 
 
-def _exactly(kind: type) -> Convert:
+def exactly(kind: type) -> Convert:
     def check(value: Any) -> Any:
         if type(value) is not kind:
             raise UnsureError(f"not {kind.__name__}")
@@ -45,7 +45,7 @@ def _exactly(kind: type) -> Convert:
     return check
 
 
-def _text(node: dict[str, Any], *, nullable: bool = False) -> Convert:
+def text_value(node: dict[str, Any], *, nullable: bool = False) -> Convert:
     """Strict text: a str (pydantic's StrictStr), of the constant, one of the
     values, or matching the pattern (a line break never: `$` differs); or
     None when `nullable`."""
@@ -78,10 +78,10 @@ def _nullable_text(value: Any) -> Any:
     return value
 
 
-def _bounded(convert: Convert, node: dict[str, Any], *, nullable: bool = False) -> Convert:
+def bounded(convert: Convert, node: dict[str, Any], *, nullable: bool = False) -> Convert:
     low, high = node.get("minimum"), node.get("maximum")
     above = node.get("exclusiveMinimum")
-    if convert is _whole and low is not None and high is not None and above is None:
+    if convert is whole_number and low is not None and high is not None and above is None:
         return _whole_within(low, high, nullable=nullable)
 
     def check(value: Any) -> Any:
@@ -100,7 +100,7 @@ def _bounded(convert: Convert, node: dict[str, Any], *, nullable: bool = False) 
 
 
 def _whole_within(low: int, high: int, *, nullable: bool) -> Convert:
-    """`_bounded(_whole, ...)` of a count with both bounds (most are), in one call."""
+    """`bounded(whole_number, ...)` of a count with both bounds (most are), in one call."""
 
     def check(value: Any) -> Any:
         if type(value) is int and low <= value <= high:
@@ -112,7 +112,7 @@ def _whole_within(low: int, high: int, *, nullable: bool) -> Convert:
     return check
 
 
-def _array(item: Convert, shortest: int) -> Convert:
+def array_of(item: Convert, shortest: int) -> Convert:
     def check(value: Any) -> Any:
         if type(value) is not list or len(value) < shortest:
             raise UnsureError("not a list pydantic surely takes")
@@ -121,7 +121,7 @@ def _array(item: Convert, shortest: int) -> Convert:
     return check
 
 
-def _mapping(each: Convert) -> Convert:
+def mapping_of(each: Convert) -> Convert:
     if each is _plain_text:
         return _text_mapping
 
@@ -134,7 +134,7 @@ def _mapping(each: Convert) -> Convert:
 
 
 def _text_mapping(value: Any) -> Any:
-    """`_mapping(_plain_text)` (labels) in one loop and one call."""
+    """`mapping_of(_plain_text)` (labels) in one loop and one call."""
     if type(value) is not dict:
         raise UnsureError("not a mapping of text keys")
     for key, item in value.items():
@@ -143,13 +143,13 @@ def _text_mapping(value: Any) -> Any:
     return dict(value)
 
 
-def _whole(value: Any) -> Any:
+def whole_number(value: Any) -> Any:
     if type(value) is int:
         return value
     raise UnsureError("a whole number pydantic may refuse")  # 3.0: an integer to JSON Schema
 
 
-def _number(value: Any) -> Any:
+def number_value(value: Any) -> Any:
     kind = type(value)
     if kind is float and math.isfinite(value):
         return value
@@ -158,4 +158,16 @@ def _number(value: Any) -> Any:
     raise UnsureError("a number pydantic may refuse")
 
 
-__all__ = ["Convert", "UnsureError"]
+__all__ = [
+    "Convert",
+    "UnsureError",
+    "array_of",
+    "bounded",
+    "enum_member",
+    "exactly",
+    "mapping_of",
+    "number_value",
+    "text_value",
+    "unchanged",
+    "whole_number",
+]
