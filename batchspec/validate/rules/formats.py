@@ -153,8 +153,8 @@ METADATA_KEYS = frozenset(
 
 def formats(doc: BatchPredictionJobSpec) -> Iterator[Diagnostic]:
     """Formats per target and direction (CSV output-only on ML Engine, ...)."""
-    target = doc.spec.target
     spec = doc.spec
+    target = spec.target
     if (
         spec.input.format in targets.INPUT_FORMATS[target]
         and spec.output.format in targets.OUTPUT_FORMATS[target]
@@ -162,8 +162,8 @@ def formats(doc: BatchPredictionJobSpec) -> Iterator[Diagnostic]:
         return  # both formats the target's: most specs
     cited = FORMAT_RULES[target]
     for direction, fmt, table in (
-        ("input", doc.spec.input.format, targets.INPUT_FORMATS),
-        ("output", doc.spec.output.format, targets.OUTPUT_FORMATS),
+        ("input", spec.input.format, targets.INPUT_FORMATS),
+        ("output", spec.output.format, targets.OUTPUT_FORMATS),
     ):
         allowed = table[target]
         if fmt in allowed:

@@ -155,7 +155,8 @@ def gcs_problems(
     uri: str, path: DocPath, *, folder: bool, vertex_wildcards: bool = False
 ) -> Iterator[Diagnostic]:
     """Cloud Storage's naming rules for one gs:// URI (a file, or a folder)."""
-    bucket, _, name = uri[len(GS) :].partition("/")
+    parts = split_gcs(uri)
+    bucket, name = parts
     if (
         name
         and not vertex_wildcards
@@ -163,8 +164,7 @@ def gcs_problems(
         and names.object_problem(name + "/" if folder and not name.endswith("/") else name) is None
         and names.literal_segments(name) is None
     ):
-        return  # a good bucket and object name (most URIs): no split, no branches
-    parts = GcsUri(bucket, name)
+        return  # a good bucket and object name (most URIs): no branches
     wild_bucket = vertex_wildcards and any(c in parts.bucket for c in "*?[")
     if wild_bucket:
         yield VERTEX_WILDCARDS.warning(
@@ -269,8 +269,6 @@ def output_path(doc: BatchPredictionJobSpec) -> Iterator[Diagnostic]:
     if "*" in path:
         cited = OUTPUT_SCHEME if doc.spec.target in CLOUD_TARGETS else ENGINE_OUTPUT
         yield cited.error("an output path cannot hold wildcards", where)
-    elif path.startswith(GS):
-        yield from gcs_problems(blank_variables(path), where, folder=True)
 
 
 class BigQueryUri(NamedTuple):
