@@ -2,9 +2,12 @@
 
 Below `MIN_FILES` files (a repository's `specs/`, one spec), everything runs
 in the calling process: starting workers costs more than it saves. Above it,
-files go to a pool in chunks of `CHUNK` (few round trips), at most two
+files go to a pool in chunks (`chunk_size`: few round trips), at most two
 chunks per worker in flight, results taken in submission order, so output is
-the same as a run in one process. Workers are forked where the platform
+the same as a run in one process. A clean spec comes back as its job name
+alone (`_wire`): most files of a large tree are clean, and rebuilding a
+pickled report cost the calling process more than checking the file cost a
+worker. Workers are forked where the platform
 allows it (Linux: they inherit the imported modules and compiled schemas
 instead of loading them again) and when no other thread runs in the caller
 (forking a threaded process can copy a held lock).
@@ -25,7 +28,8 @@ if TYPE_CHECKING:
     from concurrent.futures import Future
 
 MIN_FILES = 200
-CHUNK = 50
+CHUNK = 50  # the fewest files a chunk holds
+MAX_CHUNK = 400  # the most: memory holds 2 * workers chunks of reports
 
 
 def usable_cores() -> int:
@@ -57,25 +61,55 @@ def check_files(files: Sequence[str], *, workers: int | None = None) -> Iterator
         with ProcessPoolExecutor(count, mp_context=_context()) as pool:
             # at most two chunks per worker in flight: memory stays flat however
             # large the tree (Executor.map would submit every chunk at once)
-            pending: deque[Future[list[FileReport]]] = deque()
-            for chunk in _chunks(files):
-                pending.append(pool.submit(_check_chunk, chunk))
+            pending: deque[tuple[list[str], Future[list[Wired]]]] = deque()
+            for chunk in _chunks(files, chunk_size(len(files), count)):
+                pending.append((chunk, pool.submit(_check_chunk, chunk)))
                 if len(pending) >= 2 * count:
-                    yield from pending.popleft().result()
+                    yield from _unwire(*pending.popleft())
             while pending:
-                yield from pending.popleft().result()
+                yield from _unwire(*pending.popleft())
     finally:
         gc.unfreeze()
 
 
-def _check_chunk(files: list[str]) -> list[FileReport]:
+def chunk_size(files: int, workers: int) -> int:
+    """Files per chunk: about eight chunks per worker, so the last chunks
+    balance the workers' loads, within `CHUNK` and `MAX_CHUNK` (each chunk
+    is a round trip through both processes' queues and threads)."""
+    return max(CHUNK, min(MAX_CHUNK, files // (8 * workers)))
+
+
+# A worker's answer for one file: the report, or a clean spec's job name.
+Wired = FileReport | str
+
+
+def _check_chunk(files: list[str]) -> list[Wired]:
     # names, not Paths, cross the pipe: a pickled PurePath costs ten times its string
-    return [check_file(file, keep_specs=False) for file in files]
+    return [_wire(check_file(file, keep_specs=False)) for file in files]
 
 
-def _chunks(files: Sequence[str]) -> Iterator[list[str]]:
+def _wire(report: FileReport) -> Wired:
+    """A file that holds one valid spec and nothing else to say as that
+    spec's job name; any other report whole."""
+    names = report.names
+    clean = report.read and not (report.diagnostics or report.declared or report.uses)
+    if clean and len(names) == 1 and names[0][1] == 0:
+        return names[0][0]
+    return report
+
+
+def _unwire(files: list[str], answer: Future[list[Wired]]) -> Iterator[FileReport]:
+    """The reports of a chunk's `files`, whole again, in file order."""
+    for file, item in zip(files, answer.result(), strict=True):
+        if isinstance(item, str):  # a clean spec's name
+            yield FileReport(file, True, [], [(item, 0)], keep=False)
+        else:
+            yield item
+
+
+def _chunks(files: Sequence[str], size: int) -> Iterator[list[str]]:
     it = iter(files)
-    while chunk := list(islice(it, CHUNK)):
+    while chunk := list(islice(it, size)):
         yield chunk
 
 

@@ -4,10 +4,12 @@ memory holds diagnostics, not the tree."""
 from __future__ import annotations
 
 import tracemalloc
+from concurrent.futures import Future
 from pathlib import Path
 
 from batchspec.validate import validate_paths
-from batchspec.validate.parallel import CHUNK
+from batchspec.validate.parallel import CHUNK, MAX_CHUNK, Wired, _unwire, _wire, chunk_size
+from batchspec.validate.validator import FileReport, check_file
 from tests.validate.helpers import document, dump
 
 
@@ -64,3 +66,27 @@ def test_workers_asked_for_a_tree_of_one_file_or_none(tmp_path: Path) -> None:
     assert validate_paths([str(root)], keep_specs=False, workers=2).files == 0
     (root / "a.yaml").write_text(dump(document("vertex", name="a")))
     assert validate_paths([str(root)], keep_specs=False, workers=2).valid == 1
+
+
+def test_chunks_balance_the_workers_within_bounds() -> None:
+    assert chunk_size(200, 2) == CHUNK  # small trees: the fewest files per round trip
+    assert chunk_size(100_000, 2) == MAX_CHUNK  # memory holds 2 * workers chunks
+    assert CHUNK < chunk_size(3_000, 2) < MAX_CHUNK
+    assert chunk_size(3_000, 2) * 8 * 2 <= 3_000  # eight chunks or more per worker
+
+
+def test_clean_specs_cross_the_pipe_as_names_and_come_back_whole(tmp_path: Path) -> None:
+    root = tree(tmp_path / "specs", CHUNK + 4)
+    files = sorted(str(p) for p in root.iterdir())
+    reports = [check_file(f, keep_specs=False) for f in files]
+    wired = [_wire(r) for r in reports]
+    assert any(isinstance(w, str) for w in wired)  # clean one-document specs
+    assert any(not isinstance(w, str) for w in wired)  # mistakes, two documents, broken YAML
+    done: Future[list[Wired]] = Future()
+    done.set_result(wired)
+    back = list(_unwire(files, done))
+    assert [vars_of(r) for r in back] == [vars_of(r) for r in reports]
+
+
+def vars_of(report: FileReport) -> tuple[object, ...]:
+    return report.__reduce__()[1]
