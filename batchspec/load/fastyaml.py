@@ -39,23 +39,22 @@ _SENTINEL = "__batchspec_end_of_stream__"
 # tabs, odd line breaks, escapes, `+` of keep chomping).
 _RARE = "!&?=<%\t\\+"
 _RARE_WIDE = lazy("[\x85\u2028\u2029\ufeff]")  # looked for in non-ASCII texts only
-# Common characters in the combinations where the two parsers part ways:
-# aliases and `_1`-like numbers at the start of a token, upper-case radix
-# prefixes, document end markers, flow collections as keys (`.NaN`/`.Inf`
-# spellings are looked for case-blind).
+# Common characters in the combinations where the two parsers part ways.
+# Anywhere: dates and times (`_DIGITS`), `.NaN`/`.Inf` spellings
+# (case-blind) and document end markers (`_dots`). Outside one-line quoted
+# scalars (`_RISKY`): aliases and `_1`-like numbers at the start of a
+# token, upper-case radix prefixes, flow collections as keys.
 _RISKY = (
     *(p + c for c in "*_" for p in " \n[{,"),
-    *("._", "-_", "0X", "0O", "0B", "0x_", "0o_", "0b_", "\n...", "]:", "}:", "] :", "} :"),
+    *("._", "-_", "0X", "0O", "0B", "0x_", "0o_", "0b_", "]:", "}:", "] :", "} :"),
 )
 # Timestamps, times and exponents with `_`: a digit followed by
 # `\d\d\d-\d\d?-\d`, `:\d\d` or `[eE][-+]?\d*_`. Each pattern starts at the
 # `-`, `:`, `e` or `E` and looks back for the digits: the regex engine then
-# scans for one character instead of trying a match at every digit (a third
-# of the time; a test holds them equal to the one regex). An ASCII text is
-# first marked (`_DIGIT_MARKS`: every byte a class of its own among digits,
-# `:`, `-`, `e`/`E`, or nothing) and searched for the combinations as byte
-# strings; the four regexes, each trying at every `:` or `e` of the text,
-# cost half of the guard.
+# scans for one character instead of trying a match at every digit (a test
+# holds them equal to the one regex). Each tries at every `:` or `e` of a
+# text (together half of the guard's time), so an ASCII text runs them only
+# to confirm a hit of the cheaper scans below.
 _DIGITS = tuple(
     re.compile(p)
     for p in (
@@ -65,16 +64,34 @@ _DIGITS = tuple(
         r"E(?<=\dE)[-+]?\d*_",
     )
 )
-_DIGIT_CLASSES = {**dict.fromkeys(b"0123456789", 1), **dict.fromkeys(b"eE", 4), 58: 2, 45: 3}
-_DIGIT_MARKS = bytes(_DIGIT_CLASSES.get(b, 0) for b in range(256))
-_TIME = b"\1\2\1\1"  # \d:\d\d
-_DATES = (b"\1\1\1\1\3\1\1\3\1", b"\1\1\1\1\3\1\3\1")  # \d{4}-\d\d?-\d
-_EXPONENT = b"\1\4"  # \d[eE]: then the regexes say whether `[-+]?\d*_` follows
-# For `_risky` and `.nan`/`.inf`: `0`, the radix letters (`X`, `O`, `B`),
-# line breaks, dots and the letters of nan and inf (case-blind) marked, all
-# else blanked, so each combination is one byte string.
-_RISK_CLASSES = dict(zip(b"0XOB\n.nNaAiIfF", b"0XXX\n.nnaaiiff", strict=True))
-_RISK_MARKS = bytes(_RISK_CLASSES.get(b, 0) for b in range(256))
+# The guard's scans: one translate marks the characters the combinations
+# are made of and blanks (NUL) the rest, so that a search for a short string
+# of marks stands for one or several combinations; a rare hit is then
+# confirmed exactly. `R` marks the rare characters, `dsd` (`\d[-:]\d`) is
+# in every date and time, `de` in every exponent (`\d[eE]`), `dX` in every
+# upper-case radix prefix, `.LLL` in `.nan` and `.inf` in any case. Marks
+# in a str: `in` on bytes first tries its operand as an integer, raising
+# and clearing a TypeError that costs more than the search. A search step
+# skips the needle's length and one when the character after it is none
+# of the needle's (its test looks at the low six bits only: the mark
+# characters differ in them), so longer needles cost less.
+_CLUE_CLASSES = {
+    **dict.fromkeys(_RARE.encode(), ord("R")),
+    **dict.fromkeys(b"0123456789", ord("d")),
+    **dict.fromkeys(b":-", ord("s")),
+    **dict.fromkeys(b"eE", ord("e")),
+    **dict.fromkeys(b"XOB", ord("X")),
+    **dict.fromkeys(b"nNaAiIfF", ord("L")),
+    10: 10,
+    46: 46,
+}
+_CLUES = bytes(_CLUE_CLASSES.get(b, 0) for b in range(256))
+_NAN_INF = lazy(r"\.(?:[nN][aA][nN]|[iI][nN][fF])")  # what `.LLL` stands for
+_RADIX = lazy("0[XOB]")  # and `dX`
+# `_` and `*` where a combination ends in them: each regex scans for its
+# one character (a spec has a few), then looks behind it.
+_UNDERSCORES = lazy(r"_(?:(?<=[ \n\[{,.-]_)|(?<=0[xob]_))")
+_STARS = lazy(r"\*(?<=[ \n\[{,]\*)")
 # Whole-line comments, at the start and after each line break (`^` in
 # multi-line mode would be tried at every character).
 _FIRST_COMMENT = lazy(r" *#.*")
@@ -115,72 +132,60 @@ def load_all(text: str) -> list[Any] | None:
 
 
 def _needs_reference(text: str) -> bool:
-    if _rare(text) or _digits(text):
+    clues = _clues(text)
+    if _rare(text, clues) or _digits(text, clues) or _dots(text, clues):
         return True  # (yaml-rs reads even a quoted date or time as one)
-    plain = _QUOTED.sub('""', text) if '"' in text or "'" in text else text
-    marks = _marks(plain)
-    if _risky(plain, marks):
+    if text.startswith(("...", "*", "_")):
         return True
-    if plain is not text:
-        marks = _marks(text)
-    return b".nan" in marks or b".inf" in marks or text.startswith(("...", "*", "_"))
+    if not _risky(text, clues):
+        return False
+    if '"' not in text and "'" not in text:
+        return True
+    # no combination spans a quote: the text holds all its unquoted form holds
+    plain = _QUOTED.sub('""', text)
+    return _risky(plain, _clues(plain))
 
 
-def _digits(text: str) -> bool:
+def _clues(text: str) -> str:
+    """The text marked as `_CLUES` says (UTF-8 bytes of other characters
+    are all above 0x7f: blanked)."""
+    return text.encode("utf-8", "surrogatepass").translate(_CLUES).decode("ascii")
+
+
+def _digits(text: str, clues: str) -> bool:
     """Whether a digit starts a timestamp, a time or an exponent with `_`
-    (`_DIGITS`); by marks for an ASCII text (`\\d` is any Unicode digit)."""
+    (`_DIGITS`); the regexes confirm the clues' hits in an ASCII text (`\\d`
+    is any Unicode digit)."""
     if not text.isascii():
         return any(p.search(text) is not None for p in _DIGITS)
-    marks = text.encode("ascii").translate(_DIGIT_MARKS)
-    if _TIME in marks or _DATES[0] in marks or _DATES[1] in marks:
+    if "dsd" in clues and (
+        _DIGITS[0].search(text) is not None or _DIGITS[1].search(text) is not None
+    ):
         return True
-    return _EXPONENT in marks and (
+    return "de" in clues and (
         _DIGITS[2].search(text) is not None or _DIGITS[3].search(text) is not None
     )
 
 
-def _marks(text: str) -> bytes:
-    # UTF-8 bytes of other characters are all above 0x7f: blanked
-    return text.encode("utf-8", "surrogatepass").translate(_RISK_MARKS)
+def _dots(text: str, clues: str) -> bool:
+    """Whether a line starts with `...`, or `.nan` or `.inf` is spelled in
+    any case."""
+    return "\n..." in clues or (".LLL" in clues and _NAN_INF.search(text) is not None)
 
 
-def _rare(text: str) -> bool:
-    """Whether `text` holds a character of `_RARE` (one C-speed `in` each
-    beats a character-class regex, and written out they cost half of a
-    generator over `_RARE`), or a rare line break or BOM."""
-    if (
-        "!" in text
-        or "&" in text
-        or "?" in text
-        or "=" in text
-        or "<" in text
-        or "%" in text
-        or "\t" in text
-        or "\\" in text
-        or "+" in text
-    ):
+def _rare(text: str, clues: str) -> bool:
+    """Whether `text` holds a character of `_RARE` (one C-speed `in` for all
+    nine, marked `R`), or a rare line break or BOM."""
+    return "R" in clues or (not text.isascii() and _RARE_WIDE.search(text) is not None)
+
+
+def _risky(text: str, clues: str) -> bool:
+    """Whether `text` holds any of `_RISKY` (a test holds the two equal)."""
+    if _UNDERSCORES.search(text) is not None:
         return True
-    return not text.isascii() and _RARE_WIDE.search(text) is not None
-
-
-def _risky(text: str, marks: bytes | None = None) -> bool:
-    """Whether `text` holds any of `_RISKY`, found by looking behind each `_`
-    and `*` (a spec has a few) instead of scanning the text once per
-    combination (a test holds the two equal); the rest in `marks`, the
-    text's `_marks` (two bytes and four: few bytes of a spec are marked)."""
-    i = text.find("_", 1)
-    while i > 0:
-        if text[i - 1] in " \n[{,.-" or text[i - 2 : i] in ("0x", "0o", "0b"):
-            return True
-        i = text.find("_", i + 1)
-    i = text.find("*", 1)
-    while i > 0:
-        if text[i - 1] in " \n[{,":
-            return True
-        i = text.find("*", i + 1)
-    if marks is None:
-        marks = _marks(text)
-    if b"0X" in marks or b"\n..." in marks:
+    if "*" in text and _STARS.search(text) is not None:
+        return True
+    if "dX" in clues and _RADIX.search(text) is not None:
         return True
     return ("]" in text or "}" in text) and any(s in text for s in ("]:", "}:", "] :", "} :"))
 

@@ -31,16 +31,14 @@ def test_digit_scans_equal_the_one_regex() -> None:
         for text in texts(alphabet):
             plain = DIGITS.search(text) is not None
             assert digits(text) == plain, repr(text)
-            assert fastyaml._digits(text) == plain, repr(text)
+            assert fastyaml._digits(text, fastyaml._clues(text)) == plain, repr(text)
 
 
-def test_nan_and_inf_marks_are_case_blind_as_lowering() -> None:
-    for text in texts(".nNaAiIfF x\u0130", longest=8):
+def test_nan_and_inf_found_case_blind_as_lowering_with_end_markers() -> None:
+    for text in texts(".nNaAiIfF x\u0130\n", longest=8):
         lowered = text.lower()
-        marks = fastyaml._marks(text)
-        assert (b".nan" in marks or b".inf" in marks) == (".nan" in lowered or ".inf" in lowered), (
-            repr(text)
-        )
+        found = fastyaml._dots(text, fastyaml._clues(text))
+        assert found == (".nan" in lowered or ".inf" in lowered or "\n..." in text), repr(text)
 
 
 def test_each_digit_combination_is_found() -> None:
@@ -50,7 +48,8 @@ def test_each_digit_combination_is_found() -> None:
 
 def test_rare_characters_equal_the_character_class() -> None:
     for text in texts("ab!&?=<%\t\\+\x85\u2028\u2029\ufeff\u00e9", longest=4):
-        assert fastyaml._rare(text) == (RARE.search(text) is not None), repr(text)
+        found = fastyaml._rare(text, fastyaml._clues(text))
+        assert found == (RARE.search(text) is not None), repr(text)
 
 
 def test_comment_lines_dropped_as_by_the_multiline_regex() -> None:

@@ -18,13 +18,17 @@ RARE = re.compile("[!&?=<%\t\x85\u2028\u2029\ufeff\\\\+]")
 DIGITS = re.compile(r"\d(?:\d\d\d-\d\d?-\d|:\d\d|[eE][-+]?\d*_)")
 QUOTED = re.compile(r"\"[^\"\\\n]*\"|'[^'\n]*'")
 NAN_INF = re.compile(r"\.(?:[nN][aA][nN]|[iI][nN][fF])")  # ASCII letters, case-blind
+RISKY = (
+    *(p + c for c in "*_" for p in " \n[{,"),
+    *("._", "-_", "0X", "0O", "0B", "0x_", "0o_", "0b_", "\n...", "]:", "}:", "] :", "} :"),
+)
 
 
 def plain_needs_reference(text: str) -> bool:
     if RARE.search(text) or DIGITS.search(text) or NAN_INF.search(text):
         return True
     unquoted = QUOTED.sub('""', text)
-    return any(s in unquoted for s in fastyaml._RISKY) or text.startswith(("...", "*", "_"))
+    return any(s in unquoted for s in RISKY) or text.startswith(("...", "*", "_"))
 
 
 ALPHABETS = (
