@@ -58,7 +58,8 @@ def test_comment_lines_dropped_as_by_the_multiline_regex() -> None:
 
 
 def test_long_prefix_found_on_any_line() -> None:
-    for text in texts(" -?:\na", count=5_000, longest=12):
-        plain = re.search("^[ \t?:&!-]{4}", text, re.MULTILINE) is not None
-        first, later = guard._long_prefix(4)
-        assert (first.match(text) is not None or later.search(text) is not None) == plain
+    for length in (1, 4, 7):
+        prefix = re.compile(f"^[ \t?:&!-]{{{length}}}", re.MULTILINE)
+        for text in texts(" -?:\na\t&!\u00e9\r", count=5_000, longest=3 * length):
+            plain = prefix.search(text) is not None
+            assert guard._long_prefix(text, length) == plain, repr(text)
