@@ -8,7 +8,7 @@ their RecursionError. So the nesting depth is limited *before* parsing.
 
 The check is two-tiered so ordinary specs pay almost nothing:
 
-1. an upper bound from counting (C-speed `str.count` and one regex): every
+1. an upper bound from counting (C-speed `str.count` and one search): every
    flow level needs a `[` or `{`, and every block level either indents
    further or sits behind a `- `, `? ` or `: ` at the start of its line
    (a block sequence may share its parent mapping's indentation, hence the
