@@ -137,7 +137,9 @@ def read_text(file: Path | str) -> tuple[str | None, list[Diagnostic]]:
                 " the data files",
             )
         ]
-    if b"\x00" in raw:
+    # (an int operand: `in` with a bytes one first tries it as an int, and
+    # raising and clearing that TypeError costs four times the search)
+    if 0 in raw:
         return None, [Diagnostic("BS006", "file is binary, not YAML text", file=name)]
     try:
         # what the utf-8-sig codec does, minus its Python-level wrapper
