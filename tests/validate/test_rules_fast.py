@@ -1,0 +1,57 @@
+"""The rules' fast paths and caches say what the general checks say: on
+every rule case, under every target, as a pydantic model and as a view."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from batchspec.model.enums import Target
+from batchspec.validate.fastlane import fast_view
+from batchspec.validate.rules import expressible
+from batchspec.validate.rules.core import gemini_api, target_of
+from batchspec.validate.structure import check_structure
+from tests.compile.test_validate_agrees import ALL_CASES
+from tests.validate.cases import Case, ids
+from tests.validate.test_rule_reach import _as_target
+
+
+def _docs(case: Case) -> Iterator[tuple[str, Any]]:
+    """The case's document under every target, typed and as a view."""
+    data = case.document()
+    for target in Target:
+        moved = _as_target(data, target.value)
+        typed, _ = check_structure(moved)
+        for doc in (typed, fast_view(moved)):
+            if doc is not None:
+                yield target.value, doc
+
+
+@pytest.mark.parametrize("case", ALL_CASES, ids=ids(ALL_CASES))
+def test_quiet_settings_drop_nothing(case: Case) -> None:
+    for target, doc in _docs(case):
+        service = "gemini" if gemini_api(doc) else target_of(doc)
+        said = list(expressible.dropped(doc, target, service))
+        if expressible._quiet(doc, service):
+            assert said == [], (case.id, target)
+
+
+def test_quiet_settings_answer_most_cases_at_a_glance() -> None:
+    """The fast path is taken (it is no use if it always says "look")."""
+    answers = [
+        expressible._quiet(doc, "gemini" if gemini_api(doc) else target)
+        for case in ALL_CASES
+        for target, doc in _docs(case)
+    ]
+    assert sum(answers) > len(answers) / 2
+
+
+def test_every_service_has_a_quiet_plan() -> None:
+    """Every dropped setting is read by `_quiet` (a setting of no known
+    kind would fail here, not at a target's first spec)."""
+    for service, (errors, warnings) in expressible._DROPPED.items():
+        usual, written = expressible._plan(service)
+        fields = sum(len(v) if isinstance(v, tuple) else 1 for _, _, v in usual)
+        assert fields + sum(len(names) for _, names in written) == len(errors) + len(warnings)
