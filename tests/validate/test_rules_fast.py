@@ -4,13 +4,15 @@ every rule case, under every target, as a pydantic model and as a view."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from types import ModuleType
 from typing import Any
 
 import pytest
 
 from batchspec.model.enums import Target
+from batchspec.validate import rules
 from batchspec.validate.fastlane import fast_view
-from batchspec.validate.rules import expressible
+from batchspec.validate.rules import check_every, expressible, reach
 from batchspec.validate.rules.core import gemini_api, target_of
 from batchspec.validate.structure import check_structure
 from tests.compile.test_validate_agrees import ALL_CASES
@@ -55,3 +57,29 @@ def test_every_service_has_a_quiet_plan() -> None:
         usual, written = expressible._plan(service)
         fields = sum(len(v) if isinstance(v, tuple) else 1 for _, _, v in usual)
         assert fields + sum(len(names) for _, names in written) == len(errors) + len(warnings)
+
+
+def _rule_caches() -> list[Any]:
+    """Every functools cache of the rules modules (what a spec's answer
+    may be read from), but the reach table's (it caches no answers)."""
+    found = []
+    for module in vars(rules).values():
+        if isinstance(module, ModuleType) and module is not reach:
+            found += [f for f in vars(module).values() if hasattr(f, "cache_clear")]
+    return found
+
+
+def test_caches_answer_as_a_fresh_check() -> None:
+    """A cached answer is the one a fresh check gives, whichever spec of
+    whichever target filled the cache first (a key missing something the
+    answer depends on would show)."""
+    docs = [doc for case in ALL_CASES for _, doc in _docs(case)]
+    caches = _rule_caches()
+    assert rules.storage._input_path_problems in caches
+    fresh = []
+    for doc in docs:
+        for cache in caches:
+            cache.cache_clear()
+        fresh.append(check_every(doc))
+    assert [check_every(doc) for doc in docs] == fresh
+    assert [check_every(doc) for doc in reversed(docs)] == fresh[::-1]

@@ -30,6 +30,7 @@ from batchspec.validate.rules.core import (
     applies,
     on_vertex_service,
     rule,
+    target_of,
 )
 from batchspec.validate.rules.recurring import blank_variables
 
@@ -199,14 +200,6 @@ def gcs_problems(
             )
 
 
-@functools.lru_cache(maxsize=4096)
-def _input_gcs_problems(uri: str, path: DocPath, vertex: bool) -> tuple[Diagnostic, ...]:
-    """`gcs_problems` of an input URI, remembered: a tree reads the same few
-    input folders from many specs (diagnostics are immutable, so sharing them
-    is safe)."""
-    return tuple(gcs_problems(uri, path, folder=False, vertex_wildcards=vertex))
-
-
 def wildcard_problem(path: str) -> str | None:
     """Why `path` breaks ML Engine's wildcard rules, or None when it follows them."""
     for ch in "?[]{}":
@@ -228,27 +221,43 @@ def wildcard_problem(path: str) -> str | None:
 def input_paths(doc: BatchPredictionJobSpec) -> Iterator[Diagnostic]:
     """Cloud Storage for cloud targets, each reader's wildcard rules, Cloud
     Storage naming for every gs:// URI."""
-    cloud = doc.spec.target in CLOUD_TARGETS
-    vertex = on_vertex_service(doc)
-    for i, written in enumerate(doc.spec.input.paths or ()):
-        where: DocPath = ("spec", "input", "paths", i)
-        path = blank_variables(written)  # `{run.date}` is judged as the text a run gets
-        if cloud and not path.startswith(GS) and applies(INPUT_SCHEME, doc):
-            yield INPUT_SCHEME.error(
-                f"{doc.spec.target.value} reads inputs from Cloud Storage only: {path!r}",
+    spec = doc.spec
+    reader = (target_of(doc), spec.target in CLOUD_TARGETS, on_vertex_service(doc))
+    for i, written in enumerate(spec.input.paths or ()):
+        yield from _input_path_problems(written, i, *reader)
+
+
+@functools.lru_cache(maxsize=4096)
+def _input_path_problems(
+    written: str, i: int, target: str, cloud: bool, vertex: bool
+) -> tuple[Diagnostic, ...]:
+    """What `input_paths` says of one path, remembered: a tree reads the
+    same few input folders from many specs of a few targets, and what is
+    said depends only on these (diagnostics are immutable, so sharing them
+    is safe)."""
+    return tuple(_input_path(written, ("spec", "input", "paths", i), target, cloud, vertex))
+
+
+def _input_path(
+    written: str, where: DocPath, target: str, cloud: bool, vertex: bool
+) -> Iterator[Diagnostic]:
+    path = blank_variables(written)  # `{run.date}` is judged as the text a run gets
+    if cloud and not path.startswith(GS) and target in INPUT_SCHEME.services:
+        yield INPUT_SCHEME.error(
+            f"{target} reads inputs from Cloud Storage only: {path!r}",
+            where,
+            hint="upload the files and write gs://bucket/path",
+        )
+    if target in MLENGINE_WILDCARDS.services:
+        problem = wildcard_problem(path)
+        if problem:
+            yield MLENGINE_WILDCARDS.error(
+                problem,
                 where,
-                hint="upload the files and write gs://bucket/path",
+                hint="use `dir/*` for a whole folder or `dir/prefix*` for files by prefix",
             )
-        if applies(MLENGINE_WILDCARDS, doc):
-            problem = wildcard_problem(path)
-            if problem:
-                yield MLENGINE_WILDCARDS.error(
-                    problem,
-                    where,
-                    hint="use `dir/*` for a whole folder or `dir/prefix*` for files by prefix",
-                )
-        if path.startswith(GS):
-            yield from _input_gcs_problems(path, where, vertex)
+    if path.startswith(GS):
+        yield from gcs_problems(path, where, folder=False, vertex_wildcards=vertex)
 
 
 def output_path(doc: BatchPredictionJobSpec) -> Iterator[Diagnostic]:
