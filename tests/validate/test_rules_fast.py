@@ -12,7 +12,7 @@ import pytest
 from batchspec.model.enums import Target
 from batchspec.validate import rules
 from batchspec.validate.fastlane import fast_view
-from batchspec.validate.rules import check_every, expressible, reach
+from batchspec.validate.rules import check_every, expressible, reach, storage
 from batchspec.validate.rules.core import gemini_api, target_of
 from batchspec.validate.structure import check_structure
 from tests.compile.test_validate_agrees import ALL_CASES
@@ -83,3 +83,63 @@ def test_caches_answer_as_a_fresh_check() -> None:
         fresh.append(check_every(doc))
     assert [check_every(doc) for doc in docs] == fresh
     assert [check_every(doc) for doc in reversed(docs)] == fresh[::-1]
+
+
+URIS = [
+    "gs://bucket/folder/",
+    "gs://bucket/folder",
+    "gs://bucket",
+    "gs://bucket/",
+    "gs://Bucket/x",
+    "gs://goog-bucket/x",
+    "gs://my-google-data/x",
+    "gs://192.168.1.1/x",
+    "gs://ab/x",
+    "gs://bucket/a//b",
+    "gs://bucket//a",
+    "gs://bucket/./a",
+    "gs://bucket/a/../b",
+    "gs://bucket/.",
+    "gs://bucket/..",
+    "gs://bucket/.well-known/acme-challenge/x",
+    "gs://bucket/a\nb",
+    "gs://bucket/" + "x" * 1030,
+    "gs://bucket/" + "é" * 600,
+    "gs://bucket/a.b/c.d",
+]
+
+
+def _case_uris() -> list[str]:
+    """Every gs:// string the rule cases write, anywhere in the document."""
+    found: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+        elif isinstance(node, str) and node.startswith("gs://"):
+            found.append(node)
+
+    for case in ALL_CASES:
+        walk(case.document())
+    return found
+
+
+def test_a_well_named_uri_has_no_naming_problem() -> None:
+    """`well_named` (asked before making `gcs_problems`' generator) is never
+    wrong: where it says nothing is wrong, the whole check says nothing.
+    (With `vertex_wildcards` the check skips that question and looks at
+    every part; without wildcards it judges the same.)"""
+    uris = [u for u in URIS + _case_uris() if not any(c in u for c in "*?[")]
+    well = 0
+    for uri in uris:
+        for folder in (True, False):
+            if storage.well_named(uri, folder):
+                well += 1
+                assert (
+                    list(storage.gcs_problems(uri, (), folder=folder, vertex_wildcards=True)) == []
+                )
+    assert well > len(uris) / 2
