@@ -351,9 +351,14 @@ def ignored_settings(doc: BatchPredictionJobSpec) -> Iterator[Diagnostic]:
         )
     if target in _IGNORES_MACHINES:
         res = spec.resources
-        ignored = {"machineType": res.machine_type, "accelerator": res.accelerator}
-        for key in (k for k, v in ignored.items() if v is not None):
-            yield IGNORED.warning(f"{target.value} ignores {key}", ("spec", "resources", key))
+        if res.machine_type is not None:
+            yield IGNORED.warning(
+                f"{target.value} ignores machineType", ("spec", "resources", "machineType")
+            )
+        if res.accelerator is not None:
+            yield IGNORED.warning(
+                f"{target.value} ignores accelerator", ("spec", "resources", "accelerator")
+            )
 
 
 __all__ = ["ignored_settings", "unsupported_settings"]

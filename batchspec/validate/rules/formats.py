@@ -177,30 +177,37 @@ def formats(doc: BatchPredictionJobSpec) -> Iterator[Diagnostic]:
         )
 
 
+_PUBLISHER_FORMATS = (F.JSONL, F.BIGQUERY)  # members read once: a lookup on the enum is slow
+
+
 def model_family_formats(doc: BatchPredictionJobSpec) -> Iterator[Diagnostic]:
     """Publisher models take JSONL or BigQuery; Gemini reads one file."""
-    if not on_vertex_service(doc) or doc.spec.model.publisher is None:
+    value = doc.spec.model.publisher
+    if value is None or not on_vertex_service(doc):
         return
-    publisher = publisher_model(doc.spec.model.publisher)
+    publisher = publisher_model(value)
     if publisher is None:
         return
-    ok = (F.JSONL, F.BIGQUERY)
-    for direction, fmt in (("input", doc.spec.input.format), ("output", doc.spec.output.format)):
-        if fmt not in ok and target_of(doc) == VERTEX:
-            yield PUBLISHER_FORMATS.error(
-                f"publisher model {publisher.name} cannot "
-                f"{'read' if direction == 'input' else 'write'} {fmt.value}",
-                ("spec", direction, "format"),
-                hint="publisher models take JSONL or BIGQUERY",
-            )
-    paths = doc.spec.input.paths or []
-    if publisher.gemini and len(paths) > 1:
+    inp, out = doc.spec.input, doc.spec.output
+    if inp.format not in _PUBLISHER_FORMATS or out.format not in _PUBLISHER_FORMATS:
+        for direction, fmt in (("input", inp.format), ("output", out.format)):
+            if fmt not in _PUBLISHER_FORMATS and target_of(doc) == VERTEX:
+                yield PUBLISHER_FORMATS.error(
+                    f"publisher model {publisher.name} cannot "
+                    f"{'read' if direction == 'input' else 'write'} {fmt.value}",
+                    ("spec", direction, "format"),
+                    hint="publisher models take JSONL or BIGQUERY",
+                )
+    if not publisher.gemini:
+        return
+    paths = inp.paths or []
+    if len(paths) > 1:
         yield GEMINI_ONE_FILE.error(
             f"Gemini batch jobs read one JSONL file; {len(paths)} paths given",
             ("spec", "input", "paths"),
             hint="combine the requests into one JSONL file, or use a BigQuery table",
         )
-    elif publisher.gemini and paths and any(c in paths[0] for c in "*?["):
+    elif paths and ("*" in paths[0] or "?" in paths[0] or "[" in paths[0]):
         yield GEMINI_ONE_FILE.warning(
             "Gemini batch jobs read one JSONL file; a wildcard may match several",
             ("spec", "input", "paths", 0),

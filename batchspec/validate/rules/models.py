@@ -147,28 +147,30 @@ def expand_publisher(value: str) -> str:
 
 def vertex_models(doc: BatchPredictionJobSpec) -> Iterator[Diagnostic]:
     """`resource` and `publisher` on Vertex AI (target vertex, or genai through Vertex)."""
-    if target_of(doc) not in (VERTEX, GENAI) or gemini_api(doc):
+    target = target_of(doc)
+    if target not in (VERTEX, GENAI) or gemini_api(doc):
         return
-    model, base = doc.spec.model, ("spec", "model")
-    if model.resource is not None:
-        yield from _resource_problems(model.resource)
-    if model.publisher is None:
+    model = doc.spec.model
+    resource, value = model.resource, model.publisher
+    if resource is not None:
+        yield from _resource_problems(resource)
+    if value is None:
         return
-    where = (*base, "publisher")
-    if target_of(doc) == GENAI and any(bad in model.publisher for bad in ("..", "?", "&")):
+    where = ("spec", "model", "publisher")
+    if target == GENAI and (".." in value or "?" in value or "&" in value):
         yield GENAI_CHARS.error(
-            f"google-genai refuses model {model.publisher!r}", where, "remove `..`, `?`, `&`"
+            f"google-genai refuses model {value!r}", where, "remove `..`, `?`, `&`"
         )
-    elif model.publisher.startswith("models/"):
+    elif value.startswith("models/"):
         yield PUBLISHER.error(
-            f"{model.publisher!r} is the Gemini Developer API's model form; Vertex AI names"
+            f"{value!r} is the Gemini Developer API's model form; Vertex AI names"
             " publisher models publishers/PUB/models/M",
             where,
-            hint=f"write publishers/google/models/{model.publisher.removeprefix('models/')}",
+            hint=f"write publishers/google/models/{value.removeprefix('models/')}",
         )
-    elif publisher_model(model.publisher) is None:
+    elif publisher_model(value) is None:
         yield PUBLISHER.error(
-            f"malformed publisher model: {model.publisher!r}",
+            f"malformed publisher model: {value!r}",
             where,
             hint="for example publishers/google/models/gemini-2.0-flash-001 (or"
             " gemini-2.0-flash-001, anthropic/claude-3-5-haiku@20241022)",
