@@ -9,10 +9,11 @@ from typing import Any
 
 import pytest
 
+from batchspec.model.behaviour import _MODEL_WAYS
 from batchspec.model.enums import Target
-from batchspec.validate import rules
+from batchspec.validate import rules, targets
 from batchspec.validate.fastlane import fast_view
-from batchspec.validate.rules import check_every, expressible, reach, storage
+from batchspec.validate.rules import check_every, common, expressible, reach, storage
 from batchspec.validate.rules.core import gemini_api, target_of
 from batchspec.validate.structure import check_structure
 from tests.compile.test_validate_agrees import ALL_CASES
@@ -143,3 +144,19 @@ def test_a_well_named_uri_has_no_naming_problem() -> None:
                     list(storage.gcs_problems(uri, (), folder=folder, vertex_wildcards=True)) == []
                 )
     assert well > len(uris) / 2
+
+
+@pytest.mark.parametrize("case", ALL_CASES, ids=ids(ALL_CASES))
+def test_usual_model_is_what_ways_says(case: Case) -> None:
+    for _, doc in _docs(case):
+        model, target = doc.spec.model, doc.spec.target
+        ways = model.ways()
+        one = len(ways) == 1 and ways[0] in targets.MODEL_WAYS[target]
+        expected = one and (model.version is None or model.name is not None)
+        assert common.usual_model(model, target) == expected, (case.id, target)
+
+
+def test_the_targets_name_every_way_to_give_a_model() -> None:
+    """`usual_model` reads the keys the targets' tables name: a way no
+    target takes would go unread (and `ways()` would report it)."""
+    assert set().union(*targets.MODEL_WAYS.values()) == set(_MODEL_WAYS)
