@@ -156,26 +156,26 @@ def job_name(doc: BatchPredictionJobSpec) -> Iterator[Diagnostic]:
 def input_location(doc: BatchPredictionJobSpec) -> Iterator[Diagnostic]:
     """Exactly one of paths / bigquery / requests / fileName, agreeing with the format."""
     inp, base = doc.spec.input, ("spec", "input")
+    bigquery = inp.bigquery
     # most specs: files or a table, and nothing else (no table of locations to build)
     plain = inp.requests is None and inp.file_name is None and not gemini_api(doc)
-    if plain and (inp.paths is None) != (inp.bigquery is None):
-        given = ["paths" if inp.bigquery is None else "bigquery"]
-    else:
+    if not (plain and (inp.paths is None) != (bigquery is None)):
         given = [k for k, v in _input_locations(doc).items() if v is not None]
-    if len(given) != 1:
-        hint = "`paths` for files, `bigquery: bq://project.dataset.table` for a table"
-        if gemini_api(doc):
-            hint = "`requests` for inline requests, `fileName: files/ID` for an uploaded file"
-        yield INPUT_ONE.error(
-            "give exactly one input location: "
-            + " or ".join(f"`{k}`" for k in _input_locations(doc)),
-            base,
-            hint=hint,
-        )
-        return
-    if inp.bigquery is not None and inp.format is not _BIGQUERY:
+        if len(given) != 1:
+            hint = "`paths` for files, `bigquery: bq://project.dataset.table` for a table"
+            if gemini_api(doc):
+                hint = "`requests` for inline requests, `fileName: files/ID` for an uploaded file"
+            yield INPUT_ONE.error(
+                "give exactly one input location: "
+                + " or ".join(f"`{k}`" for k in _input_locations(doc)),
+                base,
+                hint=hint,
+            )
+            return
+    fmt = inp.format
+    if bigquery is not None and fmt is not _BIGQUERY:
         yield INPUT_ONE.error("a BigQuery source needs format: BIGQUERY", (*base, "format"))
-    elif inp.bigquery is None and inp.format is _BIGQUERY:
+    elif bigquery is None and fmt is _BIGQUERY:
         yield INPUT_ONE.error("format BIGQUERY reads a table: give `bigquery`", (*base, "format"))
 
 
