@@ -203,7 +203,8 @@ def output_location(doc: BatchPredictionJobSpec) -> Iterator[Diagnostic]:
                     hint="remove it: `batchspec results` reads the job's responses",
                 )
         return
-    if (out.path is None) == (out.bigquery is None):
+    bigquery = out.bigquery
+    if (out.path is None) == (bigquery is None):
         yield OUTPUT_ONE.error(
             "give exactly one output location: `path` or `bigquery`",
             base,
@@ -211,9 +212,10 @@ def output_location(doc: BatchPredictionJobSpec) -> Iterator[Diagnostic]:
             " documentation: you can only specify one output path)",
         )
         return
-    if out.bigquery is not None and out.format is not _BIGQUERY:
+    fmt = out.format
+    if bigquery is not None and fmt is not _BIGQUERY:
         yield OUTPUT_ONE.error("a BigQuery destination needs format: BIGQUERY", (*base, "format"))
-    elif out.bigquery is None and out.format is _BIGQUERY:
+    elif bigquery is None and fmt is _BIGQUERY:
         yield OUTPUT_ONE.error("format BIGQUERY writes a table: give `bigquery`", (*base, "format"))
 
 

@@ -151,14 +151,20 @@ _new_tuple = tuple.__new__  # a NamedTuple's own `__new__` is a Python call, twi
 
 def split_gcs(uri: str) -> GcsUri:
     """The bucket and object name of a gs:// URI (no checks)."""
-    return _new_tuple(GcsUri, uri[len(GS) :].partition("/")[::2])
+    return _new_tuple(GcsUri, _split(uri))
+
+
+def _split(uri: str) -> tuple[str, str]:
+    """`split_gcs` as a plain tuple (making the GcsUri costs a third of it)."""
+    bucket, _, name = uri[len(GS) :].partition("/")
+    return bucket, name
 
 
 def well_named(uri: str, folder: bool) -> bool:
     """Whether Cloud Storage's naming rules have nothing to say of a gs://
     URI (most URIs): asked before `gcs_problems`, whose generator costs as
     much to make as this costs to answer."""
-    bucket, name = split_gcs(uri)
+    bucket, name = _split(uri)
     return (
         bool(name)
         and names.bucket_problem(bucket) is None
