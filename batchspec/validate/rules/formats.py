@@ -214,36 +214,43 @@ def model_family_formats(doc: BatchPredictionJobSpec) -> Iterator[Diagnostic]:
         )
 
 
+# Members read once (a lookup on the enum is slow): what each instance setting works with.
+_KEYED = (F.JSONL, F.CSV, F.BIGQUERY, *TF)
+_FIELDED = (F.JSONL, F.BIGQUERY, *TF)
+_TYPED = (F.JSONL, F.BIGQUERY)
+
+
 def vertex_instances(doc: BatchPredictionJobSpec) -> Iterator[Diagnostic]:
     """InstanceConfig's documented format requirements."""
     if not applies(KEY_FIELD, doc):
         return
     inp, base = doc.spec.input, ("spec", "input")
-    fmt = inp.format
-    if inp.key_field and fmt not in (F.JSONL, F.CSV, F.BIGQUERY, *TF):
+    fmt, included, excluded = inp.format, inp.included_fields, inp.excluded_fields
+    if inp.key_field and fmt not in _KEYED:
         yield KEY_FIELD.error(
             f"keyField works with JSONL, CSV, BigQuery or TFRecord input, not {fmt.value}",
             (*base, "keyField"),
         )
-    if inp.included_fields and inp.excluded_fields:
+    if included and excluded:
         yield FIELD_LISTS.error(
             "give `includedFields` or `excludedFields`, not both", (*base, "excludedFields")
         )
-    for key, value in (
-        ("includedFields", inp.included_fields),
-        ("excludedFields", inp.excluded_fields),
-    ):
-        if value and fmt not in (F.JSONL, F.BIGQUERY, *TF):
-            yield FIELD_LISTS.error(
-                f"{key} works with JSONL, BigQuery or TFRecord input, not {fmt.value}",
-                (*base, key),
-            )
-    if inp.instance_type is not None and fmt not in (F.JSONL, F.BIGQUERY):
+    if (included or excluded) and fmt not in _FIELDED:
+        for key, value in (("includedFields", included), ("excludedFields", excluded)):
+            if value:
+                yield FIELD_LISTS.error(
+                    f"{key} works with JSONL, BigQuery or TFRecord input, not {fmt.value}",
+                    (*base, key),
+                )
+    instance_type = inp.instance_type
+    if instance_type is None:
+        return
+    if fmt not in _TYPED:
         yield INSTANCE_TYPE.warning(
             f"instanceType does not apply to {fmt.value} input; Vertex AI ignores it",
             (*base, "instanceType"),
         )
-    elif inp.instance_type == "array" and fmt is F.JSONL and not inp.included_fields:
+    elif instance_type == "array" and fmt is F.JSONL and not included:
         yield INSTANCE_TYPE.warning(
             "instanceType: array with JSONL objects needs includedFields to fix the order",
             (*base, "instanceType"),
