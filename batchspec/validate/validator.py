@@ -201,19 +201,23 @@ def merge(reports: Iterable[FileReport], problems: list[Diagnostic]) -> Validati
     declared: list[Declared] = []
     uses: list[Use] = []
     models: dict[tuple[str, int], LoadedModel] = {}
-    for report in reports:
+    for report in reports:  # most reports: one name and nothing else (a clean spec)
+        file = report.file
         result.files += report.read
-        result.diagnostics.extend(report.diagnostics)
-        declared.extend(report.declared)
-        uses.extend(report.uses)
-        models.update({(report.file, m.document): m for m in report.models})
-        kept = {spec.document: spec for spec in report.specs}
+        if report.diagnostics:
+            result.diagnostics.extend(report.diagnostics)
+        if report.declared or report.uses or report.models:
+            declared.extend(report.declared)
+            uses.extend(report.uses)
+            models.update({(file, m.document): m for m in report.models})
+        kept = {spec.document: spec for spec in report.specs} if report.specs else {}
         for name, document in report.names:
-            seen = first.setdefault(name, (report.file, document))
-            if seen != (report.file, document):
-                late.append(_duplicate(name, report.file, document, seen))
+            place = (file, document)
+            seen = first.setdefault(name, place)
+            if seen is not place:
+                late.append(_duplicate(name, file, document, seen))
                 continue
-            jobs.append((report.file, document, kept.get(document)))
+            jobs.append((file, document, kept.get(document)))
     refs = check_model_refs(declared, uses)
     late.extend(refs.diagnostics)
     for file, document, spec in jobs:
