@@ -24,7 +24,7 @@ from batchspec.validate import fastlane
 from batchspec.validate.modeldocs import check_model_rules
 from batchspec.validate.modelrefs import Declared, Use, check_model_refs, declared_in
 from batchspec.validate.references import check_references
-from batchspec.validate.rules import check_rules, check_target_rules
+from batchspec.validate.rules import check_all
 
 if TYPE_CHECKING:  # pydantic, imported only where a document needs it (start-up)
     from batchspec.model.documents import SpecDocument
@@ -307,7 +307,7 @@ def rules_of(doc: SpecDocument) -> list[Diagnostic]:
     """The single-document rules of a document's kind."""
     if doc.kind == "Model":  # by kind: the fast lane's views are no model instances
         return check_model_rules(doc)
-    return check_rules(doc) + check_target_rules(doc)
+    return check_all(doc)  # check_rules then check_target_rules, in one pass
 
 
 def _delete(data: Any, path: tuple[str | int, ...]) -> None:
