@@ -13,6 +13,7 @@ services it guards, and checks ask `applies(rule, doc)` before looking.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from collections.abc import Set as AbstractSet
 from typing import TYPE_CHECKING, NamedTuple
 
 from batchspec.diagnostics import Diagnostic, DocPath
@@ -97,7 +98,7 @@ def gemini_api(doc: BatchPredictionJobSpec) -> bool:
 
 def is_set(model: object, field: str) -> bool:
     """True when a pydantic model's field was written in the spec (not defaulted)."""
-    fields: set[str] = getattr(model, "model_fields_set", set())
+    fields: AbstractSet[str] = getattr(model, "model_fields_set", frozenset())  # views: a frozenset
     return field in fields
 
 
