@@ -127,11 +127,14 @@ _FIRST_CONTENT = lazy(r"(?:[ ]*(?:#.*)?\n)*( *)([^ \n])")  # skips blank and com
 
 
 def first_key_position(text: str, path: DocPath, *, key: bool = False) -> Position | None:
-    """`block_position` of a plain block-style text (`plain_block`) for the
-    commonest located path, a top-level key's first key with a value on its
-    line (`spec.target` of the retirement warning), read around those two
-    lines: splitting the text and walking its lines cost more than checking
-    the spec. None for any other shape (then `block_position` is asked)."""
+    """`block_position` for the commonest located path, a top-level key's
+    first key with a value on its line (`spec.target` of the retirement
+    warning), read around those two lines: splitting the text and walking
+    its lines cost more than checking the spec. Only the text up to the end
+    of that line must be plain block style (`plain_block`): what follows a
+    node cannot move where it starts in a text a parser has read, and
+    looking at all of it cost as much as finding the line. None for any
+    other shape (then the caller reads the lines or composes)."""
     if len(path) != 2 or not isinstance(path[0], str) or not isinstance(path[1], str):
         return None
     first = _FIRST_CONTENT.match(text)
@@ -151,7 +154,7 @@ def first_key_position(text: str, path: DocPath, *, key: bool = False) -> Positi
     line_end = text.find("\n", match.end())
     rest = text[match.end() : line_end if line_end >= 0 else len(text)]
     value = rest.lstrip(" ")
-    if not value or value[0] == "#":
+    if not value or value[0] == "#" or not plain_block(text[: match.end() + len(rest)]):
         return None
     line = text.count("\n", 0, start) + 1
     return (line, indent + 1) if key else (line, match.end() - start + len(rest) - len(value) + 1)

@@ -41,14 +41,15 @@ class PositionIndex:
         deepest ancestor that exists when the path is missing (for a missing key,
         the mapping that should hold it)."""
         if document == 0 and self._docs is None:
+            found = first_key_position(self._text, path, key=key)  # looks at what it reads
+            if found is not None:
+                return found
             if self._plain is None:
                 self._plain = plain_block(self._text)
             if self._plain:
-                found = first_key_position(self._text, path, key=key)
-                if found is None:
-                    if self._lines is None:
-                        self._lines = self._text.split("\n")
-                    found = block_position(self._lines, path, key=key, text=self._text)
+                if self._lines is None:
+                    self._lines = self._text.split("\n")
+                found = block_position(self._lines, path, key=key, text=self._text)
                 if found is not None:
                     return found
         return self.composed(document, path, key=key)

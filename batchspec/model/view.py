@@ -66,12 +66,20 @@ class View:
 
     _keys: tuple[tuple[str, str], ...] = ()  # (attribute, key) per field, in schema order
     _attrs: dict[str, str] = {}  # key -> attribute
+    _written: dict[tuple[str, ...], frozenset[str]] = {}  # `model_fields_set` by keys
     _data: Mapping[str, Any]  # the document's mapping the view was built from
 
     @property
     def model_fields_set(self) -> frozenset[str]:
-        """The attributes whose keys the document wrote."""
-        return frozenset(map(self._attrs.__getitem__, self._data))
+        """The attributes whose keys the document wrote: remembered per
+        model by the keys in their order, which the specs of a tree share."""
+        keys = tuple(self._data)
+        found = self._written.get(keys)
+        if found is None:
+            found = frozenset(map(self._attrs.__getitem__, keys))
+            if len(self._written) < 256:
+                self._written[keys] = found
+        return found
 
     def model_dump(self, *, exclude_none: bool = False) -> dict[str, Any]:
         """The view's fields by their keys, nested views as mappings."""
@@ -184,6 +192,7 @@ class _Views:
         namespace = {
             "_keys": tuple((attr, key) for key, (attr, _) in plan.items()),
             "_attrs": {key: attr for key, (attr, _) in plan.items()},
+            "_written": {},  # each model its own
         }
         cls = type(name, bases, namespace)
         self.classes[name] = cls

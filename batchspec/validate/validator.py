@@ -24,7 +24,7 @@ from batchspec.validate import fastlane
 from batchspec.validate.modeldocs import check_model_rules
 from batchspec.validate.modelrefs import Declared, Use, check_model_refs, declared_in
 from batchspec.validate.references import check_references
-from batchspec.validate.rules import check_rules, check_target_rules
+from batchspec.validate.rules import check_all
 
 if TYPE_CHECKING:  # pydantic, imported only where a document needs it (start-up)
     from batchspec.model.documents import SpecDocument
@@ -201,19 +201,23 @@ def merge(reports: Iterable[FileReport], problems: list[Diagnostic]) -> Validati
     declared: list[Declared] = []
     uses: list[Use] = []
     models: dict[tuple[str, int], LoadedModel] = {}
-    for report in reports:
+    for report in reports:  # most reports: one name and nothing else (a clean spec)
+        file = report.file
         result.files += report.read
-        result.diagnostics.extend(report.diagnostics)
-        declared.extend(report.declared)
-        uses.extend(report.uses)
-        models.update({(report.file, m.document): m for m in report.models})
-        kept = {spec.document: spec for spec in report.specs}
+        if report.diagnostics:
+            result.diagnostics.extend(report.diagnostics)
+        if report.declared or report.uses or report.models:
+            declared.extend(report.declared)
+            uses.extend(report.uses)
+            models.update({(file, m.document): m for m in report.models})
+        kept = {spec.document: spec for spec in report.specs} if report.specs else {}
         for name, document in report.names:
-            seen = first.setdefault(name, (report.file, document))
-            if seen != (report.file, document):
-                late.append(_duplicate(name, report.file, document, seen))
+            place = (file, document)
+            seen = first.setdefault(name, place)
+            if seen is not place:
+                late.append(_duplicate(name, file, document, seen))
                 continue
-            jobs.append((report.file, document, kept.get(document)))
+            jobs.append((file, document, kept.get(document)))
     refs = check_model_refs(declared, uses)
     late.extend(refs.diagnostics)
     for file, document, spec in jobs:
@@ -303,7 +307,7 @@ def rules_of(doc: SpecDocument) -> list[Diagnostic]:
     """The single-document rules of a document's kind."""
     if doc.kind == "Model":  # by kind: the fast lane's views are no model instances
         return check_model_rules(doc)
-    return check_rules(doc) + check_target_rules(doc)
+    return check_all(doc)  # check_rules then check_target_rules, in one pass
 
 
 def _delete(data: Any, path: tuple[str | int, ...]) -> None:

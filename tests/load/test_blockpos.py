@@ -77,30 +77,54 @@ def _texts() -> Iterator[str]:
     yield "a:\n  b: 1\n   # odd comment\n  c: [1,\n  2]\n"
 
 
+# After the lines a located node starts on, texts go on in every style a
+# line reader leaves to the composer: none of it moves that node.
+TAILS = (
+    "",
+    "x: &a 1\ny: *a\n",
+    'x: "multi\n  line"\n',
+    "x: [1,\n  2]\n",
+    "x: |\n  y: 1\n",
+    "x: !!str 1\n",
+    "? x\n: 1\n",
+    "x: \u00e9\n",
+    "x: 1\r\ny: 2\n",
+    "x: 1\n---\nz: 2\n",
+    "x: 1\n...\n",
+)
+
+
+def _tailed(text: str, n: int) -> str:
+    return text + TAILS[n % len(TAILS)] if text.endswith("\n") else text
+
+
 def test_block_positions_agree_with_the_composer() -> None:
-    answered = firsts = 0
-    for text in _texts():
-        try:
-            docs = list(yaml.safe_load_all(text))
-        except yaml.YAMLError:
-            continue
-        lines = simple_lines(text)
-        if lines is None or not docs:
-            continue
-        index = PositionIndex(text)
-        for path in _paths(docs[0]):
-            for key in (False, True):
-                for given in (None, text):  # top-level keys by search, or line by line
-                    fast = block_position(lines, path, key=key, text=given)
-                    if fast is not None:
-                        answered += 1
-                        assert fast == index.composed(0, path, key=key), (text, path, key)
-                first = first_key_position(text, path, key=key)  # two lines of the text
-                if first is not None:
-                    firsts += 1
-                    assert first == index.composed(0, path, key=key), (text, path, key)
+    answered = firsts = tailed = 0
+    for n, text in enumerate(_texts()):
+        for variant in (text, _tailed(text, n)):
+            try:
+                docs = list(yaml.safe_load_all(variant))
+            except yaml.YAMLError:
+                continue
+            if not docs or not isinstance(docs[0], dict):
+                continue
+            lines = simple_lines(variant)
+            index = PositionIndex(variant)
+            for path in _paths(docs[0]):
+                for key in (False, True):
+                    for given in (None, variant):  # top-level keys by search, or line by line
+                        fast = block_position(lines, path, key=key, text=given) if lines else None
+                        if fast is not None:
+                            answered += 1
+                            assert fast == index.composed(0, path, key=key), (variant, path, key)
+                    first = first_key_position(variant, path, key=key)  # two lines of the text
+                    if first is not None:
+                        firsts += 1
+                        tailed += lines is None
+                        assert first == index.composed(0, path, key=key), (variant, path, key)
     assert answered > 4000
     assert firsts > 200  # the line reader answers for most of these texts
+    assert tailed > 50  # and where only the lines before the node are plain
 
 
 def test_texts_out_of_plain_block_style_go_to_the_composer() -> None:
@@ -127,6 +151,13 @@ def test_sequences_and_empty_values_are_left_to_the_composer() -> None:
     assert block_position(lines, ("c",)) == (4, 4)
     assert block_position(lines, ("c",), key=True) == (4, 1)
     assert block_position(lines, ("zz",)) == (1, 1)
+
+
+def test_the_first_key_of_a_top_level_key_needs_plain_lines_only_up_to_it() -> None:
+    head = "a: 1\nspec:\n  target: mlengine\n"
+    assert first_key_position(head + "b: [1,\n  2]\nc: &x 1\n", ("spec", "target")) == (3, 11)
+    for before in ("x: &a 1\n", 'x: "q"\n', "x: [1]\n", "x: |\n  y\n", "x: \u00e9\n", "---\n"):
+        assert first_key_position(before + head, ("spec", "target")) is None, before
 
 
 def test_top_level_keys_found_by_search_where_a_line_starts_with_them() -> None:

@@ -100,14 +100,24 @@ def retired(doc: BatchPredictionJobSpec) -> Iterator[Diagnostic]:
     """A warning, not an error: the spec still compiles (for the record, for
     `render` and for porting), but its service is gone and `plan`/`apply` will
     not submit it (batchspec.model.retired holds the dates and the way on)."""
-    gone = retirement(target_of(doc)) if applies(RETIRED, doc) else None
-    if gone is not None:
-        yield RETIRED.warning(
+    yield from _retired_warnings(target_of(doc))
+
+
+@functools.lru_cache(maxsize=8)
+def _retired_warnings(target: str) -> tuple[Diagnostic, ...]:
+    """The warning for a target, made once (it depends on nothing else, and
+    every spec of a retired service gets it)."""
+    gone = retirement(target) if target in RETIRED.services else None
+    if gone is None:
+        return ()
+    return (
+        RETIRED.warning(
             f"{gone.service} was shut down on {gone.shutdown.isoformat()}:"
             " plan and apply will not submit this spec (unless --allow-retired)",
             ("spec", "target"),
             hint=f"{gone.way_forward}; see {gone.source}",
-        )
+        ),
+    )
 
 
 def region(doc: BatchPredictionJobSpec) -> Iterator[Diagnostic]:

@@ -13,7 +13,8 @@ import datetime as dt
 import functools
 import math
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
 from batchspec.diagnostics import Diagnostic, DocPath
@@ -32,7 +33,7 @@ from batchspec.validate import targets
 from batchspec.validate.rules.core import BATCHSPEC, gemini_api, rule
 
 if TYPE_CHECKING:
-    from batchspec.model.spec import BatchPredictionJobSpec
+    from batchspec.model.spec import BatchPredictionJobSpec, ModelRef
 
 _NAME = lazy(JOB_NAME_PATTERN)
 _DURATION = lazy(DURATION_PATTERN)
@@ -155,26 +156,26 @@ def job_name(doc: BatchPredictionJobSpec) -> Iterator[Diagnostic]:
 def input_location(doc: BatchPredictionJobSpec) -> Iterator[Diagnostic]:
     """Exactly one of paths / bigquery / requests / fileName, agreeing with the format."""
     inp, base = doc.spec.input, ("spec", "input")
+    bigquery = inp.bigquery
     # most specs: files or a table, and nothing else (no table of locations to build)
     plain = inp.requests is None and inp.file_name is None and not gemini_api(doc)
-    if plain and (inp.paths is None) != (inp.bigquery is None):
-        given = ["paths" if inp.bigquery is None else "bigquery"]
-    else:
+    if not (plain and (inp.paths is None) != (bigquery is None)):
         given = [k for k, v in _input_locations(doc).items() if v is not None]
-    if len(given) != 1:
-        hint = "`paths` for files, `bigquery: bq://project.dataset.table` for a table"
-        if gemini_api(doc):
-            hint = "`requests` for inline requests, `fileName: files/ID` for an uploaded file"
-        yield INPUT_ONE.error(
-            "give exactly one input location: "
-            + " or ".join(f"`{k}`" for k in _input_locations(doc)),
-            base,
-            hint=hint,
-        )
-        return
-    if inp.bigquery is not None and inp.format is not _BIGQUERY:
+        if len(given) != 1:
+            hint = "`paths` for files, `bigquery: bq://project.dataset.table` for a table"
+            if gemini_api(doc):
+                hint = "`requests` for inline requests, `fileName: files/ID` for an uploaded file"
+            yield INPUT_ONE.error(
+                "give exactly one input location: "
+                + " or ".join(f"`{k}`" for k in _input_locations(doc)),
+                base,
+                hint=hint,
+            )
+            return
+    fmt = inp.format
+    if bigquery is not None and fmt is not _BIGQUERY:
         yield INPUT_ONE.error("a BigQuery source needs format: BIGQUERY", (*base, "format"))
-    elif inp.bigquery is None and inp.format is _BIGQUERY:
+    elif bigquery is None and fmt is _BIGQUERY:
         yield INPUT_ONE.error("format BIGQUERY reads a table: give `bigquery`", (*base, "format"))
 
 
@@ -202,7 +203,8 @@ def output_location(doc: BatchPredictionJobSpec) -> Iterator[Diagnostic]:
                     hint="remove it: `batchspec results` reads the job's responses",
                 )
         return
-    if (out.path is None) == (out.bigquery is None):
+    bigquery = out.bigquery
+    if (out.path is None) == (bigquery is None):
         yield OUTPUT_ONE.error(
             "give exactly one output location: `path` or `bigquery`",
             base,
@@ -210,19 +212,20 @@ def output_location(doc: BatchPredictionJobSpec) -> Iterator[Diagnostic]:
             " documentation: you can only specify one output path)",
         )
         return
-    if out.bigquery is not None and out.format is not _BIGQUERY:
+    fmt = out.format
+    if bigquery is not None and fmt is not _BIGQUERY:
         yield OUTPUT_ONE.error("a BigQuery destination needs format: BIGQUERY", (*base, "format"))
-    elif out.bigquery is None and out.format is _BIGQUERY:
+    elif bigquery is None and fmt is _BIGQUERY:
         yield OUTPUT_ONE.error("format BIGQUERY writes a table: give `bigquery`", (*base, "format"))
 
 
 def model_choice(doc: BatchPredictionJobSpec) -> Iterator[Diagnostic]:
     """Exactly one way to name the model; one the target can use; version needs name."""
     model, target, base = doc.spec.model, doc.spec.target, ("spec", "model")
+    if usual_model(model, target):
+        return
     ways = model.ways()
     allowed = targets.MODEL_WAYS[target]
-    if len(ways) == 1 and ways[0] in allowed and (model.version is None or model.name is not None):
-        return  # one way, the target's, and no version without a name: most specs
     accepts = _accepts(target)
     if len(ways) != 1:
         found = ", ".join(f"`{w}`" for w in ways) or "none"
@@ -238,6 +241,36 @@ def model_choice(doc: BatchPredictionJobSpec) -> Iterator[Diagnostic]:
             (*base, "version"),
             hint="add `name`, or drop `version` to use a model URI",
         )
+
+
+Values = Callable[[Any], tuple[Any, ...]]
+# Per target: the model keys it takes and the others, each read in one C call.
+_WAY_PLANS: dict[Target, tuple[Values, int, Values, int]] = {}
+
+
+def usual_model(model: ModelRef, target: Target) -> bool:
+    """Whether the model is named one way, one `target` takes, and has no
+    version without a name: what `model_choice` has nothing to say of (most
+    specs), read in two C calls instead of `ways()` asking key by key."""
+    plan = _WAY_PLANS.get(target)
+    if plan is None:
+        theirs = sorted(targets.MODEL_WAYS[target])
+        others = sorted(set().union(*targets.MODEL_WAYS.values()).difference(theirs))
+        plan = _WAY_PLANS[target] = (_values(theirs), len(theirs) - 1, _values(others), len(others))
+    taken, unused, rest, none = plan
+    return (
+        taken(model).count(None) == unused
+        and rest(model).count(None) == none
+        and (model.version is None or model.name is not None)
+    )
+
+
+def _values(keys: list[str]) -> Values:
+    """The values of `keys`, as a tuple (`attrgetter` of one key gives the value)."""
+    if len(keys) != 1:
+        return attrgetter(*keys) if keys else lambda _: ()
+    get = attrgetter(keys[0])
+    return lambda obj: (get(obj),)
 
 
 @functools.cache

@@ -13,6 +13,7 @@ services it guards, and checks ask `applies(rule, doc)` before looking.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from collections.abc import Set as AbstractSet
 from typing import TYPE_CHECKING, NamedTuple
 
 from batchspec.diagnostics import Diagnostic, DocPath
@@ -77,7 +78,7 @@ def target_of(doc: BatchPredictionJobSpec) -> str:
 
 def applies(declared: Rule, doc: BatchPredictionJobSpec) -> bool:
     """True when `declared` guards the spec's target."""
-    return target_of(doc) in declared.services
+    return _SERVICE[doc.spec.target] in declared.services  # `target_of`, without its call
 
 
 def on_vertex_service(doc: BatchPredictionJobSpec) -> bool:
@@ -97,7 +98,7 @@ def gemini_api(doc: BatchPredictionJobSpec) -> bool:
 
 def is_set(model: object, field: str) -> bool:
     """True when a pydantic model's field was written in the spec (not defaulted)."""
-    fields: set[str] = getattr(model, "model_fields_set", set())
+    fields: AbstractSet[str] = getattr(model, "model_fields_set", frozenset())  # views: a frozenset
     return field in fields
 
 

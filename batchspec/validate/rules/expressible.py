@@ -88,13 +88,17 @@ def _flag(value: bool) -> Any:
     return True if value else None
 
 
-_PLAIN_PATHS: dict[object, str] = {}  # getter -> attribute path, of a setting read as it is
-_FLAG_PATHS: dict[object, str] = {}  # of a flag (written when true)
+# How `_quiet` reads each setting: getter -> (attribute path, the value it
+# has when the setting is not dropped, in most specs). Plain settings are
+# quiet at None, flags at False; `_WRITTEN` settings (which have defaults)
+# are quiet when not written.
+_USUAL: dict[object, tuple[str, object]] = {}
+_WRITTEN: dict[object, str] = {}
 
 
 def _plain(path: str) -> Callable[[BatchPredictionJobSpec], Any]:
     getter = attrgetter(path)
-    _PLAIN_PATHS[getter] = path
+    _USUAL[getter] = (path, None)
     return getter
 
 
@@ -104,8 +108,31 @@ def _flagged(path: str) -> Callable[[BatchPredictionJobSpec], Any]:
     def flag(doc: BatchPredictionJobSpec) -> Any:
         return _flag(getter(doc))
 
-    _FLAG_PATHS[flag] = path
+    _USUAL[flag] = (path, False)
     return flag
+
+
+def _when(path: str, value: str, usual: str) -> Callable[[BatchPredictionJobSpec], Any]:
+    """A setting dropped only at one `value` (most specs hold `usual`)."""
+    getter = attrgetter(path)
+
+    def when(doc: BatchPredictionJobSpec) -> Any:
+        return value if getter(doc) == value else None
+
+    _USUAL[when] = (path, usual)
+    return when
+
+
+def _written(path: str) -> Callable[[BatchPredictionJobSpec], Any]:
+    """A setting with a default, dropped when written."""
+    parent, _, field = path.rpartition(".")
+    get_parent = attrgetter(parent)
+
+    def written(doc: BatchPredictionJobSpec) -> Any:
+        return _explicit(get_parent(doc), field)
+
+    _WRITTEN[written] = path
+    return written
 
 
 # label -> (document path, the setting's value when written, else None). A
@@ -119,7 +146,7 @@ _SETTINGS: dict[str, tuple[DocPath, Callable[[BatchPredictionJobSpec], Any]]] = 
     "instanceType": ((*_IN, "instanceType"), _plain("spec.input.instance_type")),
     "tfRecordDecode: example": (
         (*_IN, "tfRecordDecode"),
-        lambda d: "example" if d.spec.input.tf_record_decode == "example" else None,
+        _when("spec.input.tf_record_decode", "example", usual="b64"),
     ),
     "requests": ((*_IN, "requests"), _plain("spec.input.requests")),
     "fileName": ((*_IN, "fileName"), _plain("spec.input.file_name")),
@@ -138,14 +165,8 @@ _SETTINGS: dict[str, tuple[DocPath, Callable[[BatchPredictionJobSpec], Any]]] = 
     "displayName": (("metadata", "displayName"), _plain("metadata.display_name")),
     "replicaCount": ((*_RES, "replicaCount"), _plain("spec.resources.replica_count")),
     "maxReplicaCount": ((*_RES, "maxReplicaCount"), _plain("spec.resources.max_replica_count")),
-    "maxWorkerCount": (
-        (*_RES, "maxWorkerCount"),
-        lambda d: _explicit(d.spec.resources, "max_worker_count"),
-    ),
-    "batchSize": (
-        (*_RES, "batchSize"),
-        lambda d: _explicit(d.spec.resources, "batch_size"),
-    ),
+    "maxWorkerCount": ((*_RES, "maxWorkerCount"), _written("spec.resources.max_worker_count")),
+    "batchSize": ((*_RES, "batchSize"), _written("spec.resources.batch_size")),
     "overwrite": (("spec", "output", "overwrite"), _flagged("spec.output.overwrite")),
     "ray": (("spec", "ray"), _plain("spec.ray")),
     "genai": (("spec", "genai"), _plain("spec.genai")),
@@ -219,49 +240,70 @@ _WHY: dict[tuple[str | None, str], str] = {
 }
 
 
-Reader = Callable[["BatchPredictionJobSpec"], tuple[Any, ...]]
-_QUIET: dict[str, tuple[Reader, Reader, tuple[str, ...]]] = {}
+Get = Callable[[Any], Any]
+# Per service: (parent, its fields, their usual values) per parent object,
+# then (parent, fields that must not be written) per parent object.
+Plan = tuple[tuple[tuple[Get, Get, object], ...], tuple[tuple[Get, frozenset[str]], ...]]
+_QUIET: dict[str, Plan] = {}
 
 
-def _reader(paths: list[str]) -> Reader:
-    """The values at `paths`, as a tuple, in one C call."""
-    if len(paths) > 1:
-        return attrgetter(*paths)
-    get = attrgetter(*paths) if paths else None
-    return lambda doc: (get(doc),) if get is not None else ()
+def _plan(service: str) -> Plan:
+    """How `_quiet` reads `service`'s dropped settings: grouped by the
+    object that holds them, so each object is reached once and its fields
+    read in one C call (a dotted path per setting walked `spec` twenty
+    times)."""
+    usual: dict[str, list[tuple[str, object]]] = {}
+    written: dict[str, list[str]] = {}
+    for name in (n for group in _DROPPED.get(service, ((), ())) for n in group):
+        getter = _SETTINGS[name][1]
+        if getter in _USUAL:
+            path, value = _USUAL[getter]
+            parent, _, field = path.rpartition(".")
+            usual.setdefault(parent, []).append((field, value))
+        else:  # every getter is one of the two kinds (KeyError otherwise)
+            parent, _, field = _WRITTEN[getter].rpartition(".")
+            written.setdefault(parent, []).append(field)
+    plan = _QUIET[service] = (
+        tuple(
+            (
+                attrgetter(parent),
+                attrgetter(*(field for field, _ in pairs)),
+                tuple(value for _, value in pairs) if len(pairs) > 1 else pairs[0][1],
+            )
+            for parent, pairs in usual.items()
+        ),
+        tuple((attrgetter(parent), frozenset(fields)) for parent, fields in written.items()),
+    )
+    return plan
 
 
 def _quiet(doc: BatchPredictionJobSpec, service: str) -> bool:
-    """Whether `service` drops none of the settings `doc` writes: what most
-    specs answer, read in two C calls (plain settings, flags) instead of a
-    call per setting; the few others (written when set, or set to a value)
-    asked one by one."""
-    plan = _QUIET.get(service)
-    if plan is None:
-        names_ = [n for group in _DROPPED.get(service, ((), ())) for n in group]
-        getters = [_SETTINGS[n][1] for n in names_]
-        plan = _QUIET[service] = (
-            _reader([_PLAIN_PATHS[g] for g in getters if g in _PLAIN_PATHS]),
-            _reader([_FLAG_PATHS[g] for g in getters if g in _FLAG_PATHS]),
-            tuple(
-                n
-                for n, g in zip(names_, getters, strict=True)
-                if g not in _PLAIN_PATHS | _FLAG_PATHS
-            ),
-        )
-    plain, flags, others = plan
-    values = plain(doc)
-    if values.count(None) != len(values) or any(flags(doc)):
-        return False
-    return all(_SETTINGS[n][1](doc) is None for n in others)
+    """Whether `service` surely drops none of the settings `doc` writes:
+    every setting holds its usual value (None, False, the default) and no
+    defaulted one is written, what most specs answer. False is "look one by
+    one" (`unsupported_settings` then says exactly what is dropped, maybe
+    nothing)."""
+    usual, written = _QUIET.get(service) or _plan(service)
+    for parent, fields, values in usual:
+        if fields(parent(doc)) != values:
+            return False
+    for parent, names_ in written:
+        if not names_.isdisjoint(getattr(parent(doc), "model_fields_set", ())):
+            return False
+    return True
 
 
 def unsupported_settings(doc: BatchPredictionJobSpec) -> Iterator[Diagnostic]:
     """BS301: settings the target's request has no field for."""
     target = target_of(doc)  # the service name (`.value` is a slow enum property)
     service = "gemini" if gemini_api(doc) else target
-    if _quiet(doc, service):
-        return
+    if not _quiet(doc, service):
+        yield from dropped(doc, target, service)
+
+
+def dropped(doc: BatchPredictionJobSpec, target: str, service: str) -> Iterator[Diagnostic]:
+    """BS301, setting by setting: what `unsupported_settings` says where
+    `_quiet` cannot tell at a glance."""
     cited = CARRY.get(target, CARRY["engines"])
     errors, warnings = _DROPPED.get(service, ((), ()))
     for names_, error in ((errors, True), (warnings, False)):
@@ -309,9 +351,14 @@ def ignored_settings(doc: BatchPredictionJobSpec) -> Iterator[Diagnostic]:
         )
     if target in _IGNORES_MACHINES:
         res = spec.resources
-        ignored = {"machineType": res.machine_type, "accelerator": res.accelerator}
-        for key in (k for k, v in ignored.items() if v is not None):
-            yield IGNORED.warning(f"{target.value} ignores {key}", ("spec", "resources", key))
+        if res.machine_type is not None:
+            yield IGNORED.warning(
+                f"{target.value} ignores machineType", ("spec", "resources", "machineType")
+            )
+        if res.accelerator is not None:
+            yield IGNORED.warning(
+                f"{target.value} ignores accelerator", ("spec", "resources", "accelerator")
+            )
 
 
 __all__ = ["ignored_settings", "unsupported_settings"]

@@ -177,34 +177,47 @@ def formats(doc: BatchPredictionJobSpec) -> Iterator[Diagnostic]:
         )
 
 
+_PUBLISHER_FORMATS = (F.JSONL, F.BIGQUERY)  # members read once: a lookup on the enum is slow
+
+
 def model_family_formats(doc: BatchPredictionJobSpec) -> Iterator[Diagnostic]:
     """Publisher models take JSONL or BigQuery; Gemini reads one file."""
-    if not on_vertex_service(doc) or doc.spec.model.publisher is None:
+    value = doc.spec.model.publisher
+    if value is None or not on_vertex_service(doc):
         return
-    publisher = publisher_model(doc.spec.model.publisher)
+    publisher = publisher_model(value)
     if publisher is None:
         return
-    ok = (F.JSONL, F.BIGQUERY)
-    for direction, fmt in (("input", doc.spec.input.format), ("output", doc.spec.output.format)):
-        if fmt not in ok and target_of(doc) == VERTEX:
-            yield PUBLISHER_FORMATS.error(
-                f"publisher model {publisher.name} cannot "
-                f"{'read' if direction == 'input' else 'write'} {fmt.value}",
-                ("spec", direction, "format"),
-                hint="publisher models take JSONL or BIGQUERY",
-            )
-    paths = doc.spec.input.paths or []
-    if publisher.gemini and len(paths) > 1:
+    inp, out = doc.spec.input, doc.spec.output
+    if inp.format not in _PUBLISHER_FORMATS or out.format not in _PUBLISHER_FORMATS:
+        for direction, fmt in (("input", inp.format), ("output", out.format)):
+            if fmt not in _PUBLISHER_FORMATS and target_of(doc) == VERTEX:
+                yield PUBLISHER_FORMATS.error(
+                    f"publisher model {publisher.name} cannot "
+                    f"{'read' if direction == 'input' else 'write'} {fmt.value}",
+                    ("spec", direction, "format"),
+                    hint="publisher models take JSONL or BIGQUERY",
+                )
+    if not publisher.gemini:
+        return
+    paths = inp.paths or []
+    if len(paths) > 1:
         yield GEMINI_ONE_FILE.error(
             f"Gemini batch jobs read one JSONL file; {len(paths)} paths given",
             ("spec", "input", "paths"),
             hint="combine the requests into one JSONL file, or use a BigQuery table",
         )
-    elif publisher.gemini and paths and any(c in paths[0] for c in "*?["):
+    elif paths and ("*" in paths[0] or "?" in paths[0] or "[" in paths[0]):
         yield GEMINI_ONE_FILE.warning(
             "Gemini batch jobs read one JSONL file; a wildcard may match several",
             ("spec", "input", "paths", 0),
         )
+
+
+# Members read once (a lookup on the enum is slow): what each instance setting works with.
+_KEYED = (F.JSONL, F.CSV, F.BIGQUERY, *TF)
+_FIELDED = (F.JSONL, F.BIGQUERY, *TF)
+_TYPED = (F.JSONL, F.BIGQUERY)
 
 
 def vertex_instances(doc: BatchPredictionJobSpec) -> Iterator[Diagnostic]:
@@ -212,31 +225,32 @@ def vertex_instances(doc: BatchPredictionJobSpec) -> Iterator[Diagnostic]:
     if not applies(KEY_FIELD, doc):
         return
     inp, base = doc.spec.input, ("spec", "input")
-    fmt = inp.format
-    if inp.key_field and fmt not in (F.JSONL, F.CSV, F.BIGQUERY, *TF):
+    fmt, included, excluded = inp.format, inp.included_fields, inp.excluded_fields
+    if inp.key_field and fmt not in _KEYED:
         yield KEY_FIELD.error(
             f"keyField works with JSONL, CSV, BigQuery or TFRecord input, not {fmt.value}",
             (*base, "keyField"),
         )
-    if inp.included_fields and inp.excluded_fields:
+    if included and excluded:
         yield FIELD_LISTS.error(
             "give `includedFields` or `excludedFields`, not both", (*base, "excludedFields")
         )
-    for key, value in (
-        ("includedFields", inp.included_fields),
-        ("excludedFields", inp.excluded_fields),
-    ):
-        if value and fmt not in (F.JSONL, F.BIGQUERY, *TF):
-            yield FIELD_LISTS.error(
-                f"{key} works with JSONL, BigQuery or TFRecord input, not {fmt.value}",
-                (*base, key),
-            )
-    if inp.instance_type is not None and fmt not in (F.JSONL, F.BIGQUERY):
+    if (included or excluded) and fmt not in _FIELDED:
+        for key, value in (("includedFields", included), ("excludedFields", excluded)):
+            if value:
+                yield FIELD_LISTS.error(
+                    f"{key} works with JSONL, BigQuery or TFRecord input, not {fmt.value}",
+                    (*base, key),
+                )
+    instance_type = inp.instance_type
+    if instance_type is None:
+        return
+    if fmt not in _TYPED:
         yield INSTANCE_TYPE.warning(
             f"instanceType does not apply to {fmt.value} input; Vertex AI ignores it",
             (*base, "instanceType"),
         )
-    elif inp.instance_type == "array" and fmt is F.JSONL and not inp.included_fields:
+    elif instance_type == "array" and fmt is F.JSONL and not included:
         yield INSTANCE_TYPE.warning(
             "instanceType: array with JSONL objects needs includedFields to fix the order",
             (*base, "instanceType"),

@@ -27,7 +27,6 @@ from batchspec.validate.rules.core import (
     VERTEX,
     Rule,
     gemini_api,
-    on_vertex_service,
     rule,
     target_of,
 )
@@ -81,8 +80,12 @@ def labels(doc: BatchPredictionJobSpec) -> Iterator[Diagnostic]:
                 "the Gemini Developer API stores no labels", base, hint="remove `labels`"
             )
         return
-    service = VERTEX if on_vertex_service(doc) else target_of(doc)
-    if service in _LIMITS and items:
+    if not items:
+        return
+    service = target_of(doc)
+    if service == GENAI:  # not the Gemini Developer API: through Vertex (`on_vertex_service`)
+        service = VERTEX
+    if service in _LIMITS:
         yield from _service_labels(service, tuple(items.items()))
 
 

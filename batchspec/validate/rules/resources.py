@@ -10,6 +10,7 @@ is int64 on ML Engine but int32 on Vertex AI, which is this module's rule.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
@@ -19,7 +20,7 @@ from batchspec.validate import machines
 from batchspec.validate.rules.core import VERTEX, applies, is_set, rule
 
 if TYPE_CHECKING:
-    from batchspec.model.spec import Accelerator, BatchPredictionJobSpec, Resources
+    from batchspec.model.spec import BatchPredictionJobSpec, Resources
 
 BASE = ("spec", "resources")
 
@@ -122,7 +123,21 @@ def accelerators(res: Resources) -> Iterator[Diagnostic]:
     """The machine type and its accelerator, by Compute Engine's tables."""
     machine, acc = res.machine_type, res.accelerator
     if machine is None:
-        return
+        return iter(())
+    if acc is None:
+        return iter(_machine_problems(machine, None, 0))
+    return iter(_machine_problems(machine, acc.type, acc.count))
+
+
+@functools.lru_cache(maxsize=1024)
+def _machine_problems(machine: str, acc_type: str | None, count: int) -> tuple[Diagnostic, ...]:
+    """What Compute Engine's tables say of a machine type and its accelerator
+    (none when `acc_type` is None), remembered: a tree uses few machines
+    (diagnostics are immutable, so sharing them is safe)."""
+    return tuple(_machine(machine, acc_type, count))
+
+
+def _machine(machine: str, acc_type: str | None, count: int) -> Iterator[Diagnostic]:
     if not machines.MACHINE_TYPE.match(machine):
         yield MACHINE_FORM.error(
             f"{machine!r} is not a machine type name",
@@ -130,19 +145,19 @@ def accelerators(res: Resources) -> Iterator[Diagnostic]:
             hint="for example n1-standard-4, g2-standard-8, a2-highgpu-1g",
         )
         return
-    if acc is not None and acc.type not in machines.ACCELERATOR_TYPES:
+    if acc_type is not None and acc_type not in machines.ACCELERATOR_TYPES:
         yield ACCELERATOR_TYPE.error(
-            f"unknown accelerator type {acc.type!r}",
+            f"unknown accelerator type {acc_type!r}",
             (*BASE, "accelerator", "type"),
             hint="one of " + ", ".join(sorted(machines.ACCELERATOR_TYPES)),
         )
         return
     attached = machines.ATTACHED.get(machine)
     if attached is not None:
-        yield from _attached(machine, attached, acc)
+        yield from _attached(machine, attached, acc_type, count)
     elif machines.n1_cpus(machine) is not None:
-        yield from _n1(machine, acc)
-    elif acc is not None and machines.NO_ACCELERATOR.match(machine):
+        yield from _n1(machine, acc_type, count)
+    elif acc_type is not None and machines.NO_ACCELERATOR.match(machine):
         yield GPU_PAIRING.error(
             f"{machine} machines take no accelerators",
             (*BASE, "accelerator"),
@@ -152,17 +167,16 @@ def accelerators(res: Resources) -> Iterator[Diagnostic]:
 
 
 def _attached(
-    machine: str, attached: tuple[str, int], acc: Accelerator | None
+    machine: str, attached: tuple[str, int], acc_type: str | None, count: int
 ) -> Iterator[Diagnostic]:
     kind, most = attached
-    if acc is None:
+    if acc_type is None:
         yield GPU_PAIRING.warning(
             f"{machine} comes with {most} {kind}; say so in `accelerator`",
             (*BASE, "machineType"),
             hint=f"accelerator: {{type: {kind}, count: {most}}}",
         )
         return
-    acc_type, count = acc.type, acc.count
     if acc_type != kind:
         yield GPU_PAIRING.error(
             f"{machine} comes with {kind}, not {acc_type}",
@@ -176,10 +190,9 @@ def _attached(
         )
 
 
-def _n1(machine: str, acc: Accelerator | None) -> Iterator[Diagnostic]:
-    if acc is None:
+def _n1(machine: str, acc_type: str | None, count: int) -> Iterator[Diagnostic]:
+    if acc_type is None:
         return
-    acc_type, count = acc.type, acc.count
     counts = machines.N1_GPUS.get(acc_type)
     if counts is None:
         yield GPU_PAIRING.error(
