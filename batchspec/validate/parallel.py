@@ -5,12 +5,12 @@ in the calling process: starting workers costs more than it saves. Above it,
 files go to a pool in chunks (`chunk_size`: few round trips), at most two
 chunks per worker in flight, results taken in submission order, so output is
 the same as a run in one process. A clean spec comes back as its job name
-alone (`_wire`): most files of a large tree are clean, and rebuilding a
-pickled report cost the calling process more than checking the file cost a
-worker. Workers are forked where the platform
-allows it (Linux: they inherit the imported modules and compiled schemas
-instead of loading them again) and when no other thread runs in the caller
-(forking a threaded process can copy a held lock).
+alone (`_wire`): most files of a large tree are clean, and unpickling whole
+reports was most of what the calling process did for them. Workers are
+forked where the platform allows it (Linux: they inherit the imported
+modules and compiled schemas instead of loading them again) and when no
+other thread runs in the caller (forking a threaded process can copy a held
+lock).
 """
 
 from __future__ import annotations
