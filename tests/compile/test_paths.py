@@ -31,14 +31,18 @@ def write(folder: Path, *docs: dict[str, Any], name: str = "specs.yaml") -> Path
 def rule_passes(monkeypatch: pytest.MonkeyPatch) -> Iterator[Counter[str]]:
     """How often the rules ran, by caller: the validator or compile's prepare."""
     passes: Counter[str] = Counter()
-    for module, who in ((validator_module, "validate"), (prepare_module, "compile")):
-        original = module.check_rules
+    callers = (
+        (validator_module, "check_all", "validate"),  # the rules and the target's, in one pass
+        (prepare_module, "check_rules", "compile"),
+    )
+    for module, entry, who in callers:
+        original = getattr(module, entry)
 
         def counted(doc: Any, _original: Any = original, _who: str = who) -> Any:
             passes[_who] += 1
             return _original(doc)
 
-        monkeypatch.setattr(module, "check_rules", counted)
+        monkeypatch.setattr(module, entry, counted)
     yield passes
 
 
