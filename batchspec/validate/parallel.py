@@ -2,9 +2,11 @@
 
 Below `MIN_FILES` files (a repository's `specs/`, one spec), everything runs
 in the calling process: starting workers costs more than it saves. Above it,
-files go to a pool in chunks (`chunk_size`: few round trips), at most two
-chunks per worker in flight, results taken in submission order, so output is
-the same as a run in one process. A clean spec comes back as its job name
+files go in chunks (`chunk_size`: few round trips) to a pool of one worker
+fewer than the usable cores, at most two chunks per worker in flight; the
+calling process checks the chunks the pool is not given (`_share`: a worker
+fewer to start, and its reports never pickled). Reports are taken in file
+order, so output is the same as a run in one process. A clean spec comes back as its job name
 alone (`_wire`): most files of a large tree are clean, and unpickling whole
 reports was most of what the calling process did for them. Workers are
 forked where the platform allows it (Linux: they inherit the imported
@@ -18,18 +20,18 @@ from __future__ import annotations
 import gc
 import os
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from itertools import islice
 from typing import TYPE_CHECKING, Any
 
 from batchspec.validate.validator import FileReport, check_file
 
 if TYPE_CHECKING:
-    from concurrent.futures import Future
+    from concurrent.futures import Executor, Future
 
 MIN_FILES = 200
 CHUNK = 50  # the fewest files a chunk holds
-MAX_CHUNK = 400  # the most: memory holds 2 * workers chunks of reports
+MAX_CHUNK = 400  # the most: memory holds 2 * processes chunks of reports
 
 
 def usable_cores() -> int:
@@ -52,24 +54,50 @@ def check_files(files: Sequence[str], *, workers: int | None = None) -> Iterator
     # The first file here, before the workers fork: they inherit what it
     # compiled (views, patterns, rule tables) instead of each compiling it.
     yield check_file(files[0], keep_specs=False)
-    files = files[1:]
     # Objects alive now (modules, compiled schemas and views) go to the
     # collector's permanent generation while workers fork, so a worker's
     # full collection does not touch, and so copy, every inherited page.
     gc.freeze()
     try:
-        with ProcessPoolExecutor(count, mp_context=_context()) as pool:
-            # at most two chunks per worker in flight: memory stays flat however
-            # large the tree (Executor.map would submit every chunk at once)
-            pending: deque[tuple[list[str], Future[list[Wired]]]] = deque()
-            for chunk in _chunks(files, chunk_size(len(files), count)):
-                pending.append((chunk, pool.submit(_check_chunk, chunk)))
-                if len(pending) >= 2 * count:
-                    yield from _unwire(*pending.popleft())
-            while pending:
-                yield from _unwire(*pending.popleft())
+        # this process checks too: `count` processes in all, one fewer to
+        # start, and what it checks is never pickled
+        with ProcessPoolExecutor(count - 1, mp_context=_context()) as pool:
+            rest = islice(files, 1, None)
+            size = chunk_size(len(files) - 1, count)
+            yield from _share(pool, _chunks(rest, size), workers=count - 1)
     finally:
         gc.unfreeze()
+
+
+def _share(pool: Executor, chunks: Iterator[list[str]], *, workers: int) -> Iterator[FileReport]:
+    """The reports of `chunks`, in order, each checked by the pool or here.
+
+    The pool is kept two chunks per worker ahead (a worker never waits for
+    this process to hand it the next); the chunks it is not given are checked
+    here, so this process checks about as much as a worker, less what
+    unwiring and taking its reports costs. At most two chunks per process
+    are held at once (in the pool, or checked here and waiting their turn),
+    however large the tree.
+    """
+    busy, ahead = 2 * workers, 2 * (workers + 1)
+    held: deque[tuple[list[str], Future[list[Wired]] | list[FileReport]]] = deque()
+    for chunk in chunks:
+        while held and (len(held) >= ahead or _ready(held[0][1])):
+            yield from _take(*held.popleft())
+        if sum(not _ready(answer) for _, answer in held) < busy:
+            held.append((chunk, pool.submit(_check_chunk, chunk)))
+        else:
+            held.append((chunk, [check_file(file, keep_specs=False) for file in chunk]))
+    while held:
+        yield from _take(*held.popleft())
+
+
+def _ready(answer: Future[list[Wired]] | list[FileReport]) -> bool:
+    return isinstance(answer, list) or answer.done()
+
+
+def _take(files: list[str], answer: Future[list[Wired]] | list[FileReport]) -> Iterator[FileReport]:
+    return iter(answer) if isinstance(answer, list) else _unwire(files, answer)
 
 
 def chunk_size(files: int, workers: int) -> int:
@@ -107,7 +135,7 @@ def _unwire(files: list[str], answer: Future[list[Wired]]) -> Iterator[FileRepor
             yield item
 
 
-def _chunks(files: Sequence[str], size: int) -> Iterator[list[str]]:
+def _chunks(files: Iterable[str], size: int) -> Iterator[list[str]]:
     it = iter(files)
     while chunk := list(islice(it, size)):
         yield chunk

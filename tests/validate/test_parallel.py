@@ -4,11 +4,22 @@ memory holds diagnostics, not the tree."""
 from __future__ import annotations
 
 import tracemalloc
+from collections.abc import Iterator
 from concurrent.futures import Future
 from pathlib import Path
 
-from batchspec.validate import validate_paths
-from batchspec.validate.parallel import CHUNK, MAX_CHUNK, Wired, _unwire, _wire, chunk_size
+import pytest
+
+from batchspec.validate import parallel, validate_paths
+from batchspec.validate.parallel import (
+    CHUNK,
+    MAX_CHUNK,
+    Wired,
+    _unwire,
+    _wire,
+    check_files,
+    chunk_size,
+)
 from batchspec.validate.validator import FileReport, check_file
 from tests.validate.helpers import document, dump
 
@@ -90,3 +101,54 @@ def test_clean_specs_cross_the_pipe_as_names_and_come_back_whole(tmp_path: Path)
 
 def vars_of(report: FileReport) -> tuple[object, ...]:
     return report.__reduce__()[1]
+
+
+def clean_tree(root: Path, count: int) -> list[str]:
+    root.mkdir()
+    for n in range(count):
+        (root / f"s{n:05d}.yaml").write_text(dump(document("vertex", name=f"job_{n}")))
+    return sorted(str(p) for p in root.iterdir())
+
+
+@pytest.mark.parametrize("workers", [2, 3])
+def test_this_process_checks_the_chunks_the_pool_is_not_given(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers: int
+) -> None:
+    root = tree(tmp_path / "specs", 12 * CHUNK)
+    files = sorted(str(p) for p in root.iterdir())
+    serial = [vars_of(check_file(f, keep_specs=False)) for f in files]
+    here: list[str] = []  # what this process checks (a worker's calls stay in the worker)
+
+    def counted(file: str, *, keep_specs: bool) -> FileReport:
+        here.append(file)
+        return check_file(file, keep_specs=keep_specs)
+
+    monkeypatch.setattr(parallel, "check_file", counted)
+    assert [vars_of(r) for r in check_files(files, workers=workers)] == serial
+    size = chunk_size(len(files) - 1, workers)
+    # the first file before the fork, then whole chunks; the pool checks the rest
+    assert here[0] == files[0]
+    assert size <= len(here) - 1 <= len(files) - 1 - 2 * (workers - 1) * size
+    assert (len(here) - 1) % size == 0 or files[-1] in here
+
+
+class Watched(list[str]):
+    """Files that count how many of them have been read."""
+
+    read = 0
+
+    def __iter__(self) -> Iterator[str]:
+        for file in super().__iter__():
+            self.read += 1
+            yield file
+
+
+def test_chunks_held_at_once_are_bounded_however_large_the_tree(tmp_path: Path) -> None:
+    files = Watched(clean_tree(tmp_path / "specs", 16 * CHUNK))
+    size = chunk_size(len(files) - 1, 2)
+    most = 0
+    for done, _ in enumerate(check_files(files, workers=2), start=1):
+        most = max(most, files.read - done)
+    assert files.read == len(files)
+    # two chunks per process held, and the one being handed out
+    assert 2 * size <= most <= (2 * 2 + 1) * size
