@@ -6,13 +6,13 @@ files go in chunks (`chunk_size`: few round trips) to a pool of one worker
 fewer than the usable cores, at most two chunks per worker in flight; the
 calling process checks the chunks the pool is not given (`_share`: a worker
 fewer to start, and its reports never pickled). Reports are taken in file
-order, so output is the same as a run in one process. A clean spec comes back as its job name
-alone (`_wire`): most files of a large tree are clean, and unpickling whole
-reports was most of what the calling process did for them. Workers are
-forked where the platform allows it (Linux: they inherit the imported
-modules and compiled schemas instead of loading them again) and when no
-other thread runs in the caller (forking a threaded process can copy a held
-lock).
+order, so output is the same as a run in one process. A clean spec comes
+back from a worker as its job name alone (`_wire`): most files of a large
+tree are clean, and unpickling whole reports was most of what the calling
+process did for them. Workers are forked where the platform allows it
+(Linux: they inherit the imported modules and compiled schemas instead of
+loading them again) and when no other thread runs in the caller (forking a
+threaded process can copy a held lock).
 """
 
 from __future__ import annotations
