@@ -3,10 +3,11 @@ memory holds diagnostics, not the tree."""
 
 from __future__ import annotations
 
+import os
 import tracemalloc
-from collections.abc import Iterator
 from concurrent.futures import Future
 from pathlib import Path
+from typing import SupportsIndex, overload
 
 import pytest
 
@@ -133,14 +134,18 @@ def test_this_process_checks_the_chunks_the_pool_is_not_given(
 
 
 class Watched(list[str]):
-    """Files that count how many of them have been read."""
+    """Files that count how many of them have been read (by index, as chunks are)."""
 
     read = 0
 
-    def __iter__(self) -> Iterator[str]:
-        for file in super().__iter__():
-            self.read += 1
-            yield file
+    @overload
+    def __getitem__(self, index: SupportsIndex) -> str: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[str]: ...
+    def __getitem__(self, index: SupportsIndex | slice) -> str | list[str]:
+        stop = index.stop if isinstance(index, slice) else int(index) + 1
+        self.read = max(self.read, min(stop, len(self)))
+        return super().__getitem__(index)
 
 
 def test_chunks_held_at_once_are_bounded_however_large_the_tree(tmp_path: Path) -> None:
@@ -152,3 +157,71 @@ def test_chunks_held_at_once_are_bounded_however_large_the_tree(tmp_path: Path) 
     assert files.read == len(files)
     # two chunks per process held, and the one being handed out
     assert 2 * size <= most <= (2 * 2 + 1) * size
+
+
+def test_forked_and_spawned_workers_report_what_one_process_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    files = sorted(str(p) for p in tree(tmp_path / "specs", 3 * CHUNK + 5).iterdir())
+    serial = [vars_of(check_file(f, keep_specs=False)) for f in files]
+    monkeypatch.setattr(parallel, "_can_fork", lambda: True)
+    assert [vars_of(r) for r in check_files(files, workers=2)] == serial
+    monkeypatch.setattr(parallel, "_can_fork", lambda: False)  # threads run, or no fork
+    assert [vars_of(r) for r in check_files(files, workers=2)] == serial
+
+
+@pytest.fixture
+def forked_pids(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The pids of the workers `check_files` forks, recorded as it closes them
+    (forked even when an earlier test left a thread running here)."""
+    monkeypatch.setattr(parallel, "_can_fork", lambda: True)
+    pids: list[int] = []
+    close = parallel._Forked.close
+
+    def recorded(pool: parallel._Forked) -> None:
+        pids.extend(w.pid for w in pool.workers)
+        close(pool)
+
+    monkeypatch.setattr(parallel._Forked, "close", recorded)
+    return pids
+
+
+def gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    return False
+
+
+def broken_chunk(files: list[str]) -> list[Wired]:
+    raise ValueError(f"cannot check {len(files)} files")
+
+
+def dead_chunk(files: list[str]) -> list[Wired]:
+    os._exit(3)
+
+
+def test_a_workers_error_is_raised_here_and_every_worker_waited_for(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, forked_pids: list[int]
+) -> None:
+    files = clean_tree(tmp_path / "specs", 6 * CHUNK)
+    monkeypatch.setattr(parallel, "_check_chunk", broken_chunk)
+    with pytest.raises(ValueError, match="cannot check"):
+        list(check_files(files, workers=3))
+    assert len(forked_pids) == 2 and all(map(gone, forked_pids))
+    monkeypatch.setattr(parallel, "_check_chunk", dead_chunk)
+    with pytest.raises(RuntimeError, match="ended before its answer"):
+        list(check_files(files, workers=2))
+    assert len(forked_pids) == 3 and all(map(gone, forked_pids))
+
+
+def test_a_caller_that_stops_early_leaves_no_worker_behind(
+    tmp_path: Path, forked_pids: list[int]
+) -> None:
+    files = clean_tree(tmp_path / "specs", 6 * CHUNK)
+    reports = check_files(files, workers=2)
+    assert next(reports).file == files[0]
+    assert next(reports).file == files[1]
+    reports.close()
+    assert len(forked_pids) == 1 and gone(forked_pids[0])
