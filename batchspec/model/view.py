@@ -33,10 +33,10 @@ import json
 import re
 from collections.abc import Callable, Mapping
 from functools import cache, lru_cache
-from pathlib import Path
 from typing import Any
 
 from batchspec.model import enums
+from batchspec.model.viewbase import STRUCTURE_SCHEMA, View
 from batchspec.model.viewvalues import (
     Convert,
     UnsureError,
@@ -51,48 +51,10 @@ from batchspec.model.viewvalues import (
     whole_number,
 )
 
-STRUCTURE_SCHEMA = Path(__file__).resolve().parent.parent / "data" / "structure.v1.schema.json"
 DURATION_MARK = "x-batchspec-duration"  # a duration's bound, which JSON Schema cannot say
 
 _SNAKE = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 _NULL = {"type": "null"}
-
-
-class View:
-    """A checked document's object: the model's attribute names and values.
-
-    `model_fields_set` and `model_dump` answer as pydantic's do for the
-    rules that ask (which keys were written; a value as camelCase JSON)."""
-
-    _keys: tuple[tuple[str, str], ...] = ()  # (attribute, key) per field, in schema order
-    _attrs: dict[str, str] = {}  # key -> attribute
-    _written: dict[tuple[str, ...], frozenset[str]] = {}  # `model_fields_set` by keys
-    _data: Mapping[str, Any]  # the document's mapping the view was built from
-
-    @property
-    def model_fields_set(self) -> frozenset[str]:
-        """The attributes whose keys the document wrote: remembered per
-        model by the keys in their order, which the specs of a tree share."""
-        keys = tuple(self._data)
-        found = self._written.get(keys)
-        if found is None:
-            found = frozenset(map(self._attrs.__getitem__, keys))
-            if len(self._written) < 256:
-                self._written[keys] = found
-        return found
-
-    def model_dump(self, *, exclude_none: bool = False) -> dict[str, Any]:
-        """The view's fields by their keys, nested views as mappings."""
-        out = {}
-        for attr, key in self._keys:
-            value = self.__dict__[attr]
-            if value is not None or not exclude_none:
-                out[key] = _dump(value, exclude_none)
-        return out
-
-    def __repr__(self) -> str:
-        shown = ", ".join(f"{a}={self.__dict__[a]!r}" for a, _ in self._keys)
-        return f"{type(self).__name__}({shown})"
 
 
 def view(model: str, data: Any) -> Any:
@@ -343,16 +305,6 @@ def _seconds(text: str) -> int:
     from batchspec.model.limits import duration_seconds
 
     return duration_seconds(text)
-
-
-def _dump(value: Any, exclude_none: bool) -> Any:
-    if isinstance(value, View):
-        return value.model_dump(exclude_none=exclude_none)
-    if isinstance(value, list):
-        return [_dump(item, exclude_none) for item in value]
-    if isinstance(value, dict):
-        return {key: _dump(item, exclude_none) for key, item in value.items()}
-    return value
 
 
 __all__ = ["DURATION_MARK", "STRUCTURE_SCHEMA", "UnsureError", "View", "snake", "view"]

@@ -314,7 +314,7 @@ def dropped(doc: BatchPredictionJobSpec, target: str, service: str) -> Iterator[
             why = _WHY.get((service, name)) or _WHY.get((None, name))
             verb = "cannot carry" if error else "ignores"
             hint = "remove it, or use target: vertex" if error else None
-            if target == VERTEX or name in ("overwrite", *_INLINE):
+            if target == VERTEX or name == "overwrite" or name in _INLINE:
                 hint = "remove it" if error else None
             message = f"{target} {verb} `{name}`" + (f": {why}" if why else "")
             if error:
