@@ -41,6 +41,12 @@ class BuildNative(build_ext):
 def extensions() -> list[Any]:
     if os.environ.get(_native.PURE_ENV, "") not in ("", "0"):
         return []
+    if _built_in_place():
+        print(
+            "batchspec: the compiled modules match the sources; not compiling again",
+            file=sys.stderr,
+        )
+        return []
     try:
         from mypyc.build import mypycify
     except ImportError:
@@ -52,6 +58,19 @@ def extensions() -> list[Any]:
     except (Exception, SystemExit) as exc:
         print(f"batchspec: mypyc could not compile, installing Python only: {exc}", file=sys.stderr)
         return []
+
+
+def _built_in_place() -> bool:
+    """Whether this source tree holds compiled modules built from its
+    sources as they are (an editable install run again, as `scripts/setup`
+    does before every test run): compiling takes minutes."""
+    in_place = "editable_wheel" in sys.argv or "--inplace" in sys.argv  # not a wheel to ship
+    if not in_place or not _native.compiled_usable():
+        return False
+    return all(
+        list(_native.source_of(m).parent.glob(f"{m.rsplit('.', 1)[-1]}.*.so"))
+        for m in _native.COMPILED
+    )
 
 
 setup(ext_modules=extensions(), cmdclass={"build_ext": BuildNative})
