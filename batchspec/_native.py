@@ -105,7 +105,7 @@ def install() -> None:
 
 def in_use() -> bool:
     """Whether this process runs the compiled modules (for `--version` and the tests)."""
-    module = sys.modules.get("batchspec.load.guard")
-    if module is None:
-        import batchspec.load.guard as module
+    from importlib import import_module  # by name: this module sits below every stage
+
+    module = import_module(COMPILED[0])
     return not str(getattr(module, "__file__", "")).endswith(".py")
