@@ -31,9 +31,10 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from collections.abc import Callable, Mapping
 from functools import cache, lru_cache
-from typing import Any
+from typing import Any, Final
 
 from batchspec.model import enums
 from batchspec.model.viewbase import STRUCTURE_SCHEMA, View
@@ -51,10 +52,10 @@ from batchspec.model.viewvalues import (
     whole_number,
 )
 
-DURATION_MARK = "x-batchspec-duration"  # a duration's bound, which JSON Schema cannot say
+DURATION_MARK: Final = "x-batchspec-duration"  # a duration's bound, which JSON Schema cannot say
 
-_SNAKE = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
-_NULL = {"type": "null"}
+_SNAKE: Final = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+_NULL: Final = {"type": "null"}
 
 
 def view(model: str, data: Any) -> Any:
@@ -141,7 +142,9 @@ class _Views:
         made: list[tuple[str, str, Callable[[], Any]]] = []
         plan: dict[str, tuple[str, Convert | None]] = {}
         for key, prop in node["properties"].items():
-            attr, convert = snake(key), self._property(prop)
+            # interned, as the names code reads attributes by are: a lookup in
+            # a view's `__dict__` then matches by identity, not by comparing text
+            attr, convert = sys.intern(snake(key)), self._property(prop)
             plan[key] = (attr, None if convert is unchanged else convert)
             if key not in required:
                 make, fixed = self._missing(prop, convert)
@@ -284,10 +287,10 @@ def _is_enum(prop: dict[str, Any], defs: dict[str, Any]) -> bool:
     return False
 
 
-_ONE_CALL = ("string", "integer", "number")  # nullable ones checked in one call
+_ONE_CALL: Final = ("string", "integer", "number")  # nullable ones checked in one call
 
 # The keywords of the structure schema views check (`_node` refuses others).
-_READ = {
+_READ: Final = {
     *("type", "default", "anyOf", "oneOf", "discriminator", "$ref", "properties"),
     *("required", "additionalProperties", "items", "minItems", "const", "enum"),
     *("minimum", "maximum", "exclusiveMinimum", "pattern", DURATION_MARK),
