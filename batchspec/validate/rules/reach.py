@@ -20,9 +20,10 @@ long as rules are reached through names.
 That walk reads bytecode, which the compiled rule modules
 (`batchspec._native`) do not have, and costs start-up time, so its answers
 are kept in `batchspec/data/reach.json` (rule ids by check), written by
-`scripts/regen-schema`. tests/validate/test_rule_reach.py holds the file
-equal to a fresh walk of the Python sources, and the table's diagnostics
-equal to every check's, for every rule case under every target. A check
+`scripts/regen-schema`. tests/test_native.py holds the file equal to a
+fresh walk of the Python sources, and tests/validate/test_rule_reach.py
+the table's diagnostics equal to every check's, for every rule case under
+every target. A check
 the file does not know (a new one, before the file is written again) is
 walked when it has bytecode, and otherwise kept for every target.
 """
