@@ -22,6 +22,10 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from batchspec import _native
+
+_native.install()  # compiled modules only where they match their sources
+
 if TYPE_CHECKING:
     from batchspec import compile, errors, load, plan, results, validate
 

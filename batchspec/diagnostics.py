@@ -9,7 +9,7 @@ so a user sees every problem at once; renderers turn them into text or JSON.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any, NamedTuple
+from typing import Any, Final, NamedTuple
 
 from batchspec.model.enums import Severity
 
@@ -97,7 +97,7 @@ class Diagnostic(NamedTuple):
         }
 
 
-_FIELD_INDEX = {name: i for i, name in enumerate(Diagnostic._fields)}
+_FIELD_INDEX: Final = {name: i for i, name in enumerate(Diagnostic._fields)}
 _new_tuple = tuple.__new__
 
 

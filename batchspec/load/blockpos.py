@@ -15,6 +15,8 @@ two on many texts and every path).
 
 from __future__ import annotations
 
+from typing import Final
+
 from batchspec.diagnostics import DocPath
 from batchspec.patterns import lazy
 
@@ -26,10 +28,10 @@ Position = tuple[int, int]
 # collection, block scalar, anchor, alias, tag, complex key, directive).
 # Both are found by deleting every other byte of the (ASCII) text: two C
 # passes where the regexes they replace cost a third of locating a warning.
-_PRINTABLE = bytes(range(0x20, 0x7F)) + b"\n"
-_INDICATORS = "\"'{[|>&*!%@`?,]}"
-_NOT_INDICATOR = bytes(c for c in range(0x80) if chr(c) not in _INDICATORS)
-_KEY = lazy(r"([A-Za-z0-9_$][A-Za-z0-9_.$/-]*):(?= |$)")
+_PRINTABLE: Final = bytes(range(0x20, 0x7F)) + b"\n"
+_INDICATORS: Final = "\"'{[|>&*!%@`?,]}"
+_NOT_INDICATOR: Final = bytes(c for c in range(0x80) if chr(c) not in _INDICATORS)
+_KEY: Final = lazy(r"([A-Za-z0-9_$][A-Za-z0-9_.$/-]*):(?= |$)")
 
 
 def simple_lines(text: str) -> list[str] | None:
@@ -123,7 +125,7 @@ def _content(lines: list[str], start: int) -> int | None:
     return None
 
 
-_FIRST_CONTENT = lazy(r"(?:[ ]*(?:#.*)?\n)*( *)([^ \n])")  # skips blank and comment lines
+_FIRST_CONTENT: Final = lazy(r"(?:[ ]*(?:#.*)?\n)*( *)([^ \n])")  # skips blank and comment lines
 
 
 def first_key_position(text: str, path: DocPath, *, key: bool = False) -> Position | None:

@@ -23,15 +23,17 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Iterable, Iterator
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 from batchspec.patterns import lazy
 
-MAX_DEPTH = 100  # specs nest 5 to 8 levels; free-form values a few more
+MAX_DEPTH: Final = 100  # specs nest 5 to 8 levels; free-form values a few more
 # Block indicators and spaces `c`, line breaks themselves, all else blank.
-_PREFIX_MARKS = bytes(ord("c") if chr(b) in " \t?:&!-" else b if b == 10 else 0 for b in range(256))
-_RUNS = tuple((b"c" * n, b"\n" + b"c" * n) for n in range(MAX_DEPTH // 2 + 1))
-_ESCAPE = lazy(r"\\[uU]")
+_PREFIX_MARKS: Final = bytes(
+    ord("c") if chr(b) in " \t?:&!-" else b if b == 10 else 0 for b in range(256)
+)
+_RUNS: Final = tuple((b"c" * n, b"\n" + b"c" * n) for n in range(MAX_DEPTH // 2 + 1))
+_ESCAPE: Final = lazy(r"\\[uU]")
 
 
 def check_depth(text: str) -> Literal["ok", "deep", "reference-only"]:

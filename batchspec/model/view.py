@@ -31,12 +31,13 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from collections.abc import Callable, Mapping
 from functools import cache, lru_cache
-from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from batchspec.model import enums
+from batchspec.model.viewbase import STRUCTURE_SCHEMA, View
 from batchspec.model.viewvalues import (
     Convert,
     UnsureError,
@@ -51,48 +52,10 @@ from batchspec.model.viewvalues import (
     whole_number,
 )
 
-STRUCTURE_SCHEMA = Path(__file__).resolve().parent.parent / "data" / "structure.v1.schema.json"
-DURATION_MARK = "x-batchspec-duration"  # a duration's bound, which JSON Schema cannot say
+DURATION_MARK: Final = "x-batchspec-duration"  # a duration's bound, which JSON Schema cannot say
 
-_SNAKE = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
-_NULL = {"type": "null"}
-
-
-class View:
-    """A checked document's object: the model's attribute names and values.
-
-    `model_fields_set` and `model_dump` answer as pydantic's do for the
-    rules that ask (which keys were written; a value as camelCase JSON)."""
-
-    _keys: tuple[tuple[str, str], ...] = ()  # (attribute, key) per field, in schema order
-    _attrs: dict[str, str] = {}  # key -> attribute
-    _written: dict[tuple[str, ...], frozenset[str]] = {}  # `model_fields_set` by keys
-    _data: Mapping[str, Any]  # the document's mapping the view was built from
-
-    @property
-    def model_fields_set(self) -> frozenset[str]:
-        """The attributes whose keys the document wrote: remembered per
-        model by the keys in their order, which the specs of a tree share."""
-        keys = tuple(self._data)
-        found = self._written.get(keys)
-        if found is None:
-            found = frozenset(map(self._attrs.__getitem__, keys))
-            if len(self._written) < 256:
-                self._written[keys] = found
-        return found
-
-    def model_dump(self, *, exclude_none: bool = False) -> dict[str, Any]:
-        """The view's fields by their keys, nested views as mappings."""
-        out = {}
-        for attr, key in self._keys:
-            value = self.__dict__[attr]
-            if value is not None or not exclude_none:
-                out[key] = _dump(value, exclude_none)
-        return out
-
-    def __repr__(self) -> str:
-        shown = ", ".join(f"{a}={self.__dict__[a]!r}" for a, _ in self._keys)
-        return f"{type(self).__name__}({shown})"
+_SNAKE: Final = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+_NULL: Final = {"type": "null"}
 
 
 def view(model: str, data: Any) -> Any:
@@ -179,7 +142,9 @@ class _Views:
         made: list[tuple[str, str, Callable[[], Any]]] = []
         plan: dict[str, tuple[str, Convert | None]] = {}
         for key, prop in node["properties"].items():
-            attr, convert = snake(key), self._property(prop)
+            # interned, as the names code reads attributes by are: a lookup in
+            # a view's `__dict__` then matches by identity, not by comparing text
+            attr, convert = sys.intern(snake(key)), self._property(prop)
             plan[key] = (attr, None if convert is unchanged else convert)
             if key not in required:
                 make, fixed = self._missing(prop, convert)
@@ -322,10 +287,10 @@ def _is_enum(prop: dict[str, Any], defs: dict[str, Any]) -> bool:
     return False
 
 
-_ONE_CALL = ("string", "integer", "number")  # nullable ones checked in one call
+_ONE_CALL: Final = ("string", "integer", "number")  # nullable ones checked in one call
 
 # The keywords of the structure schema views check (`_node` refuses others).
-_READ = {
+_READ: Final = {
     *("type", "default", "anyOf", "oneOf", "discriminator", "$ref", "properties"),
     *("required", "additionalProperties", "items", "minItems", "const", "enum"),
     *("minimum", "maximum", "exclusiveMinimum", "pattern", DURATION_MARK),
@@ -343,16 +308,6 @@ def _seconds(text: str) -> int:
     from batchspec.model.limits import duration_seconds
 
     return duration_seconds(text)
-
-
-def _dump(value: Any, exclude_none: bool) -> Any:
-    if isinstance(value, View):
-        return value.model_dump(exclude_none=exclude_none)
-    if isinstance(value, list):
-        return [_dump(item, exclude_none) for item in value]
-    if isinstance(value, dict):
-        return {key: _dump(item, exclude_none) for key, item in value.items()}
-    return value
 
 
 __all__ = ["DURATION_MARK", "STRUCTURE_SCHEMA", "UnsureError", "View", "snake", "view"]

@@ -17,12 +17,12 @@ the caller keeps no typed specs (`validate`'s diagnostics-only run):
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 from batchspec.model.view import UnsureError, view
 
 # The structure schema's model for each document kind (`batchspec.model.documents.KINDS`).
-KIND_MODELS = {"BatchPredictionJob": "BatchPredictionJobSpec", "Model": "ModelDocument"}
+KIND_MODELS: Final = {"BatchPredictionJob": "BatchPredictionJobSpec", "Model": "ModelDocument"}
 
 
 def fast_view(data: Any) -> Any | None:

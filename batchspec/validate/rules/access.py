@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from batchspec.diagnostics import Diagnostic
 from batchspec.model.enums import Target
@@ -28,14 +28,14 @@ from batchspec.validate.rules.core import (
 if TYPE_CHECKING:
     from batchspec.model.spec import BatchPredictionJobSpec
 
-DISPLAY_NAME_MAX = 128
-_KMS = lazy(
+DISPLAY_NAME_MAX: Final = 128
+_KMS: Final = lazy(
     r"^projects/(?P<project>[^/]+)/locations/(?P<location>[^/]+)"
     r"/keyRings/(?P<ring>[^/]+)/cryptoKeys/(?P<key>[^/]+)$"
 )
-_KMS_ID = lazy(r"^[a-zA-Z0-9_-]{1,63}$")
+_KMS_ID: Final = lazy(r"^[a-zA-Z0-9_-]{1,63}$")
 
-REGIONS: dict[Target, Rule] = {
+REGIONS: Final[dict[Target, Rule]] = {
     Target.VERTEX: rule(
         "vertex-regions",
         "BS211",
@@ -52,7 +52,7 @@ REGIONS: dict[Target, Rule] = {
     ),
 }
 REGIONS[Target.GENAI] = REGIONS[Target.VERTEX]
-PROJECT = rule(
+PROJECT: Final = rule(
     "project-id",
     "BS262",
     (VERTEX, GENAI, MLENGINE),
@@ -60,7 +60,7 @@ PROJECT = rule(
     " trailing hyphen), a domain-scoped id (example.com:my-project) or a project number",
     "https://cloud.google.com/resource-manager/reference/rest/v1/projects (projectId)",
 )
-SERVICE_ACCOUNT = rule(
+SERVICE_ACCOUNT: Final = rule(
     "vertex-service-account",
     "BS263",
     (VERTEX,),
@@ -68,7 +68,7 @@ SERVICE_ACCOUNT = rule(
     "aiplatform v1 BatchPredictionJob.service_account;"
     " https://cloud.google.com/iam/docs/service-account-overview",
 )
-KMS_KEY = rule(
+KMS_KEY: Final = rule(
     "vertex-kms-key",
     "BS264",
     (VERTEX,),
@@ -77,7 +77,7 @@ KMS_KEY = rule(
     "aiplatform v1 EncryptionSpec.kms_key_name; https://cloud.google.com/kms/docs/"
     "resource-hierarchy",
 )
-DISPLAY_NAME = rule(
+DISPLAY_NAME: Final = rule(
     "vertex-display-name",
     "BS265",
     (VERTEX, GENAI),
@@ -86,7 +86,7 @@ DISPLAY_NAME = rule(
     " utils.validate_display_name (BatchPredictionJob.create)",
 )
 
-RETIRED = rule(
+RETIRED: Final = rule(
     "mlengine-retired",
     "BS295",
     (MLENGINE,),

@@ -15,7 +15,7 @@ import math
 import re
 from collections.abc import Callable, Iterator
 from operator import attrgetter
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from batchspec.diagnostics import Diagnostic, DocPath
 from batchspec.model.enums import DataFormat, Target
@@ -35,15 +35,15 @@ from batchspec.validate.rules.core import BATCHSPEC, gemini_api, rule
 if TYPE_CHECKING:
     from batchspec.model.spec import BatchPredictionJobSpec, ModelRef
 
-_NAME = lazy(JOB_NAME_PATTERN)
-_DURATION = lazy(DURATION_PATTERN)
-_CALLABLE = lazy(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
-_SHA256 = lazy(r"^[0-9a-f]{64}$")
-RESERVED_LABELS = (LABEL_MANAGED_BY, LABEL_JOB, LABEL_FINGERPRINT, LABEL_MODEL)
-ALL = (BATCHSPEC,)
-_BIGQUERY = DataFormat.BIGQUERY  # read once: a member lookup on an enum class is slow
+_NAME: Final = lazy(JOB_NAME_PATTERN)
+_DURATION: Final = lazy(DURATION_PATTERN)
+_CALLABLE: Final = lazy(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
+_SHA256: Final = lazy(r"^[0-9a-f]{64}$")
+RESERVED_LABELS: Final = (LABEL_MANAGED_BY, LABEL_JOB, LABEL_FINGERPRINT, LABEL_MODEL)
+ALL: Final = (BATCHSPEC,)
+_BIGQUERY: Final = DataFormat.BIGQUERY  # read once: a member lookup on an enum class is slow
 
-JOB_NAME = rule(
+JOB_NAME: Final = rule(
     "job-name",
     "BS201",
     ALL,
@@ -51,14 +51,14 @@ JOB_NAME = rule(
     " and batchspec's identity label on every target)",
     "https://cloud.google.com/ai-platform/prediction/docs/managing-models-jobs (naming resources)",
 )
-JOB_NAME_LENGTH = rule(
+JOB_NAME_LENGTH: Final = rule(
     "job-name-length",
     "BS202",
     ALL,
     "Job names are at most 128 characters",
     "https://cloud.google.com/ai-platform/prediction/docs/managing-models-jobs",
 )
-INPUT_ONE = rule(
+INPUT_ONE: Final = rule(
     "input-one-location",
     "BS230",
     ALL,
@@ -66,7 +66,7 @@ INPUT_ONE = rule(
     " or fileName); format BIGQUERY exactly when the source is BigQuery",
     "batchspec spec language (aiplatform v1 InputConfig.source is a oneof)",
 )
-OUTPUT_ONE = rule(
+OUTPUT_ONE: Final = rule(
     "output-one-location",
     "BS240",
     ALL,
@@ -75,7 +75,7 @@ OUTPUT_ONE = rule(
     "https://cloud.google.com/ai-platform/prediction/docs/batch-predict (one output path);"
     " aiplatform v1 OutputConfig.destination is a oneof",
 )
-MODEL_ONE = rule(
+MODEL_ONE: Final = rule(
     "model-one-way",
     "BS250",
     ALL,
@@ -83,7 +83,7 @@ MODEL_ONE = rule(
     "batchspec spec language (aiplatform v1 `model`; ml v1 modelName, versionName, uri:"
     " one of them)",
 )
-MODEL_WAY = rule(
+MODEL_WAY: Final = rule(
     "model-way-for-target",
     "BS251",
     ALL,
@@ -91,42 +91,42 @@ MODEL_WAY = rule(
     " resource/publisher, local engines local",
     "ml v1 PredictionInput; aiplatform v1 BatchPredictionJob.model",
 )
-VERSION_NEEDS_NAME = rule(
+VERSION_NEEDS_NAME: Final = rule(
     "version-needs-name",
     "BS252",
     ALL,
     "`version` only with `name` (ML Engine versionName is a version of a named model)",
     "ml v1 PredictionInput.versionName; gcloud `--version` only with `--model`",
 )
-RUNNER = rule(
+RUNNER: Final = rule(
     "local-runner-reference",
     "BS254",
     ALL,
     "Local runners: `callable` is `module:name`; `sha256` is 64 lowercase hex digits",
     "batchspec local engine",
 )
-PICKLE = rule(
+PICKLE: Final = rule(
     "pickle-pinned",
     "BS280",
     ALL,
     "A scikit-learn (pickled) model pins its sha256: unpickling runs code",
     "https://docs.python.org/3/library/pickle.html (warning); batchspec local engine",
 )
-RESERVED = rule(
+RESERVED: Final = rule(
     "reserved-labels",
     "BS260",
     ALL,
     "Label keys managed-by, batchspec-job and batchspec-fp are batchspec's",
     "batchspec identity (exactly-once submission)",
 )
-DEADLINE = rule(
+DEADLINE: Final = rule(
     "policy-deadline",
     "BS290",
     ALL,
     "Deadlines are durations such as 90m, 6h or 1h30m",
     "batchspec policy",
 )
-JSON_VALUES = rule(
+JSON_VALUES: Final = rule(
     "json-values",
     "BS303",
     ALL,
@@ -245,7 +245,7 @@ def model_choice(doc: BatchPredictionJobSpec) -> Iterator[Diagnostic]:
 
 Values = Callable[[Any], tuple[Any, ...]]
 # Per target: the model keys it takes and the others, each read in one C call.
-_WAY_PLANS: dict[Target, tuple[Values, int, Values, int]] = {}
+_WAY_PLANS: Final[dict[Target, tuple[Values, int, Values, int]]] = {}
 
 
 def usual_model(model: ModelRef, target: Target) -> bool:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from collections.abc import Set as AbstractSet
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Final, NamedTuple
 
 from batchspec.diagnostics import Diagnostic, DocPath
 from batchspec.model.enums import Severity, Target
@@ -26,13 +26,13 @@ Check = Callable[["BatchPredictionJobSpec"], Iterator[Diagnostic]]
 
 # Who a rule guards: the four targets, or batchspec itself (its own spec
 # language, identity and local engine).
-VERTEX = Target.VERTEX.value
-GENAI = Target.GENAI.value
-MLENGINE = Target.MLENGINE.value
-LOCAL = Target.LOCAL.value
-RAY = Target.RAY.value
-BATCHSPEC = "batchspec"
-ENGINES = (LOCAL, RAY)
+VERTEX: Final = Target.VERTEX.value
+GENAI: Final = Target.GENAI.value
+MLENGINE: Final = Target.MLENGINE.value
+LOCAL: Final = Target.LOCAL.value
+RAY: Final = Target.RAY.value
+BATCHSPEC: Final = "batchspec"
+ENGINES: Final = (LOCAL, RAY)
 
 
 class Rule(NamedTuple):
@@ -53,7 +53,7 @@ class Rule(NamedTuple):
         return Diagnostic(self.code, message, severity=Severity.WARNING, path=path, hint=hint)
 
 
-RULES_CITED: dict[str, Rule] = {}
+RULES_CITED: Final[dict[str, Rule]] = {}
 
 
 def rule(id: str, code: str, services: tuple[str, ...], summary: str, source: str) -> Rule:
@@ -65,7 +65,7 @@ def rule(id: str, code: str, services: tuple[str, ...], summary: str, source: st
     return declared
 
 
-_SERVICE = {target: target.value for target in Target}  # `.value` is a slow enum property
+_SERVICE: Final = {target: target.value for target in Target}  # `.value` is a slow enum property
 # Members read once: `Target.VERTEX` is a slow lookup on an enum class too
 # (a tenth of a microsecond, and every check asks).
 _ON_VERTEX, _ON_GENAI = Target.VERTEX, Target.GENAI

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from operator import attrgetter
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from batchspec.diagnostics import Diagnostic, DocPath
 from batchspec.model.enums import Target
@@ -31,7 +31,7 @@ from batchspec.validate.rules.core import (
 if TYPE_CHECKING:
     from batchspec.model.spec import BatchPredictionJobSpec
 
-CARRY: dict[str, Rule] = {
+CARRY: Final[dict[str, Rule]] = {
     VERTEX: rule(
         "vertex-fields",
         "BS301",
@@ -65,7 +65,7 @@ CARRY: dict[str, Rule] = {
         "batchspec local engine",
     ),
 }
-IGNORED = rule(
+IGNORED: Final = rule(
     "ignored-settings",
     "BS253",
     (VERTEX, GENAI, MLENGINE),
@@ -92,8 +92,8 @@ def _flag(value: bool) -> Any:
 # has when the setting is not dropped, in most specs). Plain settings are
 # quiet at None, flags at False; `_WRITTEN` settings (which have defaults)
 # are quiet when not written.
-_USUAL: dict[object, tuple[str, object]] = {}
-_WRITTEN: dict[object, str] = {}
+_USUAL: Final[dict[object, tuple[str, object]]] = {}
+_WRITTEN: Final[dict[object, str]] = {}
 
 
 def _plain(path: str) -> Callable[[BatchPredictionJobSpec], Any]:
@@ -139,7 +139,7 @@ def _written(path: str) -> Callable[[BatchPredictionJobSpec], Any]:
 # table built once: a target drops a few of these, and reading only those
 # costs a fraction of building all of them for every spec (a plain value is
 # read by an `attrgetter`, in C, rather than a lambda).
-_SETTINGS: dict[str, tuple[DocPath, Callable[[BatchPredictionJobSpec], Any]]] = {
+_SETTINGS: Final[dict[str, tuple[DocPath, Callable[[BatchPredictionJobSpec], Any]]]] = {
     "keyField": ((*_IN, "keyField"), _plain("spec.input.key_field")),
     "includedFields": ((*_IN, "includedFields"), _plain("spec.input.included_fields")),
     "excludedFields": ((*_IN, "excludedFields"), _plain("spec.input.excluded_fields")),
@@ -177,12 +177,25 @@ _SETTINGS: dict[str, tuple[DocPath, Callable[[BatchPredictionJobSpec], Any]]] = 
 
 # Per target: settings that change *what* runs (dropping them is an error) and
 # settings that only tune *how* it runs (dropping them is a warning).
-_WHAT = ("keyField", "includedFields", "excludedFields", "instanceType", "tfRecordDecode: example")
-_SECURITY = ("serviceAccount", "encryptionKeyName")
-_VERTEX_ONLY = ("generateExplanation", "explanationSpec", "modelParameters")
-_INLINE = ("requests", "fileName")
-_GENAI_HOW = ("maxWorkerCount", "batchSize", "replicaCount", "maxReplicaCount", "overwrite", "ray")
-_DROPPED: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+_WHAT: Final = (
+    "keyField",
+    "includedFields",
+    "excludedFields",
+    "instanceType",
+    "tfRecordDecode: example",
+)
+_SECURITY: Final = ("serviceAccount", "encryptionKeyName")
+_VERTEX_ONLY: Final = ("generateExplanation", "explanationSpec", "modelParameters")
+_INLINE: Final = ("requests", "fileName")
+_GENAI_HOW: Final = (
+    "maxWorkerCount",
+    "batchSize",
+    "replicaCount",
+    "maxReplicaCount",
+    "overwrite",
+    "ray",
+)
+_DROPPED: Final[dict[str, tuple[tuple[str, ...], tuple[str, ...]]]] = {
     MLENGINE: (
         _WHAT + _SECURITY + _VERTEX_ONLY + _INLINE,
         (
@@ -210,9 +223,9 @@ _DROPPED: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     Target.LOCAL.value: (_INLINE, ("ray", "genai")),
     Target.RAY.value: (_INLINE, ("genai",)),
 }
-_NO_RESOURCES = "google-genai batch jobs take no resource settings"
-_RESOURCE_KEYS = ("maxWorkerCount", "batchSize", "replicaCount", "maxReplicaCount")
-_WHY: dict[tuple[str | None, str], str] = {
+_NO_RESOURCES: Final = "google-genai batch jobs take no resource settings"
+_RESOURCE_KEYS: Final = ("maxWorkerCount", "batchSize", "replicaCount", "maxReplicaCount")
+_WHY: Final[dict[tuple[str | None, str], str]] = {
     (None, "tfRecordDecode: example"): 'the service always sends TFRecord payloads as {"b64": ...}',
     (None, "overwrite"): "the service writes every run into a new folder; overwrite is for"
     " the local engine",
@@ -244,7 +257,7 @@ Get = Callable[[Any], Any]
 # Per service: (parent, its fields, their usual values) per parent object,
 # then (parent, fields that must not be written) per parent object.
 Plan = tuple[tuple[tuple[Get, Get, object], ...], tuple[tuple[Get, frozenset[str]], ...]]
-_QUIET: dict[str, Plan] = {}
+_QUIET: Final[dict[str, Plan]] = {}
 
 
 def _plan(service: str) -> Plan:
@@ -314,7 +327,7 @@ def dropped(doc: BatchPredictionJobSpec, target: str, service: str) -> Iterator[
             why = _WHY.get((service, name)) or _WHY.get((None, name))
             verb = "cannot carry" if error else "ignores"
             hint = "remove it, or use target: vertex" if error else None
-            if target == VERTEX or name in ("overwrite", *_INLINE):
+            if target == VERTEX or name == "overwrite" or name in _INLINE:
                 hint = "remove it" if error else None
             message = f"{target} {verb} `{name}`" + (f": {why}" if why else "")
             if error:

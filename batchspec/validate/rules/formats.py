@@ -11,7 +11,7 @@ own, narrower rule for keys (a record must have fields to pick one from).
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from batchspec.diagnostics import Diagnostic
 from batchspec.model.enums import DataFormat, Target
@@ -32,10 +32,10 @@ from batchspec.validate.rules.models import publisher_model
 if TYPE_CHECKING:
     from batchspec.model.spec import BatchPredictionJobSpec
 
-F = DataFormat
-TF = (F.TF_RECORD, F.TF_RECORD_GZIP)
+F: Final = DataFormat
+TF: Final = (F.TF_RECORD, F.TF_RECORD_GZIP)
 
-FORMAT_RULES: dict[Target, Rule] = {
+FORMAT_RULES: Final[dict[Target, Rule]] = {
     Target.VERTEX: rule(
         "vertex-formats",
         "BS220",
@@ -70,7 +70,7 @@ FORMAT_RULES: dict[Target, Rule] = {
 }
 FORMAT_RULES[Target.RAY] = FORMAT_RULES[Target.LOCAL]
 
-PUBLISHER_FORMATS = rule(
+PUBLISHER_FORMATS: Final = rule(
     "publisher-model-formats",
     "BS221",
     (VERTEX, GENAI),
@@ -79,7 +79,7 @@ PUBLISHER_FORMATS = rule(
     "https://cloud.google.com/vertex-ai/generative-ai/docs/model-reference/batch-prediction-api;"
     " https://cloud.google.com/vertex-ai/generative-ai/docs/partner-models/llama-batch",
 )
-GEMINI_ONE_FILE = rule(
+GEMINI_ONE_FILE: Final = rule(
     "gemini-one-file",
     "BS221",
     (VERTEX, GENAI),
@@ -87,21 +87,21 @@ GEMINI_ONE_FILE = rule(
     "https://cloud.google.com/vertex-ai/generative-ai/docs/multimodal/"
     "batch-prediction-from-cloud-storage",
 )
-KEY_FIELD = rule(
+KEY_FIELD: Final = rule(
     "vertex-key-field",
     "BS233",
     (VERTEX,),
     "keyField works with JSONL (objects), CSV, BigQuery and TFRecord input",
     "aiplatform v1 InstanceConfig.key_field",
 )
-FIELD_LISTS = rule(
+FIELD_LISTS: Final = rule(
     "vertex-field-lists",
     "BS233",
     (VERTEX,),
     "includedFields or excludedFields (not both), with JSONL (objects), BigQuery or TFRecord input",
     "aiplatform v1 InstanceConfig.included_fields, excluded_fields",
 )
-INSTANCE_TYPE = rule(
+INSTANCE_TYPE: Final = rule(
     "vertex-instance-type",
     "BS233",
     (VERTEX,),
@@ -109,7 +109,7 @@ INSTANCE_TYPE = rule(
     " objects needs includedFields for the order",
     "aiplatform v1 InstanceConfig.instance_type",
 )
-ENGINE_KEYS = rule(
+ENGINE_KEYS: Final = rule(
     "engine-key-field",
     "BS233",
     ENGINES,
@@ -117,7 +117,7 @@ ENGINE_KEYS = rule(
     " one of includedFields/excludedFields; tfRecordDecode only for TFRecord",
     "batchspec local engine (engine/instances.py)",
 )
-EXPLAIN_CSV = rule(
+EXPLAIN_CSV: Final = rule(
     "explanation-output-format",
     "BS257",
     (VERTEX,),
@@ -125,28 +125,28 @@ EXPLAIN_CSV = rule(
     'aiplatform v1 BatchPredictionJob.generate_explanation ("csv: Generating explanations'
     ' for CSV format is not supported")',
 )
-EXPLAIN_SPEC = rule(
+EXPLAIN_SPEC: Final = rule(
     "explanation-spec-needs-flag",
     "BS257",
     (VERTEX,),
     "explanationSpec only with generateExplanation: true; at most one attribution method",
     "aiplatform v1 BatchPredictionJob.explanation_spec; ExplanationParameters (oneof method)",
 )
-EXPLAIN_MODEL = rule(
+EXPLAIN_MODEL: Final = rule(
     "explanation-model",
     "BS257",
     (VERTEX,),
     "Explanations come from custom-trained and AutoML Model resources, not publisher models",
     "https://cloud.google.com/vertex-ai/docs/explainable-ai/getting-explanations",
 )
-_METHODS = (
+_METHODS: Final = (
     "sampledShapleyAttribution",
     "integratedGradientsAttribution",
     "xraiAttribution",
     "examples",
 )
-PARAMETER_KEYS = frozenset({*_METHODS, "topK", "outputIndices"})
-METADATA_KEYS = frozenset(
+PARAMETER_KEYS: Final = frozenset({*_METHODS, "topK", "outputIndices"})
+METADATA_KEYS: Final = frozenset(
     {"inputs", "outputs", "featureAttributionsSchemaUri", "latentSpaceSource"}
 )
 
@@ -177,7 +177,7 @@ def formats(doc: BatchPredictionJobSpec) -> Iterator[Diagnostic]:
         )
 
 
-_PUBLISHER_FORMATS = (F.JSONL, F.BIGQUERY)  # members read once: a lookup on the enum is slow
+_PUBLISHER_FORMATS: Final = (F.JSONL, F.BIGQUERY)  # members read once: a lookup on the enum is slow
 
 
 def model_family_formats(doc: BatchPredictionJobSpec) -> Iterator[Diagnostic]:
@@ -215,9 +215,9 @@ def model_family_formats(doc: BatchPredictionJobSpec) -> Iterator[Diagnostic]:
 
 
 # Members read once (a lookup on the enum is slow): what each instance setting works with.
-_KEYED = (F.JSONL, F.CSV, F.BIGQUERY, *TF)
-_FIELDED = (F.JSONL, F.BIGQUERY, *TF)
-_TYPED = (F.JSONL, F.BIGQUERY)
+_KEYED: Final = (F.JSONL, F.CSV, F.BIGQUERY, *TF)
+_FIELDED: Final = (F.JSONL, F.BIGQUERY, *TF)
+_TYPED: Final = (F.JSONL, F.BIGQUERY)
 
 
 def vertex_instances(doc: BatchPredictionJobSpec) -> Iterator[Diagnostic]:

@@ -10,7 +10,7 @@ batch job; these are the rules of that mode.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from batchspec.diagnostics import Diagnostic
 from batchspec.model.enums import DataFormat
@@ -21,11 +21,11 @@ if TYPE_CHECKING:
     from batchspec.model.spec import BatchPredictionJobSpec
 
 # google-genai types.InlinedRequest (model, contents, metadata, config).
-INLINED_REQUEST_KEYS = frozenset({"model", "contents", "metadata", "config"})
-_FILE = lazy(r"^files/[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$")
-_ENV_NAME = lazy(r"^[A-Za-z_][A-Za-z0-9_]*$")
+INLINED_REQUEST_KEYS: Final = frozenset({"model", "contents", "metadata", "config"})
+_FILE: Final = lazy(r"^files/[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$")
+_ENV_NAME: Final = lazy(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
-INLINE = rule(
+INLINE: Final = rule(
     "gemini-inline-requests",
     "BS237",
     (GENAI,),
@@ -33,7 +33,7 @@ INLINE = rule(
     " config), each with contents; input format JSONL",
     "google-genai types.InlinedRequest; batches._InlinedRequest_to_mldev",
 )
-FILE = rule(
+FILE: Final = rule(
     "gemini-file-name",
     "BS237",
     (GENAI,),
@@ -43,7 +43,7 @@ FILE = rule(
 )
 
 
-KEY_ENV = rule(
+KEY_ENV: Final = rule(
     "gemini-api-key-env",
     "BS237",
     (GENAI,),

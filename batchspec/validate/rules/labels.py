@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from batchspec.diagnostics import Diagnostic
 from batchspec.patterns import lazy
@@ -34,10 +34,10 @@ from batchspec.validate.rules.core import (
 if TYPE_CHECKING:
     from batchspec.model.spec import BatchPredictionJobSpec
 
-MAX_LABELS = 64
-OURS = 3  # batchspec sets three on each job (and each uploaded model), of RESERVED_LABELS
+MAX_LABELS: Final = 64
+OURS: Final = 3  # batchspec sets three on each job (and each uploaded model), of RESERVED_LABELS
 
-VERTEX_LABELS = rule(
+VERTEX_LABELS: Final = rule(
     "vertex-labels",
     "BS260",
     (VERTEX, GENAI),
@@ -48,7 +48,7 @@ VERTEX_LABELS = rule(
     "aiplatform v1 BatchPredictionJob.labels;"
     " https://cloud.google.com/resource-manager/docs/labels-overview#requirements",
 )
-MLENGINE_LABELS = rule(
+MLENGINE_LABELS: Final = rule(
     "mlengine-labels",
     "BS260",
     (MLENGINE,),
@@ -57,18 +57,18 @@ MLENGINE_LABELS = rule(
     " besides batchspec's 3)",
     "https://cloud.google.com/ai-platform/prediction/docs/resource-labels",
 )
-GEMINI_API_LABELS = rule(
+GEMINI_API_LABELS: Final = rule(
     "gemini-api-no-labels",
     "BS260",
     (GENAI,),
     "Gemini Developer API batches carry no labels",
     "google-genai batches._CreateBatchJobConfig_to_mldev (display_name and webhook_config only)",
 )
-_LIMITS: dict[str, tuple[Rule, int]] = {
+_LIMITS: Final[dict[str, tuple[Rule, int]]] = {
     VERTEX: (VERTEX_LABELS, 64),
     MLENGINE: (MLENGINE_LABELS, 63),
 }
-_FIX = lazy(r"[^\w-]|[A-Z]")
+_FIX: Final = lazy(r"[^\w-]|[A-Z]")
 
 
 def labels(doc: BatchPredictionJobSpec) -> Iterator[Diagnostic]:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Final, NamedTuple
 
 from batchspec.diagnostics import Diagnostic
 from batchspec.patterns import lazy
@@ -27,24 +27,24 @@ from batchspec.validate.rules.storage import gcs_problems
 if TYPE_CHECKING:
     from batchspec.model.spec import BatchPredictionJobSpec, ModelRef
 
-GOOGLE = "google"
-_ID = r"[A-Za-z0-9][A-Za-z0-9._-]*(@[A-Za-z0-9._-]+)?"
-_VERTEX_MODEL = lazy(
+GOOGLE: Final = "google"
+_ID: Final = r"[A-Za-z0-9][A-Za-z0-9._-]*(@[A-Za-z0-9._-]+)?"
+_VERTEX_MODEL: Final = lazy(
     r"^projects/(?P<project>[^/]+)/locations/(?P<location>[^/]+)/models/(?P<id>[^/@]+)"
     r"(@(?P<version>[^/@]+))?$"
 )
-_MODEL_ID = lazy(r"^([0-9]+|[a-z_][a-z0-9_-]{0,62})$")
-_VERSION = lazy(r"^([0-9]+|[a-z][a-zA-Z0-9-]{0,126}[a-z0-9])$")
-_PUBLISHER = lazy(
+_MODEL_ID: Final = lazy(r"^([0-9]+|[a-z_][a-z0-9_-]{0,62})$")
+_VERSION: Final = lazy(r"^([0-9]+|[a-z][a-zA-Z0-9-]{0,126}[a-z0-9])$")
+_PUBLISHER: Final = lazy(
     r"^(projects/(?P<project>[^/]+)/locations/(?P<location>[^/]+)/)?"
     rf"publishers/(?P<publisher>[a-z0-9][a-z0-9-]*)/models/(?P<id>{_ID})$"
 )
-_SHORT = lazy(rf"^((?P<publisher>[a-z0-9][a-z0-9-]*)/)?(?P<id>{_ID})$")
-_GEMINI_API_MODEL = lazy(rf"^((models|tunedModels)/)?{_ID}$")
-_MLE_NAME = lazy(r"^(projects/(?P<project>[^/]+)/models/)?(?P<id>[^/]+)$")
-_MLE_ID = lazy(r"^[A-Za-z][A-Za-z0-9_]{0,127}$")
+_SHORT: Final = lazy(rf"^((?P<publisher>[a-z0-9][a-z0-9-]*)/)?(?P<id>{_ID})$")
+_GEMINI_API_MODEL: Final = lazy(rf"^((models|tunedModels)/)?{_ID}$")
+_MLE_NAME: Final = lazy(r"^(projects/(?P<project>[^/]+)/models/)?(?P<id>[^/]+)$")
+_MLE_ID: Final = lazy(r"^[A-Za-z][A-Za-z0-9_]{0,127}$")
 
-RESOURCE = rule(
+RESOURCE: Final = rule(
     "vertex-model-resource",
     "BS254",
     (VERTEX, GENAI),
@@ -53,7 +53,7 @@ RESOURCE = rule(
     " or an alias `[a-z][a-zA-Z0-9-]{0,126}[a-z0-9]`",
     "aiplatform v1 BatchPredictionJob.model; UploadModelRequest.model_id; Model.version_aliases",
 )
-PUBLISHER = rule(
+PUBLISHER: Final = rule(
     "vertex-publisher-model",
     "BS254",
     (VERTEX, GENAI),
@@ -62,21 +62,21 @@ PUBLISHER = rule(
     " expanded as google-genai expands them; `models/M` is the Gemini Developer API's form",
     "aiplatform v1 BatchPredictionJob.model; google-genai _transformers.t_model",
 )
-GENAI_CHARS = rule(
+GENAI_CHARS: Final = rule(
     "genai-model-characters",
     "BS254",
     (GENAI,),
     "google-genai refuses model names containing `..`, `?` or `&`",
     "google-genai _transformers.t_model",
 )
-GEMINI_API_MODEL = rule(
+GEMINI_API_MODEL: Final = rule(
     "gemini-api-model",
     "BS254",
     (GENAI,),
     "The Gemini Developer API names models models/M, tunedModels/M or M",
     "google-genai _transformers.t_model (Gemini Developer API branch)",
 )
-MLE_MODEL = rule(
+MLE_MODEL: Final = rule(
     "mlengine-model-name",
     "BS254",
     (MLENGINE,),
@@ -85,14 +85,14 @@ MLE_MODEL = rule(
     "ml v1 PredictionInput.modelName/versionName/uri;"
     " https://cloud.google.com/ai-platform/prediction/docs/managing-models-jobs",
 )
-LOCATION = rule(
+LOCATION: Final = rule(
     "model-job-location",
     "BS302",
     (VERTEX, GENAI),
     "A Model resource (or a location-qualified publisher model) is in the job's own location",
     'aiplatform v1 BatchPredictionJob.model ("must share the same ancestor Location")',
 )
-GLOBAL = rule(
+GLOBAL: Final = rule(
     "global-publisher-only",
     "BS302",
     (VERTEX, GENAI),

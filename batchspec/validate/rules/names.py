@@ -13,17 +13,18 @@ from __future__ import annotations
 
 import functools
 import unicodedata
+from typing import Final
 
 from batchspec.patterns import lazy
 
 # Resource Manager `Project.projectId`: "6 to 30 lowercase letters, digits, or
 # hyphens. It must start with a letter. Trailing hyphens are prohibited."
 # https://cloud.google.com/resource-manager/reference/rest/v1/projects
-PROJECT_ID = lazy(r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")
+PROJECT_ID: Final = lazy(r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")
 # Domain-scoped projects (`example.com:my-project`), still valid in resource
 # names: https://cloud.google.com/resource-manager/docs/creating-managing-projects
-_DOMAIN = lazy(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$")
-PROJECT_NUMBER = lazy(r"^[1-9][0-9]{0,19}$")
+_DOMAIN: Final = lazy(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$")
+PROJECT_NUMBER: Final = lazy(r"^[1-9][0-9]{0,19}$")
 _memo = functools.lru_cache(maxsize=4096)
 
 
@@ -47,8 +48,8 @@ def project_problem(value: str, *, number_ok: bool = True) -> str | None:
 
 
 # Cloud Storage bucket names: https://cloud.google.com/storage/docs/buckets#naming
-_BUCKET_CHARS = lazy(r"^[a-z0-9._-]+$")
-_GOOGLE_LIKE = lazy(r"g[o0][o0]g[l1]e")
+_BUCKET_CHARS: Final = lazy(r"^[a-z0-9._-]+$")
+_GOOGLE_LIKE: Final = lazy(r"g[o0][o0]g[l1]e")
 
 
 @_memo
@@ -83,7 +84,7 @@ def bucket_problem(bucket: str) -> str | None:
 
 
 # Cloud Storage object names: https://cloud.google.com/storage/docs/objects#naming
-OBJECT_MAX_BYTES = 1024
+OBJECT_MAX_BYTES: Final = 1024
 
 
 def object_problem(name: str) -> str | None:
@@ -116,9 +117,9 @@ def literal_segments(name: str) -> str | None:
 
 # BigQuery: datasets https://cloud.google.com/bigquery/docs/datasets#dataset-naming,
 # tables https://cloud.google.com/bigquery/docs/tables#table_naming
-_DATASET = lazy(r"^[A-Za-z0-9_]{1,1024}$")
-_TABLE_CATEGORIES = ("L", "M", "N", "Pc", "Pd", "Zs")
-_PARTITION = lazy(r"^[0-9]{4,10}$|^__NULL__$|^__UNPARTITIONED__$")
+_DATASET: Final = lazy(r"^[A-Za-z0-9_]{1,1024}$")
+_TABLE_CATEGORIES: Final = ("L", "M", "N", "Pc", "Pd", "Zs")
+_PARTITION: Final = lazy(r"^[0-9]{4,10}$|^__NULL__$|^__UNPARTITIONED__$")
 
 
 def dataset_problem(dataset: str) -> str | None:
@@ -156,7 +157,7 @@ def table_problem(table: str) -> str | None:
 # (https://cloud.google.com/resource-manager/docs/labels-overview#requirements):
 # lowercase letters, numeric characters, `_` and `-`; international characters
 # allowed; keys start with a lowercase letter or an international character.
-_LABEL_OK = ("Ll", "Lo", "Lm", "Mn", "Mc", "Nd")
+_LABEL_OK: Final = ("Ll", "Lo", "Lm", "Mn", "Mc", "Nd")
 
 
 @_memo
@@ -175,8 +176,8 @@ def label_text_problem(text: str, *, key: bool) -> str | None:
 # An email address, as IAM names service accounts
 # (`NAME@PROJECT.iam.gserviceaccount.com`, `N-compute@developer.gserviceaccount.com`):
 # https://cloud.google.com/iam/docs/service-account-overview
-_EMAIL = lazy(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
-SERVICE_ACCOUNT_DOMAIN = "gserviceaccount.com"
+_EMAIL: Final = lazy(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
+SERVICE_ACCOUNT_DOMAIN: Final = "gserviceaccount.com"
 
 
 def email_problem(value: str) -> str | None:

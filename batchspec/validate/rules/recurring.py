@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from batchspec.diagnostics import Diagnostic
 from batchspec.model.limits import DURATION_PATTERN
@@ -22,15 +22,15 @@ from batchspec.validate.rules.core import BATCHSPEC, rule
 if TYPE_CHECKING:
     from batchspec.model.spec import BatchPredictionJobSpec
 
-_DURATION = lazy(DURATION_PATTERN)
-OVERWRITE_TICKS = 100  # coming ticks whose output paths must all differ
-_BASE = ("spec", "schedule")
-_OUTPUT = ("spec", "output", "path")
-_VARIABLE_HINT = "run variables: " + ", ".join("{" + n + "}" for n in VARIABLES)
+_DURATION: Final = lazy(DURATION_PATTERN)
+OVERWRITE_TICKS: Final = 100  # coming ticks whose output paths must all differ
+_BASE: Final = ("spec", "schedule")
+_OUTPUT: Final = ("spec", "output", "path")
+_VARIABLE_HINT: Final = "run variables: " + ", ".join("{" + n + "}" for n in VARIABLES)
 
 
-ALL = (BATCHSPEC,)
-CRON = rule(
+ALL: Final = (BATCHSPEC,)
+CRON: Final = rule(
     "schedule-cron",
     "BS291",
     ALL,
@@ -39,14 +39,14 @@ CRON = rule(
     "https://kubernetes.io/docs/concepts/workloads/controllers/cron-jobs/#schedule-syntax;"
     " cron arithmetic by cronsim",
 )
-ZONE = rule(
+ZONE: Final = rule(
     "schedule-time-zone",
     "BS292",
     ALL,
     "A schedule's timeZone is a name in the IANA time zone database",
     "https://www.iana.org/time-zones (Python zoneinfo)",
 )
-VARIABLE = rule(
+VARIABLE: Final = rule(
     "run-variable",
     "BS293",
     ALL,
@@ -54,14 +54,14 @@ VARIABLE = rule(
     " for an input trigger without a schedule",
     "batchspec spec language (docs/spec-v1.md, Recurring runs)",
 )
-APART = rule(
+APART: Final = rule(
     "runs-apart",
     "BS294",
     ALL,
     "Every run of a recurring spec writes to its own output path",
     "batchspec spec language (docs/spec-v1.md, Recurring runs)",
 )
-_RULES = {"BS291": CRON, "BS292": ZONE, "BS293": VARIABLE, "BS294": APART}
+_RULES: Final = {"BS291": CRON, "BS292": ZONE, "BS293": VARIABLE, "BS294": APART}
 
 
 def _err(code: str, msg: str, path: tuple[str | int, ...], hint: str | None = None) -> Diagnostic:
@@ -201,4 +201,4 @@ def _ticks_apart(doc: BatchPredictionJobSpec, path: str) -> Iterator[Diagnostic]
         seen[rendered] = tick
 
 
-RULES = (schedule, run_variables, runs_apart)
+RULES: Final = (schedule, run_variables, runs_apart)

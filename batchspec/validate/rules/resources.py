@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from batchspec.diagnostics import Diagnostic
 from batchspec.model.limits import INT32_MAX
@@ -22,9 +22,9 @@ from batchspec.validate.rules.core import VERTEX, applies, is_set, rule
 if TYPE_CHECKING:
     from batchspec.model.spec import BatchPredictionJobSpec, Resources
 
-BASE = ("spec", "resources")
+BASE: Final = ("spec", "resources")
 
-DEDICATED = rule(
+DEDICATED: Final = rule(
     "vertex-dedicated-resources",
     "BS270",
     (VERTEX,),
@@ -32,21 +32,21 @@ DEDICATED = rule(
     " required); startingReplicaCount is at most maxReplicaCount",
     "aiplatform v1 BatchDedicatedResources.machine_spec, starting_replica_count",
 )
-INT32 = rule(
+INT32: Final = rule(
     "vertex-batch-size-int32",
     "BS270",
     (VERTEX,),
     "batchSize is int32 on Vertex AI (at most 2147483647; ML Engine's is int64)",
     "aiplatform v1 ManualBatchTuningParameters.batch_size (format int32)",
 )
-ACCELERATOR_TYPE = rule(
+ACCELERATOR_TYPE: Final = rule(
     "vertex-accelerator-type",
     "BS271",
     (VERTEX,),
     "acceleratorType is one of Vertex AI's AcceleratorType values",
     "aiplatform v1 MachineSpec.accelerator_type (AcceleratorType enum)",
 )
-GPU_PAIRING = rule(
+GPU_PAIRING: Final = rule(
     "compute-gpu-pairing",
     "BS271",
     (VERTEX,),
@@ -57,7 +57,7 @@ GPU_PAIRING = rule(
     " https://cloud.google.com/compute/docs/accelerator-optimized-machines;"
     " aiplatform v1 MachineSpec.accelerator_count",
 )
-MACHINE_FORM = rule(
+MACHINE_FORM: Final = rule(
     "vertex-machine-type-form",
     "BS271",
     (VERTEX,),
@@ -65,14 +65,14 @@ MACHINE_FORM = rule(
     "aiplatform v1 MachineSpec.machine_type;"
     " https://cloud.google.com/vertex-ai/docs/predictions/configure-compute",
 )
-BATCH_SIZE = rule(
+BATCH_SIZE: Final = rule(
     "vertex-batch-size-dedicated",
     "BS253",
     (VERTEX,),
     "Warning: batchSize applies only with dedicated resources (machineType)",
     "aiplatform v1 BatchPredictionJob.manual_batch_tuning_parameters",
 )
-PUBLISHER_MACHINES = rule(
+PUBLISHER_MACHINES: Final = rule(
     "publisher-model-resources",
     "BS253",
     (VERTEX,),

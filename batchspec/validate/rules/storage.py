@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Final, NamedTuple
 
 from batchspec.diagnostics import Diagnostic, DocPath
 from batchspec.model.enums import CLOUD_TARGETS
@@ -37,10 +37,10 @@ from batchspec.validate.rules.recurring import blank_variables
 if TYPE_CHECKING:
     from batchspec.model.spec import BatchPredictionJobSpec
 
-EVERY = (VERTEX, GENAI, MLENGINE, LOCAL, RAY)
+EVERY: Final = (VERTEX, GENAI, MLENGINE, LOCAL, RAY)
 GS, BQ = "gs://", "bq://"
 
-BUCKET = rule(
+BUCKET: Final = rule(
     "gcs-bucket-name",
     "BS234",
     EVERY,
@@ -49,7 +49,7 @@ BUCKET = rule(
     " no `goog` prefix, no `google`",
     "https://cloud.google.com/storage/docs/buckets#naming",
 )
-OBJECT = rule(
+OBJECT: Final = rule(
     "gcs-object-name",
     "BS234",
     EVERY,
@@ -57,14 +57,14 @@ OBJECT = rule(
     " not under `.well-known/acme-challenge/`; an input file names an object",
     "https://cloud.google.com/storage/docs/objects#naming",
 )
-LITERAL = rule(
+LITERAL: Final = rule(
     "gcs-literal-segments",
     "BS234",
     EVERY,
     "Warning: `//`, `.` and `..` stay in object names as written (the namespace is flat)",
     "https://cloud.google.com/storage/docs/objects#naming (object name considerations)",
 )
-VERTEX_WILDCARDS = rule(
+VERTEX_WILDCARDS: Final = rule(
     "vertex-gcs-wildcards",
     "BS232",
     (VERTEX, GENAI),
@@ -72,7 +72,7 @@ VERTEX_WILDCARDS = rule(
     " name; a wildcard in the bucket name is warned about (not documented for batch jobs)",
     "aiplatform v1 GcsSource.uris; https://cloud.google.com/storage/docs/wildcards",
 )
-MLENGINE_WILDCARDS = rule(
+MLENGINE_WILDCARDS: Final = rule(
     "mlengine-wildcards",
     "BS232",
     (MLENGINE, *ENGINES),
@@ -82,14 +82,14 @@ MLENGINE_WILDCARDS = rule(
     " gcloud ai-platform jobs submit prediction --input-paths"
     " (https://cloud.google.com/sdk/gcloud/reference/ai-platform/jobs/submit/prediction)",
 )
-INPUT_SCHEME = rule(
+INPUT_SCHEME: Final = rule(
     "cloud-inputs-gcs",
     "BS231",
     (VERTEX, GENAI, MLENGINE),
     "Input files are Cloud Storage URIs (gs://)",
     "aiplatform v1 GcsSource.uris; ml v1 PredictionInput.inputPaths",
 )
-OUTPUT_SCHEME = rule(
+OUTPUT_SCHEME: Final = rule(
     "cloud-outputs-gcs",
     "BS241",
     (VERTEX, GENAI, MLENGINE),
@@ -97,35 +97,35 @@ OUTPUT_SCHEME = rule(
     " appends `/`); no wildcards",
     "aiplatform v1 GcsDestination.outputUriPrefix; ml v1 PredictionInput.outputPath",
 )
-ENGINE_OUTPUT = rule(
+ENGINE_OUTPUT: Final = rule(
     "engine-output-folder",
     "BS241",
     ENGINES,
     "The local engine and Ray write into the output folder as named: no wildcards",
     "batchspec local engine (engine/output.py)",
 )
-BQ_SOURCE = rule(
+BQ_SOURCE: Final = rule(
     "bigquery-source-uri",
     "BS230",
     (VERTEX, GENAI, *ENGINES),
     "A BigQuery source is a table: bq://project.dataset.table",
     "aiplatform v1 BigQuerySource.inputUri",
 )
-BQ_DEST = rule(
+BQ_DEST: Final = rule(
     "bigquery-destination-uri",
     "BS240",
     (VERTEX, GENAI, *ENGINES),
     "A BigQuery destination is bq://project, bq://project.dataset or bq://project.dataset.table",
     "aiplatform v1 BigQueryDestination.outputUri",
 )
-BQ_LENGTH = rule(
+BQ_LENGTH: Final = rule(
     "bigquery-uri-length",
     "BS236",
     (VERTEX, GENAI),
     "BigQuery URIs are at most 2000 characters",
     "aiplatform v1 BigQuerySource.inputUri, BigQueryDestination.outputUri",
 )
-BQ_PARTS = rule(
+BQ_PARTS: Final = rule(
     "bigquery-names",
     "BS236",
     (VERTEX, GENAI, *ENGINES),
@@ -136,7 +136,7 @@ BQ_PARTS = rule(
     " https://cloud.google.com/bigquery/docs/tables#table_naming;"
     " https://cloud.google.com/resource-manager/reference/rest/v1/projects",
 )
-BQ_MAX = 2000
+BQ_MAX: Final = 2000
 
 
 class GcsUri(NamedTuple):
