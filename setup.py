@@ -39,6 +39,8 @@ class BuildNative(build_ext):
 
 
 def extensions() -> list[Any]:
+    if _in_place():
+        _remove_stale()
     if os.environ.get(_native.PURE_ENV, "") not in ("", "0"):
         return []
     if _built_in_place():
@@ -64,13 +66,32 @@ def _built_in_place() -> bool:
     """Whether this source tree holds compiled modules built from its
     sources as they are (an editable install run again, as `scripts/setup`
     does before every test run): compiling takes minutes."""
-    in_place = "editable_wheel" in sys.argv or "--inplace" in sys.argv  # not a wheel to ship
-    if not in_place or not _native.compiled_usable():
+    if not _in_place() or not _native.compiled_usable():
         return False
     return all(
         list(_native.source_of(m).parent.glob(f"{m.rsplit('.', 1)[-1]}.*.so"))
         for m in _native.COMPILED
     )
+
+
+def _in_place() -> bool:
+    """Whether this build puts compiled modules in the source tree (an
+    editable install), not in a wheel to ship."""
+    return "editable_wheel" in sys.argv or "--inplace" in sys.argv
+
+
+def _remove_stale() -> None:
+    """Delete compiled modules of this source tree that the list no longer
+    names: the import system prefers one to the source beside it, and
+    `batchspec._native` redirects only the modules it lists."""
+    keep = {*_native.COMPILED, "batchspec._compiled__mypyc"}
+    package = _native.PACKAGE
+    for built in package.rglob("*.so"):
+        relative = built.relative_to(package.parent)
+        module = ".".join((*relative.parent.parts, built.name.split(".", 1)[0]))
+        if module not in keep:
+            print(f"batchspec: removing {relative}, no longer compiled", file=sys.stderr)
+            built.unlink()
 
 
 setup(ext_modules=extensions(), cmdclass={"build_ext": BuildNative})
