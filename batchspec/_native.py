@@ -39,6 +39,7 @@ COMPILED = (
     "batchspec.model.view",
     "batchspec.model.viewvalues",
     "batchspec.validate.fastlane",
+    "batchspec.validate.validator",
     "batchspec.validate.rules.access",
     "batchspec.validate.rules.common",
     "batchspec.validate.rules.core",
