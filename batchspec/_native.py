@@ -36,6 +36,7 @@ COMPILED = (
     "batchspec.load.blockpos",
     "batchspec.load.fastyaml",
     "batchspec.load.guard",
+    "batchspec.load.source",
     "batchspec.model.view",
     "batchspec.model.viewvalues",
     "batchspec.validate.fastlane",
