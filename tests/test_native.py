@@ -79,7 +79,7 @@ def test_a_record_that_does_not_match_the_sources_is_not_used(
 
 def test_the_finder_stands_aside_for_other_modules() -> None:
     finder = _native._FromSource()
-    assert finder.find_spec("batchspec.validate.validator") is None
+    assert finder.find_spec("batchspec.validate.paths") is None
     spec = finder.find_spec("batchspec.load.guard")
     assert spec is not None and spec.origin == str(_native.source_of("batchspec.load.guard"))
 

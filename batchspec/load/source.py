@@ -12,15 +12,14 @@ never constructs arbitrary objects (tags are refused).
 from __future__ import annotations
 
 import codecs
-import functools
 import os
-import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from batchspec.diagnostics import Diagnostic
 from batchspec.load import fastyaml, guard
+from batchspec.load.reference import parse_reference
 
 MAX_FILE_BYTES = 1 << 20  # specs are small; a bigger file is a mistake
 _READ_CHUNK = 1 << 16
@@ -198,7 +197,7 @@ def parse_documents(file: str, text: str) -> tuple[list[Document], list[Diagnost
     count = datas is None or len(text) > 2 * MAX_NODES
     if datas is None:
         try:
-            datas = _parse_reference(text)
+            datas = parse_reference(text)
         except Exception as exc:
             return [], [yaml_error_diagnostic(file, text, exc)]
     if not datas or all(d is None for d in datas):
@@ -225,40 +224,6 @@ def parse_documents(file: str, text: str) -> tuple[list[Document], list[Diagnost
         else:
             docs.append(Document(file, index, data, text))
     return docs, problems
-
-
-@functools.cache
-def _reference_loader(*, pure: bool) -> Any:
-    """ruamel.yaml's safe loader: the reference for what a spec means, used
-    when the fast parser cannot vouch for a text (`batchspec.load.fastyaml`).
-    Its C-backed variant reads first (it crashes only on nesting far past
-    what `batchspec.load.guard` lets through); the pure-Python one, stricter
-    in nothing, has the last word when it fails."""
-    from ruamel.yaml import YAML
-    from ruamel.yaml.resolver import VersionedResolver
-
-    class Yaml12Resolver(VersionedResolver):
-        """Specs are YAML 1.2. Pinning the version skips ruamel's per-scalar
-        version lookup, which fails (slowly, by exception) under the C parser."""
-
-        @property
-        def processing_version(self) -> tuple[int, int]:
-            return (1, 2)
-
-    yaml = YAML(typ="safe", pure=pure)
-    yaml.Resolver = Yaml12Resolver
-    return yaml
-
-
-def _parse_reference(text: str) -> list[Any]:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            return list(_reference_loader(pure=False).load_all(text))
-        except Exception:
-            # libyaml (under ruamel's C loader) is YAML 1.1 and stricter in
-            # places; only the pure-Python parser's verdict counts.
-            return list(_reference_loader(pure=True).load_all(text))
 
 
 def _surrogate_problems(file: str, index: int, data: Any) -> list[Diagnostic]:

@@ -163,7 +163,7 @@ class _Views:
         self.classes[name] = cls
         new = object.__new__
 
-        def build(data: Mapping[str, Any]) -> Any:
+        def build(data: Mapping[Any, Any]) -> Any:  # any keys: checked here, not by the type
             if type(data) is not dict or not needed.issubset(data):
                 raise UnsureError("not a mapping with every required key")
             obj: View = new(cls)
@@ -297,7 +297,7 @@ _READ: Final = {
 }
 
 
-def _unknown(key: str) -> tuple[str, Convert | None]:
+def _unknown(key: object) -> tuple[str, Convert | None]:
     raise UnsureError(f"unknown key {key!r}")
 
 

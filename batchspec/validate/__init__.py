@@ -11,20 +11,14 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from batchspec.validate.loaded import Loaded, LoadedModel, LoadedSpec
     from batchspec.validate.paths import validate_paths
-    from batchspec.validate.validator import (
-        Loaded,
-        LoadedModel,
-        LoadedSpec,
-        ValidationResult,
-        locate,
-        validate_loaded,
-    )
+    from batchspec.validate.validator import ValidationResult, locate, validate_loaded
 
 _HOMES = {
-    "Loaded": "batchspec.validate.validator",
-    "LoadedModel": "batchspec.validate.validator",
-    "LoadedSpec": "batchspec.validate.validator",
+    "Loaded": "batchspec.validate.loaded",
+    "LoadedModel": "batchspec.validate.loaded",
+    "LoadedSpec": "batchspec.validate.loaded",
     "ValidationResult": "batchspec.validate.validator",
     "locate": "batchspec.validate.validator",
     "validate_loaded": "batchspec.validate.validator",

@@ -15,12 +15,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 from batchspec.diagnostics import Diagnostic, has_errors, sort_key
 from batchspec.load.positions import PositionIndex
 from batchspec.load.source import Document, LoadResult, parse_documents, read_text
 from batchspec.validate import fastlane
+from batchspec.validate.loaded import Loaded, LoadedModel, LoadedSpec
 from batchspec.validate.modeldocs import check_model_rules
 from batchspec.validate.modelrefs import Declared, Use, check_model_refs, declared_in
 from batchspec.validate.references import check_references
@@ -28,39 +29,6 @@ from batchspec.validate.rules import check_all
 
 if TYPE_CHECKING:  # pydantic, imported only where a document needs it (start-up)
     from batchspec.model.documents import SpecDocument
-    from batchspec.model.modelspec import ModelDocument
-    from batchspec.model.spec import BatchPredictionJobSpec
-
-
-class LoadedSpec(NamedTuple):
-    """A valid spec and where it came from."""
-
-    spec: BatchPredictionJobSpec
-    file: Path
-    document: int
-    rules: tuple[Diagnostic, ...] | None = None  # the rules' findings (warnings): not asked twice
-
-    @property
-    def name(self) -> str:
-        """The job name."""
-        return self.spec.metadata.name
-
-
-class LoadedModel(NamedTuple):
-    """A valid Model document and where it came from."""
-
-    spec: ModelDocument
-    file: Path
-    document: int
-    rules: tuple[Diagnostic, ...] | None = None
-
-    @property
-    def name(self) -> str:
-        """The model's name in the specs."""
-        return self.spec.metadata.name
-
-
-Loaded = LoadedSpec | LoadedModel
 
 
 class ValidationResult:
@@ -214,7 +182,7 @@ def merge(reports: Iterable[FileReport], problems: list[Diagnostic]) -> Validati
         for name, document in report.names:
             place = (file, document)
             seen = first.setdefault(name, place)
-            if seen is not place:
+            if seen != place:  # (not `is`: compiled, a tuple is boxed anew where it is stored)
                 late.append(_duplicate(name, file, document, seen))
                 continue
             jobs.append((file, document, kept.get(document)))

@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from batchspec.load import fastyaml
-from batchspec.load.source import _parse_reference
+from batchspec.load.reference import parse_reference
 from tests.conftest import SPECS, VALID_VERTEX
 
 CORPUS = [
@@ -96,7 +96,7 @@ CORPUS = [
 
 def reference(text: str) -> tuple[str, Any]:
     try:
-        return "ok", _parse_reference(text)
+        return "ok", parse_reference(text)
     except Exception as exc:
         return "error", type(exc).__name__
 

@@ -140,6 +140,19 @@ def test_what_pydantic_may_read_otherwise_goes_the_slow_way(
     assert fast, "pydantic words the problem"
 
 
+@pytest.mark.parametrize("where", [(), ("spec",), ("spec", "output"), ("spec", "labels")], ids=str)
+def test_a_key_yaml_read_as_a_number_goes_the_slow_way(where: tuple[str, ...]) -> None:
+    """`1: a` is a mapping with an int key; compiled views once took the
+    key's declared type on trust and raised TypeError."""
+    doc = spec_doc("job_one", "vertex", {"labels": {"team": "a"}})
+    parent = doc
+    for part in where:
+        parent = parent[part]
+    parent[1] = "a"
+    assert fast_view(doc) is None
+    assert validate_document(Document("<t>", 0, doc, ""), typed=False)[1]
+
+
 def test_the_fast_lane_knows_every_kind_of_document() -> None:
     assert {kind: model.__name__ for kind, model in KINDS.items()} == KIND_MODELS
 
