@@ -1,8 +1,8 @@
 """Compiled forms of the modules `batchspec validate` spends its time in,
 and when to use them.
 
-Checking a spec is mostly small Python functions: the fast parser's guard,
-the views, the rules. mypyc compiles those modules (the list is `COMPILED`)
+Checking a spec is mostly small Python functions: reading it, the fast
+parser's guard, the views, the rules. mypyc compiles those modules (the list is `COMPILED`)
 to C extension modules when batchspec is installed (`setup.py`; skipped,
 with a warning, where there is no C compiler), which does the same work in
 fewer instructions. The Python sources stay the reference and ship beside
@@ -106,7 +106,7 @@ def install() -> None:
 
 
 def in_use() -> bool:
-    """Whether this process runs the compiled modules (for `--version` and the tests)."""
+    """Whether this process runs the compiled modules (for the tests)."""
     from importlib import import_module  # by name: this module sits below every stage
 
     module = import_module(COMPILED[0])
